@@ -1,0 +1,37 @@
+# Shared build rules. Two object trees: build/obj (plain) and build/san
+# (AddressSanitizer + UndefinedBehaviorSanitizer) from the same sources.
+B       := build
+CC      ?= cc
+PKGS    := libmosquitto libcyaml libbsd-overlay libmd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS := $(shell pkg-config --cflags check)
+CHECK_LIBS   := $(shell pkg-config --libs check)
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -Ishared -I$(B)/gen \
+	   $(PKG_CFLAGS) $(CHECK_CFLAGS)
+SANFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all
+LDLIBS  := $(PKG_LIBS)
+
+export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+
+PROGRAMS      :=
+CHECK_TARGETS :=
+
+SHARED_SRCS := $(filter-out %_test.c,$(wildcard shared/*.c))
+SHARED_OBJS := $(SHARED_SRCS:%.c=$(B)/obj/%.o)
+SHARED_SAN  := $(SHARED_SRCS:%.c=$(B)/san/%.o)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+

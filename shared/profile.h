@@ -1,0 +1,174 @@
+/*
+ * Site profile: everything that differs between sites, loaded strictly
+ * from YAML (profiles/eg4-lp4-v2.yaml is the reference site). Programs call
+ * profile_load() once at start; a bad profile is fatal with EX_CONFIG (78).
+ *
+ * All quantities are stored in canonical units: V, mV (cell delta), A, %,
+ * degrees Celsius, W; all durations in milliseconds.
+ */
+#ifndef GRIDCAL_PROFILE_H
+#define GRIDCAL_PROFILE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PROFILE_DEFAULT_PATH	"/etc/gridcal/profile.yaml"
+#define PROFILE_MAX_PACKS	16
+#define PROFILE_MAX_UNITS	4
+#define PROFILE_TOPIC_MAX	128
+#define PROFILE_WORD_MAX	32
+#define PROFILE_MODES_MAX	4
+#define PROFILE_ERR_MAX		512
+#define PROFILE_DIGEST_LEN	32	/* SHA-256 of the file's bytes */
+
+enum pack_field {
+	PF_SOC,			/* %            */
+	PF_PACK_VOLTAGE,	/* V            */
+	PF_PACK_CURRENT,	/* A, + = charging */
+	PF_CELL_VOLTAGE_MAX,	/* V            */
+	PF_CELL_DELTA_MV,	/* mV           */
+	PF_TEMP_PCB,		/* degrees C    */
+	PF_TEMP_CELL,		/* degrees C    */
+	PF_PROTECTION,		/* bit field    */
+	PF_COUNT
+};
+
+enum unit_field {
+	UF_DEVICE_MODE,		/* text */
+	UF_OUTPUT_PRIORITY,	/* text readback */
+	UF_CHARGER_PRIORITY,	/* text readback */
+	UF_LINE_DIRECTION,	/* text */
+	UF_PV_POWER,		/* W    */
+	UF_AC_OUTPUT_POWER,	/* W    */
+	UF_COUNT
+};
+
+/* The unit a site publishes a field in; converted on ingest. */
+enum field_unit {
+	FU_PERCENT, FU_VOLT, FU_MILLIVOLT, FU_AMPERE, FU_CELSIUS,
+	FU_FAHRENHEIT, FU_WATT, FU_KILOWATT, FU_FLAGS, FU_TEXT
+};
+
+struct field_spec {
+	char		topic[PROFILE_TOPIC_MAX];	/* template: {i} pack, {u} unit */
+	enum field_unit	unit;
+	double		min, max;	/* plausible range, canonical unit */
+	bool		empty_is_zero;	/* flags only: "" means no bits set */
+};
+
+enum setting {
+	SETTING_OUTPUT_PRIORITY,	/* POP */
+	SETTING_CHARGER_PRIORITY,	/* PCP */
+	SETTING_COUNT
+};
+
+enum setting_value {
+	VALUE_EVERYDAY,
+	VALUE_CALIBRATION,
+	VALUE_COUNT
+};
+
+struct control_spec {
+	char	topic[PROFILE_TOPIC_MAX];		/* cluster topic: both units */
+	char	value[VALUE_COUNT][PROFILE_WORD_MAX];	/* what is published */
+	char	readback[VALUE_COUNT][PROFILE_WORD_MAX];/* what units report */
+};
+
+struct profile_limits {
+	/* pre-flight */
+	double	pre_voltage_spread_v;	/* packs agree: drift, not imbalance */
+	double	pre_temp_min_c, pre_temp_max_c;
+	double	pre_cell_delta_mv;	/* every pack strictly below */
+	double	pre_drift_soc_spread_pct; /* SoC spread at or above: drift */
+	/* abort while charging (supervisor) */
+	double	abort_cell_v;
+	double	abort_temp_min_c, abort_temp_max_c;
+	double	bms_protect_cell_v;	/* abort_cell_v must be below */
+	/* grid charge engaged: total pack current at least */
+	double	engage_current_a;
+	/* absorption / taper */
+	double	bulk_v, bulk_tolerance_v;
+	double	tail_per_pack_a, tail_total_a;
+	/* verify */
+	double	verify_soc_pct, verify_voltage_spread_v, verify_cell_delta_mv;
+	/* watchdog last-resort envelope: wider than the supervisor's */
+	double	env_cell_v, env_temp_max_c;
+	int64_t	env_stale_ms;
+};
+
+struct profile_timing {
+	int64_t	telemetry_max_age_ms;	/* older values are "unknown" */
+	int64_t	telemetry_grace_ms;	/* unknown this long while charging: abort */
+	int64_t	preflight_wait_ms;	/* bounded wait for a full snapshot */
+	int64_t	set_confirm_ms;		/* watchdog: readback after a set */
+	int64_t	engage_timeout_ms;	/* supervisor: grid charge seen */
+	int64_t	absorption_hold_ms;	/* taper held this long: done */
+	int64_t	absorption_max_ms;	/* longest hold before FAIL */
+	int64_t	run_max_ms;		/* whole run */
+	int64_t	heartbeat_interval_ms;
+	int64_t	heartbeat_timeout_ms;
+	int64_t	revert_confirm_ms;	/* readback wait per revert attempt */
+	int64_t	revert_retry_ms;	/* first republish delay, doubles */
+	int64_t	revert_retry_max_ms;	/* backoff cap */
+	int64_t	progress_interval_ms;
+};
+
+struct profile {
+	char		path[PATH_MAX];
+	uint8_t		digest[PROFILE_DIGEST_LEN];
+	char		digest_hex[2 * PROFILE_DIGEST_LEN + 1];
+	char		site[64];
+
+	char		broker_host[256];
+	uint16_t	broker_port;
+	int		broker_keepalive_s;
+
+	char		cred_watchdog[PATH_MAX];	/* "user:password" files */
+	char		cred_supervisor[PATH_MAX];
+
+	char		state_dir[PATH_MAX];
+	char		audit_log[PATH_MAX];
+	char		supervisor_path[PATH_MAX];	/* exec'd by the watchdog */
+	char		supervisor_user[PROFILE_WORD_MAX];
+
+	int		packs, units;
+	struct field_spec pack_field[PF_COUNT];
+	struct field_spec unit_field[UF_COUNT];
+
+	struct control_spec control[SETTING_COUNT];
+	char		status_topic[PROFILE_TOPIC_MAX];	/* supervisor */
+	char		alarm_topic[PROFILE_TOPIC_MAX];		/* watchdog, retained */
+
+	char		grid_modes[PROFILE_MODES_MAX][PROFILE_WORD_MAX];
+	int		n_grid_modes;	/* device_mode while grid-charging */
+	char		fault_modes[PROFILE_MODES_MAX][PROFILE_WORD_MAX];
+	int		n_fault_modes;
+	char		line_input[PROFILE_WORD_MAX];	/* line_power_direction */
+
+	struct profile_limits	limits;
+	struct profile_timing	timing;
+};
+
+/*
+ * Loads and validates path into *pf. On error returns -1 with a one-line
+ * message in err naming the file, the key path and, where known, the line.
+ */
+int	profile_load(const char *path, struct profile *pf, char *err,
+	    unsigned long errsz);
+/* profile_load() or fatalx with exit status 78 (EX_CONFIG). */
+void	profile_load_or_die(const char *path, struct profile *pf);
+
+const char *pack_field_name(enum pack_field);
+const char *unit_field_name(enum unit_field);
+const char *setting_name(enum setting);		/* "output_priority" ... */
+/* Expands a template's {i}/{u} with n; -1 if the result does not fit. */
+int	topic_expand(const char *tmpl, int n, char *out, unsigned long outsz);
+
+bool	profile_is_grid_mode(const struct profile *, const char *mode);
+bool	profile_is_fault_mode(const struct profile *, const char *mode);
+/* VALUE_EVERYDAY/VALUE_CALIBRATION for a readback string, -1 otherwise. */
+int	profile_readback_value(const struct profile *, enum setting,
+	    const char *readback);
+
+#endif
