@@ -9,7 +9,7 @@
 PUBLIC := all check demo bench bench-peer model faults
 .PHONY: $(PUBLIC) deps clean
 
-DEB_PACKAGES := libmosquitto-dev mosquitto mosquitto-clients libcyaml-dev \
+DEB_PACKAGES := libmosquitto-dev mosquitto mosquitto-clients libcyaml-dev libyaml-dev \
 	check libsubunit-dev libbsd-dev libmd-dev pkg-config spin graphviz \
 	valgrind
 

@@ -1,5 +1,5 @@
 # shared/: library code used by every program; unit tests in tests/unit.
-UNIT_TEST_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_TEST_SRCS := tests/unit/main.c $(wildcard tests/unit/test_*.c)
 UNIT_BIN       := $(B)/tests/unit
 UNIT_BIN_SAN   := $(B)/tests/unit-san
 

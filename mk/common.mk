@@ -13,7 +13,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -Ishared -I$(B)/gen \
 	   $(PKG_CFLAGS) $(CHECK_CFLAGS)
 SANFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	    -fno-sanitize-recover=all
-LDLIBS  := $(PKG_LIBS)
+LDLIBS  := $(PKG_LIBS) -lm
 
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1

@@ -31,6 +31,12 @@ parse_double(const char *s, double min, double max, double *out,
 		*why = "leading or trailing space";
 		return -1;
 	}
+	/* "010" is 8 to some YAML readers and 10 to others: refuse it. */
+	const char *digits = (s[0] == '-' || s[0] == '+') ? s + 1 : s;
+	if (digits[0] == '0' && isdigit((unsigned char)digits[1])) {
+		*why = "leading zero";
+		return -1;
+	}
 	/* strtod takes hex floats, "inf" and "nan": numbers here are decimal. */
 	for (const char *p = s; *p != '\0'; p++) {
 		if (!isdigit((unsigned char)*p) && strchr("+-.eE", *p) == NULL) {
@@ -83,16 +89,11 @@ parse_int64(const char *s, int64_t min, int64_t max, int64_t *out,
 			return -1;
 		}
 	}
-	/* strtonum's range and errors, without its long long / min-max limits */
-	errno = 0;
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (errno == ERANGE || *end != '\0') {
-		*why = "too large";
-		return -1;
-	}
-	if (v < min || v > max) {
-		*why = "out of range";
+	const char *errstr;
+	long long v = strtonum(s, min, max, &errstr);
+	if (errstr != NULL) {
+		*why = strcmp(errstr, "invalid") == 0 ? "not an integer" :
+		    "out of range";
 		return -1;
 	}
 	*out = v;

@@ -32,6 +32,7 @@ enum tm_ingest {
 struct tm_sample {
 	int64_t	at_ms;		/* arrival of the latest payload, 0 = never */
 	int64_t	valid_at_ms;	/* arrival of the latest valid payload */
+	int64_t	invalid_at_ms;	/* first rejection after the latest valid one */
 	int	valid;		/* latest payload accepted */
 	double	num;		/* numeric fields, canonical unit */
 	char	text[PROFILE_WORD_MAX];	/* text fields */

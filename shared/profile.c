@@ -1,0 +1,1118 @@
+/*
+ * Site profile loader.
+ *
+ * libcyaml gives the structure: unknown keys, missing keys, duplicate keys,
+ * aliases and wrong node types are refused there. Every scalar is loaded as
+ * a string, because libcyaml 1.3 reads "12abc" as 12, "010" as 8 and takes
+ * "nan" and "inf"; values are then parsed here, fully consumed and range
+ * checked, and the limits are checked against each other. Errors name the
+ * file, the key path and the line (found with a second pass over the YAML).
+ */
+#include <sys/stat.h>
+
+#include <cyaml/cyaml.h>
+#include <yaml.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sha2.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parse.h"
+#include "profile.h"
+
+#define EX_CONFIG		78
+#define PROFILE_FILE_MAX	(256 * 1024)
+
+/* ---- raw form: what libcyaml loads (every scalar a string) ---- */
+
+struct raw_field {
+	char	*topic, *unit, *min, *max, *empty_is_zero;
+};
+
+struct raw_control {
+	char	*topic, *everyday, *calibration;
+	char	*readback_everyday, *readback_calibration;
+};
+
+struct raw_profile {
+	char	*site;
+	struct { char *host, *port, *keepalive_s; } broker;
+	struct { char *watchdog, *supervisor; } credentials;
+	struct { char *state_dir, *audit_log, *supervisor, *supervisor_user; } paths;
+	struct { char *packs, *units; } bank;
+	struct raw_field pack_fields[PF_COUNT];
+	struct raw_field unit_fields[UF_COUNT];
+	struct {
+		struct raw_control c[SETTING_COUNT];
+		char	*status_topic, *alarm_topic;
+	} control;
+	struct {
+		char	**grid_modes;
+		unsigned grid_modes_count;
+		char	**fault_modes;
+		unsigned fault_modes_count;
+		char	*line_input;
+	} readback;
+	struct {
+		struct { char *pack_voltage_spread_v, *temperature_min_c,
+		    *temperature_max_c, *cell_delta_max_mv,
+		    *drift_soc_spread_pct; } preflight;
+		struct { char *cell_voltage_max_v, *temperature_min_c,
+		    *temperature_max_c; } abort;
+		struct { char *cell_protect_v; } bms;
+		struct { char *total_current_min_a; } engage;
+		struct { char *bulk_voltage_v, *bulk_tolerance_v,
+		    *tail_current_per_pack_a, *tail_current_total_a; } absorption;
+		struct { char *soc_min_pct, *pack_voltage_spread_v,
+		    *cell_delta_max_mv; } verify;
+		struct { char *cell_voltage_max_v, *temperature_max_c,
+		    *stale_s; } envelope;
+	} limits;
+	struct {
+		char	*telemetry_max_age_s, *telemetry_grace_s,
+			*preflight_wait_s, *set_confirm_s, *engage_timeout_s,
+			*absorption_hold_s, *absorption_max_s, *run_max_s,
+			*heartbeat_interval_s, *heartbeat_timeout_s,
+			*revert_confirm_s, *revert_retry_s, *revert_retry_max_s,
+			*progress_interval_s;
+	} timing;
+};
+
+/* ---- libcyaml schema ---- */
+
+#define STR(key, st, m) \
+	CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER, st, m, 0, 1024)
+#define OPT_STR(key, st, m) \
+	CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, \
+	    st, m, 0, 1024)
+#define RP	struct raw_profile
+
+static const cyaml_schema_field_t field_schema[] = {
+	STR("topic", struct raw_field, topic),
+	STR("unit", struct raw_field, unit),
+	OPT_STR("min", struct raw_field, min),
+	OPT_STR("max", struct raw_field, max),
+	OPT_STR("empty_is_zero", struct raw_field, empty_is_zero),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t broker_schema[] = {
+	STR("host", RP, broker.host), STR("port", RP, broker.port),
+	STR("keepalive_s", RP, broker.keepalive_s), CYAML_FIELD_END
+};
+/*
+ * Nested schemas address members of struct raw_profile directly: the data
+ * offset of a nested mapping is 0 and its fields carry full offsets.
+ */
+#define MAP(k_, f) { .key = k_, .data_offset = 0, .value = { \
+	.type = CYAML_MAPPING, .flags = 0, .data_size = sizeof(RP), \
+	.mapping = { .fields = f } } }
+
+static const cyaml_schema_field_t cred_schema[] = {
+	STR("watchdog", RP, credentials.watchdog),
+	STR("supervisor", RP, credentials.supervisor), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t paths_schema[] = {
+	STR("state_dir", RP, paths.state_dir),
+	STR("audit_log", RP, paths.audit_log),
+	STR("supervisor", RP, paths.supervisor),
+	STR("supervisor_user", RP, paths.supervisor_user), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t bank_schema[] = {
+	STR("packs", RP, bank.packs), STR("units", RP, bank.units),
+	CYAML_FIELD_END
+};
+
+#define FIELD(k_, arr, idx) { .key = k_, \
+	.data_offset = offsetof(RP, arr[idx]), .value = { \
+	.type = CYAML_MAPPING, .flags = 0, \
+	.data_size = sizeof(struct raw_field), \
+	.mapping = { .fields = field_schema } } }
+
+static const cyaml_schema_field_t pack_fields_schema[] = {
+	FIELD("soc", pack_fields, PF_SOC),
+	FIELD("pack_voltage", pack_fields, PF_PACK_VOLTAGE),
+	FIELD("pack_current", pack_fields, PF_PACK_CURRENT),
+	FIELD("cell_voltage_max", pack_fields, PF_CELL_VOLTAGE_MAX),
+	FIELD("cell_voltage_delta_mv", pack_fields, PF_CELL_DELTA_MV),
+	FIELD("temperature_pcb", pack_fields, PF_TEMP_PCB),
+	FIELD("temperature_cell", pack_fields, PF_TEMP_CELL),
+	FIELD("protection", pack_fields, PF_PROTECTION),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_field_t unit_fields_schema[] = {
+	FIELD("device_mode", unit_fields, UF_DEVICE_MODE),
+	FIELD("output_source_priority", unit_fields, UF_OUTPUT_PRIORITY),
+	FIELD("charger_source_priority", unit_fields, UF_CHARGER_PRIORITY),
+	FIELD("line_power_direction", unit_fields, UF_LINE_DIRECTION),
+	FIELD("mppt1_input_power", unit_fields, UF_PV_POWER),
+	FIELD("ac_output_active_power", unit_fields, UF_AC_OUTPUT_POWER),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t one_control_schema[] = {
+	STR("topic", struct raw_control, topic),
+	STR("everyday", struct raw_control, everyday),
+	STR("calibration", struct raw_control, calibration),
+	STR("readback_everyday", struct raw_control, readback_everyday),
+	STR("readback_calibration", struct raw_control, readback_calibration),
+	CYAML_FIELD_END
+};
+#define CONTROL(k_, idx) { .key = k_, \
+	.data_offset = offsetof(RP, control.c[idx]), .value = { \
+	.type = CYAML_MAPPING, .flags = 0, \
+	.data_size = sizeof(struct raw_control), \
+	.mapping = { .fields = one_control_schema } } }
+static const cyaml_schema_field_t control_schema[] = {
+	CONTROL("output_priority", SETTING_OUTPUT_PRIORITY),
+	CONTROL("charger_priority", SETTING_CHARGER_PRIORITY),
+	STR("status_topic", RP, control.status_topic),
+	STR("alarm_topic", RP, control.alarm_topic),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t word_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, PROFILE_WORD_MAX - 1),
+};
+static const cyaml_schema_field_t readback_schema[] = {
+	CYAML_FIELD_SEQUENCE("grid_modes", CYAML_FLAG_POINTER, RP,
+	    readback.grid_modes, &word_entry, 1, PROFILE_MODES_MAX),
+	CYAML_FIELD_SEQUENCE("fault_modes", CYAML_FLAG_POINTER, RP,
+	    readback.fault_modes, &word_entry, 1, PROFILE_MODES_MAX),
+	STR("line_input", RP, readback.line_input),
+	CYAML_FIELD_END
+};
+
+#define L(sec, key)	STR(#key, RP, limits.sec.key)
+static const cyaml_schema_field_t preflight_schema[] = {
+	L(preflight, pack_voltage_spread_v), L(preflight, temperature_min_c),
+	L(preflight, temperature_max_c), L(preflight, cell_delta_max_mv),
+	L(preflight, drift_soc_spread_pct), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t abort_schema[] = {
+	L(abort, cell_voltage_max_v), L(abort, temperature_min_c),
+	L(abort, temperature_max_c), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t bms_schema[] = {
+	L(bms, cell_protect_v), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t engage_schema[] = {
+	L(engage, total_current_min_a), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t absorption_schema[] = {
+	L(absorption, bulk_voltage_v), L(absorption, bulk_tolerance_v),
+	L(absorption, tail_current_per_pack_a),
+	L(absorption, tail_current_total_a), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t verify_schema[] = {
+	L(verify, soc_min_pct), L(verify, pack_voltage_spread_v),
+	L(verify, cell_delta_max_mv), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t envelope_schema[] = {
+	L(envelope, cell_voltage_max_v), L(envelope, temperature_max_c),
+	L(envelope, stale_s), CYAML_FIELD_END
+};
+static const cyaml_schema_field_t limits_schema[] = {
+	MAP("preflight", preflight_schema), MAP("abort", abort_schema),
+	MAP("bms", bms_schema), MAP("engage", engage_schema),
+	MAP("absorption", absorption_schema), MAP("verify", verify_schema),
+	MAP("envelope", envelope_schema), CYAML_FIELD_END
+};
+
+#define T(key)	STR(#key, RP, timing.key)
+static const cyaml_schema_field_t timing_schema[] = {
+	T(telemetry_max_age_s), T(telemetry_grace_s), T(preflight_wait_s),
+	T(set_confirm_s), T(engage_timeout_s), T(absorption_hold_s),
+	T(absorption_max_s), T(run_max_s), T(heartbeat_interval_s),
+	T(heartbeat_timeout_s), T(revert_confirm_s), T(revert_retry_s),
+	T(revert_retry_max_s), T(progress_interval_s), CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t top_schema[] = {
+	STR("site", RP, site),
+	MAP("broker", broker_schema), MAP("credentials", cred_schema),
+	MAP("paths", paths_schema), MAP("bank", bank_schema),
+	MAP("pack_fields", pack_fields_schema),
+	MAP("unit_fields", unit_fields_schema),
+	MAP("control", control_schema), MAP("readback", readback_schema),
+	MAP("limits", limits_schema), MAP("timing", timing_schema),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t profile_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, RP, top_schema),
+};
+
+/* ---- error reporting ---- */
+
+struct loadctx {
+	const char	*path;
+	const char	*buf;		/* the file's bytes */
+	size_t		 len;
+	char		*err;
+	unsigned long	 errsz;
+	/* libcyaml's log, folded: first message, backtrace keys, first line */
+	char		 cy_msg[160];
+	char		 cy_keys[8][64];
+	int		 cy_nkeys;
+	int		 cy_line;
+};
+
+/*
+ * Finds the line of a dotted key path ("limits.abort.cell_voltage_max_v")
+ * by walking libyaml's events; 0 if not found.
+ */
+static int
+key_line(const char *buf, size_t len, const char *want)
+{
+	struct frame { int is_map, expect_key; char key[64]; } st[16];
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, line = 0, done = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return 0;
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (!done && line == 0 && yaml_parser_parse(&p, &ev)) {
+		struct frame *top = depth > 0 ? &st[depth - 1] : NULL;
+
+		switch (ev.type) {
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (depth == (int)(sizeof(st) / sizeof(st[0]))) {
+				done = 1;
+				break;
+			}
+			st[depth].is_map = ev.type == YAML_MAPPING_START_EVENT;
+			st[depth].expect_key = 1;
+			st[depth].key[0] = '\0';
+			depth++;
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			depth--;
+			if (depth > 0 && st[depth - 1].is_map)
+				st[depth - 1].expect_key = 1;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (top == NULL || !top->is_map)
+				break;
+			if (!top->expect_key) {
+				top->expect_key = 1;
+				break;
+			}
+			(void)strlcpy(top->key, (const char *)ev.data.scalar.value,
+			    sizeof(top->key));
+			top->expect_key = 0;
+			char path[512] = "";
+			for (int i = 0; i < depth; i++) {
+				if (!st[i].is_map)
+					continue;
+				if (path[0] != '\0')
+					(void)strlcat(path, ".", sizeof(path));
+				(void)strlcat(path, st[i].key, sizeof(path));
+			}
+			if (strcmp(path, want) == 0)
+				line = (int)ev.start_mark.line + 1;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return line;
+}
+
+static int
+fail(struct loadctx *c, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct loadctx *c, const char *key, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+	int line;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line = key != NULL ? key_line(c->buf, c->len, key) : 0;
+	if (line > 0)
+		(void)snprintf(c->err, c->errsz, "%s:%d: %s: %s", c->path, line,
+		    key, msg);
+	else if (key != NULL)
+		(void)snprintf(c->err, c->errsz, "%s: %s: %s", c->path, key, msg);
+	else
+		(void)snprintf(c->err, c->errsz, "%s: %s", c->path, msg);
+	return -1;
+}
+
+static void
+cyaml_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
+{
+	struct loadctx *c = ctx;
+	char line[256], *p, *q;
+
+	if (level < CYAML_LOG_ERROR)
+		return;
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	p = line;
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "Load: ", 6) == 0)
+		p += 6;
+	if (strcmp(p, "Backtrace:") == 0)
+		return;
+	if (strncmp(p, "in mapping field '", 18) == 0) {
+		p += 18;
+		if ((q = strchr(p, '\'')) != NULL && c->cy_nkeys < 8) {
+			*q = '\0';
+			(void)strlcpy(c->cy_keys[c->cy_nkeys++], p,
+			    sizeof(c->cy_keys[0]));
+			p = q + 1;
+		}
+	}
+	if (strncmp(p, "in ", 3) == 0 || *p == ' ') {
+		if (c->cy_line == 0 && (q = strstr(p, "(line: ")) != NULL)
+			c->cy_line = atoi(q + 7);
+		return;
+	}
+	if (c->cy_msg[0] == '\0')
+		(void)strlcpy(c->cy_msg, p, sizeof(c->cy_msg));
+}
+
+static int
+fail_cyaml(struct loadctx *c, cyaml_err_t e)
+{
+	static const char missing[] = "Missing required mapping field: ";
+	static const char unknown[] = "Unexpected key: ";
+	const char *msg = c->cy_msg[0] != '\0' ? c->cy_msg : cyaml_strerror(e);
+	const char *name = NULL;
+	char keys[256] = "";
+	int first = c->cy_nkeys - 1, last = 0;
+
+	/*
+	 * The backtrace lists the innermost key first. For a missing key its
+	 * innermost entry is the last sibling seen, not a parent: drop it
+	 * and name the missing key instead.
+	 */
+	if (strncmp(msg, missing, sizeof(missing) - 1) == 0) {
+		name = msg + sizeof(missing) - 1;
+		msg = "missing required key";
+		last = 1;
+	} else if (strncmp(msg, unknown, sizeof(unknown) - 1) == 0) {
+		name = msg + sizeof(unknown) - 1;
+		msg = "unknown key";
+	}
+	for (int i = first; i >= last; i--) {
+		if (keys[0] != '\0')
+			(void)strlcat(keys, ".", sizeof(keys));
+		(void)strlcat(keys, c->cy_keys[i], sizeof(keys));
+	}
+	if (name != NULL) {
+		if (keys[0] != '\0')
+			(void)strlcat(keys, ".", sizeof(keys));
+		(void)strlcat(keys, name, sizeof(keys));
+	}
+	(void)snprintf(c->err, c->errsz, "%s%s%.0d: %s%s%s", c->path,
+	    c->cy_line > 0 ? ":" : "", c->cy_line, keys,
+	    keys[0] != '\0' ? ": " : "", msg);
+	return -1;
+}
+
+/* ---- value conversion ---- */
+
+static int
+get_double(struct loadctx *c, const char *key, const char *s, double min,
+    double max, double *out)
+{
+	const char *why;
+
+	if (parse_double(s, min, max, out, &why) == -1)
+		return fail(c, key, "\"%s\": %s (expected a number in %g..%g)",
+		    s, why, min, max);
+	return 0;
+}
+
+static int
+get_int(struct loadctx *c, const char *key, const char *s, int64_t min,
+    int64_t max, int64_t *out)
+{
+	const char *why;
+
+	if (parse_int64(s, min, max, out, &why) == -1)
+		return fail(c, key, "\"%s\": %s (expected an integer in "
+		    "%lld..%lld)", s, why, (long long)min, (long long)max);
+	return 0;
+}
+
+static int
+get_ms(struct loadctx *c, const char *key, const char *s, int64_t min_ms,
+    int64_t max_ms, int64_t *out)
+{
+	const char *why;
+
+	if (parse_seconds_ms(s, min_ms, max_ms, out, &why) == -1)
+		return fail(c, key, "\"%s\": %s (expected seconds in %g..%g)",
+		    s, why, min_ms / 1000.0, max_ms / 1000.0);
+	return 0;
+}
+
+static int
+get_word(struct loadctx *c, const char *key, const char *s, char *dst,
+    size_t dstsz)
+{
+	if (s[0] == '\0')
+		return fail(c, key, "empty");
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return fail(c, key, "non-printable character");
+	if (strlcpy(dst, s, dstsz) >= dstsz)
+		return fail(c, key, "\"%s\": longer than %zu characters", s,
+		    dstsz - 1);
+	return 0;
+}
+
+static int
+get_path(struct loadctx *c, const char *key, const char *s, char *dst,
+    size_t dstsz)
+{
+	if (get_word(c, key, s, dst, dstsz) == -1)
+		return -1;
+	if (dst[0] != '/')
+		return fail(c, key, "\"%s\": must be an absolute path", s);
+	return 0;
+}
+
+/* Topics are exact names: no MQTT wildcards, no empty levels. */
+static int
+get_topic(struct loadctx *c, const char *key, const char *s, char *dst,
+    const char *placeholder)
+{
+	const char *hit;
+
+	if (get_word(c, key, s, dst, PROFILE_TOPIC_MAX) == -1)
+		return -1;
+	if (strpbrk(s, "+# ") != NULL)
+		return fail(c, key, "\"%s\": wildcards and spaces are not "
+		    "allowed in a topic", s);
+	if (s[0] == '/' || strstr(s, "//") != NULL || s[strlen(s) - 1] == '/')
+		return fail(c, key, "\"%s\": empty topic level", s);
+	if (placeholder == NULL) {
+		if (strchr(s, '{') != NULL || strchr(s, '}') != NULL)
+			return fail(c, key, "\"%s\": no placeholder allowed here",
+			    s);
+		return 0;
+	}
+	hit = strstr(s, placeholder);
+	if (hit == NULL || strstr(hit + 1, placeholder) != NULL)
+		return fail(c, key, "\"%s\": must contain %s exactly once", s,
+		    placeholder);
+	/* no other braces than the placeholder's */
+	size_t braces = 0;
+	for (const char *p = s; *p != '\0'; p++)
+		braces += (*p == '{' || *p == '}');
+	if (braces != 2)
+		return fail(c, key, "\"%s\": stray brace", s);
+	return 0;
+}
+
+static int
+get_bool(struct loadctx *c, const char *key, const char *s, bool *out)
+{
+	if (strcmp(s, "true") == 0)
+		*out = true;
+	else if (strcmp(s, "false") == 0)
+		*out = false;
+	else
+		return fail(c, key, "\"%s\": expected true or false", s);
+	return 0;
+}
+
+/* ---- fields ---- */
+
+struct unit_name {
+	const char	*name;
+	enum field_unit	 unit;
+};
+
+static const struct unit_name unit_names[] = {
+	{ "%", FU_PERCENT }, { "V", FU_VOLT }, { "mV", FU_MILLIVOLT },
+	{ "A", FU_AMPERE }, { "C", FU_CELSIUS }, { "F", FU_FAHRENHEIT },
+	{ "W", FU_WATT }, { "kW", FU_KILOWATT }, { "flags", FU_FLAGS },
+	{ "text", FU_TEXT },
+};
+
+/* Which published units each field may use (bit per enum field_unit). */
+#define U(x)	(1u << (x))
+static const unsigned pack_units[PF_COUNT] = {
+	[PF_SOC] = U(FU_PERCENT),
+	[PF_PACK_VOLTAGE] = U(FU_VOLT) | U(FU_MILLIVOLT),
+	[PF_PACK_CURRENT] = U(FU_AMPERE),
+	[PF_CELL_VOLTAGE_MAX] = U(FU_VOLT) | U(FU_MILLIVOLT),
+	[PF_CELL_DELTA_MV] = U(FU_MILLIVOLT) | U(FU_VOLT),
+	[PF_TEMP_PCB] = U(FU_CELSIUS) | U(FU_FAHRENHEIT),
+	[PF_TEMP_CELL] = U(FU_CELSIUS) | U(FU_FAHRENHEIT),
+	[PF_PROTECTION] = U(FU_FLAGS),
+};
+static const unsigned unit_units[UF_COUNT] = {
+	[UF_DEVICE_MODE] = U(FU_TEXT),
+	[UF_OUTPUT_PRIORITY] = U(FU_TEXT),
+	[UF_CHARGER_PRIORITY] = U(FU_TEXT),
+	[UF_LINE_DIRECTION] = U(FU_TEXT),
+	[UF_PV_POWER] = U(FU_WATT) | U(FU_KILOWATT),
+	[UF_AC_OUTPUT_POWER] = U(FU_WATT) | U(FU_KILOWATT),
+};
+
+static const char *const pack_names[PF_COUNT] = {
+	"soc", "pack_voltage", "pack_current", "cell_voltage_max",
+	"cell_voltage_delta_mv", "temperature_pcb", "temperature_cell",
+	"protection",
+};
+static const char *const unit_names_f[UF_COUNT] = {
+	"device_mode", "output_source_priority", "charger_source_priority",
+	"line_power_direction", "mppt1_input_power", "ac_output_active_power",
+};
+
+const char *
+pack_field_name(enum pack_field f)
+{
+	return (unsigned)f < PF_COUNT ? pack_names[f] : "?";
+}
+
+const char *
+unit_field_name(enum unit_field f)
+{
+	return (unsigned)f < UF_COUNT ? unit_names_f[f] : "?";
+}
+
+const char *
+setting_name(enum setting s)
+{
+	static const char *const names[SETTING_COUNT] = {
+		"output_priority", "charger_priority",
+	};
+
+	return (unsigned)s < SETTING_COUNT ? names[s] : "?";
+}
+
+static int
+load_field(struct loadctx *c, const char *section, const char *name,
+    const struct raw_field *raw, unsigned allowed, const char *placeholder,
+    struct field_spec *fs)
+{
+	char key[128];
+	size_t i;
+
+	(void)snprintf(key, sizeof(key), "%s.%s.topic", section, name);
+	if (get_topic(c, key, raw->topic, fs->topic, placeholder) == -1)
+		return -1;
+	(void)snprintf(key, sizeof(key), "%s.%s.unit", section, name);
+	for (i = 0; i < sizeof(unit_names) / sizeof(unit_names[0]); i++)
+		if (strcmp(raw->unit, unit_names[i].name) == 0)
+			break;
+	if (i == sizeof(unit_names) / sizeof(unit_names[0]) ||
+	    (allowed & U(unit_names[i].unit)) == 0)
+		return fail(c, key, "\"%s\": not a unit this field can have",
+		    raw->unit);
+	fs->unit = unit_names[i].unit;
+
+	bool ranged = fs->unit != FU_TEXT && fs->unit != FU_FLAGS;
+	if (ranged != (raw->min != NULL) || ranged != (raw->max != NULL)) {
+		(void)snprintf(key, sizeof(key), "%s.%s", section, name);
+		return fail(c, key, ranged ? "needs min and max" :
+		    "min and max are only for numeric fields");
+	}
+	if (ranged) {
+		(void)snprintf(key, sizeof(key), "%s.%s.min", section, name);
+		if (get_double(c, key, raw->min, -1e6, 1e6, &fs->min) == -1)
+			return -1;
+		(void)snprintf(key, sizeof(key), "%s.%s.max", section, name);
+		if (get_double(c, key, raw->max, -1e6, 1e6, &fs->max) == -1)
+			return -1;
+		if (fs->min >= fs->max)
+			return fail(c, key, "max must be above min");
+	} else if (fs->unit == FU_FLAGS) {
+		fs->min = 0;
+		fs->max = UINT32_MAX;
+	}
+	fs->empty_is_zero = false;
+	if (raw->empty_is_zero != NULL) {
+		(void)snprintf(key, sizeof(key), "%s.%s.empty_is_zero", section,
+		    name);
+		if (fs->unit != FU_FLAGS)
+			return fail(c, key, "only for flags fields");
+		if (get_bool(c, key, raw->empty_is_zero, &fs->empty_is_zero) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load_fields(struct loadctx *c, const struct raw_profile *r, struct profile *pf)
+{
+	for (int f = 0; f < PF_COUNT; f++)
+		if (load_field(c, "pack_fields", pack_names[f],
+		    &r->pack_fields[f], pack_units[f], "{i}",
+		    &pf->pack_field[f]) == -1)
+			return -1;
+	for (int f = 0; f < UF_COUNT; f++)
+		if (load_field(c, "unit_fields", unit_names_f[f],
+		    &r->unit_fields[f], unit_units[f], "{u}",
+		    &pf->unit_field[f]) == -1)
+			return -1;
+	return 0;
+}
+
+/* ---- numeric keys, by table ---- */
+
+enum num_kind { K_DOUBLE, K_MS };
+
+struct num_key {
+	const char	*key;
+	size_t		 raw;		/* offset in struct raw_profile */
+	size_t		 dst;		/* offset in struct profile */
+	enum num_kind	 kind;
+	double		 min, max;	/* in the key's unit (s for K_MS) */
+};
+
+#define NL(sec, k, d, lo, hi) { "limits." #sec "." #k, \
+	offsetof(RP, limits.sec.k), offsetof(struct profile, limits.d), \
+	K_DOUBLE, lo, hi }
+#define NT(k, d, lo, hi) { "timing." #k, offsetof(RP, timing.k), \
+	offsetof(struct profile, timing.d), K_MS, lo, hi }
+
+static const struct num_key num_keys[] = {
+	NL(preflight, pack_voltage_spread_v, pre_voltage_spread_v, 0.001, 5),
+	NL(preflight, temperature_min_c, pre_temp_min_c, -40, 80),
+	NL(preflight, temperature_max_c, pre_temp_max_c, -40, 80),
+	NL(preflight, cell_delta_max_mv, pre_cell_delta_mv, 1, 1000),
+	NL(preflight, drift_soc_spread_pct, pre_drift_soc_spread_pct, 0.5, 100),
+	NL(abort, cell_voltage_max_v, abort_cell_v, 3.0, 4.2),
+	NL(abort, temperature_min_c, abort_temp_min_c, 0, 80),
+	NL(abort, temperature_max_c, abort_temp_max_c, 0, 80),
+	NL(bms, cell_protect_v, bms_protect_cell_v, 3.0, 4.3),
+	NL(engage, total_current_min_a, engage_current_a, 0.1, 5000),
+	NL(absorption, bulk_voltage_v, bulk_v, 10, 1000),
+	NL(absorption, bulk_tolerance_v, bulk_tolerance_v, 0.01, 10),
+	NL(absorption, tail_current_per_pack_a, tail_per_pack_a, 0.1, 500),
+	NL(absorption, tail_current_total_a, tail_total_a, 0.1, 5000),
+	NL(verify, soc_min_pct, verify_soc_pct, 50, 100),
+	NL(verify, pack_voltage_spread_v, verify_voltage_spread_v, 0.001, 5),
+	NL(verify, cell_delta_max_mv, verify_cell_delta_mv, 1, 1000),
+	NL(envelope, cell_voltage_max_v, env_cell_v, 3.0, 4.3),
+	NL(envelope, temperature_max_c, env_temp_max_c, 0, 90),
+	{ "limits.envelope.stale_s", offsetof(RP, limits.envelope.stale_s),
+	    offsetof(struct profile, limits.env_stale_ms), K_MS, 0.01, 3600 },
+	NT(telemetry_max_age_s, telemetry_max_age_ms, 0.01, 3600),
+	NT(telemetry_grace_s, telemetry_grace_ms, 0.01, 3600),
+	NT(preflight_wait_s, preflight_wait_ms, 0.01, 86400),
+	NT(set_confirm_s, set_confirm_ms, 0.01, 3600),
+	NT(engage_timeout_s, engage_timeout_ms, 0.01, 3600),
+	NT(absorption_hold_s, absorption_hold_ms, 0.01, 86400),
+	NT(absorption_max_s, absorption_max_ms, 0.01, 86400),
+	NT(run_max_s, run_max_ms, 0.01, 172800),
+	NT(heartbeat_interval_s, heartbeat_interval_ms, 0.01, 60),
+	NT(heartbeat_timeout_s, heartbeat_timeout_ms, 0.02, 600),
+	NT(revert_confirm_s, revert_confirm_ms, 0.01, 3600),
+	NT(revert_retry_s, revert_retry_ms, 0.01, 3600),
+	NT(revert_retry_max_s, revert_retry_max_ms, 0.01, 86400),
+	NT(progress_interval_s, progress_interval_ms, 0.01, 86400),
+};
+
+static int
+load_numbers(struct loadctx *c, const struct raw_profile *r,
+    struct profile *pf)
+{
+	for (size_t i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++) {
+		const struct num_key *k = &num_keys[i];
+		const char *s = *(char *const *)((const char *)r + k->raw);
+		void *dst = (char *)pf + k->dst;
+
+		if (k->kind == K_DOUBLE) {
+			if (get_double(c, k->key, s, k->min, k->max, dst) == -1)
+				return -1;
+		} else if (get_ms(c, k->key, s, (int64_t)(k->min * 1000),
+		    (int64_t)(k->max * 1000), dst) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- consistency between keys ---- */
+
+#define NEED(cond, key, ...) do { \
+	if (!(cond)) return fail(c, key, __VA_ARGS__); } while (0)
+
+static int
+check_limits(struct loadctx *c, const struct profile *pf)
+{
+	const struct profile_limits *l = &pf->limits;
+	const struct profile_timing *t = &pf->timing;
+
+	NEED(l->abort_cell_v < l->bms_protect_cell_v,
+	    "limits.abort.cell_voltage_max_v", "%.3f V must be below "
+	    "limits.bms.cell_protect_v (%.3f V)", l->abort_cell_v,
+	    l->bms_protect_cell_v);
+	NEED(l->env_cell_v > l->abort_cell_v && l->env_cell_v <
+	    l->bms_protect_cell_v, "limits.envelope.cell_voltage_max_v",
+	    "%.3f V must lie above limits.abort.cell_voltage_max_v and below "
+	    "limits.bms.cell_protect_v", l->env_cell_v);
+	NEED(l->pre_temp_min_c < l->pre_temp_max_c,
+	    "limits.preflight.temperature_min_c", "must be below "
+	    "limits.preflight.temperature_max_c");
+	NEED(l->abort_temp_min_c < l->abort_temp_max_c,
+	    "limits.abort.temperature_min_c", "must be below "
+	    "limits.abort.temperature_max_c");
+	NEED(l->pre_temp_min_c >= l->abort_temp_min_c &&
+	    l->pre_temp_max_c <= l->abort_temp_max_c,
+	    "limits.preflight.temperature_min_c", "the pre-flight range must "
+	    "lie within the abort range");
+	NEED(l->env_temp_max_c > l->abort_temp_max_c,
+	    "limits.envelope.temperature_max_c", "must be above "
+	    "limits.abort.temperature_max_c");
+	NEED(l->tail_total_a >= l->tail_per_pack_a,
+	    "limits.absorption.tail_current_total_a", "must be at least "
+	    "limits.absorption.tail_current_per_pack_a");
+	NEED(l->bulk_v > pf->pack_field[PF_PACK_VOLTAGE].min &&
+	    l->bulk_v < pf->pack_field[PF_PACK_VOLTAGE].max,
+	    "limits.absorption.bulk_voltage_v", "must lie within "
+	    "pack_fields.pack_voltage min..max");
+	NEED(l->engage_current_a > l->tail_total_a,
+	    "limits.engage.total_current_min_a", "must be above "
+	    "limits.absorption.tail_current_total_a");
+	NEED(t->heartbeat_timeout_ms >= 2 * t->heartbeat_interval_ms,
+	    "timing.heartbeat_timeout_s", "must be at least twice "
+	    "timing.heartbeat_interval_s");
+	NEED(t->revert_retry_max_ms >= t->revert_retry_ms,
+	    "timing.revert_retry_max_s", "must be at least "
+	    "timing.revert_retry_s");
+	NEED(t->absorption_hold_ms < t->absorption_max_ms,
+	    "timing.absorption_hold_s", "must be below timing.absorption_max_s");
+	NEED(t->absorption_max_ms < t->run_max_ms, "timing.absorption_max_s",
+	    "must be below timing.run_max_s");
+	NEED(t->telemetry_grace_ms >= t->telemetry_max_age_ms,
+	    "timing.telemetry_grace_s", "must be at least "
+	    "timing.telemetry_max_age_s");
+	NEED(l->env_stale_ms > t->telemetry_grace_ms, "limits.envelope.stale_s",
+	    "must be above timing.telemetry_grace_s");
+	return 0;
+}
+
+static int
+load_control(struct loadctx *c, const struct raw_profile *r,
+    struct profile *pf)
+{
+	char key[128];
+
+	for (int s = 0; s < SETTING_COUNT; s++) {
+		const struct raw_control *rc = &r->control.c[s];
+		struct control_spec *cs = &pf->control[s];
+		const char *name = setting_name(s);
+		const char *src[4] = { rc->everyday, rc->calibration,
+		    rc->readback_everyday, rc->readback_calibration };
+		char *dst[4] = { cs->value[VALUE_EVERYDAY],
+		    cs->value[VALUE_CALIBRATION], cs->readback[VALUE_EVERYDAY],
+		    cs->readback[VALUE_CALIBRATION] };
+		const char *sub[4] = { "everyday", "calibration",
+		    "readback_everyday", "readback_calibration" };
+
+		(void)snprintf(key, sizeof(key), "control.%s.topic", name);
+		if (get_topic(c, key, rc->topic, cs->topic, NULL) == -1)
+			return -1;
+		for (int i = 0; i < 4; i++) {
+			(void)snprintf(key, sizeof(key), "control.%s.%s", name,
+			    sub[i]);
+			if (get_word(c, key, src[i], dst[i],
+			    PROFILE_WORD_MAX) == -1)
+				return -1;
+		}
+		(void)snprintf(key, sizeof(key), "control.%s.calibration", name);
+		NEED(strcmp(cs->value[0], cs->value[1]) != 0, key,
+		    "must differ from the everyday value");
+		(void)snprintf(key, sizeof(key),
+		    "control.%s.readback_calibration", name);
+		NEED(strcmp(cs->readback[0], cs->readback[1]) != 0, key,
+		    "must differ from the everyday readback");
+	}
+	NEED(strcmp(pf->control[0].topic, pf->control[1].topic) != 0,
+	    "control.charger_priority.topic", "must differ from "
+	    "control.output_priority.topic");
+	if (get_topic(c, "control.status_topic", r->control.status_topic,
+	    pf->status_topic, NULL) == -1 ||
+	    get_topic(c, "control.alarm_topic", r->control.alarm_topic,
+	    pf->alarm_topic, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+load_modes(struct loadctx *c, const char *key, char **src, unsigned n,
+    char dst[][PROFILE_WORD_MAX], int *ndst)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (get_word(c, key, src[i], dst[i], PROFILE_WORD_MAX) == -1)
+			return -1;
+	*ndst = (int)n;
+	return 0;
+}
+
+static int
+load_readback(struct loadctx *c, const struct raw_profile *r,
+    struct profile *pf)
+{
+	if (load_modes(c, "readback.grid_modes", r->readback.grid_modes,
+	    r->readback.grid_modes_count, pf->grid_modes,
+	    &pf->n_grid_modes) == -1 ||
+	    load_modes(c, "readback.fault_modes", r->readback.fault_modes,
+	    r->readback.fault_modes_count, pf->fault_modes,
+	    &pf->n_fault_modes) == -1 ||
+	    get_word(c, "readback.line_input", r->readback.line_input,
+	    pf->line_input, sizeof(pf->line_input)) == -1)
+		return -1;
+	for (int i = 0; i < pf->n_fault_modes; i++)
+		NEED(!profile_is_grid_mode(pf, pf->fault_modes[i]),
+		    "readback.fault_modes", "\"%s\" is also a grid mode",
+		    pf->fault_modes[i]);
+	return 0;
+}
+
+static int
+load_site(struct loadctx *c, const struct raw_profile *r, struct profile *pf)
+{
+	int64_t v;
+
+	if (get_word(c, "site", r->site, pf->site, sizeof(pf->site)) == -1 ||
+	    get_word(c, "broker.host", r->broker.host, pf->broker_host,
+	    sizeof(pf->broker_host)) == -1)
+		return -1;
+	if (get_int(c, "broker.port", r->broker.port, 1, 65535, &v) == -1)
+		return -1;
+	pf->broker_port = (uint16_t)v;
+	if (get_int(c, "broker.keepalive_s", r->broker.keepalive_s, 5, 3600,
+	    &v) == -1)
+		return -1;
+	pf->broker_keepalive_s = (int)v;
+	if (get_path(c, "credentials.watchdog", r->credentials.watchdog,
+	    pf->cred_watchdog, sizeof(pf->cred_watchdog)) == -1 ||
+	    get_path(c, "credentials.supervisor", r->credentials.supervisor,
+	    pf->cred_supervisor, sizeof(pf->cred_supervisor)) == -1 ||
+	    get_path(c, "paths.state_dir", r->paths.state_dir, pf->state_dir,
+	    sizeof(pf->state_dir)) == -1 ||
+	    get_path(c, "paths.audit_log", r->paths.audit_log, pf->audit_log,
+	    sizeof(pf->audit_log)) == -1 ||
+	    get_path(c, "paths.supervisor", r->paths.supervisor,
+	    pf->supervisor_path, sizeof(pf->supervisor_path)) == -1 ||
+	    get_word(c, "paths.supervisor_user", r->paths.supervisor_user,
+	    pf->supervisor_user, sizeof(pf->supervisor_user)) == -1)
+		return -1;
+	NEED(strcmp(pf->cred_watchdog, pf->cred_supervisor) != 0,
+	    "credentials.supervisor", "must not be the watchdog's file");
+	NEED(strcmp(pf->supervisor_user, "root") != 0, "paths.supervisor_user",
+	    "the supervisor never runs as root");
+	if (get_int(c, "bank.packs", r->bank.packs, 1, PROFILE_MAX_PACKS,
+	    &v) == -1)
+		return -1;
+	pf->packs = (int)v;
+	if (get_int(c, "bank.units", r->bank.units, 1, PROFILE_MAX_UNITS,
+	    &v) == -1)
+		return -1;
+	pf->units = (int)v;
+	return 0;
+}
+
+/* Every expanded telemetry and control topic must be distinct. */
+static int
+check_topics(struct loadctx *c, const struct profile *pf)
+{
+	char (*all)[PROFILE_TOPIC_MAX];
+	size_t n = 0, cap = (size_t)pf->packs * PF_COUNT +
+	    (size_t)pf->units * UF_COUNT + SETTING_COUNT + 2;
+	int rc = 0;
+
+	if ((all = calloc(cap, sizeof(*all))) == NULL)
+		return fail(c, NULL, "out of memory");
+	for (int i = 1; i <= pf->packs && rc == 0; i++)
+		for (int f = 0; f < PF_COUNT && rc == 0; f++)
+			if (topic_expand(pf->pack_field[f].topic, i, all[n++],
+			    PROFILE_TOPIC_MAX) == -1)
+				rc = fail(c, "pack_fields", "topic of %s too long "
+				    "for pack %d", pack_names[f], i);
+	for (int u = 1; u <= pf->units && rc == 0; u++)
+		for (int f = 0; f < UF_COUNT && rc == 0; f++)
+			if (topic_expand(pf->unit_field[f].topic, u, all[n++],
+			    PROFILE_TOPIC_MAX) == -1)
+				rc = fail(c, "unit_fields", "topic of %s too long "
+				    "for unit %d", unit_names_f[f], u);
+	if (rc == 0) {
+		for (int s = 0; s < SETTING_COUNT; s++)
+			(void)strlcpy(all[n++], pf->control[s].topic,
+			    PROFILE_TOPIC_MAX);
+		(void)strlcpy(all[n++], pf->status_topic, PROFILE_TOPIC_MAX);
+		(void)strlcpy(all[n++], pf->alarm_topic, PROFILE_TOPIC_MAX);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		for (size_t j = i + 1; j < n && rc == 0; j++)
+			if (strcmp(all[i], all[j]) == 0)
+				rc = fail(c, NULL, "topic \"%s\" is used twice",
+				    all[i]);
+	free(all);
+	return rc;
+}
+
+/* ---- public ---- */
+
+int
+topic_expand(const char *tmpl, int n, char *out, unsigned long outsz)
+{
+	const char *p = strchr(tmpl, '{');
+	int len;
+
+	if (p == NULL || (p[1] != 'i' && p[1] != 'u') || p[2] != '}')
+		len = snprintf(out, outsz, "%s", tmpl);
+	else
+		len = snprintf(out, outsz, "%.*s%d%s", (int)(p - tmpl), tmpl, n,
+		    p + 3);
+	return (len < 0 || (unsigned long)len >= outsz) ? -1 : 0;
+}
+
+bool
+profile_is_grid_mode(const struct profile *pf, const char *mode)
+{
+	for (int i = 0; i < pf->n_grid_modes; i++)
+		if (strcmp(pf->grid_modes[i], mode) == 0)
+			return true;
+	return false;
+}
+
+bool
+profile_is_fault_mode(const struct profile *pf, const char *mode)
+{
+	for (int i = 0; i < pf->n_fault_modes; i++)
+		if (strcmp(pf->fault_modes[i], mode) == 0)
+			return true;
+	return false;
+}
+
+int
+profile_readback_value(const struct profile *pf, enum setting s,
+    const char *readback)
+{
+	if ((unsigned)s >= SETTING_COUNT)
+		return -1;
+	for (int v = 0; v < VALUE_COUNT; v++)
+		if (strcmp(pf->control[s].readback[v], readback) == 0)
+			return v;
+	return -1;
+}
+
+static int
+read_file(struct loadctx *c, char **bufp, size_t *lenp)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return fail(c, NULL, "%s", strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		return fail(c, NULL, "not a regular file");
+	}
+	if (st.st_size == 0 || st.st_size > PROFILE_FILE_MAX) {
+		(void)close(fd);
+		return fail(c, NULL, st.st_size == 0 ? "empty file" :
+		    "larger than %d bytes", PROFILE_FILE_MAX);
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		(void)close(fd);
+		return fail(c, NULL, "out of memory");
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	(void)close(fd);
+	if (n != st.st_size) {
+		free(buf);
+		return fail(c, NULL, "short read");
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', (size_t)n) != NULL) {
+		free(buf);
+		return fail(c, NULL, "contains a NUL byte");
+	}
+	*bufp = buf;
+	*lenp = (size_t)n;
+	return 0;
+}
+
+int
+profile_load(const char *path, struct profile *pf, char *err,
+    unsigned long errsz)
+{
+	struct loadctx c = { .path = path, .err = err, .errsz = errsz };
+	cyaml_config_t cfg = {
+		.log_fn = cyaml_capture, .log_ctx = &c, .mem_fn = cyaml_mem,
+		.log_level = CYAML_LOG_ERROR, .flags = CYAML_CFG_NO_ALIAS,
+	};
+	struct raw_profile *raw = NULL;
+	cyaml_err_t e;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(pf, 0, sizeof(*pf));
+	if (read_file(&c, &buf, &len) == -1)
+		return -1;
+	c.buf = buf;
+	c.len = len;
+	e = cyaml_load_data((const uint8_t *)buf, len, &cfg, &profile_schema,
+	    (cyaml_data_t **)&raw, NULL);
+	if (e != CYAML_OK)
+		rc = fail_cyaml(&c, e);
+	else if (raw == NULL)
+		rc = fail(&c, NULL, "no document");
+	else
+		rc = (load_site(&c, raw, pf) == -1 ||
+		    load_fields(&c, raw, pf) == -1 ||
+		    load_control(&c, raw, pf) == -1 ||
+		    load_readback(&c, raw, pf) == -1 ||
+		    load_numbers(&c, raw, pf) == -1 ||
+		    check_limits(&c, pf) == -1 ||
+		    check_topics(&c, pf) == -1) ? -1 : 0;
+	if (rc == 0) {
+		(void)strlcpy(pf->path, path, sizeof(pf->path));
+		SHA256Data((const uint8_t *)buf, len, pf->digest_hex);
+		for (int i = 0; i < PROFILE_DIGEST_LEN; i++)
+			(void)sscanf(pf->digest_hex + 2 * i, "%2hhx",
+			    &pf->digest[i]);
+	}
+	if (raw != NULL)
+		(void)cyaml_free(&cfg, &profile_schema, raw, 0);
+	free(buf);
+	return rc;
+}
+
+void
+profile_load_or_die(const char *path, struct profile *pf)
+{
+	char err[PROFILE_ERR_MAX];
+
+	if (profile_load(path, pf, err, sizeof(err)) == -1) {
+		log_setfatalstatus(EX_CONFIG);
+		fatalx("%s", err);
+	}
+}

@@ -1,0 +1,196 @@
+/*
+ * Profile loader: the reference profile loads; each malformed variant is
+ * refused with an error that names the file, the key path and the line.
+ * Variants are made from the reference profile by one textual edit, so they
+ * stay valid in every other respect as the profile evolves.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profile.h"
+
+#define REFERENCE	"../../profiles/eg4-lp4-v2.yaml"
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_gt(n, 0);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+/* Writes the reference with `find` replaced by `repl` (must occur once). */
+static void
+write_variant(const char *path, const char *find, const char *repl)
+{
+	char *ref = slurp(REFERENCE), *hit;
+	FILE *f;
+
+	hit = strstr(ref, find);
+	ck_assert_msg(hit != NULL, "fixture text not in reference: %s", find);
+	ck_assert_msg(strstr(hit + 1, find) == NULL, "ambiguous: %s", find);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%.*s%s%s", (int)(hit - ref), ref, repl, hit + strlen(find));
+	ck_assert_int_eq(fclose(f), 0);
+	free(ref);
+}
+
+START_TEST(reference_loads)
+{
+	struct profile pf;
+	char err[PROFILE_ERR_MAX];
+
+	ck_assert_msg(profile_load(REFERENCE, &pf, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(pf.packs, 6);
+	ck_assert_int_eq(pf.units, 2);
+	ck_assert_double_eq_tol(pf.limits.abort_cell_v, 3.60, 1e-9);
+	ck_assert_double_eq_tol(pf.limits.bulk_v, 56.4, 1e-9);
+	ck_assert_int_eq(pf.timing.heartbeat_interval_ms, 1000);
+	ck_assert_int_eq(pf.timing.absorption_hold_ms, 1800000);
+	ck_assert_str_eq(pf.control[SETTING_OUTPUT_PRIORITY].value[VALUE_EVERYDAY],
+	    "solar_battery_utility");
+	ck_assert_str_eq(pf.control[SETTING_CHARGER_PRIORITY].value[VALUE_CALIBRATION],
+	    "solar_and_utility");
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_OUTPUT_PRIORITY,
+	    "SUB"), VALUE_CALIBRATION);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_OUTPUT_PRIORITY,
+	    "USB"), -1);
+	ck_assert(profile_is_grid_mode(&pf, "Hybrid"));
+	ck_assert(profile_is_fault_mode(&pf, "Fault"));
+	ck_assert(!profile_is_grid_mode(&pf, "Battery"));
+	ck_assert_int_eq(strlen(pf.digest_hex), 64);
+	ck_assert(pf.pack_field[PF_PROTECTION].empty_is_zero);
+}
+END_TEST
+
+START_TEST(fahrenheit_and_millivolts)
+{
+	struct profile pf;
+	char err[PROFILE_ERR_MAX];
+	const char *path = "/tmp/gridcal-unit-profile-units.yaml";
+
+	write_variant(path, "lifepower4_{i}_temperature_pcb/state\n    unit: C",
+	    "lifepower4_{i}_temperature_pcb/state\n    unit: F");
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pf.pack_field[PF_TEMP_PCB].unit, FU_FAHRENHEIT);
+	unlink(path);
+}
+END_TEST
+
+struct bad_case {
+	const char	*find, *repl;
+	const char	*expect;	/* substring of the error */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "  port: 1883", "  port: 12abc", ":15: broker.port: \"12abc\": not an integer" },
+	{ "  packs: 6", "  packs: 010", "bank.packs: \"010\": leading zero" },
+	{ "bulk_voltage_v: 56.4", "bulk_voltage_v: nan", "limits.absorption.bulk_voltage_v: \"nan\"" },
+	{ "bulk_voltage_v: 56.4", "bulk_voltage_v: .inf", "limits.absorption.bulk_voltage_v" },
+	{ "  keepalive_s: 30", "  keepalive_s: 30\n  bogus: 1", ":16: broker.bogus: unknown key" },
+	{ "  heartbeat_timeout_s: 10\n", "", "timing.heartbeat_timeout_s: missing required key" },
+	{ "  cell_voltage_max_v: 3.60", "  cell_voltage_max_v: 3.70",
+	  "limits.abort.cell_voltage_max_v: 3.700 V must be below limits.bms.cell_protect_v" },
+	{ "    temperature_min_c: 5\n", "    temperature_min_c: 46\n",
+	  "limits.preflight.temperature_min_c: must be below" },
+	{ "heartbeat_timeout_s: 10", "heartbeat_timeout_s: 1",
+	  "timing.heartbeat_timeout_s: must be at least twice" },
+	{ "  units: 2", "  units: 5", "bank.units: \"5\": out of range" },
+	{ "  units: 2", "  units: [2]", "bank.units: Expecting STRING" },
+	{ "    unit: \"%\"", "    unit: V", "pack_fields.soc.unit: \"V\": not a unit" },
+	{ "lifepower4_{i}_soc/state", "lifepower4_soc/state",
+	  "pack_fields.soc.topic: \"homeassistant/sensor/lifepower4_soc/state\": must contain {i}" },
+	{ "lifepower4_{i}_soc/state", "lifepower4_{i}_+/state", "wildcards" },
+	{ "    calibration: solar_utility_battery", "    calibration: solar_battery_utility",
+	  "control.output_priority.calibration: must differ" },
+	{ "  supervisor_user: gridcal", "  supervisor_user: root",
+	  "paths.supervisor_user: the supervisor never runs as root" },
+	{ "  state_dir: /var/lib/gridcal", "  state_dir: var/lib/gridcal",
+	  "paths.state_dir: \"var/lib/gridcal\": must be an absolute path" },
+	{ "    temperature_min_c: 0\n", "    temperature_min_c: -5\n",
+	  "limits.abort.temperature_min_c: \"-5\": out of range" },
+	{ "site: eg4-lp4-v2\n\nbroker:\n  host: 127.0.0.1",
+	  "site: &a eg4-lp4-v2\n\nbroker:\n  host: *a", "alias" },
+	{ "  fault_modes: [Fault]", "  fault_modes: [Line]", "readback.fault_modes: \"Line\" is also a grid mode" },
+	{ "    empty_is_zero: true", "    empty_is_zero: yes", "pack_fields.protection.empty_is_zero: \"yes\"" },
+	{ "    unit: mV\n    min: 0\n    max: 1500", "    unit: mV\n    min: 1500\n    max: 0",
+	  "pack_fields.cell_voltage_delta_mv.max: max must be above min" },
+	{ "  alarm_topic: gridcal/alarm", "  alarm_topic: solar/control/lvx6048/output_priority",
+	  "topic \"solar/control/lvx6048/output_priority\" is used twice" },
+	{ "  stale_s: 120", "  stale_s: 30", "limits.envelope.stale_s: must be above" },
+	{ "site: eg4-lp4-v2", "site: eg4-lp4-v2\nsite: again", "Mapping field already seen" },
+};
+
+START_TEST(malformed_refused)
+{
+	const struct bad_case *bc = &bad_cases[_i];
+	struct profile pf;
+	char err[PROFILE_ERR_MAX], path[64];
+
+	(void)snprintf(path, sizeof(path), "/tmp/gridcal-unit-bad-%d.yaml", _i);
+	write_variant(path, bc->find, bc->repl);
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == -1,
+	    "case %d accepted", _i);
+	ck_assert_msg(strncmp(err, path, strlen(path)) == 0,
+	    "case %d: error does not name the file: %s", _i, err);
+	ck_assert_msg(strstr(err, bc->expect) != NULL,
+	    "case %d: expected \"%s\" in: %s", _i, bc->expect, err);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(empty_and_missing_files)
+{
+	struct profile pf;
+	char err[PROFILE_ERR_MAX];
+	const char *path = "/tmp/gridcal-unit-empty.yaml";
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fclose(f);
+	ck_assert_int_eq(profile_load(path, &pf, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "empty file"));
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("# a comment and nothing else\n", f);
+	fclose(f);
+	ck_assert_int_eq(profile_load(path, &pf, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no document"));
+	unlink(path);
+	ck_assert_int_eq(profile_load("/nonexistent/profile.yaml", &pf, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/profile.yaml"));
+}
+END_TEST
+
+Suite *profile_suite(void);
+
+Suite *
+profile_suite(void)
+{
+	Suite *s = suite_create("profile");
+	TCase *tc = tcase_create("load");
+
+	tcase_add_test(tc, reference_loads);
+	tcase_add_test(tc, fahrenheit_and_millivolts);
+	tcase_add_loop_test(tc, malformed_refused, 0,
+	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+	tcase_add_test(tc, empty_and_missing_files);
+	suite_add_tcase(s, tc);
+	return s;
+}

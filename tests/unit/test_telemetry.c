@@ -1,0 +1,217 @@
+/*
+ * Telemetry store: topic mapping, strict payload parsing with a counted
+ * rejection per field, unit conversion, staleness and "unknown" answers.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "telemetry.h"
+
+#define REFERENCE	"../../profiles/eg4-lp4-v2.yaml"
+
+static struct profile pf;
+static struct tm_store tm;
+
+static void
+setup(void)
+{
+	char err[PROFILE_ERR_MAX];
+
+	ck_assert_msg(profile_load(REFERENCE, &pf, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(tm_init(&tm, &pf), 0);
+}
+
+static enum tm_ingest
+put(const char *topic, const char *payload, int64_t now)
+{
+	return tm_ingest(&tm, topic, payload, strlen(payload), now, NULL, 0);
+}
+
+#define CELL1	"homeassistant/sensor/lifepower4_1_cell_voltage_max/state"
+#define SOC6	"homeassistant/sensor/lifepower4_6_soc/state"
+#define TEMP2	"homeassistant/sensor/lifepower4_2_temperature_pcb/state"
+#define PROT3	"homeassistant/sensor/lifepower4_3_protection/state"
+#define MODE2	"homeassistant/sensor/lvx6048_2_device_mode/state"
+#define POP1	"homeassistant/sensor/lvx6048_1_output_source_priority/state"
+
+START_TEST(maps_topics)
+{
+	double v;
+	const char *s;
+
+	ck_assert_int_eq(tm.ntopics, 6 * PF_COUNT + 2 * UF_COUNT);
+	ck_assert_int_eq(put(SOC6, "76", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 5, PF_SOC, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, 76, 1e-9);
+	ck_assert_int_eq(tm_pack(&tm, 0, PF_SOC, 1000, &v), TM_MISSING);
+	ck_assert_int_eq(put(MODE2, "Hybrid", 1000), TM_STORED);
+	ck_assert_int_eq(tm_unit_text(&tm, 1, UF_DEVICE_MODE, 1000, &s), TM_VALID);
+	ck_assert_str_eq(s, "Hybrid");
+	ck_assert_int_eq(put("homeassistant/sensor/lifepower4_7_soc/state", "50",
+	    1000), TM_UNKNOWN_TOPIC);
+	ck_assert_int_eq(put("homeassistant/sensor/lifepower4_1_soc/state/x",
+	    "50", 1000), TM_UNKNOWN_TOPIC);
+	ck_assert_uint_eq(tm.unknown_topic, 2);
+	/* a text field is not a number and the other way round */
+	ck_assert_int_eq(tm_unit_num(&tm, 1, UF_DEVICE_MODE, 1000, &v),
+	    TM_MISSING);
+}
+END_TEST
+
+START_TEST(rejects_no_value_words_and_garbage)
+{
+	const char *bad[] = { "", "unavailable", "unknown", "nan", "NaN", "none",
+	    "inf", "3.4V", "3,4", " 3.4", "0x3", "3.4.5", "--3" };
+	double v;
+	char why[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(put(CELL1, "3.40", 1000), TM_STORED);
+		ck_assert_msg(tm_ingest(&tm, CELL1, bad[i], strlen(bad[i]), 1001,
+		    why, sizeof(why)) == TM_REJECTED, "accepted \"%s\"", bad[i]);
+		ck_assert_ptr_nonnull(strstr(why, CELL1));
+		/* the previous good value is not kept as if still true */
+		ck_assert_int_eq(tm_pack(&tm, 0, PF_CELL_VOLTAGE_MAX, 1001, &v),
+		    TM_INVALID);
+	}
+	ck_assert_uint_eq(tm.rejected_pack[PF_CELL_VOLTAGE_MAX],
+	    sizeof(bad) / sizeof(bad[0]));
+	ck_assert_uint_eq(tm.rejected_pack[PF_SOC], 0);
+	/* embedded NUL and control bytes */
+	ck_assert_int_eq(tm_ingest(&tm, CELL1, "3.4\0", 4, 1002, NULL, 0),
+	    TM_REJECTED);
+	ck_assert_int_eq(tm_ingest(&tm, CELL1, "3.4\n", 4, 1002, NULL, 0),
+	    TM_REJECTED);
+	ck_assert_int_eq(put(MODE2, "unavailable", 1000), TM_REJECTED);
+	ck_assert_int_eq(put(MODE2, "", 1000), TM_REJECTED);
+	ck_assert_uint_eq(tm.rejected_unit[UF_DEVICE_MODE], 2);
+	ck_assert_uint_eq(tm_rejected_total(&tm),
+	    sizeof(bad) / sizeof(bad[0]) + 4);
+}
+END_TEST
+
+START_TEST(flag_bits_cell_voltage_is_implausible)
+{
+	double v;
+	char why[128];
+
+	/*
+	 * EG4 packs flag a cell reading with high bits; decoded naively it
+	 * reads 19.845 V. That is not an overvoltage: it is not a voltage.
+	 */
+	ck_assert_int_eq(tm_ingest(&tm, CELL1, "19.845", 6, 1000, why,
+	    sizeof(why)), TM_REJECTED);
+	ck_assert_ptr_nonnull(strstr(why, "implausible"));
+	ck_assert_int_eq(tm_pack(&tm, 0, PF_CELL_VOLTAGE_MAX, 1000, &v),
+	    TM_INVALID);
+	ck_assert_int_eq(put(SOC6, "101", 1000), TM_REJECTED);
+	ck_assert_int_eq(put(SOC6, "-1", 1000), TM_REJECTED);
+}
+END_TEST
+
+START_TEST(converts_units)
+{
+	struct profile pf2 = pf;
+	double v;
+
+	pf2.pack_field[PF_TEMP_PCB].unit = FU_FAHRENHEIT;
+	pf2.pack_field[PF_CELL_VOLTAGE_MAX].unit = FU_MILLIVOLT;
+	pf2.pack_field[PF_CELL_DELTA_MV].unit = FU_VOLT;
+	ck_assert_int_eq(tm_init(&tm, &pf2), 0);
+	ck_assert_int_eq(put(TEMP2, "113", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 1, PF_TEMP_PCB, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, 45.0, 1e-9);
+	/* 32 F is 0 C: in range; -50 F is -45.6 C: below the plausible -40 */
+	ck_assert_int_eq(put(TEMP2, "-50", 1000), TM_REJECTED);
+	ck_assert_int_eq(put(CELL1, "3525", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 0, PF_CELL_VOLTAGE_MAX, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, 3.525, 1e-9);
+	ck_assert_int_eq(put("homeassistant/sensor/lifepower4_1_cell_voltage_delta_mv/state",
+	    "0.012", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 0, PF_CELL_DELTA_MV, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, 12.0, 1e-9);
+}
+END_TEST
+
+START_TEST(staleness_and_unknown_for)
+{
+	int64_t age = pf.timing.telemetry_max_age_ms;
+	double v;
+
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 5, PF_SOC, 1000), INT64_MAX);
+	ck_assert_int_eq(put(SOC6, "55", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 5, PF_SOC, 1000 + age, &v), TM_VALID);
+	ck_assert_int_eq(tm_pack(&tm, 5, PF_SOC, 1000 + age + 1, &v), TM_STALE);
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 5, PF_SOC, 1000 + age), 0);
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 5, PF_SOC, 1000 + age + 500),
+	    500);
+	/* a rejection makes it unknown at once, counted from the rejection */
+	ck_assert_int_eq(put(SOC6, "55", 5000), TM_STORED);
+	ck_assert_int_eq(put(SOC6, "garbage", 6000), TM_REJECTED);
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 5, PF_SOC, 6250), 250);
+	ck_assert_int_eq(put(SOC6, "56", 7000), TM_STORED);
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 5, PF_SOC, 7000), 0);
+}
+END_TEST
+
+START_TEST(protection_bits)
+{
+	double v;
+
+	ck_assert_int_eq(put(PROT3, "0", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 2, PF_PROTECTION, 1000, &v), TM_VALID);
+	ck_assert_double_eq(v, 0);
+	/* the reference site publishes "" for no protection (profile says so) */
+	ck_assert_int_eq(put(PROT3, "", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 2, PF_PROTECTION, 1000, &v), TM_VALID);
+	ck_assert_double_eq(v, 0);
+	ck_assert_int_eq(put(PROT3, "0x0004", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 2, PF_PROTECTION, 1000, &v), TM_VALID);
+	ck_assert_double_eq(v, 4);
+	ck_assert_int_eq(put(PROT3, "unavailable", 1000), TM_REJECTED);
+	ck_assert_int_eq(put(PROT3, "bits", 1000), TM_REJECTED);
+	/* where the profile does not say so, "" is no value */
+	pf.pack_field[PF_PROTECTION].empty_is_zero = false;
+	ck_assert_int_eq(put(PROT3, "", 1000), TM_REJECTED);
+}
+END_TEST
+
+START_TEST(readback_text)
+{
+	const char *s;
+
+	ck_assert_int_eq(put(POP1, "SUB", 1000), TM_STORED);
+	ck_assert_int_eq(tm_unit_text(&tm, 0, UF_OUTPUT_PRIORITY, 1000, &s),
+	    TM_VALID);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_OUTPUT_PRIORITY, s),
+	    VALUE_CALIBRATION);
+	ck_assert_int_eq(put(POP1, "a string far too long to be any readback word",
+	    1000), TM_REJECTED);
+	ck_assert_int_eq(tm_unit_text(&tm, 0, UF_OUTPUT_PRIORITY, 1000, &s),
+	    TM_INVALID);
+}
+END_TEST
+
+Suite *telemetry_suite(void);
+
+Suite *
+telemetry_suite(void)
+{
+	Suite *s = suite_create("telemetry");
+	TCase *tc = tcase_create("store");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, maps_topics);
+	tcase_add_test(tc, rejects_no_value_words_and_garbage);
+	tcase_add_test(tc, flag_bits_cell_voltage_is_implausible);
+	tcase_add_test(tc, converts_units);
+	tcase_add_test(tc, staleness_and_unknown_for);
+	tcase_add_test(tc, protection_bits);
+	tcase_add_test(tc, readback_text);
+	suite_add_tcase(s, tc);
+	return s;
+}
