@@ -1,0 +1,274 @@
+/*
+ * The socketpair protocol between gridcal-watchdog (privileged, owns the
+ * control credentials) and gridcal-supervisor (unprivileged, runs the
+ * calibration). Modelled on OpenSSH's monitor and OpenNTPD's imsg use:
+ * fixed frames, one exact length per message type, every field checked on
+ * receipt. Anything that does not parse is a protocol violation; the
+ * watchdog treats a violation as fatal for the supervisor.
+ *
+ * TRANSPORT
+ *   socketpair(AF_UNIX, SOCK_SEQPACKET): one frame per send()/recv(), never
+ *   split or merged. The watchdog execs the supervisor as
+ *
+ *     gridcal-supervisor --profile PATH --watchdog-fd N \
+ *         calibrate --method solar|grid [--confirm]
+ *
+ *   with the supervisor's end of the pair open on fd N (no other fd but 0-2)
+ *   and PATH the profile the watchdog loaded.
+ *
+ * FRAME (all integers little-endian, no padding)
+ *   offset size field
+ *   0      1    version   PROTO_VERSION
+ *   1      1    type      enum proto_type
+ *   2      2    length    whole frame in bytes, == proto_len(type)
+ *   4      4    seq       1 for a sender's first frame, +1 for each next one
+ *   8      ...  body      per type, below
+ *
+ *   Strings travel in fixed-size fields: the text, a NUL, then zero bytes to
+ *   the end of the field. Text is printable ASCII (0x20..0x7e) only; event
+ *   names are [a-z0-9_], 1..PROTO_EVENT_LEN-1 bytes.
+ *
+ * REQUESTS (supervisor -> watchdog)                          total length
+ *   HELLO       digest[32]: SHA-256 of the profile file           40
+ *               (struct profile.digest); first frame, exactly once
+ *   HEARTBEAT   state u16 (0..PROTO_STATE_MAX): the supervisor's   10
+ *               current state id; at least every
+ *               timing.heartbeat_interval_ms, whatever else happens
+ *   SET_REQUEST setting u8, value u8, scope u8                     11
+ *   AUDIT       event[32], text[256]: recorded in the audit log   296
+ *               with actor "supervisor"
+ *   DONE        outcome u8, reason[256]: last frame of a run      265
+ *
+ * ANSWERS (watchdog -> supervisor)
+ *   SET_ACCEPTED  setting u8, value u8, scope u8: permitted and    11
+ *                 published (QoS 1) on the cluster control topic
+ *   SET_CONFIRMED setting u8, value u8, scope u8: the readback of  11
+ *                 every unit shows the value
+ *   SET_REFUSED   setting u8, value u8, scope u8, reason u8,      268
+ *                 text[256]; nothing was published
+ *   REVERTED      reason u8, confirmed u8: the watchdog reverted   10
+ *                 on its own. Sent with confirmed=0 when it starts
+ *                 and confirmed=1 once the readback of every unit
+ *                 shows the everyday values.
+ *
+ * FIELD CODES ON THE WIRE (0 is never valid, so a zeroed frame is refused)
+ *   setting 1 output priority, 2 charger priority
+ *   value   1 everyday, 2 calibration (the watchdog maps these to the
+ *           profile's strings; the supervisor never sends a string to publish)
+ *   scope   0 both units (the cluster topic) -- the only scope ever
+ *           permitted; 1..PROFILE_MAX_UNITS names one unit, well-formed but
+ *           always refused
+ *
+ * WHAT THE WATCHDOG PERMITS (watchdog/monitor.c)
+ *   - HELLO first and once; its digest equals the watchdog's profile.
+ *   - Calibration values only in a run started with --method grid
+ *     --confirm; charger priority first, and output priority only once the
+ *     charger's calibration value is confirmed; one request at a time
+ *     (wait for SET_CONFIRMED or SET_REFUSED); no value twice.
+ *   - Everyday values at any time after HELLO: they start the watchdog's
+ *     own revert (output priority, then charger priority, republished until
+ *     the readback confirms) and are answered SET_ACCEPTED then
+ *     SET_CONFIRMED for the setting asked. After a revert has started, no
+ *     calibration value is accepted again in this run.
+ *   - DONE last; any frame after it is a violation.
+ *   A violation (a frame that does not parse, a wrong phase, an unpermitted
+ *   request) is answered with SET_REFUSED where a request can be named,
+ *   audited, the settings are reverted if dirty, and the supervisor is
+ *   killed. A refusal for an operational reason (PROTO_REFUSE_MARK,
+ *   _AUDIT, _BROKER, _ENVELOPE, _REVERTING) is not a violation: the
+ *   supervisor should abort its run.
+ *   If a calibration value is not confirmed within timing.set_confirm_ms
+ *   the watchdog reverts (REVERTED, reason PROTO_REVERT_CONFIRM_TIMEOUT).
+ */
+#ifndef GRIDCAL_PROTO_H
+#define GRIDCAL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+#define PROTO_VERSION		1
+#define PROTO_HDR_LEN		8
+#define PROTO_DIGEST_LEN	32
+#define PROTO_EVENT_LEN		32	/* field size, NUL included */
+#define PROTO_TEXT_LEN		256	/* field size, NUL included */
+#define PROTO_STATE_MAX		1023
+#define PROTO_SCOPE_ALL		0
+#define PROTO_FRAME_MAX		296	/* the longest type (AUDIT) */
+
+enum proto_type {
+	/* requests: supervisor -> watchdog */
+	PROTO_HELLO		= 0x01,
+	PROTO_HEARTBEAT		= 0x02,
+	PROTO_SET_REQUEST	= 0x03,
+	PROTO_AUDIT		= 0x04,
+	PROTO_DONE		= 0x05,
+	/* answers: watchdog -> supervisor */
+	PROTO_SET_ACCEPTED	= 0x81,
+	PROTO_SET_CONFIRMED	= 0x82,
+	PROTO_SET_REFUSED	= 0x83,
+	PROTO_REVERTED		= 0x84
+};
+#define PROTO_IS_ANSWER(t)	(((unsigned)(t) & 0x80) != 0)
+
+/* DONE outcomes: the supervisor's terminal states. */
+enum proto_outcome {
+	PROTO_OUTCOME_PASS	= 1,
+	PROTO_OUTCOME_FAIL	= 2,
+	PROTO_OUTCOME_ABORTED	= 3,
+	PROTO_OUTCOME_REFUSED	= 4,
+	PROTO_OUTCOME_CANCELLED	= 5
+};
+
+/* SET_REFUSED reasons. */
+enum proto_refusal {
+	PROTO_REFUSE_NOT_AUTHORISED = 1, /* calibration value, run not grid+confirm */
+	PROTO_REFUSE_ORDER	= 2,	/* output before charger is confirmed */
+	PROTO_REFUSE_PHASE	= 3,	/* before HELLO, after DONE, twice, overlap */
+	PROTO_REFUSE_SCOPE	= 4,	/* single-unit write */
+	PROTO_REFUSE_REVERTING	= 5,	/* a revert has started in this run */
+	PROTO_REFUSE_MARK	= 6,	/* the intent mark could not be written */
+	PROTO_REFUSE_AUDIT	= 7,	/* the audit log could not be written */
+	PROTO_REFUSE_BROKER	= 8,	/* not connected to the broker */
+	PROTO_REFUSE_ENVELOPE	= 9,	/* the watchdog's hard limits are exceeded */
+	PROTO_REFUSE_MAX	= 9
+};
+
+/* Why the watchdog reverted (REVERTED.reason, and the audit log). */
+enum proto_revert_reason {
+	PROTO_REVERT_REQUESTED	= 1,	/* the supervisor asked (everyday value) */
+	PROTO_REVERT_HEARTBEAT	= 2,
+	PROTO_REVERT_EOF	= 3,	/* socket EOF or the supervisor exited */
+	PROTO_REVERT_VIOLATION	= 4,
+	PROTO_REVERT_SIGNAL	= 5,	/* SIGTERM/SIGINT to the watchdog */
+	PROTO_REVERT_RUN_MAX	= 6,
+	PROTO_REVERT_ENVELOPE	= 7,
+	PROTO_REVERT_CONFIRM_TIMEOUT = 8, /* a calibration value never confirmed */
+	PROTO_REVERT_AUDIT	= 9,	/* the audit log could not be written */
+	PROTO_REVERT_RECOVERY	= 10,	/* intent mark found at start */
+	PROTO_REVERT_DONE	= 11,	/* DONE while settings were dirty */
+	PROTO_REVERT_MAX	= 11
+};
+
+/* Result of proto_decode()/proto_recv(). */
+enum proto_err {
+	PROTO_OK = 0,
+	PROTO_E_AGAIN,		/* non-blocking socket, no frame waiting */
+	PROTO_E_EOF,		/* the peer closed its end */
+	PROTO_E_SYS,		/* recv(2) failed, see errno */
+	PROTO_E_SHORT,		/* fewer bytes than the header or the type */
+	PROTO_E_LONG,		/* more bytes than the type (or PROTO_FRAME_MAX) */
+	PROTO_E_VERSION,	/* version byte is not PROTO_VERSION */
+	PROTO_E_TYPE,		/* no such type */
+	PROTO_E_DIRECTION,	/* an answer sent to the watchdog, or vice versa */
+	PROTO_E_LENGTH,		/* length field disagrees with the bytes received */
+	PROTO_E_FIELD,		/* a body field out of range or malformed */
+	PROTO_E_SEQ		/* sequence number is not the previous + 1 */
+};
+
+/* Which end a channel is: decides which types it may receive. */
+enum proto_role {
+	PROTO_ROLE_WATCHDOG,	/* receives requests, sends answers */
+	PROTO_ROLE_SUPERVISOR	/* receives answers, sends requests */
+};
+
+/* A parsed frame. Only the member for .type is meaningful. */
+struct proto_msg {
+	enum proto_type	type;
+	uint32_t	seq;		/* filled in by proto_send/proto_decode */
+	union {
+		struct {
+			uint8_t		digest[PROTO_DIGEST_LEN];
+		} hello;
+		struct {
+			uint16_t	state;
+		} heartbeat;
+		/* SET_REQUEST, SET_ACCEPTED, SET_CONFIRMED, SET_REFUSED */
+		struct {
+			enum setting		setting;
+			enum setting_value	value;
+			uint8_t			scope;
+			enum proto_refusal	reason;	/* SET_REFUSED only */
+			char	text[PROTO_TEXT_LEN];	/* SET_REFUSED only */
+		} set;
+		struct {
+			char	event[PROTO_EVENT_LEN];
+			char	text[PROTO_TEXT_LEN];
+		} audit;
+		struct {
+			enum proto_outcome	outcome;
+			char	reason[PROTO_TEXT_LEN];
+		} done;
+		struct {
+			enum proto_revert_reason reason;
+			uint8_t			confirmed;	/* 0 or 1 */
+		} reverted;
+	} u;
+};
+
+/* One end of the socketpair. */
+struct proto_chan {
+	int		fd;
+	enum proto_role	role;
+	uint32_t	tx_seq;		/* last sequence number sent */
+	uint32_t	rx_seq;		/* last sequence number received */
+};
+
+/* Exact frame length of a type; 0 for an unknown type. */
+size_t	proto_len(unsigned type);
+const char *proto_type_name(unsigned type);		/* "HELLO", "?" */
+const char *proto_err_name(enum proto_err);		/* "short frame" */
+const char *proto_outcome_name(enum proto_outcome);	/* "PASS" */
+const char *proto_refusal_name(enum proto_refusal);	/* "not_authorised" */
+const char *proto_revert_name(enum proto_revert_reason); /* "heartbeat" */
+/* Reverse of proto_outcome_name(), case-sensitive; -1 if none. */
+int	proto_outcome_parse(const char *name);
+
+/*
+ * Encodes m (with sequence number seq) into buf. Returns the frame length,
+ * or 0 if a field of m is out of range or bufsz is too small: the encoder
+ * refuses to produce a frame the decoder would refuse.
+ */
+size_t	proto_encode(const struct proto_msg *m, uint32_t seq, uint8_t *buf,
+	    size_t bufsz);
+/*
+ * Parses one received frame of len bytes as received by role (len may
+ * exceed PROTO_FRAME_MAX when the caller saw a truncated frame). Checks,
+ * in order: header present, version, type known, direction, length field,
+ * exact length, every body field. On error *m is unspecified and why (if
+ * not NULL) gets a one-line reason such as "HEARTBEAT: state 2000 > 1023".
+ * Does not check the sequence number (proto_recv does).
+ */
+enum proto_err proto_decode(const uint8_t *buf, size_t len,
+	    enum proto_role role, struct proto_msg *m, char *why, size_t whysz);
+
+/* Sets up a channel on a connected SOCK_SEQPACKET fd. */
+void	proto_chan_init(struct proto_chan *, int fd, enum proto_role);
+/*
+ * Sends one frame (MSG_NOSIGNAL, so a dead peer is EPIPE, not SIGPIPE).
+ * 0 on success; -1 with errno set (EINVAL: m does not encode; EAGAIN: a
+ * non-blocking socket is full).
+ */
+int	proto_send(struct proto_chan *, const struct proto_msg *m);
+/*
+ * Receives one frame into *m. PROTO_OK, PROTO_E_AGAIN (non-blocking fd,
+ * nothing to read), PROTO_E_EOF, PROTO_E_SYS (errno set), or a decode
+ * error with why filled in. Every error except PROTO_E_AGAIN is final: the
+ * peer is broken or hostile, stop talking to it.
+ */
+enum proto_err proto_recv(struct proto_chan *, struct proto_msg *m,
+	    char *why, size_t whysz);
+
+/* Convenience constructors for the frames each side sends. */
+void	proto_set_hello(struct proto_msg *, const uint8_t *digest);
+void	proto_set_heartbeat(struct proto_msg *, unsigned state);
+void	proto_set_request(struct proto_msg *, enum setting,
+	    enum setting_value);
+/* Returns -1 if event or text is not acceptable (text is truncated). */
+int	proto_set_audit(struct proto_msg *, const char *event,
+	    const char *text);
+int	proto_set_done(struct proto_msg *, enum proto_outcome,
+	    const char *reason);
+
+#endif
