@@ -21,9 +21,20 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 PROGRAMS      :=
 CHECK_TARGETS :=
 
+# Shared code is linked as a static archive, so a program pulls in only
+# the objects it uses. SHARED_OBJS / SHARED_SAN name the archives: list them
+# after a program's own objects and before $(LDLIBS).
 SHARED_SRCS := $(filter-out %_test.c,$(wildcard shared/*.c))
-SHARED_OBJS := $(SHARED_SRCS:%.c=$(B)/obj/%.o)
-SHARED_SAN  := $(SHARED_SRCS:%.c=$(B)/san/%.o)
+SHARED_OBJS := $(B)/libgridcal.a
+SHARED_SAN  := $(B)/libgridcal-san.a
+
+$(SHARED_OBJS): $(SHARED_SRCS:%.c=$(B)/obj/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED_SAN): $(SHARED_SRCS:%.c=$(B)/san/%.o)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
