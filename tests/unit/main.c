@@ -8,6 +8,7 @@
 
 Suite	*parse_suite(void);
 Suite	*profile_suite(void);
+Suite	*proto_suite(void);
 Suite	*telemetry_suite(void);
 
 int
@@ -16,6 +17,7 @@ main(void)
 	Suite *(*const suites[])(void) = {
 		parse_suite,
 		profile_suite,
+		proto_suite,
 		telemetry_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
