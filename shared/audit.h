@@ -1,0 +1,213 @@
+/*
+ * The audit log: a hash-chained JSON Lines file written only by
+ * gridcal-watchdog, read and verified by gridcal-audit (shared/auditread.h).
+ *
+ * RECORD FORMAT (one line, fixed key order, pure printable ASCII):
+ *
+ *   {"seq":N,"utc":"2026-11-25T08:24:00.123Z","mono_ms":M,"run":"RUNID",
+ *    "actor":"watchdog"|"supervisor","event":"NAME","fields":{...},
+ *    "prev":"<64 hex>","hash":"<64 hex>"}\n
+ *
+ * - seq counts from 1 and continues across runs (the file is appended to).
+ * - utc is CLOCK_REALTIME, mono_ms CLOCK_MONOTONIC (shared/clock.h).
+ * - run is "" until audit_set_run(); then [A-Za-z0-9._:-]{1,39}.
+ * - fields: keys in the caller's order; values are
+ *     strings   "..." escaped canonically: '"' as \", '\' as \\, every byte
+ *               below 0x20 or above 0x7e as \u00xx (two lowercase hex
+ *               digits; xx is the raw byte, not a code point). Nothing
+ *               else is escaped. Supervisor-reported text is therefore
+ *               stored losslessly, but the file stays printable ASCII.
+ *     integers  %lld
+ *     doubles   %.6f with trailing zeros (and a trailing '.') removed, "-0"
+ *               written as "0"; NaN, infinities and |v| >= 1e15 as null.
+ *     booleans  true / false
+ * - prev is the previous record's hash; 64 '0' for the first record.
+ * - hash is lowercase hex SHA-256 of the line's bytes from '{' up to, not
+ *   including, ',"hash":' -- this covers prev, so the records form a chain.
+ *   The canonical form of a record is exactly the bytes the writer emits.
+ * - Names (event, field keys): [a-z0-9_]{1,32}.
+ * - A record is at most AUDIT_RECORD_MAX bytes including the newline. A
+ *   string value longer than AUDIT_STR_MAX escaped bytes (or than what is
+ *   left of the record) is cut at an escape boundary and ends with
+ *   AUDIT_TRUNC_MARK.
+ *
+ * DURABILITY: every record is written with one write(2) and fsync(2)ed.
+ * Only then is the anchor state_dir/audit.anchor ("<seq> <hash>\n", the
+ * last durable record) replaced: tmp file, fsync, rename, fsync directory.
+ * A missing anchor means "seq 0, hash 64 zeros" (an empty log).
+ *
+ * OPENING (audit_open) reads only the log's last line, checks its own hash,
+ * and compares it with the anchor:
+ * - log seq == anchor seq and hashes equal: fine.
+ * - log is exactly one record ahead and that record's prev is the anchored
+ *   hash (crash between the log fsync and the anchor rename): accepted, the
+ *   anchor is rewritten.
+ * - anything else (log shorter than the anchor, hash mismatch, unparsable
+ *   last line, anchor missing for a log of more than one record): error.
+ * - TORN LAST LINE (bytes after the last newline): a record whose write was
+ *   cut by a crash or power loss; it was never anchored. If the complete
+ *   records before it match the anchor as above, audit_open removes the
+ *   fragment (ftruncate, fsync) and then appends a "log_repaired" record
+ *   (fields: torn_bytes, torn_text = the fragment, escaped) so the evidence
+ *   stays in the chain. Otherwise (the fragment is longer than a record, or
+ *   the complete part does not match the anchor) audit_open fails and
+ *   leaves the file alone; `gridcal-audit verify` reports the torn line.
+ * - Operator recovery from an open error: inspect with `gridcal-audit
+ *   verify LOG --state-dir DIR`, then move the log aside and remove the
+ *   anchor; a new chain starts with seq 1.
+ * audit_open does not re-verify the whole chain; gridcal-audit does that.
+ * The log is flock(2)ed exclusively: a second writer is refused.
+ *
+ * FAILURE: audit_append returns -1 on any failure (bad name, record does
+ * not fit, write, fsync or anchor error) with errno set. If the record
+ * could not be made durable the log is marked broken and every later
+ * append fails too (a partly written record is cut off first when
+ * possible). If only the anchor could not be written the record is in the
+ * chain; -1 is still returned and the next append retries the anchor.
+ */
+#ifndef GRIDCAL_AUDIT_H
+#define GRIDCAL_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUDIT_RECORD_MAX	4096	/* bytes per line, newline included */
+#define AUDIT_STR_MAX		1024	/* escaped bytes per string value */
+#define AUDIT_FIELDS_MAX	16
+#define AUDIT_NAME_MAX		32	/* event names and field keys */
+#define AUDIT_RUN_MAX		39	/* run id characters */
+#define AUDIT_HASH_HEX		64
+#define AUDIT_ERR_MAX		256
+#define AUDIT_TRUNC_MARK	"...[truncated]"
+#define AUDIT_ANCHOR_NAME	"audit.anchor"
+#define AUDIT_LOG_MODE		0640
+
+enum audit_actor { AUDIT_WATCHDOG, AUDIT_SUPERVISOR };
+
+/* AF_BYTES: v.s holds n raw bytes (may contain NUL); stored as a string. */
+enum audit_ftype { AF_STR, AF_INT, AF_NUM, AF_BOOL, AF_BYTES };
+
+struct audit_field {
+	const char		*key;
+	enum audit_ftype	 type;
+	union {
+		const char	*s;
+		int64_t		 i;
+		double		 d;
+		int		 b;
+	} v;
+	size_t			 n;	/* AF_BYTES only */
+};
+
+/* Field constructors: AF_S("reason", why), AF_I("attempt", n), ... */
+#define AF_S(k, x)	((struct audit_field){ .key = (k), .type = AF_STR, .v.s = (x) })
+#define AF_I(k, x)	((struct audit_field){ .key = (k), .type = AF_INT, .v.i = (x) })
+#define AF_D(k, x)	((struct audit_field){ .key = (k), .type = AF_NUM, .v.d = (x) })
+#define AF_B(k, x)	((struct audit_field){ .key = (k), .type = AF_BOOL, .v.b = (x) })
+#define AF_N(k, x, len)	((struct audit_field){ .key = (k), .type = AF_BYTES, .v.s = (x), .n = (len) })
+
+struct audit_log {
+	int		fd;		/* the log, O_APPEND, flock'ed */
+	int		dirfd;		/* state directory, holds the anchor */
+	uint64_t	seq;		/* last record written, 0 = none */
+	char		prev[AUDIT_HASH_HEX + 1];	/* its hash */
+	char		run[AUDIT_RUN_MAX + 1];
+	int		broken;		/* a record could not be made durable */
+	int		anchor_stale;	/* last anchor write failed */
+	int		nosync;		/* tests and bench only: no fsync */
+};
+
+/*
+ * Opens (creating if needed) the log and the anchor in state_dir, see
+ * OPENING above. -1 with a one-line reason in err on failure.
+ */
+int	audit_open(struct audit_log *, const char *log_path,
+	    const char *state_dir, char *err, size_t errsz);
+/* Run id for later records; an invalid id is ignored and returns -1. */
+int	audit_set_run(struct audit_log *, const char *run_id);
+/* Appends one durable record; -1 with errno on any failure. */
+int	audit_append(struct audit_log *, enum audit_actor, const char *event,
+	    const struct audit_field *f, size_t nf);
+void	audit_close(struct audit_log *);
+/* Tests and benchmarks only: skip every fsync. */
+void	audit_set_nosync(struct audit_log *, int);
+
+/* [a-z0-9_]{1,32}: validate untrusted event names before appending. */
+int	audit_valid_name(const char *);
+/* [A-Za-z0-9._:-]{1,39} */
+int	audit_valid_run(const char *);
+const char *audit_actor_name(enum audit_actor);
+
+/*
+ * Canonical encodings, shared with the reader so both agree byte for byte.
+ * audit_escape writes at most cap bytes of escaped s (cutting at an escape
+ * boundary and appending AUDIT_TRUNC_MARK if needed; cap must exceed the
+ * mark), NUL-terminates, and returns the length written. dst must hold
+ * cap + 1 bytes.
+ */
+size_t	audit_escape(const unsigned char *s, size_t len, char *dst, size_t cap);
+/* dst holds at least AUDIT_NUM_MAX bytes; writes "null" for non-finite. */
+#define AUDIT_NUM_MAX	32
+void	audit_format_num(double, char *dst);
+
+/*
+ * EVENT VOCABULARY. gridcal-audit `report` understands these; the watchdog
+ * emits them with actor "watchdog" and the listed fields (more are fine).
+ *
+ * start            profile_digest (str), method ("solar"|"grid"),
+ *                  authorised (bool), watchdog_uid (int), supervisor_uid
+ *                  (int), command ("calibrate"|"recover"), version (str)
+ * request          setting, value (str): a set request from the supervisor
+ * accept           setting, value
+ * refuse           reason (str), setting, value if known
+ * publish          setting, value (str), attempt (int)
+ * confirmed        setting, value, readback (str): readback on all units
+ * heartbeat_lost   age_ms (int)
+ * revert_trigger   reason (str): heartbeat, eof, child_exit, violation,
+ *                  signal, run_max, envelope, recovery, done
+ * revert_attempt   attempt (int)
+ * revert_confirmed attempts (int)
+ * alarm_raised     reason (str)
+ * alarm_cleared
+ * envelope         what (str), pack/unit (int), value (num): a hard
+ *                  limit tripped
+ * child_exit       status (str, e.g. "exit 0", "signal 9")
+ * outcome          outcome ("pass"|"fail"|"aborted"|"refused"|"error"),
+ *                  reason (str)
+ * end
+ * log_repaired     torn_bytes (int), torn_text (str): written by audit_open
+ *
+ * Supervisor events are recorded with actor "supervisor", the event name
+ * the supervisor sent (checked with audit_valid_name) and ONE field "text":
+ * untrusted, space-separated key=value pairs, notably
+ * preflight        class=drift|imbalance|... soc=50.0,51.0,... spread=...
+ *                  vspread=...
+ * report           outcome=pass|fail|aborted reason=... soc_before=a,b,c
+ *                  soc_after=a,b,c spread_before=.. spread_after=..
+ *                  lagging=6,... (1-based pack numbers, empty = none)
+ * state            from=... to=...   (state machine transitions)
+ * abort            reason=... cell_max=... pack=...
+ */
+#define AUDIT_EV_START		"start"
+#define AUDIT_EV_REQUEST	"request"
+#define AUDIT_EV_ACCEPT		"accept"
+#define AUDIT_EV_REFUSE		"refuse"
+#define AUDIT_EV_PUBLISH	"publish"
+#define AUDIT_EV_CONFIRMED	"confirmed"
+#define AUDIT_EV_HEARTBEAT_LOST	"heartbeat_lost"
+#define AUDIT_EV_REVERT_TRIGGER	"revert_trigger"
+#define AUDIT_EV_REVERT_ATTEMPT	"revert_attempt"
+#define AUDIT_EV_REVERT_CONFIRMED "revert_confirmed"
+#define AUDIT_EV_ALARM_RAISED	"alarm_raised"
+#define AUDIT_EV_ALARM_CLEARED	"alarm_cleared"
+#define AUDIT_EV_ENVELOPE	"envelope"
+#define AUDIT_EV_CHILD_EXIT	"child_exit"
+#define AUDIT_EV_OUTCOME	"outcome"
+#define AUDIT_EV_END		"end"
+#define AUDIT_EV_LOG_REPAIRED	"log_repaired"
+/* supervisor-reported */
+#define AUDIT_EV_PREFLIGHT	"preflight"
+#define AUDIT_EV_REPORT		"report"
+#define AUDIT_F_TEXT		"text"
+
+#endif
