@@ -1,0 +1,255 @@
+/*
+ * The test profile: profiles/sim.yaml.in with its placeholders filled in
+ * and per-test overrides applied by dotted key path. The template is plain
+ * block YAML (mappings and flow sequences), which is all this understands;
+ * anything it cannot place is an error rather than a silent no-op.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "harness_int.h"
+
+#define MAX_DEPTH	16
+
+struct sbuf {
+	char	*s;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+static void
+sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t ncap = (b->len + n + 1) * 2;
+		char *ns = realloc(b->s, ncap);
+
+		if (ns == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->s = ns;
+		b->cap = ncap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static bool
+is_comment_or_blank(const char *line, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && line[i] == ' ')
+		i++;
+	return i == n || line[i] == '#' || line[i] == '\n';
+}
+
+/* Replaces @NAME@ placeholders outside comments. */
+static int
+substitute(const char *tmpl, const struct hbroker *b, struct sbuf *out,
+    char *err, size_t errsz)
+{
+	char port[16], build[PATH_MAX];
+	const char *user = getenv("GRIDCAL_SUPERVISOR_USER");
+	const struct { const char *name, *value; } subs[] = {
+		{ "@PORT@", port },
+		{ "@WORKDIR@", b->workdir },
+		{ "@BUILD@", build },
+		{ "@SUPERVISOR_USER@", user != NULL ? user : "nobody" },
+	};
+	const char *line = tmpl;
+	int lineno = 0;
+
+	(void)snprintf(port, sizeof(port), "%u", (unsigned)b->port);
+	if (harness_path(build, sizeof(build), "build") == -1)
+		return -1;
+	while (*line != '\0') {
+		size_t n = strcspn(line, "\n");
+		const char *end = line + n;
+
+		lineno++;
+		if (is_comment_or_blank(line, n)) {
+			sb_add(out, line, n);
+		} else {
+			for (const char *p = line; p < end;) {
+				const char *at = memchr(p, '@', (size_t)(end - p));
+				size_t i;
+
+				if (at == NULL) {
+					sb_add(out, p, (size_t)(end - p));
+					break;
+				}
+				sb_add(out, p, (size_t)(at - p));
+				for (i = 0; i < sizeof(subs) / sizeof(subs[0]);
+				    i++) {
+					size_t k = strlen(subs[i].name);
+
+					if ((size_t)(end - at) >= k &&
+					    strncmp(at, subs[i].name, k) == 0) {
+						sb_str(out, subs[i].value);
+						p = at + k;
+						break;
+					}
+				}
+				if (i == sizeof(subs) / sizeof(subs[0])) {
+					(void)snprintf(err, errsz, "template "
+					    "line %d: unknown placeholder at "
+					    "\"%.20s\"", lineno, at);
+					return -1;
+				}
+			}
+		}
+		if (*end == '\n')
+			sb_add(out, "\n", 1);
+		line = *end == '\n' ? end + 1 : end;
+	}
+	return out->oom ? -1 : 0;
+}
+
+/* Applies overrides to a substituted profile text. */
+static int
+override(const char *text, const struct hprofile_kv *kv, size_t nkv,
+    struct sbuf *out, char *err, size_t errsz)
+{
+	struct { int indent; char key[64]; } st[MAX_DEPTH];
+	int depth = 0;
+	int *hits = calloc(nkv > 0 ? nkv : 1, sizeof(int));
+	const char *line = text;
+
+	if (hits == NULL)
+		return -1;
+	while (*line != '\0') {
+		size_t n = strcspn(line, "\n");
+		const char *end = line + n, *colon, *key;
+		int indent = 0;
+		char path[512] = "";
+		size_t klen;
+
+		while (line[indent] == ' ')
+			indent++;
+		key = line + indent;
+		colon = memchr(key, ':', (size_t)(end - key));
+		if (is_comment_or_blank(line, n) || *key == '-' ||
+		    colon == NULL || (colon + 1 < end && colon[1] != ' ')) {
+			sb_add(out, line, n);
+			goto next;
+		}
+		klen = (size_t)(colon - key);
+		while (depth > 0 && st[depth - 1].indent >= indent)
+			depth--;
+		if (depth == MAX_DEPTH || klen >= sizeof(st[0].key)) {
+			(void)snprintf(err, errsz, "template too deep or key "
+			    "too long at \"%.*s\"", (int)n, line);
+			free(hits);
+			return -1;
+		}
+		st[depth].indent = indent;
+		memcpy(st[depth].key, key, klen);
+		st[depth].key[klen] = '\0';
+		depth++;
+		for (int i = 0; i < depth; i++) {
+			if (i > 0)
+				(void)strlcat(path, ".", sizeof(path));
+			(void)strlcat(path, st[i].key, sizeof(path));
+		}
+		size_t i;
+		for (i = 0; i < nkv; i++)
+			if (strcmp(kv[i].key, path) == 0)
+				break;
+		const char *val = colon + 1;
+		while (val < end && *val == ' ')
+			val++;
+		if (i == nkv) {
+			sb_add(out, line, n);
+		} else if (val == end || *val == '#') {
+			(void)snprintf(err, errsz, "override %s: not a scalar "
+			    "key", kv[i].key);
+			free(hits);
+			return -1;
+		} else {
+			hits[i]++;
+			sb_add(out, line, (size_t)(colon + 1 - line));
+			sb_str(out, " ");
+			sb_str(out, kv[i].value);
+		}
+next:
+		if (*end == '\n')
+			sb_add(out, "\n", 1);
+		line = *end == '\n' ? end + 1 : end;
+	}
+	for (size_t i = 0; i < nkv; i++) {
+		if (hits[i] != 1) {
+			(void)snprintf(err, errsz, "override %s: %s", kv[i].key,
+			    hits[i] == 0 ? "no such key in the profile" :
+			    "matches more than one key");
+			free(hits);
+			return -1;
+		}
+	}
+	free(hits);
+	return out->oom ? -1 : 0;
+}
+
+int
+hprofile_render(const char *tmpl, const struct hbroker *b,
+    const struct hprofile_kv *kv, size_t nkv, char **outp, char *err,
+    size_t errsz)
+{
+	struct sbuf s1 = { 0 }, s2 = { 0 };
+
+	*outp = NULL;
+	if (substitute(tmpl, b, &s1, err, errsz) == -1 || s1.s == NULL ||
+	    override(s1.s, kv, nkv, &s2, err, errsz) == -1 || s2.s == NULL) {
+		if (s1.oom || s2.oom)
+			(void)snprintf(err, errsz, "out of memory");
+		free(s1.s);
+		free(s2.s);
+		return -1;
+	}
+	free(s1.s);
+	*outp = s2.s;
+	return 0;
+}
+
+int
+hprofile_write(const struct hbroker *b, char *out, size_t outsz,
+    const struct hprofile_kv *kv, size_t nkv, char *err, size_t errsz)
+{
+	char tpath[PATH_MAX], *tmpl, *text;
+	int n, r;
+
+	if (harness_path(tpath, sizeof(tpath), "profiles/sim.yaml.in") == -1)
+		return -1;
+	n = snprintf(out, outsz, "%s/profile.yaml", b->workdir);
+	if (n < 0 || (size_t)n >= outsz) {
+		(void)snprintf(err, errsz, "profile path too long");
+		return -1;
+	}
+	if ((tmpl = harness_read_file(tpath, NULL)) == NULL) {
+		(void)snprintf(err, errsz, "cannot read %s", tpath);
+		return -1;
+	}
+	r = hprofile_render(tmpl, b, kv, nkv, &text, err, errsz);
+	free(tmpl);
+	if (r == -1)
+		return -1;
+	/* Readable by the unprivileged supervisor, writable only by root. */
+	r = harness_write_file(out, text, 0644);
+	free(text);
+	if (r == -1)
+		(void)snprintf(err, errsz, "cannot write %s", out);
+	return r;
+}
