@@ -6,6 +6,7 @@
 
 #include <check.h>
 
+Suite	*audit_suite(void);
 Suite	*parse_suite(void);
 Suite	*profile_suite(void);
 Suite	*proto_suite(void);
@@ -15,6 +16,7 @@ int
 main(void)
 {
 	Suite *(*const suites[])(void) = {
+		audit_suite,
 		parse_suite,
 		profile_suite,
 		proto_suite,
