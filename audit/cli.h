@@ -1,0 +1,66 @@
+/*
+ * gridcal-audit: verify, show and report the audit log (format in
+ * shared/audit.h). One file per command; this header holds what they share.
+ */
+#ifndef GRIDCAL_AUDIT_CLI_H
+#define GRIDCAL_AUDIT_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "auditread.h"
+
+/* Exit codes (documented in --help). */
+#define AX_OK		0	/* done; verify: the log is intact */
+#define AX_NOT_INTACT	1	/* the log failed verification */
+#define AX_USAGE	64	/* EX_USAGE */
+#define AX_NOINPUT	66	/* EX_NOINPUT: log or state dir missing */
+#define AX_IOERR	74	/* EX_IOERR: read error */
+#define AX_CONFIG	78	/* EX_CONFIG: bad profile */
+
+struct opts {
+	const char	*log;
+	const char	*state_dir;	/* NULL: anchor not checked */
+	const char	*run;		/* show: only this run */
+	int		 has_since;
+	int64_t		 since_ms;	/* show: records at or after */
+	int		 json;
+	int		 quiet;
+	int64_t		 utc_slack_ms;
+	double		 verify_soc_pct;	/* report: lagging if below */
+	int64_t		 now_ms;	/* report: "days since" reference */
+};
+
+int	cmd_verify(const struct opts *);
+int	cmd_show(const struct opts *);
+int	cmd_report(const struct opts *);
+
+/*
+ * Untrusted bytes made safe for a terminal with strvisx(3): C-style and
+ * octal escapes for every control, non-ASCII and (with quote) '"' byte.
+ */
+void	vis_put(FILE *, const char *s, size_t len, int quote);
+/*
+ * The value of key in space-separated key=value text (supervisor
+ * reports); -1 if absent or longer than outsz - 1.
+ */
+int	kv_get(const char *text, size_t len, const char *key, char *out,
+	    size_t outsz);
+/* "2026-11-25", "2026-11-25T08:24[:00[.000]][Z]", or "7d", "12h", "30m". */
+int	parse_since(const char *s, int64_t now_ms, int64_t *ms);
+/* Streams the log through the verifier, handing each record to fn. */
+struct walk {
+	struct audit_verifier	 v;
+	uint64_t		 lineno;
+	int			 verified;	/* this record is covered */
+	int			 rd_status;	/* final enum audit_rd */
+	char			 rd_why[AUDIT_ERR_MAX];
+};
+int	walk_log(const struct opts *, struct walk *,
+	    void (*fn)(const struct audit_record *, const char *line,
+	    size_t len, struct walk *, void *), void *arg);
+/* After walk_log: warn about integrity; returns the exit code. */
+int	walk_verdict(const struct opts *, const struct walk *);
+
+#endif

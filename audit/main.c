@@ -1,0 +1,283 @@
+/*
+ * gridcal-audit: the owner's and installer's view of the audit log.
+ * Read-only: it never writes the log or the anchor.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "parse.h"
+#include "profile.h"
+
+static const char usage_text[] =
+"usage: gridcal-audit [--profile FILE] verify [LOG] [--state-dir DIR]\n"
+"                     [--utc-slack SECONDS] [--quiet]\n"
+"       gridcal-audit [--profile FILE] show [LOG] [--run ID] [--since T]\n"
+"                     [--json]\n"
+"       gridcal-audit [--profile FILE] report [LOG] [--json] [--now T]\n"
+"       gridcal-audit --help\n";
+
+static const char help_text[] =
+"\n"
+"NAME\n"
+"     gridcal-audit - verify, show and report the gridcal audit log\n"
+"\n"
+"DESCRIPTION\n"
+"     gridcal-watchdog records every calibration run in a hash-chained\n"
+"     JSON Lines log (one record per line; format in shared/audit.h). Each\n"
+"     record carries a sequence number, UTC and monotonic time, the run id,\n"
+"     the actor (watchdog, or supervisor for events the unprivileged\n"
+"     supervisor reported), the event, its fields, the previous record's\n"
+"     hash and its own SHA-256 hash. The watchdog also keeps the last\n"
+"     sequence number and hash in STATE_DIR/audit.anchor, so removing\n"
+"     records from the end is detectable. gridcal-audit only reads.\n"
+"\n"
+"     LOG may be \"-\" for standard input. With --profile, LOG defaults to\n"
+"     the profile's audit_log and --state-dir to its state_dir.\n"
+"\n"
+"COMMANDS\n"
+"     verify  Recomputes the chain from the first record and reports the\n"
+"             FIRST bad record, by line and sequence number, and why:\n"
+"               hash mismatch        the record was altered\n"
+"               chain broken         prev is not the hash of the record\n"
+"                                    before (replaced, or altered and\n"
+"                                    re-hashed: the record the rest of\n"
+"                                    the chain does not continue from)\n"
+"               sequence gap         records deleted\n"
+"               sequence out of order  records swapped, duplicated or a\n"
+"                                    forged record inserted\n"
+"               broken JSON, missing or unknown field, bad value\n"
+"                                    not the writer's canonical form\n"
+"               torn line            the last line has no newline\n"
+"               monotonic time went backwards  within one run\n"
+"               wall-clock time went backwards by more than the slack\n"
+"               truncated            (--state-dir) the anchor records a\n"
+"                                    later sequence number than the log\n"
+"               anchor mismatch      (--state-dir) the anchored record\n"
+"                                    differs, or records were appended\n"
+"                                    after it by something else\n"
+"             The anchor may lag the log by exactly one record (a crash\n"
+"             between the log and the anchor write); that is reported but\n"
+"             intact, and the watchdog catches up on its next start.\n"
+"             Memory use does not grow with the log.\n"
+"\n"
+"     show    A readable timeline: UTC time, time into the run, sequence\n"
+"             number, actor, event and every field. Strings, and above all\n"
+"             supervisor-reported text, are escaped with strvis(3), so a\n"
+"             hostile string cannot control the terminal. The chain is\n"
+"             checked on the way; records after the first problem are\n"
+"             marked with '!'.\n"
+"\n"
+"     report  One row per run: start, duration, method, authorisation,\n"
+"             outcome and reason, SoC spread before -> after, packs that\n"
+"             did not re-anchor, revert attempts, time from the revert\n"
+"             trigger to its readback confirmation, and alarms; then the\n"
+"             last successful calibration and the days since (the\n"
+"             calibration is due about monthly). The chain is checked too.\n"
+"\n"
+"OPTIONS\n"
+"     --profile FILE   site profile supplying default paths and, for\n"
+"                      report, the SoC a pack must reach (verify.soc)\n"
+"     --state-dir DIR  verify: also check DIR/audit.anchor\n"
+"     --utc-slack S    backward wall-clock step tolerated between records\n"
+"                      (NTP, boards without a clock); default 300 seconds.\n"
+"                      Smaller steps are counted in verify's summary.\n"
+"                      mono_ms may never go backwards within a run.\n"
+"     --quiet, -q      verify: no output when intact\n"
+"     --run ID         show: only records of run ID\n"
+"     --since T        show: only records at or after T: a UTC time\n"
+"                      2026-11-25[T08:24[:00[.000]]][Z], or a time before\n"
+"                      now: 7d, 12h, 30m\n"
+"     --json           show: the selected records as JSON Lines, exactly\n"
+"                      as stored; report: one JSON object\n"
+"     --now T          report: the reference time for \"days since\"\n"
+"                      (default: now)\n"
+"     --help, -h       this text\n"
+"\n"
+"EXIT STATUS\n"
+"     0   success; for verify: the log is intact\n"
+"     1   the log is not intact (verify, and show/report after output)\n"
+"     64  bad usage\n"
+"     66  the log or the state directory cannot be opened\n"
+"     74  read error\n"
+"     78  bad profile\n"
+"\n"
+"EXAMPLES\n"
+"     gridcal-audit verify /var/log/gridcal/audit.log \\\n"
+"         --state-dir /var/lib/gridcal\n"
+"     gridcal-audit --profile /etc/gridcal/profile.yaml report\n"
+"     gridcal-audit show audit.log --since 7d\n";
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	(void)fputs(usage_text, stderr);
+	exit(AX_USAGE);
+}
+
+enum { O_PROFILE = 256, O_STATE, O_SLACK, O_RUN, O_SINCE, O_JSON, O_NOW };
+
+static const struct option global_opts[] = {
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option cmd_opts[] = {
+	{ "state-dir", required_argument, NULL, O_STATE },
+	{ "utc-slack", required_argument, NULL, O_SLACK },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "run", required_argument, NULL, O_RUN },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "now", required_argument, NULL, O_NOW },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Which command takes which option. */
+static int
+allowed(const char *cmd, int opt)
+{
+	switch (opt) {
+	case O_STATE:
+	case O_SLACK:
+	case 'q':
+		return strcmp(cmd, "verify") == 0;
+	case O_RUN:
+	case O_SINCE:
+		return strcmp(cmd, "show") == 0;
+	case O_JSON:
+		return strcmp(cmd, "show") == 0 || strcmp(cmd, "report") == 0;
+	case O_NOW:
+		return strcmp(cmd, "report") == 0;
+	}
+	return 0;
+}
+
+static void
+parse_cmd_opts(const char *cmd, int argc, char **argv, struct opts *o,
+    const char **since, const char **now)
+{
+	const char *why;
+	int64_t secs;
+	int ch;
+
+	optind = 0;	/* glibc: full re-initialisation */
+	while ((ch = getopt_long(argc, argv, "qh", cmd_opts, NULL)) != -1) {
+		if (ch == 'h') {
+			(void)fputs(usage_text, stdout);
+			(void)fputs(help_text, stdout);
+			exit(AX_OK);
+		}
+		if (ch == '?' || !allowed(cmd, ch)) {
+			if (ch != '?')
+				warnx("%s: option %s does not apply", cmd,
+				    argv[optind - 1]);
+			usage();
+		}
+		switch (ch) {
+		case O_STATE:
+			o->state_dir = optarg;
+			break;
+		case O_SLACK:
+			if (parse_int64(optarg, 0, 366LL * 86400, &secs, &why)
+			    == -1)
+				errx(AX_USAGE, "--utc-slack %s: %s", optarg,
+				    why);
+			o->utc_slack_ms = secs * 1000;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case O_RUN:
+			o->run = optarg;
+			break;
+		case O_SINCE:
+			*since = optarg;
+			break;
+		case O_JSON:
+			o->json = 1;
+			break;
+		case O_NOW:
+			*now = optarg;
+			break;
+		}
+	}
+	if (optind < argc)
+		o->log = argv[optind++];
+	if (optind < argc) {
+		warnx("%s: unexpected argument %s", cmd, argv[optind]);
+		usage();
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct profile pf;
+	struct opts o;
+	const char *profile = NULL, *cmd, *since = NULL, *now = NULL;
+	char err[PROFILE_ERR_MAX];
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	o.utc_slack_ms = AUDIT_UTC_SLACK_MS;
+	o.verify_soc_pct = 99.0;
+	o.now_ms = utc_ms();
+	/* "+": stop at the command; its options are parsed separately. */
+	while ((ch = getopt_long(argc, argv, "+h", global_opts, NULL)) != -1) {
+		switch (ch) {
+		case O_PROFILE:
+			profile = optarg;
+			break;
+		case 'h':
+			(void)fputs(usage_text, stdout);
+			(void)fputs(help_text, stdout);
+			return AX_OK;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	cmd = argv[0];
+	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "show") != 0 &&
+	    strcmp(cmd, "report") != 0) {
+		warnx("unknown command %s", cmd);
+		usage();
+	}
+	parse_cmd_opts(cmd, argc, argv, &o, &since, &now);
+	if (profile != NULL) {
+		if (profile_load(profile, &pf, err, sizeof(err)) == -1)
+			errx(AX_CONFIG, "%s", err);
+		if (o.log == NULL)
+			o.log = pf.audit_log;
+		if (o.state_dir == NULL && strcmp(cmd, "verify") == 0)
+			o.state_dir = pf.state_dir;
+		o.verify_soc_pct = pf.limits.verify_soc_pct;
+	}
+	if (o.log == NULL) {
+		warnx("%s: no LOG given (and no --profile)", cmd);
+		usage();
+	}
+	if (now != NULL && parse_since(now, o.now_ms, &o.now_ms) == -1)
+		errx(AX_USAGE, "--now %s: not a time", now);
+	if (since != NULL) {
+		if (parse_since(since, o.now_ms, &o.since_ms) == -1)
+			errx(AX_USAGE, "--since %s: not a time (2026-11-25, "
+			    "2026-11-25T08:24, 7d, 12h, 30m)", since);
+		o.has_since = 1;
+	}
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(&o);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(&o);
+	return cmd_report(&o);
+}

@@ -1,0 +1,37 @@
+# gridcal-audit (audit/): verify, show and report the audit log.
+# tests/audit/test_cli.c drives the real binary on logs written by the real
+# writer; tests/audit/auditbench.c is `make bench-audit` (not in check).
+AUDIT_SRCS     := $(wildcard audit/*.c)
+AUDIT_BIN      := $(B)/gridcal-audit
+AUDIT_TEST_BIN := $(B)/tests/audit-cli
+AUDIT_BENCH    := $(B)/bench/gridcal-auditbench
+
+PROGRAMS += $(AUDIT_BIN)
+
+$(AUDIT_BIN): $(AUDIT_SRCS:%.c=$(B)/obj/%.o) $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(AUDIT_TEST_BIN): $(B)/obj/tests/audit/test_cli.o $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(AUDIT_BENCH): $(B)/obj/tests/audit/auditbench.o $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+.PHONY: audit check-audit bench-audit
+audit: $(AUDIT_BIN)
+
+check-audit: $(AUDIT_TEST_BIN) $(AUDIT_BIN)
+	GRIDCAL_AUDIT=$(CURDIR)/$(AUDIT_BIN) $(AUDIT_TEST_BIN)
+
+# AUDIT_BENCH_N records without fsync, AUDIT_BENCH_SYNC_N with fsync.
+AUDIT_BENCH_N      ?= 1000000
+AUDIT_BENCH_SYNC_N ?= 2000
+bench-audit: $(AUDIT_BENCH) $(AUDIT_BIN)
+	$(AUDIT_BENCH) --audit $(AUDIT_BIN) --records $(AUDIT_BENCH_N) \
+	    --sync-records $(AUDIT_BENCH_SYNC_N)
+
+CHECK_TARGETS += check-audit
+_bench: bench-audit
