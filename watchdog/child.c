@@ -1,0 +1,164 @@
+/*
+ * The supervisor runs as our child with nothing of ours: every fd but
+ * 0-2 and its end of the socketpair (fd 3) closed, privileges dropped
+ * to paths.supervisor_user and no way back (PR_SET_NO_NEW_PRIVS). It
+ * cannot read the control credentials (mode 0600, root's).
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "watchdog.h"
+
+#define CHILD_FD	3
+
+/* Resolves paths.supervisor_user before anything is started. */
+void
+child_user(void)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		wd.child_uid = getuid();
+		wd.child_gid = getgid();
+		log_warnx("not running as root: the supervisor keeps uid %u and "
+		    "can read the control credentials", (unsigned)wd.child_uid);
+		return;
+	}
+	log_setfatalstatus(WD_EX_NOPERM);
+	if ((pw = getpwnam(wd.pf.supervisor_user)) == NULL)
+		fatalx("%s: paths.supervisor_user %s: no such user",
+		    wd.pf.path, wd.pf.supervisor_user);
+	if (pw->pw_uid == 0 || pw->pw_gid == 0)
+		fatalx("%s: refusing to run the supervisor as root "
+		    "(paths.supervisor_user %s)", wd.pf.path,
+		    wd.pf.supervisor_user);
+	wd.child_uid = pw->pw_uid;
+	wd.child_gid = pw->pw_gid;
+}
+
+static void __attribute__((noreturn))
+die(const char *what)
+{
+	log_warn("supervisor child: %s", what);
+	_exit(127);
+}
+
+static void __attribute__((noreturn))
+child_exec(int fd, char *const argv[])
+{
+	uid_t uid = wd.child_uid;
+	gid_t gid = wd.child_gid;
+	sigset_t none;
+
+	if (sigemptyset(&none) == -1 ||
+	    sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
+	    signal(SIGPIPE, SIG_DFL) == SIG_ERR)
+		die("signals");
+	if (fd == CHILD_FD ? fcntl(fd, F_SETFD, 0) == -1 :
+	    dup2(fd, CHILD_FD) == -1)
+		die("socket fd");
+	closefrom(CHILD_FD + 1);
+	if (geteuid() == 0) {
+		if (setgroups(1, &gid) == -1 ||
+		    setresgid(gid, gid, gid) == -1 ||
+		    setresuid(uid, uid, uid) == -1)
+			die("dropping privileges");
+		if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+		    getegid() != gid || setuid(0) != -1)
+			die("privileges still held");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		die("PR_SET_NO_NEW_PRIVS");
+	execv(argv[0], argv);
+	die(argv[0]);
+}
+
+/* Returns 0, or -1 (logged) if the socketpair or fork failed. */
+int
+child_start(const char *profile_path, int confirm)
+{
+	char *argv[] = { wd.pf.supervisor_path, "--profile",
+	    (char *)profile_path, "--watchdog-fd", "3", "calibrate",
+	    "--method", (char *)wd.method, confirm ? "--confirm" : NULL, NULL };
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return -1;
+	}
+	if (pid == 0)
+		child_exec(sv[1], argv);
+	(void)close(sv[1]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1) {
+		log_warn("fcntl");	/* the child then fails HELLO's timeout */
+	}
+	proto_chan_init(&wd.chan, sv[0], PROTO_ROLE_WATCHDOG);
+	wd.chan_open = 1;
+	wd.child = pid;
+	wd.phase = PH_HELLO;
+	wd.run_start_ms = wd.last_hb_ms = mono_ms();
+	log_info("supervisor started: pid %ld uid %u", (long)pid,
+	    (unsigned)wd.child_uid);
+	return 0;
+}
+
+/* Sends sig; anything but SIGKILL is followed by SIGKILL after a grace. */
+void
+child_kill(int sig)
+{
+	if (wd.child == 0)
+		return;
+	if (kill(wd.child, sig) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)wd.child);
+	wd.kill_at_ms = sig == SIGKILL ? 0 :
+	    mono_ms() + wd.pf.timing.heartbeat_timeout_ms;
+}
+
+/* SIGCHLD: reap, read what it sent before it went, then treat as EOF. */
+void
+child_reap(int64_t now)
+{
+	char st[32];
+	int status;
+	pid_t pid;
+
+	if (wd.child == 0)
+		return;
+	while ((pid = waitpid(wd.child, &status, WNOHANG)) == -1 &&
+	    errno == EINTR)
+		;
+	if (pid != wd.child)
+		return;
+	if (WIFEXITED(status))
+		(void)snprintf(st, sizeof(st), "exit %d", WEXITSTATUS(status));
+	else
+		(void)snprintf(st, sizeof(st), "signal %d", WTERMSIG(status));
+	log_info("supervisor %s", st);
+	(void)wd_audit(AUDIT_EV_CHILD_EXIT, (struct audit_field[]){
+	    AF_S("status", st) }, 1);
+	wd.child = 0;
+	wd.kill_at_ms = 0;
+	for (int i = 0; i < 16 && wd.chan_open; i++)
+		mon_read(now);
+	if (wd.chan_open)
+		mon_eof("supervisor exited", now);
+}

@@ -1,0 +1,136 @@
+/*
+ * gridcal-watchdog: the privileged half. One process-wide state, as in
+ * OpenBSD daemons; each .c file owns one concern:
+ *   watchdog.c  command line, start-up, the poll() loop, the run's end
+ *   monitor.c   the socketpair: request table, permits, answers
+ *   revert.c    publishing, readback confirmation, the revert, the alarm
+ *   envelope.c  the last-resort hard limits
+ *   mark.c      the durable intent mark
+ *   child.c     fork, privilege drop, exec of the supervisor
+ */
+#ifndef GRIDCAL_WATCHDOG_H
+#define GRIDCAL_WATCHDOG_H
+
+#include <sys/types.h>
+
+#include "audit.h"
+#include "profile.h"
+#include "proto.h"
+#include "session.h"
+#include "telemetry.h"
+
+/* Exit status; documented in usage(). */
+#define WD_EX_PASS		0
+#define WD_EX_FAIL		1
+#define WD_EX_ABORTED		2
+#define WD_EX_REFUSED		3
+#define WD_EX_CANCELLED		4
+#define WD_EX_SUPERVISOR	5
+#define WD_EX_USAGE		64
+#define WD_EX_BROKER		69
+#define WD_EX_OSERR		71
+#define WD_EX_CANTCREAT		73
+#define WD_EX_IOERR		74
+#define WD_EX_NOPERM		77
+#define WD_EX_CONFIG		78
+
+#define WD_FLOOD_PER_S		200	/* frames per second from the child */
+
+enum wd_phase {
+	PH_RECOVERY,	/* start-up: intent mark reverted before anything */
+	PH_HELLO,	/* child running, HELLO not yet seen */
+	PH_RUN,
+	PH_DONE,	/* DONE seen: nothing more may arrive */
+	PH_CLOSED	/* no child (any more) */
+};
+
+struct wd_set {
+	int	pending;	/* calibration value published, not confirmed */
+	int	confirmed;	/* calibration value confirmed on every unit */
+	int	answer;		/* supervisor asked for everyday: answer it */
+	int64_t	since_ms;	/* readback must be newer than this */
+};
+
+struct wd_revert {
+	int	active;
+	enum proto_revert_reason reason;
+	int	step;		/* index into the revert order */
+	int	attempt;	/* publishes of the current setting */
+	int	attempts;	/* publishes of the whole revert */
+	int	mid;		/* unacknowledged publish, 0 = none */
+	int64_t	first_ms;	/* first publish of the current setting */
+	int64_t	confirm_by, next_pub, trigger_ms;
+	int	alarm;		/* retained alarm raised */
+};
+
+struct wd {
+	struct profile		 pf;
+	struct tm_store		 tm;
+	struct audit_log	 audit;
+	int			 audit_open;
+	int			 audit_failed;
+	struct session		*sess;
+	struct proto_chan	 chan;
+	int			 chan_open;
+	int			 sigfd;
+	const char		*command;	/* "calibrate" | "recover" */
+	const char		*method;	/* "solar" | "grid" | "none" */
+	int			 authorised;	/* grid and --confirm */
+	pid_t			 child;		/* 0: none or reaped */
+	uid_t			 child_uid;
+	gid_t			 child_gid;
+	enum wd_phase		 phase;
+	int64_t			 start_ms, run_start_ms, last_hb_ms;
+	int64_t			 kill_at_ms;	/* SIGKILL a lingering child */
+	int64_t			 frame_win_ms;
+	int			 frames;
+	int			 unacked;	/* QoS 1 publishes without PUBACK */
+	int			 dirty;		/* calibration may be applied */
+	int			 latched;	/* no calibration any more */
+	int			 exit_code;	/* first cause to end the run */
+	char			 why[PROTO_TEXT_LEN];
+	struct wd_set		 set[SETTING_COUNT];
+	struct wd_revert	 rv;
+};
+
+extern struct wd wd;
+
+/* watchdog.c */
+int	wd_audit(const char *event, const struct audit_field *, size_t);
+int	wd_audit_as(enum audit_actor, const char *event,
+	    const struct audit_field *, size_t);
+void	wd_finish(int code, const char *why);
+
+/* monitor.c */
+void	mon_read(int64_t now);
+void	mon_tick(int64_t now);
+void	mon_answer(enum proto_type, enum setting, enum setting_value,
+	    enum proto_refusal, const char *text);
+void	mon_reverted(enum proto_revert_reason, int confirmed);
+void	mon_close(int sig);
+void	mon_eof(const char *why, int64_t now);
+
+/* revert.c */
+int	ctl_publish(enum setting, enum setting_value, int *mid);
+int	ctl_readback(enum setting, enum setting_value, int64_t since,
+	    const char **text);
+void	ctl_tick(int64_t now);
+void	ctl_acked(int mid, int64_t now);
+void	revert_start(enum proto_revert_reason, int64_t now);
+void	revert_tick(int64_t now);
+
+/* envelope.c */
+int	envelope_check(int64_t now);
+
+/* mark.c */
+int	mark_present(void);
+int	mark_set(void);
+int	mark_clear(void);
+
+/* child.c */
+void	child_user(void);
+int	child_start(const char *profile_path, int confirm);
+void	child_kill(int sig);
+void	child_reap(int64_t now);
+
+#endif
