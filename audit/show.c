@@ -115,9 +115,9 @@ show_one(const struct audit_record *r, const char *line, size_t len,
 	}
 	(void)printf("%s%s ", w->verified ? "" : "! ", r->utc);
 	rel_time(r->run[0] != '\0' ? r->mono_ms - sh->run_mono0 : -1);
-	(void)printf(" #%-6" PRIu64 " %-10s %-16s", r->seq,
+	(void)printf(" #%-6" PRIu64 " %-10s %-*s", r->seq,
 	    r->actor == AUDIT_SUPERVISOR ? "supervisor" : "watchdog",
-	    r->event);
+	    r->nfields > 0 ? 16 : 0, r->event);
 	for (size_t i = 0; i < r->nfields; i++)
 		put_field(&r->f[i]);
 	(void)putchar('\n');

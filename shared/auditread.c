@@ -892,6 +892,16 @@ peek_next(struct audit_reader *rd, struct audit_record *r, struct peek *pk)
 	(void)strlcpy(pk->prev, r->prev, sizeof(pk->prev));
 }
 
+/* "seq 7" or "seq 7 to 9" */
+static void
+seq_range(uint64_t from, uint64_t to, char *buf, size_t sz)
+{
+	if (to > from)
+		(void)snprintf(buf, sz, "seq %" PRIu64 " to %" PRIu64, from, to);
+	else
+		(void)snprintf(buf, sz, "seq %" PRIu64, from);
+}
+
 /*
  * A sequence or chain problem is first seen at the record after the one
  * that was tampered with in some cases. The record that follows (or the
@@ -925,13 +935,14 @@ refine(struct audit_verifier *v, const struct peek *nx, int have_anchor,
 				    "belong here, the chain continues with seq %"
 				    PRIu64 " at line %" PRIu64, v->cur_seq,
 				    nx->seq, L + 1);
-		} else if (cont || !nx->ok)
+		} else if (cont || !nx->ok) {
+			char range[64];
+
+			seq_range(expect, v->cur_seq - 1, range, sizeof(range));
 			(void)vbad(v, AUDIT_BAD_SEQ_GAP, L, expect,
-			    "seq %" PRIu64 "%s%" PRIu64 " missing (deleted): "
-			    "line %" PRIu64 " holds seq %" PRIu64, expect,
-			    v->cur_seq - expect > 1 ? " to " : "",
-			    v->cur_seq - expect > 1 ? v->cur_seq - 1 : expect,
-			    L, v->cur_seq);
+			    "%s missing (deleted): line %" PRIu64 " holds seq %"
+			    PRIu64, range, L, v->cur_seq);
+		}
 		break;
 	case AUDIT_BAD_SEQ_ORDER:
 		if (v->cur_seq == v->last_seq &&
@@ -983,13 +994,14 @@ static int
 check_anchor_end(struct audit_verifier *v, uint64_t aseq, const char *ahash,
     int arc)
 {
+	char range[64];
+
+	seq_range(v->last_seq + 1, aseq, range, sizeof(range));
 	if (v->last_seq < aseq)
 		return vbad(v, AUDIT_BAD_TRUNCATED, v->last_line + 1,
 		    v->last_seq + 1, "log ends at seq %" PRIu64 " but the "
-		    "anchor records seq %" PRIu64 ": seq %" PRIu64 "%s%" PRIu64
-		    " missing", v->last_seq, aseq, v->last_seq + 1,
-		    aseq > v->last_seq + 1 ? " to " : "", aseq > v->last_seq + 1 ?
-		    aseq : v->last_seq + 1);
+		    "anchor records seq %" PRIu64 ": %s missing", v->last_seq,
+		    aseq, range);
 	if (v->last_seq == aseq && strcmp(v->last_hash, ahash) != 0)
 		return vbad(v, AUDIT_BAD_ANCHOR, v->last_line, v->last_seq,
 		    "seq %" PRIu64 " hashes to %.12s... but the anchor "

@@ -1,0 +1,688 @@
+/*
+ * gridcal-audit, end to end: logs written by the real writer
+ * (shared/audit.c), tampered with the way an attacker or a crash would,
+ * then read by the real binary ($GRIDCAL_AUDIT) in a child process. Each
+ * test asserts the exit status and the record and reason in the output.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "auditread.h"
+#include "clock.h"
+
+#define MAXLINES	256
+#define OUT_MAX		(1 << 20)
+
+static const char *bin;
+static char dir[64], logp[PATH_MAX], statep[PATH_MAX];
+static char out[OUT_MAX], errout[OUT_MAX];
+
+static void
+setup(void)
+{
+	(void)strlcpy(dir, "/tmp/gridcal-audit-cli.XXXXXX", sizeof(dir));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	(void)snprintf(logp, sizeof(logp), "%s/audit.log", dir);
+	(void)snprintf(statep, sizeof(statep), "%s/state", dir);
+	ck_assert_int_eq(mkdir(statep, 0700), 0);
+}
+
+static void
+teardown(void)
+{
+	char p[PATH_MAX + 32];
+
+	(void)unlink(logp);
+	(void)snprintf(p, sizeof(p), "%s/%s", statep, AUDIT_ANCHOR_NAME);
+	(void)unlink(p);
+	(void)rmdir(statep);
+	(void)rmdir(dir);
+}
+
+/* Reads both pipes to EOF without deadlocking on either. */
+static void
+drain(int ofd, int efd)
+{
+	struct pollfd p[2] = { { ofd, POLLIN, 0 }, { efd, POLLIN, 0 } };
+	size_t n[2] = { 0, 0 };
+	char *buf[2] = { out, errout };
+	int open = 2;
+
+	while (open > 0) {
+		ck_assert_int_ge(poll(p, 2, 10000), 1);
+		for (int i = 0; i < 2; i++) {
+			ssize_t r;
+
+			if (p[i].fd == -1 || p[i].revents == 0)
+				continue;
+			r = read(p[i].fd, buf[i] + n[i], OUT_MAX - 1 - n[i]);
+			if (r <= 0) {
+				(void)close(p[i].fd);
+				p[i].fd = -1;
+				open--;
+				continue;
+			}
+			n[i] += (size_t)r;
+			ck_assert_uint_lt(n[i], OUT_MAX - 1);
+		}
+	}
+	out[n[0]] = '\0';
+	errout[n[1]] = '\0';
+}
+
+/* Runs gridcal-audit with the NULL-terminated arguments; exit status. */
+static int
+run(const char *arg, ...)
+{
+	const char *argv[32];
+	int o[2], e[2], st, i = 1;
+	va_list ap;
+	pid_t pid;
+
+	argv[0] = bin;
+	va_start(ap, arg);
+	for (const char *a = arg; a != NULL; a = va_arg(ap, const char *)) {
+		ck_assert_int_lt(i, 31);
+		argv[i++] = a;
+	}
+	va_end(ap);
+	argv[i] = NULL;
+	ck_assert_int_eq(pipe(o), 0);
+	ck_assert_int_eq(pipe(e), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		(void)dup2(o[1], STDOUT_FILENO);
+		(void)dup2(e[1], STDERR_FILENO);
+		(void)closefrom(STDERR_FILENO + 1);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	(void)close(o[1]);
+	(void)close(e[1]);
+	drain(o[0], e[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+#define ck_out(s) ck_assert_msg(strstr(out, (s)) != NULL,		\
+	"stdout lacks \"%s\":\n%s\nstderr:\n%s", (s), out, errout)
+#define ck_err(s) ck_assert_msg(strstr(errout, (s)) != NULL,		\
+	"stderr lacks \"%s\":\n%s", (s), errout)
+
+/* ------------------------------------------------- logs by the writer */
+
+static struct audit_log al;
+
+static void
+wopen(const char *runid)
+{
+	char err[AUDIT_ERR_MAX];
+
+	ck_assert_msg(audit_open(&al, logp, statep, err, sizeof(err)) == 0,
+	    "%s", err);
+	audit_set_nosync(&al, 1);
+	if (runid != NULL)
+		ck_assert_int_eq(audit_set_run(&al, runid), 0);
+}
+
+static void
+wd(const char *event, const struct audit_field *f, size_t nf)
+{
+	ck_assert_int_eq(audit_append(&al, AUDIT_WATCHDOG, event, f, nf), 0);
+}
+
+static void
+sup(const char *event, const char *text)
+{
+	struct audit_field f = AF_S(AUDIT_F_TEXT, text);
+
+	ck_assert_int_eq(audit_append(&al, AUDIT_SUPERVISOR, event, &f, 1), 0);
+}
+
+static void
+set_pair(const char *setting, const char *value, const char *readback)
+{
+	wd(AUDIT_EV_REQUEST, (struct audit_field[]){ AF_S("setting", setting),
+	    AF_S("value", value) }, 2);
+	wd(AUDIT_EV_ACCEPT, (struct audit_field[]){ AF_S("setting", setting),
+	    AF_S("value", value) }, 2);
+	wd(AUDIT_EV_PUBLISH, (struct audit_field[]){ AF_S("setting", setting),
+	    AF_S("value", value), AF_I("attempt", 1) }, 3);
+	wd(AUDIT_EV_CONFIRMED, (struct audit_field[]){ AF_S("setting",
+	    setting), AF_S("value", value), AF_S("readback", readback) }, 3);
+}
+
+static void
+start(const char *method, int authorised)
+{
+	wd(AUDIT_EV_START, (struct audit_field[]){
+	    AF_S("profile_digest", "3f1c"), AF_S("command", "calibrate"),
+	    AF_S("method", method), AF_B("authorised", authorised),
+	    AF_I("watchdog_uid", 0), AF_I("supervisor_uid", 998) }, 6);
+}
+
+/* A grid-assist run that passes: the reference site's drift case. */
+static void
+run_grid_pass(const char *runid)
+{
+	wopen(runid);
+	start("grid", 1);
+	sup(AUDIT_EV_PREFLIGHT, "class=drift soc=51.0,52.0,50.0,55.0,53.0,"
+	    "76.0 spread=26.0 vspread=0.04");
+	set_pair("charger_priority", "solar_and_utility", "Solar + Utility");
+	set_pair("output_priority", "solar_utility_battery", "SUB");
+	sup("state", "from=engage to=absorption");
+	sup(AUDIT_EV_REPORT, "outcome=pass reason=verified method=grid "
+	    "soc_before=51.0,52.0,50.0,55.0,53.0,76.0 soc_after=100.0,100.0,"
+	    "99.5,100.0,100.0,100.0 spread_before=26.0 spread_after=0.5 "
+	    "lagging= duration_s=7200.0");
+	wd(AUDIT_EV_REVERT_TRIGGER, (struct audit_field[]){
+	    AF_S("reason", "done") }, 1);
+	for (int i = 1; i <= 2; i++)
+		wd(AUDIT_EV_REVERT_ATTEMPT, (struct audit_field[]){
+		    AF_I("attempt", i), AF_S("setting", "output_priority") },
+		    2);
+	wd(AUDIT_EV_REVERT_CONFIRMED, (struct audit_field[]){
+	    AF_I("attempts", 2), AF_I("ms", 41200) }, 2);
+	wd(AUDIT_EV_CHILD_EXIT, (struct audit_field[]){
+	    AF_S("status", "exit 0") }, 1);
+	wd(AUDIT_EV_OUTCOME, (struct audit_field[]){ AF_S("outcome", "pass"),
+	    AF_S("reason", "verified") }, 2);
+	wd(AUDIT_EV_END, NULL, 0);
+	audit_close(&al);
+}
+
+/* A solar run that fails with a lagging pack and an alarm. */
+static void
+run_solar_fail(const char *runid, const char *hostile)
+{
+	char text[512];
+
+	wopen(runid);
+	start("solar", 0);
+	(void)snprintf(text, sizeof(text), "outcome=fail reason=%s "
+	    "soc_after=100.0,100.0,100.0,100.0,100.0,97.0 lagging=6", hostile);
+	sup(AUDIT_EV_REPORT, text);
+	wd(AUDIT_EV_HEARTBEAT_LOST, (struct audit_field[]){
+	    AF_I("age_ms", 5200) }, 1);
+	wd(AUDIT_EV_ALARM_RAISED, (struct audit_field[]){
+	    AF_S("reason", "revert_unconfirmed") }, 1);
+	wd(AUDIT_EV_ALARM_CLEARED, NULL, 0);
+	wd(AUDIT_EV_OUTCOME, (struct audit_field[]){ AF_S("outcome", "fail"),
+	    AF_S("reason", "taper_timeout") }, 2);
+	wd(AUDIT_EV_END, NULL, 0);
+	audit_close(&al);
+}
+
+/* n simple records in one run, for tampering. */
+static void
+write_n(int n)
+{
+	wopen("run-t");
+	for (int i = 0; i < n; i++)
+		wd(AUDIT_EV_PUBLISH, (struct audit_field[]){ AF_I("i", i),
+		    AF_S("setting", "output_priority") }, 2);
+	audit_close(&al);
+}
+
+/* ------------------------------------------------------- tampering */
+
+static char *lines[MAXLINES];
+static size_t nlines;
+static char tail[AUDIT_RECORD_MAX];
+
+static void
+load(void)
+{
+	FILE *fp = fopen(logp, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(fp);
+	nlines = 0;
+	tail[0] = '\0';
+	while ((n = getline(&buf, &cap, fp)) > 0) {
+		if (buf[n - 1] != '\n') {
+			(void)strlcpy(tail, buf, sizeof(tail));
+			break;
+		}
+		buf[n - 1] = '\0';
+		ck_assert_uint_lt(nlines, MAXLINES);
+		lines[nlines++] = strdup(buf);
+	}
+	free(buf);
+	(void)fclose(fp);
+}
+
+static void
+save(void)
+{
+	FILE *fp = fopen(logp, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	for (size_t i = 0; i < nlines; i++) {
+		if (lines[i] != NULL)
+			(void)fprintf(fp, "%s\n", lines[i]);
+		free(lines[i]);
+	}
+	(void)fputs(tail, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	nlines = 0;
+}
+
+static void
+edit(size_t i, const char *from, const char *to)
+{
+	char buf[2 * AUDIT_RECORD_MAX], *p = strstr(lines[i], from);
+
+	ck_assert_ptr_nonnull(p);
+	(void)snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - lines[i]),
+	    lines[i], to, p + strlen(from));
+	free(lines[i]);
+	lines[i] = strdup(buf);
+}
+
+static void
+rehash(size_t i)
+{
+	char *h = strstr(lines[i], ",\"hash\":\""), hex[AUDIT_HASH_HEX + 1];
+
+	ck_assert_ptr_nonnull(h);
+	audit_hash(lines[i], (size_t)(h - lines[i]), hex);
+	memcpy(h + 9, hex, AUDIT_HASH_HEX);
+}
+
+static int
+verify_state(void)
+{
+	return run("verify", logp, "--state-dir", statep, NULL);
+}
+
+START_TEST(intact_log_verifies)
+{
+	run_grid_pass("run-a");
+	run_solar_fail("run-b", "x");
+	ck_assert_int_eq(verify_state(), 0);
+	ck_out("intact: 26 records, seq 1..26");
+	ck_out("anchor matches");
+	ck_assert_int_eq(run("verify", logp, NULL), 0);
+	ck_out("anchor not checked");
+	ck_assert_int_eq(run("verify", "-q", logp, "--state-dir", statep,
+	    NULL), 0);
+	ck_assert_str_eq(out, "");
+	/* an empty log, but the anchor remembers 26 records */
+	ck_assert_int_eq(run("verify", "/dev/null", "--state-dir", statep,
+	    NULL), 1);
+	ck_out("truncated");
+}
+END_TEST
+
+START_TEST(edit_value_detected)
+{
+	write_n(10);
+	load();
+	edit(4, "\"i\":4", "\"i\":5");
+	save();
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("NOT INTACT");
+	ck_out("line 5, seq 5: hash mismatch");
+	ck_out("4 record(s) before it verified");
+}
+END_TEST
+
+START_TEST(edit_and_rehash_detected)
+{
+	write_n(10);
+	load();
+	edit(4, "\"i\":4", "\"i\":5");
+	rehash(4);
+	save();
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 5, seq 5: chain broken: record altered and re-hashed");
+}
+END_TEST
+
+START_TEST(delete_line_detected)
+{
+	write_n(10);
+	load();
+	free(lines[6]);
+	lines[6] = NULL;
+	save();
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 7, seq 7: sequence gap: seq 7 missing (deleted)");
+}
+END_TEST
+
+START_TEST(forged_insert_detected)
+{
+	write_n(10);
+	load();
+	for (size_t i = nlines; i > 5; i--)
+		lines[i] = lines[i - 1];
+	nlines++;
+	lines[5] = strdup(lines[6]);	/* a copy of seq 6 ... */
+	edit(5, "\"i\":5", "\"i\":500");	/* ... altered ... */
+	rehash(5);			/* ... with its own hash redone */
+	save();
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 6, seq 6: sequence out of order: forged record inserted");
+}
+END_TEST
+
+START_TEST(swap_detected)
+{
+	char *t;
+
+	write_n(10);
+	load();
+	t = lines[2];
+	lines[2] = lines[3];
+	lines[3] = t;
+	save();
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 3, seq 4: sequence out of order: reordered");
+}
+END_TEST
+
+START_TEST(truncated_tail_detected)
+{
+	write_n(10);
+	load();
+	for (size_t i = 7; i < 10; i++)
+		free(lines[i]);
+	nlines = 7;
+	save();
+	/* the chain alone cannot tell ... */
+	ck_assert_int_eq(run("verify", logp, NULL), 0);
+	/* ... the anchor can */
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 8, seq 8: truncated: log ends at seq 7 but the anchor "
+	    "records seq 10");
+}
+END_TEST
+
+START_TEST(truncated_mid_line_detected)
+{
+	write_n(10);
+	load();
+	(void)strlcpy(tail, lines[9], 100);
+	free(lines[9]);
+	nlines = 9;
+	save();
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 10, seq 10: torn line");
+}
+END_TEST
+
+START_TEST(appended_forgery_detected)
+{
+	/* records appended with a valid chain, but not by the writer */
+	write_n(5);
+	load();
+	for (int i = 5; i < 7; i++) {
+		char seq[16], nseq[16], prev[AUDIT_HASH_HEX + 1];
+		const char *h = strstr(lines[i - 1], ",\"hash\":\"") + 9;
+		const char *p = strstr(lines[i - 1], "\"prev\":\"") + 8;
+
+		lines[i] = strdup(lines[i - 1]);
+		(void)snprintf(seq, sizeof(seq), "{\"seq\":%d,", i);
+		(void)snprintf(nseq, sizeof(nseq), "{\"seq\":%d,", i + 1);
+		edit((size_t)i, seq, nseq);
+		(void)snprintf(prev, sizeof(prev), "%.64s", p);
+		{
+			char nh[AUDIT_HASH_HEX + 1];
+
+			(void)snprintf(nh, sizeof(nh), "%.64s", h);
+			edit((size_t)i, prev, nh);
+		}
+		rehash((size_t)i);
+		nlines++;
+	}
+	save();
+	ck_assert_int_eq(run("verify", logp, NULL), 0);
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 7, seq 7: anchor mismatch");
+}
+END_TEST
+
+START_TEST(broken_json_detected)
+{
+	write_n(6);
+	load();
+	edit(3, "\"fields\":{", "\"fields\":");
+	save();
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 4, seq 4: broken JSON: byte ");
+	teardown();
+	setup();
+	write_n(6);
+	load();
+	edit(2, "\"utc\":", "\"time\":");
+	save();
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("line 3, seq 3: missing or unknown field");
+}
+END_TEST
+
+START_TEST(show_escapes_hostile_text)
+{
+	static const char hostile[] = "x\x1b[2J\x1b]0;owned\x07\r\nfake "
+	    "2026-01-01T00:00:00.000Z #1 watchdog outcome pass\xc3\xa9\x9b";
+	const char *p;
+	int nl = 0;
+
+	wopen("run-h");
+	start("solar", 0);
+	sup("abort", hostile);
+	audit_close(&al);
+	ck_assert_int_eq(run("show", logp, NULL), 0);
+	for (p = out; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		ck_assert_msg(c == '\n' || (c >= 0x20 && c <= 0x7e),
+		    "byte 0x%02x reached the terminal:\n%s", c, out);
+		nl += c == '\n';
+	}
+	/* header, run separator, two records: no injected line */
+	ck_assert_int_eq(nl, 4);
+	ck_out("supervisor abort            text=\"x\\033[2J\\033]0;owned"
+	    "\\a\\r\\nfake 2026-01-01T00:00:00.000Z #1 watchdog outcome "
+	    "pass\\303\\251\\233\"");
+	/* --json gives the stored lines: printable ASCII as well */
+	ck_assert_int_eq(run("show", "--json", logp, NULL), 0);
+	ck_out("\\u001b[2J\\u001b]0;owned\\u0007\\u000d\\u000afake");
+	for (p = out; *p != '\0'; p++)
+		ck_assert(*p == '\n' || (*p >= 0x20 && *p <= 0x7e));
+}
+END_TEST
+
+START_TEST(show_filters_and_marks)
+{
+	char since[32];
+
+	run_grid_pass("run-a");
+	run_solar_fail("run-b", "x");
+	ck_assert_int_eq(run("show", logp, "--run", "run-b", NULL), 0);
+	ck_assert(strstr(out, "run-a") == NULL);
+	ck_out("-- run run-b --");
+	ck_out("watchdog   heartbeat_lost   age_ms=5200");
+	utc_format(utc_ms() + 3600000, since, sizeof(since));
+	ck_assert_int_eq(run("show", logp, "--since", since, NULL), 0);
+	ck_assert(strstr(out, "-- run") == NULL);
+	ck_assert_int_eq(run("show", logp, "--since", "1d", "--json", NULL), 0);
+	ck_out("\"seq\":26,");
+	/* an altered record is shown, marked, and the exit says so */
+	load();
+	edit(13, "\"attempt\":", "\"attempt\":9");
+	save();
+	ck_assert_int_eq(run("show", logp, NULL), 1);
+	ck_out("!! line 14: hash mismatch");
+	ck_out("! 20");
+	ck_err("NOT INTACT from line 14");
+	ck_assert_int_eq(run("show", logp, "--since", "garbage", NULL), 64);
+}
+END_TEST
+
+START_TEST(report_computes_figures)
+{
+	char now[32], days[64];
+	const char *row;
+
+	run_grid_pass("run-a");
+	run_solar_fail("run-b", "\x1b[31mSPOOF");
+	/* a refused grid run: not authorised */
+	wopen("run-c");
+	start("grid", 0);
+	wd(AUDIT_EV_REFUSE, (struct audit_field[]){
+	    AF_S("reason", "not_authorised"), AF_S("setting",
+	    "charger_priority") }, 2);
+	wd(AUDIT_EV_OUTCOME, (struct audit_field[]){
+	    AF_S("outcome", "refused"), AF_S("reason", "not_authorised") }, 2);
+	wd(AUDIT_EV_END, NULL, 0);
+	audit_close(&al);
+	/* a run that never ended */
+	wopen("run-d");
+	start("grid", 1);
+	wd(AUDIT_EV_REVERT_TRIGGER, (struct audit_field[]){
+	    AF_S("reason", "heartbeat") }, 1);
+	wd(AUDIT_EV_REVERT_ATTEMPT, (struct audit_field[]){
+	    AF_I("attempt", 1) }, 1);
+	wd(AUDIT_EV_ALARM_RAISED, (struct audit_field[]){
+	    AF_S("reason", "revert_unconfirmed") }, 1);
+	audit_close(&al);
+
+	utc_format(utc_ms() + 40 * 86400000LL + 3600000, now, sizeof(now));
+	ck_assert_int_eq(run("report", logp, "--now", now, NULL), 0);
+	ck_out("METHOD AUTH OUTCOME");
+	row = strstr(out, "run-a");
+	ck_assert_ptr_nonnull(row);
+	ck_out(" grid   yes  pass       26.0 -> 0.5     none    2       41.2s"
+	    "      0       run-a                verified\n");
+	ck_out(" solar  no   fail       ? -> 3.0        6       0       -"
+	    "          1       run-b                taper_timeout\n");
+	ck_out(" grid   no   refused    ? -> ?          ?       0       -"
+	    "          0       run-c                not_authorised\n");
+	ck_out(" grid   yes  incomplete ? -> ?          ?       1       "
+	    "UNCONFIRMED 1!      run-d");
+	ck_out("4 run(s). Last successful calibration: ");
+	(void)snprintf(days, sizeof(days), "(run run-a), 40 day(s) ago.");
+	ck_out(days);
+
+	ck_assert_int_eq(run("report", "--json", logp, "--now", now, NULL), 0);
+	ck_out("{\"run\":\"run-a\",");
+	ck_out("\"method\":\"grid\",\"authorised\":true,\"outcome\":\"pass\","
+	    "\"reason\":\"verified\",\"soc_spread_before\":26,"
+	    "\"soc_spread_after\":0.5,\"lagging\":\"\",\"refusals\":0,"
+	    "\"revert_triggers\":1,\"revert_attempts\":2,"
+	    "\"revert_confirm_s\":41.2,\"alarms_raised\":0");
+	ck_out("\"lagging\":\"6\"");
+	ck_out("\"days_since\":40}");
+	ck_out("\"intact\":true}");
+}
+END_TEST
+
+START_TEST(report_distrusts_supervisor_text)
+{
+	/* no watchdog outcome: the supervisor's claim is shown, escaped */
+	wopen("run-s");
+	start("solar", 0);
+	sup(AUDIT_EV_REPORT, "outcome=\x1b[32mpass reason=\x1b]0;x\x07 "
+	    "spread_before=1e999 spread_after=nan lagging=$(reboot) "
+	    "soc_after=100,abc");
+	wd(AUDIT_EV_END, NULL, 0);
+	audit_close(&al);
+	ck_assert_int_eq(run("report", logp, NULL), 0);
+	ck_out("\\033[32mpass");
+	ck_out("\\033]0;x\\a");
+	ck_out("? -> ?");
+	ck_out("No successful calibration in the log.");
+	for (const char *p = out; *p != '\0'; p++)
+		ck_assert(*p == '\n' || (*p >= 0x20 && *p <= 0x7e));
+}
+END_TEST
+
+START_TEST(usage_and_errors)
+{
+	write_n(2);
+	ck_assert_int_eq(run(NULL), 64);
+	ck_err("usage: gridcal-audit");
+	ck_assert_int_eq(run("frob", NULL), 64);
+	ck_err("unknown command frob");
+	ck_assert_int_eq(run("verify", logp, "--run", "x", NULL), 64);
+	ck_assert_int_eq(run("verify", logp, "extra", NULL), 64);
+	ck_assert_int_eq(run("verify", logp, "--utc-slack", "-1", NULL), 64);
+	ck_assert_int_eq(run("verify", "/nonexistent/audit.log", NULL), 66);
+	ck_err("/nonexistent/audit.log: No such file or directory");
+	ck_assert_int_eq(run("verify", logp, "--state-dir", "/nonexistent",
+	    NULL), 66);
+	ck_assert_int_eq(run("--profile", "/nonexistent.yaml", "verify", NULL),
+	    78);
+	ck_assert_int_eq(run("--help", NULL), 0);
+	ck_out("EXIT STATUS");
+	ck_out("verify  Recomputes the chain");
+	ck_assert_int_eq(run("report", "-h", NULL), 0);
+	ck_out("--since T");
+}
+END_TEST
+
+static Suite *
+audit_cli_suite(void)
+{
+	Suite *s = suite_create("gridcal-audit");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, intact_log_verifies);
+	tcase_add_test(tc, edit_value_detected);
+	tcase_add_test(tc, edit_and_rehash_detected);
+	tcase_add_test(tc, delete_line_detected);
+	tcase_add_test(tc, forged_insert_detected);
+	tcase_add_test(tc, swap_detected);
+	tcase_add_test(tc, truncated_tail_detected);
+	tcase_add_test(tc, truncated_mid_line_detected);
+	tcase_add_test(tc, appended_forgery_detected);
+	tcase_add_test(tc, broken_json_detected);
+	tcase_add_test(tc, show_escapes_hostile_text);
+	tcase_add_test(tc, show_filters_and_marks);
+	tcase_add_test(tc, report_computes_figures);
+	tcase_add_test(tc, report_distrusts_supervisor_text);
+	tcase_add_test(tc, usage_and_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	bin = getenv("GRIDCAL_AUDIT");
+	if (bin == NULL || access(bin, X_OK) == -1) {
+		(void)fprintf(stderr, "test_cli: set GRIDCAL_AUDIT to the "
+		    "gridcal-audit binary\n");
+		return 2;
+	}
+	sr = srunner_create(audit_cli_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
