@@ -1,10 +1,10 @@
 # gridcal-audit (audit/): verify, show and report the audit log.
 # tests/audit/test_cli.c drives the real binary on logs written by the real
-# writer; tests/audit/auditbench.c is `make bench-audit` (not in check).
+# writer; tests/audit/auditgen.c is `make bench-audit` (not in check).
 AUDIT_SRCS     := $(wildcard audit/*.c)
 AUDIT_BIN      := $(B)/gridcal-audit
 AUDIT_TEST_BIN := $(B)/tests/audit-cli
-AUDIT_BENCH    := $(B)/bench/gridcal-auditbench
+AUDIT_BENCH    := $(B)/bench/gridcal-auditgen
 
 PROGRAMS += $(AUDIT_BIN)
 
@@ -16,7 +16,7 @@ $(AUDIT_TEST_BIN): $(B)/obj/tests/audit/test_cli.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-$(AUDIT_BENCH): $(B)/obj/tests/audit/auditbench.o $(SHARED_OBJS)
+$(AUDIT_BENCH): $(B)/obj/tests/audit/auditgen.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
