@@ -4,3 +4,7 @@ PROGRAMS += $(B)/gridcal-watchdog
 
 $(B)/gridcal-watchdog: $(WATCHDOG_SRCS:%.c=$(B)/obj/%.o) $(SHARED_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The scripted stand-in supervisor the integration and fault tests exec.
+$(B)/test-fakesup: $(B)/obj/tests/fakesup/fakesup.o $(SHARED_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

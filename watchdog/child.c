@@ -152,13 +152,13 @@ child_reap(int64_t now)
 		(void)snprintf(st, sizeof(st), "exit %d", WEXITSTATUS(status));
 	else
 		(void)snprintf(st, sizeof(st), "signal %d", WTERMSIG(status));
+	for (int i = 0; i < 16 && wd.chan_open; i++)
+		mon_read(now);
 	log_info("supervisor %s", st);
 	(void)wd_audit(AUDIT_EV_CHILD_EXIT, (struct audit_field[]){
 	    AF_S("status", st) }, 1);
 	wd.child = 0;
 	wd.kill_at_ms = 0;
-	for (int i = 0; i < 16 && wd.chan_open; i++)
-		mon_read(now);
 	if (wd.chan_open)
 		mon_eof("supervisor exited", now);
 }

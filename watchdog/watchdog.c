@@ -299,7 +299,10 @@ tick(int64_t now, const char *profile_path, int confirm)
 	if (wd.dirty && !wd.rv.active && envelope_check(now))
 		revert_start(PROTO_REVERT_ENVELOPE, now);
 	revert_tick(now);
-	if (wd.phase == PH_RECOVERY && !wd.rv.active)
+	/* the supervisor starts once we can act for it */
+	if (wd.phase == PH_RECOVERY && !wd.rv.active &&
+	    (session_connects(wd.sess) > 0 || strcmp(wd.command, "recover") == 0
+	    || wd.exit_code >= 0))
 		recovered(profile_path, confirm);
 }
 
