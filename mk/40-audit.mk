@@ -12,6 +12,12 @@ $(AUDIT_BIN): $(AUDIT_SRCS:%.c=$(B)/obj/%.o) $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The same binary under ASan+UBSan: the tests feed it hostile input.
+AUDIT_BIN_SAN  := $(B)/san/gridcal-audit
+$(AUDIT_BIN_SAN): $(AUDIT_SRCS:%.c=$(B)/san/%.o) $(SHARED_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
 $(AUDIT_TEST_BIN): $(B)/obj/tests/audit/test_cli.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
@@ -20,11 +26,13 @@ $(AUDIT_BENCH): $(B)/obj/tests/audit/auditgen.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-.PHONY: audit check-audit bench-audit
+.PHONY: audit check-audit check-audit-san bench-audit
 audit: $(AUDIT_BIN)
 
 check-audit: $(AUDIT_TEST_BIN) $(AUDIT_BIN)
 	GRIDCAL_AUDIT=$(CURDIR)/$(AUDIT_BIN) $(AUDIT_TEST_BIN)
+check-audit-san: $(AUDIT_TEST_BIN) $(AUDIT_BIN_SAN)
+	GRIDCAL_AUDIT=$(CURDIR)/$(AUDIT_BIN_SAN) $(AUDIT_TEST_BIN)
 
 # AUDIT_BENCH_N records without fsync, AUDIT_BENCH_SYNC_N with fsync.
 AUDIT_BENCH_N      ?= 1000000
@@ -33,5 +41,5 @@ bench-audit: $(AUDIT_BENCH) $(AUDIT_BIN)
 	$(AUDIT_BENCH) --audit $(AUDIT_BIN) --records $(AUDIT_BENCH_N) \
 	    --sync-records $(AUDIT_BENCH_SYNC_N)
 
-CHECK_TARGETS += check-audit
+CHECK_TARGETS += check-audit check-audit-san
 _bench: bench-audit

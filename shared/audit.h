@@ -156,24 +156,29 @@ void	audit_format_num(double, char *dst);
  *
  * start            profile_digest (str), method ("solar"|"grid"),
  *                  authorised (bool), watchdog_uid (int), supervisor_uid
- *                  (int), command ("calibrate"|"recover"), version (str)
- * request          setting, value (str): a set request from the supervisor
+ *                  (int), command ("calibrate"|"recover"), version (str),
+ *                  start_mono_ms (int)
+ * request          setting, value (str), scope (int): a set request from
+ *                  the supervisor
  * accept           setting, value
- * refuse           reason (str), setting, value if known
+ * refuse           reason (str), setting, value, detail (str) when known
  * publish          setting, value (str), attempt (int)
  * confirmed        setting, value, readback (str): readback on all units
  * heartbeat_lost   age_ms (int)
  * revert_trigger   reason (str): heartbeat, eof, child_exit, violation,
- *                  signal, run_max, envelope, recovery, done
- * revert_attempt   attempt (int)
- * revert_confirmed attempts (int)
- * alarm_raised     reason (str)
+ *                  signal, run_max, envelope, recovery, done, ...
+ * revert_attempt   attempt (int), setting (str)
+ * revert_confirmed attempts (int), ms (int): trigger to readback
+ *                  confirmation on every unit (report prefers ms, else
+ *                  the mono_ms difference to the first revert_trigger)
+ * alarm_raised     reason (str), setting, attempts
  * alarm_cleared
- * envelope         what (str), pack/unit (int), value (num): a hard
+ * envelope         what (str), pack (int, 1-based), value (num): a hard
  *                  limit tripped
  * child_exit       status (str, e.g. "exit 0", "signal 9")
- * outcome          outcome ("pass"|"fail"|"aborted"|"refused"|"error"),
- *                  reason (str)
+ * outcome          outcome ("pass"|"fail"|"aborted"|"refused"|"cancelled"
+ *                  |"recovered"|"error"), reason (str), exit (int);
+ *                  report counts only "pass" as a successful calibration
  * end
  * log_repaired     torn_bytes (int), torn_text (str): written by audit_open
  *

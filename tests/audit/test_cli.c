@@ -115,6 +115,9 @@ run(const char *arg, ...)
 	drain(o[0], e[0]);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFEXITED(st));
+	/* under check-audit-san the binary is instrumented */
+	ck_assert_msg(strstr(errout, "Sanitizer") == NULL &&
+	    strstr(errout, "runtime error") == NULL, "%s", errout);
 	return WEXITSTATUS(st);
 }
 
