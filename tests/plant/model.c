@@ -361,6 +361,7 @@ plant_control(struct plant *p, const char *topic, const void *payload,
 		double delay = p->sc->inverter.apply_delay_s;
 		bool skip = false;
 
+		/* First whether the unit takes the message at all ... */
 		for (int i = 0; i < p->sc->nfaults; i++) {
 			const struct sc_fault *f = &p->sc->faults[i];
 
@@ -383,20 +384,25 @@ plant_control(struct plant *p, const char *topic, const void *payload,
 				if (u != f->unit)
 					skip = true;
 				break;
-			case FK_SLOW_APPLY:
-				if (fault_hits_unit(p, i, u)) {
-					delay = fmax(delay, f->value);
-					used[i] = true;
-				}
-				break;
 			default:
 				break;
 			}
 		}
-		if (!skip) {
-			schedule(&p->units[u], s, v, p->t + delay);
-			napplied++;
+		if (skip)
+			continue;
+		/* ... then how slowly it applies it. */
+		for (int i = 0; i < p->sc->nfaults; i++) {
+			const struct sc_fault *f = &p->sc->faults[i];
+
+			if (f->kind == FK_SLOW_APPLY && p->frt[i].active &&
+			    (f->setting == -1 || f->setting == s) &&
+			    fault_hits_unit(p, i, u)) {
+				delay = fmax(delay, f->value);
+				used[i] = true;
+			}
 		}
+		schedule(&p->units[u], s, v, p->t + delay);
+		napplied++;
 	}
 	for (int i = 0; i < p->sc->nfaults; i++)
 		if (used[i])
