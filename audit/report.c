@@ -47,6 +47,7 @@ struct run {
 	int64_t		revert_ms;	/* trigger -> readback, -1 unknown */
 	int		alarms_raised, alarms_cleared;
 	int		refusals;
+	int		repaired;	/* audit_open removed a torn record */
 };
 
 struct report {
@@ -224,6 +225,8 @@ watchdog_event(struct run *u, const struct audit_record *r)
 		u->alarms_raised++;
 	else if (strcmp(e, AUDIT_EV_ALARM_CLEARED) == 0)
 		u->alarms_cleared++;
+	else if (strcmp(e, AUDIT_EV_LOG_REPAIRED) == 0)
+		u->repaired = 1;
 }
 
 /* Final figures of a run, filling in from what the supervisor reported. */
@@ -235,8 +238,11 @@ run_finish(struct report *rp, struct run *u)
 		(void)strlcpy(u->reason, u->sup_reason, sizeof(u->reason));
 	}
 	if (u->outcome[0] == '\0')
-		(void)strlcpy(u->outcome, u->has_end ? "-" : "incomplete",
-		    sizeof(u->outcome));
+		(void)strlcpy(u->outcome, u->has_start && !u->has_end ?
+		    "incomplete" : "-", sizeof(u->outcome));
+	if (u->repaired && u->reason[0] == '\0')
+		(void)strlcpy(u->reason, "log repaired: a torn record from a "
+		    "crash was removed (see show)", sizeof(u->reason));
 	if (u->method[0] == '\0')
 		(void)strlcpy(u->method, u->sup_method[0] != '\0' ?
 		    u->sup_method : u->command[0] != '\0' ? u->command : "-",
