@@ -1,22 +1,43 @@
-# gridcal-supervisor
+# gridcal-supervisor: supervisor/*.c (the engine supervisor/machine.c and
+# the generated table come from mk/30-spec.mk as MACHINE_OBJS), its
+# integration tests tests/integration/test_supervisor*.c, and the
+# command-line checks.
 SUPERVISOR_SRCS := $(filter-out supervisor/machine.c,$(wildcard supervisor/*.c))
+SUPERVISOR_OBJS := $(SUPERVISOR_SRCS:%.c=$(B)/obj/%.o)
 PROGRAMS += $(B)/gridcal-supervisor
 
-$(B)/gridcal-supervisor: $(SUPERVISOR_SRCS:%.c=$(B)/obj/%.o) $(SHARED_OBJS)
+# Every supervisor object may include the generated table header.
+$(SUPERVISOR_OBJS): | $(CAL_GEN_HDR)
+
+$(B)/gridcal-supervisor: $(SUPERVISOR_OBJS) $(MACHINE_OBJS) $(SHARED_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# A bad profile must stop the supervisor with EX_CONFIG before anything else.
+# Usage and configuration errors: 64 and 78, before anything else happens.
 .PHONY: check-supervisor-cli
 check-supervisor-cli: $(B)/gridcal-supervisor
-	@set -e; bin=$(B)/gridcal-supervisor; t=$$(mktemp -d); \
-	$$bin --profile profiles/eg4-lp4-v2.yaml check >/dev/null; \
+	@set -e; bin=$(B)/gridcal-supervisor; t=$$(mktemp -d); n=0; \
+	want() { rc=0; "$$@" >$$t/out 2>$$t/err || rc=$$?; \
+	    [ $$rc -eq $$code ] || { echo "$$*: exit $$rc, want $$code"; \
+	    cat $$t/err; exit 1; }; n=$$((n + 1)); }; \
 	sed 's/port: 1883/port: 12abc/' profiles/eg4-lp4-v2.yaml > $$t/bad.yaml; \
-	rc=0; $$bin --profile $$t/bad.yaml check 2>$$t/err || rc=$$?; \
-	[ $$rc -eq 78 ] || { echo "bad profile: exit $$rc, want 78"; exit 1; }; \
+	code=78; want $$bin --profile $$t/bad.yaml check; \
 	grep -q "bad.yaml:15: broker.port" $$t/err || { cat $$t/err; exit 1; }; \
-	rc=0; $$bin --profile /nonexistent check 2>/dev/null || rc=$$?; \
-	[ $$rc -eq 78 ] || { echo "missing profile: exit $$rc, want 78"; exit 1; }; \
-	rc=0; $$bin --bogus 2>/dev/null || rc=$$?; \
-	[ $$rc -eq 64 ] || { echo "bad usage: exit $$rc, want 64"; exit 1; }; \
-	rm -rf $$t; echo "supervisor cli: 4 passed, 0 failed"
+	code=78; want $$bin --profile /nonexistent check; \
+	sed "s|/etc/gridcal/supervisor.cred|$$t/none.cred|" \
+	    profiles/eg4-lp4-v2.yaml > $$t/nocred.yaml; \
+	code=78; want $$bin --profile $$t/nocred.yaml check; \
+	grep -q "none.cred" $$t/err || { cat $$t/err; exit 1; }; \
+	code=64; want $$bin --bogus; \
+	code=64; want $$bin --profile profiles/eg4-lp4-v2.yaml; \
+	code=64; want $$bin --profile profiles/eg4-lp4-v2.yaml frobnicate; \
+	code=64; want $$bin --profile profiles/eg4-lp4-v2.yaml calibrate; \
+	grep -q "started by gridcal-watchdog" $$t/err || { cat $$t/err; exit 1; }; \
+	code=64; want $$bin --profile profiles/eg4-lp4-v2.yaml --watchdog-fd 0 \
+	    calibrate; \
+	code=64; want $$bin --profile profiles/eg4-lp4-v2.yaml --watchdog-fd 1 \
+	    calibrate --method tidal; \
+	code=64; want $$bin --profile profiles/eg4-lp4-v2.yaml --confirm check; \
+	code=0; want $$bin --help; \
+	grep -q "EXIT STATUS" $$t/out || { cat $$t/out; exit 1; }; \
+	rm -rf $$t; echo "supervisor cli: $$n passed, 0 failed"
 CHECK_TARGETS += check-supervisor-cli

@@ -1,0 +1,301 @@
+/*
+ * What people read: the progress line during a run, the pre-flight and
+ * `check` figures, the final report. Plain text; on a terminal the state
+ * name is bold. The same figures go to the watchdog's audit log as
+ * key=value events (report_final) so `gridcal-audit report` can read them.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "sup.h"
+
+#define BOLD(s)	((s)->tty ? "\033[1m" : "")
+#define PLAIN(s) ((s)->tty ? "\033[0m" : "")
+
+/* The latest valid value of every field whatever its age; NAN if none. */
+void
+report_latest(const struct tm_store *tm, int64_t now_ms, struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->at_ms = now_ms;
+	s->packs = tm->pf->packs;
+	s->units = tm->pf->units;
+	for (int p = 0; p < s->packs; p++) {
+		double *dst[PF_COUNT] = {
+			&s->soc[p], &s->volt[p], &s->amps[p], &s->cell_max[p],
+			&s->delta_mv[p], &s->temp_pcb[p], &s->temp_cell[p], NULL
+		};
+
+		for (int f = 0; f < PF_COUNT; f++) {
+			const struct tm_sample *t = &tm->pack[p][f];
+			double v = t->valid_at_ms != 0 ? t->num : NAN;
+
+			if (dst[f] != NULL)
+				*dst[f] = v;
+			else
+				s->prot[p] = isnan(v) ? 0 : (uint32_t)v;
+		}
+	}
+	for (int u = 0; u < s->units; u++) {
+		(void)strlcpy(s->mode[u], tm->unit[u][UF_DEVICE_MODE].text,
+		    sizeof(s->mode[u]));
+		(void)strlcpy(s->out_prio[u],
+		    tm->unit[u][UF_OUTPUT_PRIORITY].text, sizeof(s->out_prio[u]));
+		(void)strlcpy(s->chg_prio[u],
+		    tm->unit[u][UF_CHARGER_PRIORITY].text,
+		    sizeof(s->chg_prio[u]));
+	}
+	snapshot_derive(s);
+}
+
+/* v with prec decimals, "?" if unknown. */
+static void
+fmt_num(char *buf, size_t sz, int prec, double v)
+{
+	if (isnan(v))
+		(void)strlcpy(buf, "?", sz);
+	else
+		(void)snprintf(buf, sz, "%.*f", prec, v);
+}
+
+/* Per-pack SoC as "50,51,76" (whole percent), "?" for unknown. */
+static void
+soc_list(const struct tm_store *tm, int64_t now, char *buf, size_t bufsz)
+{
+	size_t off = 0;
+	double v;
+	int len;
+
+	buf[0] = '\0';
+	for (int p = 0; p < tm->pf->packs && off < bufsz; p++) {
+		if (tm_pack(tm, p, PF_SOC, now, &v) == TM_VALID)
+			len = snprintf(buf + off, bufsz - off, "%s%.0f",
+			    p ? "," : "", v);
+		else
+			len = snprintf(buf + off, bufsz - off, "%s?",
+			    p ? "," : "");
+		if (len < 0)
+			return;
+		off += (size_t)len;
+	}
+}
+
+/* Average over the packs whose field is valid; NAN if none. */
+static double
+pack_stat(const struct tm_store *tm, enum pack_field f, int64_t now,
+    int how, int *which)
+{
+	double v, acc = NAN;
+	int n = 0;
+
+	for (int p = 0; p < tm->pf->packs; p++) {
+		if (tm_pack(tm, p, f, now, &v) != TM_VALID)
+			continue;
+		if (how == 0)	/* mean */
+			acc = n == 0 ? v : acc + v;
+		else if (how == 1)	/* sum */
+			acc = n == 0 ? v : acc + v;
+		else if (n == 0 || v > acc) {	/* max */
+			acc = v;
+			if (which != NULL)
+				*which = p + 1;
+		}
+		n++;
+	}
+	if (how == 0 && n > 0)
+		acc /= n;
+	return acc;
+}
+
+void
+report_progress(struct sup *s)
+{
+	const struct tm_store *tm = &s->tm;
+	char socs[128], bus[16], amps[16], cell[16], temp[16];
+	double t1, t2;
+	int cp = 0, tp1 = 0, tp2 = 0;
+
+	soc_list(tm, s->now, socs, sizeof(socs));
+	fmt_num(bus, sizeof(bus), 2, pack_stat(tm, PF_PACK_VOLTAGE,
+	    s->now, 0, NULL));
+	fmt_num(amps, sizeof(amps), 1, pack_stat(tm, PF_PACK_CURRENT,
+	    s->now, 1, NULL));
+	fmt_num(cell, sizeof(cell), 3, pack_stat(tm, PF_CELL_VOLTAGE_MAX,
+	    s->now, 2, &cp));
+	t1 = pack_stat(tm, PF_TEMP_PCB, s->now, 2, &tp1);
+	t2 = pack_stat(tm, PF_TEMP_CELL, s->now, 2, &tp2);
+	if (isnan(t1) || (!isnan(t2) && t2 > t1)) {
+		t1 = t2;
+		tp1 = tp2;
+	}
+	fmt_num(temp, sizeof(temp), 1, t1);
+	(void)fprintf(s->out, "[%7.1fs] %s%-12s%s soc %s %% | bus %s V | "
+	    "%s A | cell max %s V (pack %d) | temp max %s C (pack %d)\n",
+	    (double)(s->now - s->start_ms) / 1000.0, BOLD(s),
+	    sup_state_name(s->state), PLAIN(s), socs, bus, amps, cell, cp,
+	    temp, tp1);
+	(void)fflush(s->out);
+}
+
+/* One row per pack: the figures a pre-flight decision was made on. */
+static void
+print_packs(FILE *f, const struct snapshot *n)
+{
+	(void)fprintf(f, "  pack    soc   voltage  current  cell max  delta"
+	    "   temp pcb/cell  prot\n");
+	for (int p = 0; p < n->packs; p++)
+		(void)fprintf(f, "  %4d  %5.1f  %7.2f  %7.1f  %8.3f  %5.0f"
+		    "  %6.1f/%-6.1f  0x%x\n", p + 1, n->soc[p], n->volt[p],
+		    n->amps[p], n->cell_max[p], n->delta_mv[p], n->temp_pcb[p],
+		    n->temp_cell[p], (unsigned)n->prot[p]);
+	for (int u = 0; u < n->units; u++)
+		(void)fprintf(f, "  unit %d: mode %s, output %s, charger %s, "
+		    "line %s\n", u + 1, n->mode[u], n->out_prio[u],
+		    n->chg_prio[u], n->line_dir[u]);
+	(void)fprintf(f, "  SoC %.1f..%.1f %% (spread %.1f %%), voltage "
+	    "%.2f..%.2f V (spread %.3f V), max cell delta %.0f mV, "
+	    "temperature %.1f..%.1f C\n", n->soc_lo, n->soc_hi, n->soc_spread,
+	    n->volt_lo, n->volt_hi, n->volt_spread, n->delta_hi, n->temp_lo,
+	    n->temp_hi);
+}
+
+void
+report_preflight(struct sup *s)
+{
+	char socs[160];
+
+	(void)fprintf(s->out, "pre-flight: %s%s%s: %s\n", BOLD(s),
+	    preflight_class_name(s->pre.cls), PLAIN(s), s->pre.why);
+	print_packs(s->out, &s->before);
+	(void)fflush(s->out);
+	if (s->check_only)
+		return;
+	snapshot_list(s->before.soc, s->before.packs, socs, sizeof(socs));
+	(void)wdlink_audit(&s->wd, "preflight", "class=%s soc=%s spread=%.1f "
+	    "vspread=%.3f", preflight_class_name(s->pre.cls), socs,
+	    s->before.soc_spread, s->before.volt_spread);
+}
+
+void
+report_check(struct sup *s, int have_snapshot)
+{
+	if (!have_snapshot) {
+		(void)fprintf(s->out, "check: no complete snapshot within "
+		    "%.1f s: %s\n", (double)s->pf.timing.preflight_wait_ms /
+		    1000.0, s->snap_why);
+		return;
+	}
+	report_preflight(s);
+	switch (s->pre.cls) {
+	case PRE_DRIFT:
+		(void)fprintf(s->out, "recommendation: calibrate (solar-only "
+		    "on a sunny day, or grid-assist)\n");
+		break;
+	case PRE_IMBALANCE:
+		(void)fprintf(s->out, "recommendation: do not calibrate; "
+		    "investigate the battery (real imbalance)\n");
+		break;
+	case PRE_UNSAFE:
+		(void)fprintf(s->out, "recommendation: do not charge; fix the "
+		    "condition above first\n");
+		break;
+	default:
+		(void)fprintf(s->out, "recommendation: nothing to do\n");
+		break;
+	}
+}
+
+static const char *
+method_name(enum sup_method m)
+{
+	return m == METHOD_GRID ? "grid" : "solar";
+}
+
+static void
+lower(char *dst, const char *src, size_t sz)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < sz && src[i] != '\0'; i++)
+		dst[i] = (char)(src[i] >= 'A' && src[i] <= 'Z' ?
+		    src[i] - 'A' + 'a' : src[i]);
+	dst[i] = '\0';
+}
+
+static void
+audit_report(struct sup *s, const struct snapshot *a)
+{
+	char out[16], before[160], after[160], lag[64];
+
+	lower(out, proto_outcome_name(s->outcome), sizeof(out));
+	snapshot_list(s->before.soc, s->have_before ? s->before.packs : 0,
+	    before, sizeof(before));
+	snapshot_list(a->soc, a->packs, after, sizeof(after));
+	monitor_lagging_list(s->lagging, lag, sizeof(lag));
+	(void)wdlink_audit(&s->wd, "report", "outcome=%s reason=%s "
+	    "method=%s soc_before=%s soc_after=%s spread_before=%.1f "
+	    "spread_after=%.1f lagging=%s duration_s=%.1f", out, s->code,
+	    method_name(s->method), before, after,
+	    s->have_before ? s->before.soc_spread : NAN, a->soc_spread, lag,
+	    (double)(s->now - s->start_ms) / 1000.0);
+}
+
+void
+report_final(struct sup *s)
+{
+	struct snapshot a;
+	char ts[32], lag[64], sb[16], vb[16], db[16], sa[16], va[16], da[16];
+	FILE *f = s->out;
+
+	/* the after figures: the verified snapshot, or the latest known */
+	if (s->have_after)
+		a = s->after;
+	else
+		report_latest(&s->tm, s->now, &a);
+	utc_format(s->utc_start_ms, ts, sizeof(ts));
+	monitor_lagging_list(s->lagging, lag, sizeof(lag));
+	(void)fprintf(f, "\n%sgridcal calibration report%s\n", BOLD(s),
+	    PLAIN(s));
+	(void)fprintf(f, "  site      %s\n  method    %s\n  started   %s\n"
+	    "  duration  %.1f s\n  outcome   %s%s%s\n  reason    %s\n",
+	    s->pf.site, method_name(s->method), ts,
+	    (double)(s->now - s->start_ms) / 1000.0, BOLD(s),
+	    proto_outcome_name(s->outcome), PLAIN(s), s->reason);
+	(void)fprintf(f, "  pack   SoC before -> after    voltage  cell delta\n");
+	for (int p = 0; p < a.packs; p++) {
+		char b[16], av[16], v[16], d[16];
+
+		fmt_num(b, sizeof(b), 1, s->have_before ?
+		    s->before.soc[p] : NAN);
+		fmt_num(av, sizeof(av), 1, a.soc[p]);
+		fmt_num(v, sizeof(v), 2, a.volt[p]);
+		fmt_num(d, sizeof(d), 0, a.delta_mv[p]);
+		(void)fprintf(f, "  %4d   %5s %% -> %5s %%   %7s V  %6s mV%s\n",
+		    p + 1, b, av, v, d, s->lagging & (1u << p) ?
+		    "   (lagging)" : "");
+	}
+	fmt_num(sb, sizeof(sb), 1, s->have_before ?
+	    s->before.soc_spread : NAN);
+	fmt_num(vb, sizeof(vb), 3, s->have_before ?
+	    s->before.volt_spread : NAN);
+	fmt_num(db, sizeof(db), 0, s->have_before ?
+	    s->before.delta_hi : NAN);
+	fmt_num(sa, sizeof(sa), 1, a.soc_spread);
+	fmt_num(va, sizeof(va), 3, a.volt_spread);
+	fmt_num(da, sizeof(da), 0, a.delta_hi);
+	(void)fprintf(f, "  SoC spread       %s %% -> %s %%\n"
+	    "  voltage spread   %s V -> %s V\n"
+	    "  max cell delta   %s mV -> %s mV\n"
+	    "  lagging packs    %s\n", sb, sa, vb, va, db, da,
+	    lag[0] ? lag : "none");
+	(void)fprintf(f, "  settings         %s\n", !s->requested ?
+	    "never changed" : s->reverted ?
+	    "everyday on every unit, confirmed by readback" :
+	    "revert NOT confirmed to the supervisor: the watchdog keeps "
+	    "reverting (see its log and the alarm topic)");
+	(void)fflush(f);
+	audit_report(s, &a);
+}

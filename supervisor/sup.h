@@ -1,0 +1,127 @@
+/*
+ * gridcal-supervisor: the run context every guard and action works on.
+ *
+ * One struct sup per process. The poll loop (run.c) feeds broker messages
+ * into the telemetry store, answers from the watchdog into wdlink, signals
+ * and timers into flags; events.c turns all of that into table events;
+ * the generated table (machine.c) picks the row, calls the guards
+ * (guards.c) and actions (actions.c) and moves to the next state.
+ */
+#ifndef GRIDCAL_SUP_H
+#define GRIDCAL_SUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "monitor.h"
+#include "preflight.h"
+#include "profile.h"
+#include "proto.h"
+#include "snapshot.h"
+#include "telemetry.h"
+#include "wdlink.h"
+
+/* Exit status of gridcal-supervisor: documented in --help and README. */
+#define SUP_EXIT_PASS		0
+#define SUP_EXIT_ERROR		1	/* internal error */
+#define SUP_EXIT_FAIL		2
+#define SUP_EXIT_ABORTED	3
+#define SUP_EXIT_REFUSED	4
+#define SUP_EXIT_CANCELLED	5
+/* check: one code per class */
+#define SUP_EXIT_BALANCED	0
+#define SUP_EXIT_DRIFT		10
+#define SUP_EXIT_IMBALANCE	11
+#define SUP_EXIT_UNSAFE		12
+#define SUP_EXIT_NODATA		13	/* no complete snapshot in time */
+#define SUP_EXIT_USAGE		64	/* EX_USAGE */
+#define SUP_EXIT_UNAVAILABLE	69	/* EX_UNAVAILABLE: broker refused us */
+#define SUP_EXIT_CONFIG		78	/* EX_CONFIG */
+
+enum sup_method { METHOD_SOLAR, METHOD_GRID };
+
+struct session;
+
+struct sup {
+	struct profile		pf;
+	struct tm_store		tm;
+	struct session		*ses;
+	struct wdlink		wd;
+	struct monitor		mon;
+
+	/* the run's parameters */
+	enum sup_method		method;
+	bool			confirm;	/* --confirm given */
+	bool			check_only;	/* `check`: no watchdog */
+
+	/* clocks (CLOCK_MONOTONIC ms) */
+	int64_t			now;
+	int64_t			start_ms;	/* process start */
+	int64_t			utc_start_ms;
+	int64_t			next_progress_ms;
+
+	/* timers armed by actions; each raises its event once */
+	struct sup_timer {
+		bool	armed;
+		int64_t	at_ms;
+	}			run_timer, snap_timer, engage_timer, absorb_timer;
+	int64_t			absorb_start_ms; /* start_absorption_clock */
+	bool			hold_armed;	/* timing the taper hold */
+	int64_t			taper_since_ms;	/* tapered since, 0 = not */
+
+	/* the state machine */
+	int			state;
+	unsigned		transitions;
+	uint64_t		latched;	/* level events raised in this state */
+
+	/* inputs latched by the loop until events.c consumes them */
+	int			signal;		/* SIGTERM/SIGINT seen, 0 = no */
+	bool			broker_up;
+	bool			broker_fatal;
+
+	/* snapshots: begin_snapshot arms, snapshot_ready delivers */
+	bool			snap_active;
+	int64_t			snap_since_ms;
+	struct snapshot		snap;		/* the latest complete one */
+	char			snap_why[160];	/* why none yet */
+	struct snapshot		before, after;
+	bool			have_before, have_after;
+	struct preflight	pre;
+	uint32_t		lagging;
+	char			verify_why[200];
+
+	/* outcome and reason */
+	enum proto_outcome	pending;	/* set_outcome_*, 0 = none */
+	enum proto_outcome	outcome;	/* of the terminal state */
+	char			code[32];	/* reason as one word */
+	char			reason[PROTO_TEXT_LEN];	/* for people */
+	char			event_why[200];	/* figures of the last abort */
+	bool			requested;	/* a calibration value was asked */
+	bool			reverted;	/* everyday confirmed (watchdog) */
+	bool			report_due, done_due;
+	bool			finished;	/* terminal state reached */
+
+	/* output */
+	FILE			*out;		/* progress and report */
+	bool			tty;
+	uint64_t		bad_telemetry;	/* rejected payloads logged */
+};
+
+/* run.c */
+int	sup_calibrate(struct sup *, int wd_fd);
+int	sup_check(struct sup *);
+int	sup_exit_code(enum proto_outcome);
+
+/* glue.c: the generated table's names */
+const char *sup_state_name(int state);
+
+/* report.c */
+void	report_progress(struct sup *);
+void	report_final(struct sup *);
+void	report_preflight(struct sup *);
+void	report_check(struct sup *, int have_snapshot);
+void	report_latest(const struct tm_store *, int64_t now_ms,
+	    struct snapshot *);
+
+#endif
