@@ -52,6 +52,7 @@ struct run {
 
 struct report {
 	const struct opts	*o;
+	int			 began;		/* header printed */
 	struct run		 cur;
 	int			 have;
 	uint64_t		 nruns;
@@ -294,10 +295,17 @@ run_duration(const struct run *u)
 }
 
 static void
-print_header(void)
+print_header(struct report *rp)
 {
+	if (rp->began)
+		return;
+	rp->began = 1;
+	if (rp->o->json) {
+		(void)printf("{\"runs\":[");
+		return;
+	}
 	(void)printf("%-24s %-9s %-6s %-4s %-10s %-15s %-7s %-7s %-10s "
-	    "%-7s %-20s %s\n", "START", "DURATION", "METHOD", "AUTH",
+	    "%-7s %-31s %s\n", "START", "DURATION", "METHOD", "AUTH",
 	    "OUTCOME", "SOC SPREAD", "LAGGING", "REVERTS", "REVERT->OK",
 	    "ALARMS", "RUN", "REASON");
 }
@@ -332,7 +340,7 @@ print_row(const struct run *u)
 	else
 		(void)printf("%-7s ", u->lagging[0] != '\0' ? u->lagging :
 		    "none");
-	(void)printf("%-7d %-10s %-7s %-20s ", u->revert_attempts, rv, al,
+	(void)printf("%-7d %-10s %-7s %-31s ", u->revert_attempts, rv, al,
 	    u->id[0] != '\0' ? u->id : "-");
 	vis_put(stdout, u->reason, strlen(u->reason), 0);
 	(void)putchar('\n');
@@ -416,6 +424,7 @@ report_one(const struct audit_record *r, const char *line, size_t len,
 
 	(void)line;
 	(void)len;
+	print_header(rp);
 	if (r == NULL) {
 		if (rp->have)
 			u->unverified = 1;
@@ -450,11 +459,9 @@ cmd_report(const struct opts *o)
 	if (rp == NULL)
 		return AX_IOERR;
 	rp->o = o;
-	if (o->json)
-		(void)printf("{\"runs\":[");
-	else
-		print_header();
+	/* The header waits for the log to open: errors come alone. */
 	(void)walk_log(o, &w, report_one, rp);
+	print_header(rp);
 	flush_run(rp);
 	rc = walk_verdict(o, &w);
 	if (o->json) {

@@ -15,7 +15,18 @@ struct show {
 	int			 any;
 	int64_t			 run_mono0;	/* first mono_ms of the run */
 	int			 warned;	/* integrity marker printed */
+	int			 began;		/* header printed */
 };
+
+static void
+header(struct show *sh)
+{
+	if (sh->began || sh->o->json)
+		return;
+	sh->began = 1;
+	(void)printf("# %s: strings escaped with strvis(3); supervisor "
+	    "text is as reported by the supervisor\n", sh->o->log);
+}
 
 /* Plain tokens print as they are; anything else quoted and escaped. */
 static int
@@ -87,6 +98,7 @@ show_one(const struct audit_record *r, const char *line, size_t len,
 	struct show *sh = arg;
 	const struct opts *o = sh->o;
 
+	header(sh);
 	integrity_marker(sh, w);
 	if (r == NULL) {
 		if (o->json)
@@ -131,10 +143,9 @@ cmd_show(const struct opts *o)
 
 	memset(&sh, 0, sizeof(sh));
 	sh.o = o;
-	if (!o->json)
-		(void)printf("# %s: strings escaped with strvis(3); supervisor "
-		    "text is as reported by the supervisor\n", o->log);
+	/* The header waits for the log to open: errors come alone. */
 	(void)walk_log(o, &w, show_one, &sh);
+	header(&sh);
 	if (fflush(stdout) == EOF)
 		return AX_IOERR;
 	return walk_verdict(o, &w);

@@ -576,11 +576,11 @@ START_TEST(report_computes_figures)
 	row = strstr(out, "run-a");
 	ck_assert_ptr_nonnull(row);
 	ck_out(" grid   yes  pass       26.0 -> 0.5     none    2       41.2s"
-	    "      0       run-a                verified\n");
+	    "      0       run-a                           verified\n");
 	ck_out(" solar  no   fail       ? -> 3.0        6       0       -"
-	    "          1       run-b                taper_timeout\n");
+	    "          1       run-b                           taper_timeout\n");
 	ck_out(" grid   no   refused    ? -> ?          ?       0       -"
-	    "          0       run-c                not_authorised\n");
+	    "          0       run-c                           not_authorised\n");
 	ck_out(" grid   yes  incomplete ? -> ?          ?       1       "
 	    "UNCONFIRMED 1!      run-d");
 	ck_out("4 run(s). Last successful calibration: ");
@@ -637,7 +637,7 @@ START_TEST(report_shows_crash_repair)
 	ck_out("intact: 39 records");
 	ck_assert_int_eq(run("report", logp, NULL), 0);
 	ck_out(" -      -    -          ? -> ?          ?       0       -"
-	    "          0       -                    log repaired");
+	    "          0       -                               log repaired");
 	ck_out("3 run(s). Last successful calibration: ");
 	ck_out("(run run-b)");
 	ck_assert_int_eq(run("show", logp, NULL), 0);
@@ -658,6 +658,10 @@ START_TEST(usage_and_errors)
 	ck_assert_int_eq(run("verify", logp, "--utc-slack", "-1", NULL), 64);
 	ck_assert_int_eq(run("verify", "/nonexistent/audit.log", NULL), 66);
 	ck_err("/nonexistent/audit.log: No such file or directory");
+	ck_assert_int_eq(run("report", "/nonexistent/audit.log", NULL), 66);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(run("show", "/nonexistent/audit.log", NULL), 66);
+	ck_assert_str_eq(out, "");
 	ck_assert_int_eq(run("verify", logp, "--state-dir", "/nonexistent",
 	    NULL), 66);
 	ck_assert_int_eq(run("--profile", "/nonexistent.yaml", "verify", NULL),
