@@ -102,13 +102,20 @@ walk_log(const struct opts *o, struct walk *w,
 	size_t len;
 	enum audit_rd rr;
 
+	int saved;
+
 	if (rd == NULL || r == NULL)
 		err(AX_IOERR, "malloc");
 	memset(w, 0, sizeof(*w));
 	audit_verifier_init(&w->v, o->utc_slack_ms);
-	if (audit_reader_open(rd, o->log) == -1)
-		err(errno == ENOENT || errno == EACCES ? AX_NOINPUT : AX_IOERR,
+	if (audit_reader_open(rd, o->log) == -1) {
+		saved = errno;
+		free(rd);
+		free(r);
+		errno = saved;
+		err(saved == ENOENT || saved == EACCES ? AX_NOINPUT : AX_IOERR,
 		    "%s", o->log);
+	}
 	while ((rr = audit_reader_next(rd, &line, &len)) == AUDIT_RD_LINE) {
 		w->lineno = rd->lineno;
 		w->verified = 0;
