@@ -191,12 +191,21 @@ fault_hits_pack(const struct plant *p, int i, int pack)
 	return p->frt[i].active && (f->pack == -1 || f->pack == pack);
 }
 
+/* Active, and not used up by messages handled since the last step. */
+static bool
+fault_live(const struct plant *p, int i)
+{
+	const struct sc_fault *f = &p->sc->faults[i];
+
+	return p->frt[i].active && (f->count == 0 || p->frt[i].used < f->count);
+}
+
 bool
 fault_hits_unit(const struct plant *p, int i, int unit)
 {
 	const struct sc_fault *f = &p->sc->faults[i];
 
-	return p->frt[i].active && (f->unit == -1 || f->unit == unit);
+	return fault_live(p, i) && (f->unit == -1 || f->unit == unit);
 }
 
 static bool
@@ -365,7 +374,7 @@ plant_control(struct plant *p, const char *topic, const void *payload,
 		for (int i = 0; i < p->sc->nfaults; i++) {
 			const struct sc_fault *f = &p->sc->faults[i];
 
-			if (!p->frt[i].active ||
+			if (!fault_live(p, i) ||
 			    (f->setting != -1 && f->setting != s))
 				continue;
 			switch (f->kind) {
@@ -394,7 +403,7 @@ plant_control(struct plant *p, const char *topic, const void *payload,
 		for (int i = 0; i < p->sc->nfaults; i++) {
 			const struct sc_fault *f = &p->sc->faults[i];
 
-			if (f->kind == FK_SLOW_APPLY && p->frt[i].active &&
+			if (f->kind == FK_SLOW_APPLY && fault_live(p, i) &&
 			    (f->setting == -1 || f->setting == s) &&
 			    fault_hits_unit(p, i, u)) {
 				delay = fmax(delay, f->value);

@@ -699,7 +699,10 @@ scenario_load(const char *path, const struct profile *pf, struct scenario *s,
 	e = cyaml_load_file(path, &cfg, &top_schema, (cyaml_data_t **)&r,
 	    NULL);
 	if (e != CYAML_OK) {
-		if (c.cy_where[0] != '\0')
+		/* For a missing key libcyaml names the last sibling it saw,
+		 * which misleads: the key's own name says enough. */
+		if (c.cy_where[0] != '\0' &&
+		    strncmp(c.cy_msg, "Missing", 7) != 0)
 			return fail(&c, NULL, "%s (%s)", c.cy_msg[0] != '\0' ?
 			    c.cy_msg : cyaml_strerror(e), c.cy_where);
 		return fail(&c, NULL, "%s", c.cy_msg[0] != '\0' ? c.cy_msg :

@@ -1,0 +1,35 @@
+# tests/plant: gridcal-plant, the simulated site; tests/harness: broker,
+# process, observer and test-profile helpers every integration test links
+# (HARNESS_OBJS, plus HARNESS_LIBS); tests/integration/test_plant*.c: the
+# plant driven by hand through a real broker.
+PLANT_SRCS      := $(wildcard tests/plant/*.c)
+PLANT_OBJS      := $(PLANT_SRCS:%.c=$(B)/obj/%.o)
+PLANT_BIN       := $(B)/gridcal-plant
+
+HARNESS_SRCS    := $(wildcard tests/harness/*.c)
+HARNESS_OBJS    := $(HARNESS_SRCS:%.c=$(B)/obj/%.o)
+HARNESS_LIBS    := -pthread -lm
+
+PLANT_TEST_SRCS := $(wildcard tests/integration/test_plant*.c)
+PLANT_TEST_BIN  := $(B)/tests/plant
+
+PROGRAMS += $(PLANT_BIN)
+
+$(PLANT_BIN): $(PLANT_OBJS) $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
+
+$(PLANT_TEST_BIN): $(PLANT_TEST_SRCS:%.c=$(B)/obj/%.o) $(HARNESS_OBJS) \
+    $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) $(HARNESS_LIBS)
+
+.PHONY: plant harness check-plant
+plant: $(PLANT_BIN)
+harness: $(HARNESS_OBJS)
+
+# Runs from the top directory: the harness finds build/ and tests/ there.
+check-plant: $(PLANT_TEST_BIN) $(PLANT_BIN)
+	GRIDCAL_ROOT=$(CURDIR) $(PLANT_TEST_BIN)
+
+CHECK_TARGETS += check-plant
