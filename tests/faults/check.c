@@ -27,7 +27,8 @@
  * runs with, and the highest cell voltage it ever had.
  */
 #define T_UNIT_SETTING	"units[%d].%s"
-#define T_CELL_MAX_SEEN	"max_cell_v_seen"
+#define T_CELL_MAX_SEEN	"max_cell_v"
+#define T_CTL_RECEIVED	"control.received"
 
 static const char *const truth_setting[SETTING_COUNT] = {
 	[SETTING_OUTPUT_PRIORITY] = "output_priority",
@@ -442,6 +443,13 @@ expect_control(struct run *r, const struct sc_cmd *c)
 
 	(void)snprintf(n, sizeof(n), "%zu", r->ctl_count);
 	if (strcmp(c->argv[1], "no-control") == 0) {
+		double rx;
+
+		/* Both sides: the broker routed nothing, the plant got nothing. */
+		if (r->have_final && (hjson_num(r->final, T_CTL_RECEIVED,
+		    &rx) == -1 || rx != 0))
+			run_fail(r, "line %d: the plant received control "
+			    "messages (%s)", c->lineno, T_CTL_RECEIVED);
 		if (r->ctl_count != 0) {
 			if (hobs_log_get(r->obs, "solar/control/", 0, &m) == 0)
 				run_fail(r, "line %d: %zu control messages, "

@@ -17,9 +17,10 @@
 #define SC_STEPS_MAX	32
 #define SC_EXPECT_MAX	32
 #define SC_PROFILE_MAX	24
-#define SC_PLANT_MAX	64	/* lines added to the plant scenario */
+#define SC_PLANT_MAX	16	/* faults added to the plant scenario */
 #define SC_HAZARDS_MAX	8
 #define SC_NAME_MAX	48
+#define SC_EXPECTED_MAX	48	/* the table's column */
 
 /* One tokenised line of a scenario file. */
 struct sc_cmd {
@@ -56,6 +57,8 @@ struct scenario {
 	int64_t		tmpfs_kb;		/* state+audit on a tmpfs */
 	bool		audit_dir_ro;		/* audit log dir read-only */
 	bool		bad_sup_cred;		/* supervisor's password wrong */
+	bool		wd_fsize_set;		/* watchdogs start with ... */
+	int64_t		wd_fsize;		/* ... this RLIMIT_FSIZE */
 	bool		need_root;
 
 	enum sc_ratio	ratio;

@@ -17,8 +17,11 @@
  * violation has something to revert. Behaviours:
  *
  *	puppet		a well-behaved supervisor that only enables grid
- *			charging (always as if "dirty") and then heartbeats
- *			until the watchdog reverts or closes the socket
+ *			charging (always as if "dirty") and then heartbeats,
+ *			with an AUDIT "progress" frame every second as the
+ *			supervisor's progress reports, until the watchdog
+ *			reverts (it then sends DONE ABORTED) or closes the
+ *			socket
  *	exit CODE	(after "dirty") exit with CODE, no DONE
  *	flood-hb	(after "dirty") heartbeats as fast as the socket
  *			takes them, for as long as the watchdog lets it
@@ -38,7 +41,8 @@
  *	bad-digest	HELLO with a digest that is not the profile's
  *	no-hello	SET_REQUEST before HELLO
  *	after-done	DONE, then a HEARTBEAT
- *	overlap		two SET_REQUESTs without waiting for an answer
+ *	overlap		charger priority calibration twice, without waiting
+ *			for the answer to the first
  *
  * Every frame received and every step is logged to stderr as
  * "test-hostile: ...", so the suite can check what the watchdog answered.
@@ -60,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -67,6 +72,7 @@
 #include "proto.h"
 
 #define HOSTILE_LIFETIME_MS	60000
+#define PROGRESS_MS		1000
 #define EX_GAVE_UP		97
 #define EX_BROKEN		96
 #define EX_USAGE_		64
@@ -101,6 +107,7 @@ struct hostile {
 	bool			dirty;
 	int			exit_code;
 	int64_t			hb_ms, next_hb;
+	int64_t			next_progress;	/* puppet: 0 = none */
 	int64_t			give_up;
 	/* answers seen */
 	bool			reverted;
@@ -271,6 +278,14 @@ pump(struct hostile *h, bool (*cond)(const struct hostile *))
 				h->eof = true;
 			h->next_hb = now + h->hb_ms;
 		}
+		if (h->next_progress != 0 && now >= h->next_progress) {
+			struct proto_msg a;
+
+			if (proto_set_audit(&a, "progress", "state=hold") == 0 &&
+			    send_msg(h, &a) == -1)
+				h->eof = true;
+			h->next_progress = now + PROGRESS_MS;
+		}
 		pfd.fd = h->ch.fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
@@ -320,17 +335,50 @@ reverted(const struct hostile *h)
 	return h->reverted_confirmed;
 }
 
+/*
+ * The enable did not go through (refused, reverted, socket gone). The
+ * puppet ends its run as the supervisor would, with DONE ABORTED; the
+ * others have nothing left to test.
+ */
+static void __attribute__((noreturn))
+gave_up(struct hostile *h, const char *why)
+{
+	struct proto_msg m;
+
+	if (h->b != B_PUPPET || h->eof)
+		die(EX_BROKEN, why);
+	if (proto_set_done(&m, PROTO_OUTCOME_ABORTED, why) == 0)
+		(void)send_msg(h, &m);
+	die(0, why);
+}
+
 /* The legitimate way to dirty settings: charger, then output priority. */
 static void
 make_dirty(struct hostile *h)
 {
 	if (send_set(h, SETTING_CHARGER_PRIORITY, VALUE_CALIBRATION) == -1 ||
 	    pump(h, charger_confirmed) == -1 || h->refused || h->reverted)
-		die(EX_BROKEN, "charger priority not confirmed");
+		gave_up(h, "charger priority not confirmed");
 	if (send_set(h, SETTING_OUTPUT_PRIORITY, VALUE_CALIBRATION) == -1 ||
 	    pump(h, output_confirmed) == -1 || h->refused || h->reverted)
-		die(EX_BROKEN, "output priority not confirmed");
+		gave_up(h, "output priority not confirmed");
 	hlog("dirty: both settings confirmed in calibration");
+}
+
+/*
+ * After a forbidden act the watchdog must end us; leaving on our own when
+ * it closes the socket would hide whether it did. Wait for the signal.
+ */
+static void __attribute__((noreturn))
+linger(struct hostile *h)
+{
+	hlog("socket closed: waiting to be terminated");
+	while (mono_ms() < h->give_up) {
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		(void)nanosleep(&ts, NULL);
+	}
+	die(EX_GAVE_UP, "lifetime over, never terminated");
 }
 
 /* Sends frames without pause (EAGAIN: wait for room) until the peer goes. */
@@ -357,7 +405,7 @@ flood(struct hostile *h, bool audit)
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			hlog("flood: %llu frames sent, then %s",
 			    (unsigned long long)sent, strerror(errno));
-			exit(0);
+			linger(h);
 		}
 		pfd.fd = h->ch.fd;
 		pfd.events = POLLOUT;
@@ -375,7 +423,7 @@ flood(struct hostile *h, bool audit)
 			if (e != PROTO_E_AGAIN) {
 				hlog("flood: %llu frames sent, recv: %s",
 				    (unsigned long long)sent, proto_err_name(e));
-				exit(0);
+				linger(h);
 			}
 		}
 	}
@@ -456,8 +504,8 @@ act(struct hostile *h)
 		(void)send_heartbeat(h);
 		return;
 	case B_OVERLAP:
-		(void)send_set(h, SETTING_CHARGER_PRIORITY, VALUE_EVERYDAY);
-		(void)send_set(h, SETTING_OUTPUT_PRIORITY, VALUE_EVERYDAY);
+		(void)send_set(h, SETTING_CHARGER_PRIORITY, VALUE_CALIBRATION);
+		(void)send_set(h, SETTING_CHARGER_PRIORITY, VALUE_CALIBRATION);
 		return;
 	}
 }
@@ -568,7 +616,7 @@ main(int argc, char *argv[])
 	if (h.b == B_NO_HELLO) {
 		(void)send_set(&h, SETTING_CHARGER_PRIORITY, VALUE_EVERYDAY);
 		(void)pump(&h, never);
-		die(0, "peer closed");
+		linger(&h);
 	}
 	memcpy(digest, h.pf.digest, sizeof(digest));
 	if (h.b == B_BAD_DIGEST)
@@ -581,6 +629,7 @@ main(int argc, char *argv[])
 		make_dirty(&h);
 	act(&h);
 	if (h.b == B_PUPPET) {
+		h.next_progress = mono_ms();
 		/* Like the supervisor: a confirmed revert ends the run. */
 		if (pump(&h, reverted) == 0) {
 			if (proto_set_done(&m, PROTO_OUTCOME_ABORTED,
@@ -592,5 +641,5 @@ main(int argc, char *argv[])
 	}
 	/* Stay until the watchdog ends us (or the lifetime does). */
 	(void)pump(&h, never);
-	die(0, "peer closed");
+	linger(&h);
 }

@@ -123,9 +123,12 @@ child(struct job *j, int wfd)
 	    j->sc->name);
 	if ((log = fopen(logpath, "w")) == NULL)
 		log = stderr;
-	/* Harness warnings go to the scenario's log, not the table. */
-	if (log != stderr)
+	/* Harness warnings and tools' chatter go to the scenario's log. */
+	if (log != stderr) {
+		fflush(stdout);
+		(void)dup2(fileno(log), STDOUT_FILENO);
 		(void)dup2(fileno(log), STDERR_FILENO);
+	}
 	scenario_run(j->sc, log, &j->res);
 	do {
 		n = write(wfd, &j->res, sizeof(j->res));
@@ -265,13 +268,13 @@ table(const struct job *jobs, int n, int64_t wall_ms)
 	int pass = 0, fail = 0, skip = 0;
 	char tts[64];
 
-	printf("\n%-28s %-44s %-46s %-26s %s\n", "scenario", "expected",
+	printf("\n%-26s %-48s %-46s %-24s %s\n", "scenario", "expected",
 	    "observed", "time-to-safe", "result");
 	for (int i = 0; i < n; i++) {
 		const struct job *j = &jobs[i];
 
 		format_ttsafe(&j->res, tts, sizeof(tts));
-		printf("%-28s %-44s %-46s %-26s %s\n",
+		printf("%-26s %-48s %-46s %-24s %s\n",
 		    j->sc != NULL ? j->sc->name : j->arg,
 		    j->sc != NULL ? j->sc->expected : "(scenario file)",
 		    j->res.observed[0] ? j->res.observed : "-", tts,

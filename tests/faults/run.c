@@ -188,6 +188,8 @@ layout(struct run *r)
 	    -1 || run_path(r, r->audit_log, sizeof(r->audit_log), r->wd,
 	    "audit.jsonl") == -1)
 		return -1;
+	if (mkdir_p1(r, r->state_dir, 0700) == -1)
+		return -1;
 	if (sc->tmpfs_kb > 0) {
 		(void)snprintf(opts, sizeof(opts), "size=%lldk,mode=0711",
 		    (long long)sc->tmpfs_kb);
@@ -269,12 +271,17 @@ write_profile(struct run *r)
 	return 0;
 }
 
-/* The base plant scenario plus this scenario's lines, in the workdir. */
+/*
+ * The base plant scenario with this scenario's faults: the base's empty
+ * "faults: []" is replaced by the list. A base with faults of its own
+ * cannot take more (its list is not necessarily last).
+ */
 static int
 write_plant_scenario(struct run *r)
 {
-	char base[PATH_MAX], rel[PATH_MAX], *text, *out;
+	char base[PATH_MAX], rel[PATH_MAX], *text, *out, *line, *next;
 	size_t len, cap;
+	bool had_faults = false;
 	int rc;
 
 	if (strchr(r->sc->plant, '/') != NULL)
@@ -289,17 +296,37 @@ write_plant_scenario(struct run *r)
 		run_fail(r, "plant scenario %s: %s", base, strerror(errno));
 		return -1;
 	}
-	cap = len + 2 + (size_t)r->sc->nplant_text * SC_TOK_MAX;
+	cap = len + 16 + (size_t)r->sc->nplant_text * (SC_TOK_MAX + 8);
 	if ((out = malloc(cap)) == NULL) {
 		free(text);
 		run_fail(r, "malloc");
 		return -1;
 	}
-	(void)strlcpy(out, text, cap);
-	free(text);
-	if (len > 0 && out[len - 1] != '\n')
+	out[0] = '\0';
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strncmp(line, "faults:", 7) == 0) {
+			if (strcmp(line, "faults: []") != 0 &&
+			    r->sc->nplant_text > 0) {
+				run_fail(r, "%s has faults of its own", base);
+				free(text);
+				free(out);
+				return -1;
+			}
+			had_faults = true;
+			if (r->sc->nplant_text > 0)
+				continue;
+		}
+		(void)strlcat(out, line, cap);
 		(void)strlcat(out, "\n", cap);
+	}
+	free(text);
+	if (r->sc->nplant_text > 0 || !had_faults)
+		(void)strlcat(out, r->sc->nplant_text > 0 ? "faults:\n" :
+		    "faults: []\n", cap);
 	for (int i = 0; i < r->sc->nplant_text; i++) {
+		(void)strlcat(out, "  - ", cap);
 		(void)strlcat(out, r->sc->plant_text[i], cap);
 		(void)strlcat(out, "\n", cap);
 	}

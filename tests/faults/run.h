@@ -88,6 +88,7 @@ int	tracker_start(struct run *);
 void	tracker_stop(struct run *);
 int64_t	tracker_safe_at(struct run *, int64_t since, bool *never_unsafe);
 int64_t	tracker_unsafe_ms(struct run *, int64_t end);
+int64_t	tracker_unsafe_since(struct run *);
 void	tracker_log(struct run *);
 
 /* steps.c */

@@ -276,6 +276,9 @@ check_step(struct perr *pe, const struct sc_cmd *c)
 		return check_action(pe, c, 2);
 	if (strcmp(w, "mark") == 0)
 		return check_audit_args(pe, c, 2);
+	if (strcmp(w, "mark-unsafe") == 0)
+		return c->argc == 2 ? 0 : bad(pe, "mark-unsafe takes no "
+		    "arguments");
 	if (strcmp(w, "hold") == 0) {
 		/* The duration of a fault (a broker outage), not a wait. */
 		if (c->argc != 3 || !is_number(c->argv[2], 0.01, 120))
@@ -360,6 +363,9 @@ directive(struct perr *pe, struct scenario *sc, const struct sc_cmd *c)
 		(void)strlcpy(sc->title, c->argv[1], sizeof(sc->title));
 	} else if (strcmp(w, "expected") == 0) {
 		NARGS(1);
+		if (strlen(c->argv[1]) > SC_EXPECTED_MAX)
+			return bad(pe, "expected: at most %d characters (a "
+			    "column of the table)", SC_EXPECTED_MAX);
 		(void)strlcpy(sc->expected, c->argv[1], sizeof(sc->expected));
 	} else if (strcmp(w, "hazard") == 0) {
 		if (c->argc < 2 || c->argc - 1 + sc->nhazards > SC_HAZARDS_MAX)
@@ -372,10 +378,13 @@ directive(struct perr *pe, struct scenario *sc, const struct sc_cmd *c)
 	} else if (strcmp(w, "plant") == 0) {
 		NARGS(1);
 		(void)strlcpy(sc->plant, c->argv[1], sizeof(sc->plant));
-	} else if (strcmp(w, "plant-line") == 0) {
+	} else if (strcmp(w, "plant-fault") == 0) {
 		NARGS(1);
 		if (sc->nplant_text == SC_PLANT_MAX)
-			return bad(pe, "too many plant-line");
+			return bad(pe, "more than %d plant-fault", SC_PLANT_MAX);
+		if (c->argv[1][0] != '{')
+			return bad(pe, "plant-fault: a YAML flow mapping, "
+			    "\"{ kind: ..., ... }\"");
 		(void)strlcpy(sc->plant_text[sc->nplant_text++], c->argv[1],
 		    sizeof(sc->plant_text[0]));
 	} else if (strcmp(w, "plant-speed") == 0) {
@@ -429,6 +438,13 @@ directive(struct perr *pe, struct scenario *sc, const struct sc_cmd *c)
 			return bad(pe, "audit-dir readonly");
 		sc->audit_dir_ro = true;
 		sc->need_root = true;
+	} else if (strcmp(w, "watchdog-fsize") == 0) {
+		NARGS(1);
+		if (parse_double(c->argv[1], 0, 1e9, &d, &why) == -1 ||
+		    d != (double)(int64_t)d)
+			return bad(pe, "watchdog-fsize BYTES");
+		sc->wd_fsize = (int64_t)d;
+		sc->wd_fsize_set = true;
 	} else if (strcmp(w, "supervisor-cred") == 0) {
 		NARGS(1);
 		if (strcmp(c->argv[1], "bad") != 0)

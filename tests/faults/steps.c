@@ -26,6 +26,7 @@
 #include "run.h"
 
 #define POLL_MS		10
+#define GONE_GRACE_MS	2000
 #define STATUS_MAX	RUN_FINAL_MAX
 
 static char status_buf[STATUS_MAX];
@@ -218,7 +219,13 @@ proc_exited(struct run *r, const char *name)
 		return w->started && hproc_poll(&w->p);
 	if (strcmp(name, "plant") == 0)
 		return hproc_poll(&r->plant);
-	/* supervisor: the one last seen is gone or a zombie */
+	/*
+	 * supervisor: the watchdog recorded its exit, or the one last seen
+	 * is gone or a zombie (one that came and went between two looks is
+	 * caught by the record).
+	 */
+	if (audit_has(r, "child_exit", NULL, 0) > 0)
+		return true;
 	if ((w = active_wd(r)) != NULL && w->sup == 0)
 		(void)supervisor_pid(r);
 	for (int i = 0; i < RUN_WATCHDOGS; i++) {
@@ -227,7 +234,10 @@ proc_exited(struct run *r, const char *name)
 		if (s > 0 && proc_stat(s, &pp, &st) == 0 && st != 'Z')
 			return false;
 	}
-	return true;
+	for (int i = 0; i < RUN_WATCHDOGS; i++)
+		if (r->wd_[i].sup > 0)
+			return true;
+	return false;
 }
 
 static const char *
@@ -314,6 +324,30 @@ describe(const struct sc_cmd *c, int from, char *buf, size_t sz)
 	}
 }
 
+/* Conditions only a running watchdog (or its child) can still bring. */
+static bool
+waits_on_watchdog(const char *cond)
+{
+	return strcmp(cond, "calibrating") == 0 ||
+	    strcmp(cond, "charging") == 0 || strcmp(cond, "supervisor") == 0 ||
+	    strcmp(cond, "audit") == 0 || strcmp(cond, "everyday") == 0;
+}
+
+static bool
+no_watchdog_left(struct run *r)
+{
+	bool any = false;
+
+	for (int i = 0; i < RUN_WATCHDOGS; i++) {
+		if (!r->wd_[i].started)
+			continue;
+		any = true;
+		if (!hproc_poll(&r->wd_[i].p))
+			return false;
+	}
+	return any;
+}
+
 static int
 step_wait(struct run *r, const struct sc_cmd *c)
 {
@@ -322,6 +356,7 @@ step_wait(struct run *r, const struct sc_cmd *c)
 	int64_t deadline, at, now;
 	char what[256];
 	int polls = 0;
+	int64_t gone_at = 0;
 
 	(void)parse_double(c->argv[2], 0.01, 600, &secs, &why);
 	describe(c, 3, what, sizeof(what));
@@ -335,6 +370,16 @@ step_wait(struct run *r, const struct sc_cmd *c)
 			break;
 		polls++;
 		now = harness_now_ms();
+		if (waits_on_watchdog(c->argv[3]) && no_watchdog_left(r)) {
+			if (gone_at == 0)
+				gone_at = now;
+			/* what it left behind may still be arriving */
+			if (now - gone_at > GONE_GRACE_MS) {
+				run_fail(r, "line %d: every watchdog exited "
+				    "while waiting for: %s", c->lineno, what);
+				return -1;
+			}
+		}
 		if (now >= deadline) {
 			run_fail(r, "line %d: not within %.1f s: %s",
 			    c->lineno, secs, what);
@@ -349,6 +394,35 @@ step_wait(struct run *r, const struct sc_cmd *c)
 }
 
 /* ---- actions ---- */
+
+/*
+ * With watchdog-fsize, the watchdog inherits RLIMIT_FSIZE from us from its
+ * first instruction: the disk is full before it writes anything. Nothing
+ * of ours writes to a file between the two setrlimit calls.
+ */
+static int
+spawn_limited(struct run *r, struct hproc *p, char *argv[], const char *out,
+    const char *err)
+{
+	struct rlimit old, lim;
+	int rc;
+
+	if (!r->sc->wd_fsize_set)
+		return hproc_spawn(p, argv, NULL, out, err);
+	if (getrlimit(RLIMIT_FSIZE, &old) == -1)
+		return -1;
+	lim.rlim_cur = lim.rlim_max = (rlim_t)r->sc->wd_fsize;
+	/* Lowering the hard limit is for good: only the soft one here. */
+	lim.rlim_max = old.rlim_max;
+	if (setrlimit(RLIMIT_FSIZE, &lim) == -1)
+		return -1;
+	rc = hproc_spawn(p, argv, NULL, out, err);
+	if (setrlimit(RLIMIT_FSIZE, &old) == -1)
+		abort();	/* we would fail our own writes */
+	run_log(r, "%s started with RLIMIT_FSIZE %lld", argv[0],
+	    (long long)r->sc->wd_fsize);
+	return rc;
+}
 
 static int
 start_watchdog(struct run *r, const struct sc_cmd *c, int from)
@@ -380,7 +454,7 @@ start_watchdog(struct run *r, const struct sc_cmd *c, int from)
 	for (int i = from + 2; i < c->argc; i++)
 		argv[n++] = (char *)(uintptr_t)c->argv[i];
 	argv[n] = NULL;
-	if (hproc_spawn(&w->p, argv, NULL, out, err) == -1) {
+	if (spawn_limited(r, &w->p, argv, out, err) == -1) {
 		run_fail(r, "line %d: cannot start %s", c->lineno, w->name);
 		return -1;
 	}
@@ -627,6 +701,23 @@ step_mark(struct run *r, const struct sc_cmd *c)
 	return 0;
 }
 
+/* A fault of the plant's own: the clock starts when it left everyday. */
+static int
+step_mark_unsafe(struct run *r, const struct sc_cmd *c)
+{
+	int64_t at = tracker_unsafe_since(r);
+
+	if (at < 0) {
+		run_fail(r, "line %d: the plant never left everyday settings",
+		    c->lineno);
+		return -1;
+	}
+	r->t_fault = at;
+	run_log(r, "line %d: fault marked when the plant left everyday "
+	    "settings (%.3f s)", c->lineno, (double)(at - r->t0) / 1000.0);
+	return 0;
+}
+
 void
 run_steps(struct run *r)
 {
@@ -642,6 +733,8 @@ run_steps(struct run *r)
 			rc = step_wait(r, c);
 		} else if (strcmp(c->argv[1], "mark") == 0) {
 			rc = step_mark(r, c);
+		} else if (strcmp(c->argv[1], "mark-unsafe") == 0) {
+			rc = step_mark_unsafe(r, c);
 		} else if (strcmp(c->argv[1], "hold") == 0) {
 			/* A fault's duration (an outage), not a wait for a
 			 * condition. */
