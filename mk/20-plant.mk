@@ -13,18 +13,24 @@ HARNESS_LIBS    := -pthread -lm
 PLANT_TEST_SRCS := $(wildcard tests/integration/test_plant*.c)
 PLANT_TEST_BIN  := $(B)/tests/plant
 
+PLANT_SAN       := $(B)/san/gridcal-plant
+
 PROGRAMS += $(PLANT_BIN)
 
 $(PLANT_BIN): $(PLANT_OBJS) $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
 
+$(PLANT_SAN): $(PLANT_SRCS:%.c=$(B)/san/%.o) $(SHARED_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS) -lm
+
 $(PLANT_TEST_BIN): $(PLANT_TEST_SRCS:%.c=$(B)/obj/%.o) $(HARNESS_OBJS) \
     $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) $(HARNESS_LIBS)
 
-.PHONY: plant harness check-plant
+.PHONY: plant harness check-plant check-plant-san
 plant: $(PLANT_BIN)
 harness: $(HARNESS_OBJS)
 
@@ -32,4 +38,10 @@ harness: $(HARNESS_OBJS)
 check-plant: $(PLANT_TEST_BIN) $(PLANT_BIN)
 	GRIDCAL_ROOT=$(CURDIR) $(PLANT_TEST_BIN)
 
-CHECK_TARGETS += check-plant
+# The same tests against an ASan+UBSan gridcal-plant (the physics, the
+# scenario loader and the fault paths under the sanitizers).
+check-plant-san: $(PLANT_TEST_BIN) $(PLANT_SAN)
+	GRIDCAL_ROOT=$(CURDIR) GRIDCAL_PLANT=$(CURDIR)/$(PLANT_SAN) \
+	    $(PLANT_TEST_BIN)
+
+CHECK_TARGETS += check-plant check-plant-san

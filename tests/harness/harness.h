@@ -28,8 +28,11 @@
  * GRIDCAL_KEEP_WORKDIR=1 to keep the work directories for a post-mortem.
  *
  * Paths: harness_root() is $GRIDCAL_ROOT, or the current directory; the
- * plant binary is <root>/build/gridcal-plant, scenarios are looked up in
- * <root>/tests/scenarios unless given with a '/'.
+ * plant binary is $GRIDCAL_PLANT or <root>/build/gridcal-plant, scenarios
+ * are looked up in <root>/tests/scenarios unless given with a '/'.
+ *
+ * Build: #include "tests/harness/harness.h", link $(HARNESS_OBJS) and
+ * $(HARNESS_LIBS) (mk/20-plant.mk) with $(SHARED_OBJS) and $(LDLIBS).
  *
  * All timeouts are milliseconds on CLOCK_MONOTONIC. Functions returning int
  * return 0 on success and -1 on failure (with a message on stderr);
@@ -208,7 +211,12 @@ size_t	hobs_log_count(struct hobs *, const char *prefix);
 /* The idx'th logged message (0-based, arrival order) with that prefix. */
 int	hobs_log_get(struct hobs *, const char *prefix, size_t idx,
 	    struct hobs_msg *out);
-/* Has any message on topic had exactly this payload? */
+/*
+ * Has any message on topic had exactly this payload? Remembers the first
+ * HOBS_SEEN_MAX distinct payloads of each topic: meant for words and
+ * garbage, not for a noisy number.
+ */
+#define HOBS_SEEN_MAX	256
 bool	hobs_seen_payload(struct hobs *, const char *topic,
 	    const char *payload);
 
@@ -243,9 +251,12 @@ struct hplant_opts {
 	int		period_ms;	/* 0: HPLANT_DEFAULT_PERIOD_MS */
 	uint64_t	seed;		/* 0: 1 */
 	const char	*status_topic;	/* NULL: HPLANT_STATUS_TOPIC */
-	const char	*binary;	/* NULL: <root>/build/gridcal-plant */
+	const char	*binary;	/* NULL: $GRIDCAL_PLANT or
+					   <root>/build/gridcal-plant */
 };
 
+/* The plant binary: $GRIDCAL_PLANT or <root>/build/gridcal-plant. */
+int	hplant_binary(char *buf, size_t bufsz);
 /*
  * Spawns gridcal-plant logged in as "plant" with the profile at
  * profile_path and a scenario (a file in tests/scenarios, or a path);
@@ -301,9 +312,14 @@ int	hjson_str(const char *json, const char *path, char *buf,
  *   @WORKDIR@          the broker's work directory (credentials, state
  *                      dir, audit log)
  *   @BUILD@            absolute build directory (the supervisor binary)
- *   @SUPERVISOR_USER@  user the watchdog runs the supervisor as ("nobody")
+ *   @SUPERVISOR_USER@  user the watchdog runs the supervisor as
  * hprofile_write() substitutes them, applies overrides and writes
- * <workdir>/profile.yaml (path returned in out).
+ * <workdir>/profile.yaml (path returned in out). It also makes what the
+ * paths expect: <workdir>/state (0700), and, when run as root,
+ * <workdir>/supervisor.cred owned by the supervisor user, who reads it
+ * after the watchdog dropped privileges (watchdog.cred stays root's).
+ * The supervisor user is an override of paths.supervisor_user, else
+ * $GRIDCAL_SUPERVISOR_USER, else "nobody".
  *
  * An override names a scalar by its dotted key path and gives the YAML text
  * that replaces its value, e.g. { "limits.abort.cell_voltage_max_v",

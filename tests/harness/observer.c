@@ -34,7 +34,6 @@ struct hobs {
 	bool			 log_status;
 };
 
-#define SEEN_MAX	64	/* distinct payloads remembered per topic */
 
 static const char *const logged[] = { "solar/control/", "gridcal/", "plant/" };
 
@@ -85,7 +84,7 @@ remember(struct topic_rec *t, const char *payload)
 	for (size_t i = 0; i < t->nseen; i++)
 		if (strcmp(t->seen[i], payload) == 0)
 			return;
-	if (t->nseen == SEEN_MAX)
+	if (t->nseen == HOBS_SEEN_MAX)
 		return;
 	if ((n = reallocarray(t->seen, t->nseen + 1, sizeof(*n))) == NULL)
 		return;

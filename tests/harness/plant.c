@@ -13,6 +13,19 @@
 #define PLANT_STOP_GRACE_MS	5000
 
 int
+hplant_binary(char *buf, size_t bufsz)
+{
+	const char *env = getenv("GRIDCAL_PLANT");
+
+	if (env != NULL && env[0] != '\0') {
+		if (strlcpy(buf, env, bufsz) >= bufsz)
+			return -1;
+		return 0;
+	}
+	return harness_path(buf, bufsz, "build/gridcal-plant");
+}
+
+int
 hplant_start(struct hproc *p, const struct hbroker *b,
     const char *profile_path, const char *scenario,
     const struct hplant_opts *opts)
@@ -26,7 +39,7 @@ hplant_start(struct hproc *p, const struct hbroker *b,
 		o = *opts;
 	if (o.binary != NULL)
 		(void)strlcpy(bin, o.binary, sizeof(bin));
-	else if (harness_path(bin, sizeof(bin), "build/gridcal-plant") == -1)
+	else if (hplant_binary(bin, sizeof(bin)) == -1)
 		return -1;
 	if (strchr(scenario, '/') != NULL)
 		(void)strlcpy(scen, scenario, sizeof(scen));

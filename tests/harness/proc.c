@@ -53,8 +53,9 @@ child(char *const argv[], char *const envp[], int in, int out, int err,
 		_exit(127);
 	if (err != -1 && dup2(err, 2) == -1)
 		_exit(127);
-	for (int fd = 3; fd < 4096; fd++)
-		(void)close(fd);
+	if (close_range(3, ~0U, 0) == -1)
+		for (int fd = 3; fd < 4096; fd++)
+			(void)close(fd);
 	execve(argv[0], argv, envp != NULL ? envp : environ);
 	_exit(127);
 }

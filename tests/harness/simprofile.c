@@ -4,13 +4,19 @@
  * block YAML (mappings and flow sequences), which is all this understands;
  * anything it cannot place is an error rather than a silent no-op.
  */
-#include <ctype.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "harness_int.h"
+
+#define DEFAULT_SUPERVISOR_USER	"nobody"
 
 #define MAX_DEPTH	16
 
@@ -57,18 +63,30 @@ is_comment_or_blank(const char *line, size_t n)
 	return i == n || line[i] == '#' || line[i] == '\n';
 }
 
+/* The user the supervisor runs as: an override, or the default. */
+static const char *
+supervisor_user(const struct hprofile_kv *kv, size_t nkv)
+{
+	const char *env = getenv("GRIDCAL_SUPERVISOR_USER");
+
+	for (size_t i = 0; i < nkv; i++)
+		if (strcmp(kv[i].key, "paths.supervisor_user") == 0)
+			return kv[i].value;
+	return env != NULL && env[0] != '\0' ? env : DEFAULT_SUPERVISOR_USER;
+}
+
 /* Replaces @NAME@ placeholders outside comments. */
 static int
 substitute(const char *tmpl, const struct hbroker *b, struct sbuf *out,
     char *err, size_t errsz)
 {
 	char port[16], build[PATH_MAX];
-	const char *user = getenv("GRIDCAL_SUPERVISOR_USER");
+	const char *user = supervisor_user(NULL, 0);
 	const struct { const char *name, *value; } subs[] = {
 		{ "@PORT@", port },
 		{ "@WORKDIR@", b->workdir },
 		{ "@BUILD@", build },
-		{ "@SUPERVISOR_USER@", user != NULL ? user : "nobody" },
+		{ "@SUPERVISOR_USER@", user },
 	};
 	const char *line = tmpl;
 	int lineno = 0;
@@ -224,6 +242,38 @@ hprofile_render(const char *tmpl, const struct hbroker *b,
 	return 0;
 }
 
+/*
+ * What the profile's paths expect to exist: the watchdog's state directory,
+ * and the supervisor's credentials owned by the user it runs as (it reads
+ * them after the watchdog dropped its privileges; the watchdog's stay
+ * root's).
+ */
+static int
+prepare_site(const struct hbroker *b, const char *user, char *err,
+    size_t errsz)
+{
+	char path[PATH_MAX];
+	struct passwd *pw;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/state", b->workdir);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    (mkdir(path, 0700) == -1 && errno != EEXIST)) {
+		(void)snprintf(err, errsz, "mkdir %s/state: %s", b->workdir,
+		    strerror(errno));
+		return -1;
+	}
+	if (geteuid() != 0 || (pw = getpwnam(user)) == NULL)
+		return 0;
+	if (hbroker_cred_path(b, "supervisor", path, sizeof(path)) == -1 ||
+	    chown(path, pw->pw_uid, pw->pw_gid) == -1) {
+		(void)snprintf(err, errsz, "chown %s to %s: %s", path, user,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 hprofile_write(const struct hbroker *b, char *out, size_t outsz,
     const struct hprofile_kv *kv, size_t nkv, char *err, size_t errsz)
@@ -246,6 +296,10 @@ hprofile_write(const struct hbroker *b, char *out, size_t outsz,
 	free(tmpl);
 	if (r == -1)
 		return -1;
+	if (prepare_site(b, supervisor_user(kv, nkv), err, errsz) == -1) {
+		free(text);
+		return -1;
+	}
 	/* Readable by the unprivileged supervisor, writable only by root. */
 	r = harness_write_file(out, text, 0644);
 	free(text);

@@ -339,8 +339,7 @@ START_TEST(test_sim_profile_loads)
 	env_broker(&e, "simprof");
 	ck_assert_msg(hprofile_write(&e.br, e.profile, sizeof(e.profile), kv,
 	    2, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(harness_path(bin, sizeof(bin), "build/gridcal-plant"),
-	    0);
+	ck_assert_int_eq(hplant_binary(bin, sizeof(bin)), 0);
 	ck_assert_int_eq(harness_path(scen, sizeof(scen),
 	    "tests/scenarios/reference.yaml"), 0);
 	char *argv[] = { bin, (char *)"--profile", e.profile,
@@ -387,8 +386,7 @@ START_TEST(test_scenario_strict)
 	ck_assert_int_eq(harness_workdir(wd, sizeof(wd), "strict"), 0);
 	ck_assert_int_eq(harness_path(ref, sizeof(ref),
 	    "tests/scenarios/reference.yaml"), 0);
-	ck_assert_int_eq(harness_path(bin, sizeof(bin), "build/gridcal-plant"),
-	    0);
+	ck_assert_int_eq(hplant_binary(bin, sizeof(bin)), 0);
 	ck_assert_int_eq(harness_path(prof, sizeof(prof),
 	    "profiles/eg4-lp4-v2.yaml"), 0);
 	ck_assert_ptr_nonnull(text = harness_read_file(ref, NULL));
@@ -415,6 +413,41 @@ START_TEST(test_scenario_strict)
 		    "case %zu (%s) was not refused with 78", i, bad[i].to);
 	}
 	free(text);
+}
+END_TEST
+
+/* Same seed, same physics; another seed, other weather. */
+START_TEST(test_plant_deterministic)
+{
+	char wd[PATH_MAX], bin[PATH_MAX], prof[PATH_MAX], scen[PATH_MAX];
+	char out[3][PATH_MAX + 16], *text[3];
+	const char *seeds[3] = { "5", "5", "6" };
+
+	ck_assert_int_eq(harness_workdir(wd, sizeof(wd), "determ"), 0);
+	ck_assert_int_eq(hplant_binary(bin, sizeof(bin)), 0);
+	ck_assert_int_eq(harness_path(prof, sizeof(prof),
+	    "profiles/eg4-lp4-v2.yaml"), 0);
+	ck_assert_int_eq(harness_path(scen, sizeof(scen),
+	    "tests/scenarios/reference.yaml"), 0);
+	for (int i = 0; i < 3; i++) {
+		struct hproc p;
+		char *argv[] = { bin, (char *)"--profile", prof,
+		    (char *)"--scenario", scen, (char *)"--offline",
+		    (char *)"--duration", (char *)"7200", (char *)"--trace",
+		    (char *)"600", (char *)"--seed", (char *)seeds[i], NULL };
+
+		(void)snprintf(out[i], sizeof(out[i]), "%s/run%d", wd, i);
+		ck_assert_int_eq(hproc_spawn(&p, argv, NULL, out[i], NULL), 0);
+		ck_assert_int_eq(hproc_wait(&p, T_START), 0);
+		ck_assert_int_eq(hproc_exit_code(&p), 0);
+		ck_assert_ptr_nonnull(text[i] = harness_read_file(out[i],
+		    NULL));
+	}
+	ck_assert_uint_gt(strlen(text[0]), 1000);
+	ck_assert_str_eq(text[0], text[1]);
+	ck_assert_str_ne(text[0], text[2]);
+	for (int i = 0; i < 3; i++)
+		free(text[i]);
 }
 END_TEST
 
@@ -840,6 +873,7 @@ plant_suite(void)
 	tcase_add_test(harness, test_profile_overrides);
 	tcase_add_test(harness, test_sim_profile_loads);
 	tcase_add_test(harness, test_scenario_strict);
+	tcase_add_test(harness, test_plant_deterministic);
 	suite_add_tcase(s, harness);
 
 	tcase_set_timeout(plant, 90);

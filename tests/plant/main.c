@@ -546,6 +546,8 @@ run_online(struct runtime *rt, const struct opts *o, double duration)
 		(void)mosquitto_loop(rt->m, 100, 1);
 	}
 	print_truth(rt);
+	mosquitto_destroy(rt->m);
+	(void)mosquitto_lib_cleanup();
 	return 0;
 }
 
