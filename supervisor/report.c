@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "session.h"
 #include "sup.h"
 
 #define BOLD(s)	((s)->tty ? "\033[1m" : "")
@@ -110,6 +111,35 @@ pack_stat(const struct tm_store *tm, enum pack_field f, int64_t now,
 	return acc;
 }
 
+/*
+ * The run's state on the status topic (QoS 0, not retained: a dashboard
+ * sees it live, nobody mistakes an old one for the present).
+ */
+void
+report_status(struct sup *s)
+{
+	char msg[512], socs[128];
+	double amps = NAN;
+	int n;
+
+	if (s->ses == NULL || !s->broker_up)
+		return;
+	soc_list(&s->tm, s->now, socs, sizeof(socs));
+	(void)monitor_total_current(&s->tm, s->now, &amps);
+	n = snprintf(msg, sizeof(msg), "{\"state\":\"%s\",\"elapsed_s\":%.1f,"
+	    "\"method\":\"%s\",\"soc\":\"%s\",\"current_a\":%.1f,"
+	    "\"outcome\":\"%s\"}", sup_state_name(s->state),
+	    (double)(s->now - s->start_ms) / 1000.0,
+	    s->method == METHOD_GRID ? "grid" : "solar", socs,
+	    isnan(amps) ? 0.0 : amps, s->finished ?
+	    proto_outcome_name(s->outcome) : "");
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return;
+	if (session_publish(s->ses, s->pf.status_topic, msg, (size_t)n, 0, 0,
+	    NULL) == -1)
+		log_debug("status: %s", session_error(s->ses));
+}
+
 void
 report_progress(struct sup *s)
 {
@@ -138,6 +168,7 @@ report_progress(struct sup *s)
 	    sup_state_name(s->state), PLAIN(s), socs, bus, amps, cell, cp,
 	    temp, tp1);
 	(void)fflush(s->out);
+	report_status(s);
 }
 
 /* One row per pack: the figures a pre-flight decision was made on. */
@@ -243,9 +274,20 @@ audit_report(struct sup *s, const struct snapshot *a)
 	    (double)(s->now - s->start_ms) / 1000.0);
 }
 
+/* The after figure of a pack is current (or from the verify snapshot). */
+static bool
+fresh(const struct sup *s, int p)
+{
+	double v;
+
+	return s->have_after || tm_pack(&s->tm, p, PF_SOC, s->now, &v) ==
+	    TM_VALID;
+}
+
 void
 report_final(struct sup *s)
 {
+	bool stale = false;
 	struct snapshot a;
 	char ts[32], lag[64], sb[16], vb[16], db[16], sa[16], va[16], da[16];
 	FILE *f = s->out;
@@ -260,10 +302,14 @@ report_final(struct sup *s)
 	(void)fprintf(f, "\n%sgridcal calibration report%s\n", BOLD(s),
 	    PLAIN(s));
 	(void)fprintf(f, "  site      %s\n  method    %s\n  started   %s\n"
-	    "  duration  %.1f s\n  outcome   %s%s%s\n  reason    %s\n",
+	    "  duration  %.1f s\n  outcome   %s%s%s\n  reason    %s%s%s\n",
 	    s->pf.site, method_name(s->method), ts,
 	    (double)(s->now - s->start_ms) / 1000.0, BOLD(s),
-	    proto_outcome_name(s->outcome), PLAIN(s), s->reason);
+	    proto_outcome_name(s->outcome), PLAIN(s),
+	    /* the one-word code first, unless the text starts with it */
+	    strncmp(s->reason, s->code, strlen(s->code)) == 0 ? "" : s->code,
+	    strncmp(s->reason, s->code, strlen(s->code)) == 0 ? "" : ": ",
+	    s->reason);
 	(void)fprintf(f, "  pack   SoC before -> after    voltage  cell delta\n");
 	for (int p = 0; p < a.packs; p++) {
 		char b[16], av[16], v[16], d[16];
@@ -273,10 +319,15 @@ report_final(struct sup *s)
 		fmt_num(av, sizeof(av), 1, a.soc[p]);
 		fmt_num(v, sizeof(v), 2, a.volt[p]);
 		fmt_num(d, sizeof(d), 0, a.delta_mv[p]);
-		(void)fprintf(f, "  %4d   %5s %% -> %5s %%   %7s V  %6s mV%s\n",
-		    p + 1, b, av, v, d, s->lagging & (1u << p) ?
-		    "   (lagging)" : "");
+		(void)fprintf(f, "  %4d   %5s %% -> %5s %%%s  %7s V  %6s mV%s\n",
+		    p + 1, b, av, fresh(s, p) ? " " : "*", v, d,
+		    s->lagging & (1u << p) ? "   (lagging)" : "");
+		if (!fresh(s, p))
+			stale = true;
 	}
+	if (stale)
+		(void)fprintf(f, "  * last value received; the pack's telemetry "
+		    "is not fresh now\n");
 	fmt_num(sb, sizeof(sb), 1, s->have_before ?
 	    s->before.soc_spread : NAN);
 	fmt_num(vb, sizeof(vb), 3, s->have_before ?

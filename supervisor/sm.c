@@ -53,6 +53,7 @@ on_step(void *arg, const struct machine_step *st)
 		s->outcome = outcome_of(cal_state_outcome[st->to]);
 		s->finished = true;
 	}
+	report_status(s);
 }
 
 static void

@@ -118,6 +118,7 @@ const char *sup_state_name(int state);
 
 /* report.c */
 void	report_progress(struct sup *);
+void	report_status(struct sup *);
 void	report_final(struct sup *);
 void	report_preflight(struct sup *);
 void	report_check(struct sup *, int have_snapshot);
