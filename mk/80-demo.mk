@@ -1,5 +1,17 @@
-# make demo: a full simulated grid calibration on a loopback broker.
+# make demo: a full simulated grid calibration on a loopback broker
+# (tests/demo/demo.c). tests/demo/rig.c, the simulated site, is shared with
+# the supervisor's integration tests (mk/60-supervisor.mk).
+DEMO_BIN  := $(B)/tests/demo
+RIG_OBJS  := $(B)/obj/tests/demo/rig.o
+DEMO_HARNESS := $(or $(HARNESS_OBJS),$(patsubst %.c,$(B)/obj/%.o,\
+	$(wildcard tests/harness/*.c)))
+
+$(DEMO_BIN): $(B)/obj/tests/demo/demo.o $(RIG_OBJS) $(DEMO_HARNESS) \
+    $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -pthread -lm
+
 .PHONY: _demo
-_demo: _all
-	@echo "demo: not wired up yet (supervisor issue): it will start a loopback"
-	@echo "broker, the plant with a drifted pack 6, and run a grid calibration."
+# Runs from the top directory: the harness finds build/ and tests/ there.
+_demo: _all $(DEMO_BIN)
+	@GRIDCAL_ROOT=$(CURDIR) $(DEMO_BIN)
