@@ -41,3 +41,21 @@ check-supervisor-cli: $(B)/gridcal-supervisor
 	grep -q "EXIT STATUS" $$t/out || { cat $$t/out; exit 1; }; \
 	rm -rf $$t; echo "supervisor cli: $$n passed, 0 failed"
 CHECK_TARGETS += check-supervisor-cli
+
+# End to end: real broker, real plant, real watchdog, the real supervisor.
+# tests/demo/rig.c (the simulated site) is shared with `make demo`.
+SUP_TEST_SRCS := $(wildcard tests/integration/test_supervisor*.c)
+SUP_TEST_BIN  := $(B)/tests/supervisor
+SUP_HARNESS   := $(or $(HARNESS_OBJS),$(patsubst %.c,$(B)/obj/%.o,\
+	$(wildcard tests/harness/*.c)))
+
+$(SUP_TEST_BIN): $(SUP_TEST_SRCS:%.c=$(B)/obj/%.o) \
+    $(B)/obj/tests/demo/rig.o $(SUP_HARNESS) $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) -pthread -lm
+
+# Runs from the top directory: the harness finds build/ and tests/ there.
+.PHONY: check-supervisor
+check-supervisor: $(SUP_TEST_BIN) $(PROGRAMS)
+	GRIDCAL_ROOT=$(CURDIR) $(SUP_TEST_BIN)
+CHECK_TARGETS += check-supervisor
