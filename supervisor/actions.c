@@ -11,6 +11,7 @@
 
 #include "events.h"
 #include "log.h"
+#include "session.h"
 #include "sm.h"
 #include "sup.h"
 
@@ -154,8 +155,11 @@ action_note_balanced(struct sup *s)
 void
 action_note_no_snapshot(struct sup *s)
 {
-	note(s, "no_snapshot", "no fresh complete snapshot within %.1f s: %s",
-	    (double)s->pf.timing.preflight_wait_ms / 1000.0, s->snap_why);
+	note(s, "no_snapshot", "no fresh complete snapshot within %.1f s: %s%s%s",
+	    (double)s->pf.timing.preflight_wait_ms / 1000.0, s->snap_why,
+	    s->broker_fatal ? "; broker: " : s->broker_up ? "" :
+	    "; not connected to the broker",
+	    s->broker_fatal ? session_error(s->ses) : "");
 }
 
 void

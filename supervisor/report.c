@@ -215,8 +215,9 @@ report_check(struct sup *s, int have_snapshot)
 {
 	if (!have_snapshot) {
 		(void)fprintf(s->out, "check: no complete snapshot within "
-		    "%.1f s: %s\n", (double)s->pf.timing.preflight_wait_ms /
-		    1000.0, s->snap_why);
+		    "%.1f s: %s%s\n", (double)s->pf.timing.preflight_wait_ms /
+		    1000.0, s->snap_why, s->broker_up ? "" :
+		    " (not connected to the broker)");
 		return;
 	}
 	report_preflight(s);
