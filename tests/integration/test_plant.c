@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -451,6 +452,101 @@ START_TEST(test_plant_deterministic)
 }
 END_TEST
 
+/* ---- physics, offline (no broker: the scenario's settings hold) ---- */
+
+/* Runs gridcal-plant --offline; its final truth into final. */
+static void
+offline(const char *wd, const char *scenario, const char *duration,
+    char *final, size_t finalsz)
+{
+	char bin[PATH_MAX], prof[PATH_MAX], scen[PATH_MAX], out[PATH_MAX + 16];
+	struct hproc p;
+
+	ck_assert_int_eq(hplant_binary(bin, sizeof(bin)), 0);
+	ck_assert_int_eq(harness_path(prof, sizeof(prof),
+	    "profiles/eg4-lp4-v2.yaml"), 0);
+	if (strchr(scenario, '/') != NULL)
+		(void)strlcpy(scen, scenario, sizeof(scen));
+	else
+		(void)snprintf(scen, sizeof(scen), "%s/tests/scenarios/%s",
+		    harness_root(), scenario);
+	(void)snprintf(out, sizeof(out), "%s/offline.out", wd);
+	(void)unlink(out);
+	char *argv[] = { bin, (char *)"--profile", prof, (char *)"--scenario",
+	    scen, (char *)"--offline", (char *)"--duration", (char *)duration,
+	    (char *)"--trace", (char *)"100000", NULL };
+	ck_assert_int_eq(hproc_spawn(&p, argv, NULL, out, NULL), 0);
+	ck_assert_int_eq(hproc_wait(&p, T_START), 0);
+	ck_assert_int_eq(hproc_exit_code(&p), 0);
+	ck_assert_int_eq(harness_last_line(out, final, finalsz), 0);
+}
+
+static double
+jnum(const char *json, const char *path)
+{
+	double v;
+
+	ck_assert_msg(hjson_num(json, path, &v) == 0, "no %s", path);
+	return v;
+}
+
+/* A sunny day takes the bank to absorption on solar alone; a cloudy one
+ * does not. */
+START_TEST(test_solar_only)
+{
+	char wd[PATH_MAX], final[16384], stage[32];
+
+	ck_assert_int_eq(harness_workdir(wd, sizeof(wd), "solar"), 0);
+	offline(wd, "sunny.yaml", "14400", final, sizeof(final));
+	ck_assert_double_gt(jnum(final, "absorption_s"), 1800);
+	for (int i = 0; i < 6; i++) {
+		char path[64];
+
+		(void)snprintf(path, sizeof(path), "packs[%d].anchors", i);
+		ck_assert_double_ge(jnum(final, path), 1);
+	}
+	ck_assert_double_eq(jnum(final, "grid_charge_s"), 0);
+	ck_assert_double_eq(jnum(final, "calibration_s"), 0);
+	ck_assert_double_lt(jnum(final, "max_cell_v"), 3.60);
+
+	offline(wd, "reference.yaml", "14400", final, sizeof(final));
+	ck_assert_int_eq(hjson_str(final, "stage", stage, sizeof(stage)), 0);
+	ck_assert_str_eq(stage, "bulk");
+	ck_assert_double_eq(jnum(final, "absorption_s"), 0);
+	ck_assert_double_eq(jnum(final, "packs[0].anchors"), 0);
+}
+END_TEST
+
+/* SBU touches the grid only when the bank is critically low, and charges
+ * from it then only if the charger priority allows utility. */
+START_TEST(test_sbu_critical)
+{
+	char wd[PATH_MAX], final[16384], ref[PATH_MAX], path[PATH_MAX + 16];
+	char *text, *at;
+	static const char chg[] = "  charger_priority: calibration\n";
+
+	ck_assert_int_eq(harness_workdir(wd, sizeof(wd), "critical"), 0);
+	offline(wd, "critical.yaml", "14400", final, sizeof(final));
+	ck_assert_double_gt(jnum(final, "grid_charge_s"), 600);
+	ck_assert_double_gt(jnum(final, "packs[0].soc"), 8);
+	ck_assert_double_eq(jnum(final, "calibration_s"), 14400);
+
+	/* The same night with the everyday charger priority. */
+	ck_assert_int_eq(harness_path(ref, sizeof(ref),
+	    "tests/scenarios/critical.yaml"), 0);
+	ck_assert_ptr_nonnull(text = harness_read_file(ref, NULL));
+	ck_assert_ptr_nonnull(at = strstr(text, chg));
+	memcpy(at, "  charger_priority: everyday   \n", sizeof(chg) - 1);
+	(void)snprintf(path, sizeof(path), "%s/everyday.yaml", wd);
+	ck_assert_int_eq(harness_write_file(path, text, 0644), 0);
+	free(text);
+	offline(wd, path, "14400", final, sizeof(final));
+	ck_assert_double_eq(jnum(final, "grid_charge_s"), 0);
+	ck_assert_double_eq(jnum(final, "loads_on_grid"), 1);
+	ck_assert_double_lt(jnum(final, "packs[0].soc"), 4);
+}
+END_TEST
+
 /* ---- inverter semantics ---- */
 
 START_TEST(test_sbu_no_grid_charge)
@@ -874,6 +970,8 @@ plant_suite(void)
 	tcase_add_test(harness, test_sim_profile_loads);
 	tcase_add_test(harness, test_scenario_strict);
 	tcase_add_test(harness, test_plant_deterministic);
+	tcase_add_test(harness, test_solar_only);
+	tcase_add_test(harness, test_sbu_critical);
 	suite_add_tcase(s, harness);
 
 	tcase_set_timeout(plant, 90);
