@@ -254,7 +254,8 @@ check_action(struct perr *pe, const struct sc_cmd *c, int from)
 			return bad(pe, "fsize watchdog|watchdog2");
 		return 0;
 	}
-	if (strcmp(w, "disk-full") == 0 || strcmp(w, "tear-audit") == 0)
+	if (strcmp(w, "disk-full") == 0 || strcmp(w, "disk-free") == 0 ||
+	    strcmp(w, "tear-audit") == 0)
 		return n == 0 ? 0 : bad(pe, "%s takes no arguments", w);
 	return bad(pe, "unknown action '%s'", w);
 }

@@ -623,6 +623,22 @@ act_disk_full(struct run *r)
 	return 0;
 }
 
+/* The space disk-full took is given back. */
+static int
+act_disk_free(struct run *r)
+{
+	char path[PATH_MAX];
+
+	if (run_path(r, path, sizeof(path), r->vol, "filler") == -1)
+		return -1;
+	if (unlink(path) == -1) {
+		run_fail(r, "disk-free: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	run_log(r, "removed %s", path);
+	return 0;
+}
+
 /*
  * A record cut short by a power cut during its write: the start of a
  * line and no newline. Only with no watchdog running.
@@ -673,6 +689,8 @@ step_action(struct run *r, const struct sc_cmd *c, int from)
 		return act_disk_full(r);
 	if (strcmp(w, "tear-audit") == 0)
 		return act_tear_audit(r);
+	if (strcmp(w, "disk-free") == 0)
+		return act_disk_free(r);
 	run_fail(r, "line %d: unknown action %s", c->lineno, w);
 	return -1;
 }
