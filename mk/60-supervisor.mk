@@ -49,7 +49,12 @@ SUP_TEST_BIN  := $(B)/tests/supervisor
 SUP_HARNESS   := $(or $(HARNESS_OBJS),$(patsubst %.c,$(B)/obj/%.o,\
 	$(wildcard tests/harness/*.c)))
 
-$(SUP_TEST_BIN): $(SUP_TEST_SRCS:%.c=$(B)/obj/%.o) \
+# The judgement code is linked into the tests too (no table needed).
+SUP_LOGIC_OBJS := $(addprefix $(B)/obj/supervisor/,preflight.o monitor.o \
+	snapshot.o)
+$(SUP_TEST_SRCS:%.c=$(B)/obj/%.o): CFLAGS += -Isupervisor
+
+$(SUP_TEST_BIN): $(SUP_TEST_SRCS:%.c=$(B)/obj/%.o) $(SUP_LOGIC_OBJS) \
     $(B)/obj/tests/demo/rig.o $(SUP_HARNESS) $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) -pthread -lm

@@ -480,6 +480,8 @@ START_TEST(check_no_broker)
 }
 END_TEST
 
+Suite	*supervisor_logic_suite(void);	/* test_supervisor_logic.c */
+
 static Suite *
 supervisor_suite(void)
 {
@@ -523,9 +525,10 @@ supervisor_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(supervisor_suite());
+	SRunner *sr = srunner_create(supervisor_logic_suite());
 	int failed;
 
+	srunner_add_suite(sr, supervisor_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,397 @@
+/*
+ * The supervisor's judgements at their boundaries, on the reference
+ * profile's limits: the pre-flight gates and classes (preflight.c), the
+ * abort conditions, engage, taper and verify (monitor.c), fed through the
+ * real telemetry store with the payloads a site publishes. The end-to-end
+ * tests (test_supervisor.c) show the same code driving a real run.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor.h"
+#include "preflight.h"
+#include "profile.h"
+#include "snapshot.h"
+#include "telemetry.h"
+
+Suite	*supervisor_logic_suite(void);
+
+static struct profile pf;
+static struct tm_store tm;
+static struct snapshot sn;
+
+/* A drifted but otherwise healthy bank: the calibration's target. */
+static void
+setup(void)
+{
+	char err[PROFILE_ERR_MAX];
+	static const double soc[6] = { 51, 54, 50, 53, 55, 76 };
+
+	ck_assert_msg(profile_load("profiles/eg4-lp4-v2.yaml", &pf, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(tm_init(&tm, &pf), 0);
+	memset(&sn, 0, sizeof(sn));
+	sn.packs = 6;
+	sn.units = 2;
+	for (int p = 0; p < 6; p++) {
+		sn.soc[p] = soc[p];
+		sn.volt[p] = 53.40;
+		sn.cell_max[p] = 3.337;
+		sn.delta_mv[p] = 10;
+		sn.temp_pcb[p] = sn.temp_cell[p] = 21;
+	}
+	for (int u = 0; u < 2; u++) {
+		(void)strlcpy(sn.mode[u], "Battery", sizeof(sn.mode[u]));
+		(void)strlcpy(sn.out_prio[u], "SBU", sizeof(sn.out_prio[u]));
+		(void)strlcpy(sn.chg_prio[u], "Solar first",
+		    sizeof(sn.chg_prio[u]));
+	}
+	snapshot_derive(&sn);
+}
+
+static enum pre_class
+classify(const char **code)
+{
+	static struct preflight r;
+
+	snapshot_derive(&sn);
+	preflight_classify(&pf, &sn, &r);
+	*code = r.code;
+	return r.cls;
+}
+
+#define ASSERT_CLASS(cls, code) do {					\
+	const char *c_;							\
+	ck_assert_int_eq(classify(&c_), (cls));				\
+	ck_assert_str_eq(c_, (code));					\
+} while (0)
+
+START_TEST(pre_drift_is_the_target)
+{
+	ASSERT_CLASS(PRE_DRIFT, "drift");
+}
+END_TEST
+
+START_TEST(pre_voltage_spread_boundary)
+{
+	sn.volt[2] = 53.50;	/* 0.1 V: still agreeing */
+	ASSERT_CLASS(PRE_DRIFT, "drift");
+	sn.volt[2] = 53.52;
+	ASSERT_CLASS(PRE_IMBALANCE, "imbalance");
+}
+END_TEST
+
+START_TEST(pre_soc_spread_boundary)
+{
+	sn.soc[5] = 55.0;	/* 50..55: spread 5 %, drift */
+	ASSERT_CLASS(PRE_DRIFT, "drift");
+	sn.soc[2] = 50.1;	/* 4.9 %: balanced */
+	ASSERT_CLASS(PRE_BALANCED, "balanced");
+}
+END_TEST
+
+START_TEST(pre_temperature_window)
+{
+	sn.temp_cell[3] = 5.0;
+	ASSERT_CLASS(PRE_DRIFT, "drift");
+	sn.temp_cell[3] = 4.9;
+	ASSERT_CLASS(PRE_UNSAFE, "temperature");
+	sn.temp_cell[3] = 45.0;
+	ASSERT_CLASS(PRE_DRIFT, "drift");
+	sn.temp_pcb[3] = 45.1;
+	ASSERT_CLASS(PRE_UNSAFE, "temperature");
+}
+END_TEST
+
+START_TEST(pre_gates_before_classes)
+{
+	/* an unsafe bank is never called imbalanced or balanced */
+	sn.volt[2] = 54.0;
+	sn.prot[4] = 0x4;
+	ASSERT_CLASS(PRE_UNSAFE, "protection");
+	sn.prot[4] = 0;
+	sn.delta_mv[1] = 50;	/* must be below 50 */
+	ASSERT_CLASS(PRE_UNSAFE, "cell_delta");
+	sn.delta_mv[1] = 49;
+	sn.cell_max[0] = 3.60;	/* at the abort limit */
+	ASSERT_CLASS(PRE_UNSAFE, "cell_high");
+	sn.cell_max[0] = 3.40;
+	ASSERT_CLASS(PRE_IMBALANCE, "imbalance");
+}
+END_TEST
+
+START_TEST(pre_units_gate)
+{
+	(void)strlcpy(sn.mode[1], "Fault", sizeof(sn.mode[1]));
+	ASSERT_CLASS(PRE_UNSAFE, "units");
+	(void)strlcpy(sn.mode[1], "Battery", sizeof(sn.mode[1]));
+	(void)strlcpy(sn.out_prio[0], "SUB", sizeof(sn.out_prio[0]));
+	ASSERT_CLASS(PRE_UNSAFE, "units");
+	(void)strlcpy(sn.out_prio[0], "SBU", sizeof(sn.out_prio[0]));
+	(void)strlcpy(sn.chg_prio[1], "Solar and utility",
+	    sizeof(sn.chg_prio[1]));
+	ASSERT_CLASS(PRE_UNSAFE, "units");
+}
+END_TEST
+
+/* ---- monitor: through the telemetry store ------------------------- */
+
+static void
+put(const char *obj, const char *payload, int64_t at)
+{
+	char topic[128];
+
+	(void)snprintf(topic, sizeof(topic), "homeassistant/sensor/%s/state",
+	    obj);
+	(void)tm_ingest(&tm, topic, payload, strlen(payload), at, NULL, 0);
+}
+
+/* Every field of a healthy bank in grid charging, at time at. */
+static void
+feed(int64_t at, const char *cell_max_1)
+{
+	char obj[64];
+
+	for (int p = 1; p <= 6; p++) {
+		static const char *const f[][2] = {
+			{ "soc", "80" }, { "pack_voltage", "55.10" },
+			{ "pack_current", "20.0" }, { "cell_voltage_max", "3.45" },
+			{ "cell_voltage_delta_mv", "12" },
+			{ "temperature_pcb", "25" }, { "temperature_cell", "24" },
+			{ "protection", "" },
+		};
+
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			(void)snprintf(obj, sizeof(obj), "lifepower4_%d_%s", p,
+			    f[k][0]);
+			put(obj, p == 1 && k == 3 ? cell_max_1 : f[k][1], at);
+		}
+	}
+	for (int u = 1; u <= 2; u++) {
+		static const char *const f[][2] = {
+			{ "device_mode", "Hybrid" },
+			{ "output_source_priority", "SUB" },
+			{ "charger_source_priority", "Solar and utility" },
+			{ "line_power_direction", "input" },
+			{ "mppt1_input_power", "300" },
+			{ "ac_output_active_power", "600" },
+		};
+
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			(void)snprintf(obj, sizeof(obj), "lvx6048_%d_%s", u,
+			    f[k][0]);
+			put(obj, f[k][1], at);
+		}
+	}
+}
+
+static const struct expect calib = {
+	{ [SETTING_OUTPUT_PRIORITY] = VALUE_CALIBRATION,
+	  [SETTING_CHARGER_PRIORITY] = VALUE_CALIBRATION }
+};
+
+static enum alarm
+alarm_at(int64_t now)
+{
+	static struct monitor m;
+	char why[200];
+
+	return monitor_alarm(&m, &tm, &calib, now, why, sizeof(why));
+}
+
+START_TEST(mon_cell_limit)
+{
+	feed(1000, "3.600");
+	ck_assert_int_eq(alarm_at(1000), AL_NONE);
+	feed(1100, "3.601");
+	ck_assert_int_eq(alarm_at(1100), AL_CELL);
+}
+END_TEST
+
+START_TEST(mon_temperature_and_protection)
+{
+	feed(1000, "3.45");
+	put("lifepower4_4_temperature_cell", "-0.5", 1000);
+	ck_assert_int_eq(alarm_at(1000), AL_TEMP);
+	put("lifepower4_4_temperature_cell", "45.5", 1000);
+	ck_assert_int_eq(alarm_at(1000), AL_TEMP);
+	put("lifepower4_4_temperature_cell", "44", 1000);
+	ck_assert_int_eq(alarm_at(1000), AL_NONE);
+	put("lifepower4_5_protection", "0x0004", 1000);
+	ck_assert_int_eq(alarm_at(1000), AL_PROTECTION);
+}
+END_TEST
+
+START_TEST(mon_fault_mode)
+{
+	feed(1000, "3.45");
+	put("lvx6048_2_device_mode", "Fault", 1000);
+	ck_assert_int_eq(alarm_at(1000), AL_UNIT_FAULT);
+}
+END_TEST
+
+/* Unknown (garbage or silence) is not "fine": it is stale after the grace. */
+START_TEST(mon_stale_after_grace)
+{
+	const struct profile_timing *t = &pf.timing;
+	int64_t t0 = 1000;
+
+	feed(t0, "3.45");
+	put("lifepower4_2_cell_voltage_max", "nan", t0 + 10);
+	/* rejected at t0 + 10: unknown since then */
+	ck_assert_int_eq(alarm_at(t0 + 10 + t->telemetry_grace_ms), AL_NONE);
+	ck_assert_int_eq(alarm_at(t0 + 11 + t->telemetry_grace_ms),
+	    AL_STALE);
+	/* a fresh valid value clears it */
+	feed(t0 + 20 + t->telemetry_grace_ms, "3.45");
+	ck_assert_int_eq(alarm_at(t0 + 20 + t->telemetry_grace_ms), AL_NONE);
+}
+END_TEST
+
+START_TEST(mon_mismatch_needs_to_persist)
+{
+	static struct monitor m;
+	int64_t g = pf.timing.telemetry_grace_ms;
+	const int64_t at[] = { 1000, 1000 + g, 1001 + g };
+	const enum alarm want[] = { AL_NONE, AL_NONE, AL_UNIT_MISMATCH };
+	char why[200];
+
+	/* readbacks that are not what the state needs, then disagree */
+	for (size_t i = 0; i < 3; i++) {
+		feed(at[i], "3.45");
+		put("lvx6048_1_output_source_priority", "SBU", at[i]);
+		put("lvx6048_2_output_source_priority", i < 2 ? "SBU" : "SUB",
+		    at[i]);
+		ck_assert_int_eq(monitor_alarm(&m, &tm, &calib, at[i], why,
+		    sizeof(why)), want[i]);
+	}
+	ck_assert_msg(strstr(why, "setting=output_priority") != NULL, "%s", why);
+	/* units that disagree, whatever the state needs */
+	{
+		static struct monitor m2;
+		const struct expect any = { { -1, -1 } };
+
+		feed(3000, "3.45");
+		put("lvx6048_2_output_source_priority", "SBU", 3000);
+		(void)monitor_alarm(&m2, &tm, &any, 3000, why, sizeof(why));
+		feed(3001 + g, "3.45");
+		put("lvx6048_2_output_source_priority", "SBU", 3001 + g);
+		ck_assert_int_eq(monitor_alarm(&m2, &tm, &any, 3001 + g, why,
+		    sizeof(why)), AL_UNIT_MISMATCH);
+		ck_assert_msg(strstr(why, "unit1=SUB unit2=SBU") != NULL, "%s",
+		    why);
+	}
+	/* back to what the state needs: the clock resets */
+	feed(2000 + g, "3.45");
+	ck_assert_int_eq(monitor_alarm(&m, &tm, &calib, 2000 + g, why,
+	    sizeof(why)), AL_NONE);
+	ck_assert_int_eq(m.mismatch_since, 0);
+}
+END_TEST
+
+START_TEST(mon_engaged)
+{
+	char why[160];
+
+	feed(1000, "3.45");
+	/* 6 x 20 A = 120 A, both units Hybrid, input, SUB */
+	ck_assert(monitor_engaged(&tm, 1000, why, sizeof(why)));
+	put("lvx6048_2_line_power_direction", "idle", 1000);
+	ck_assert(!monitor_engaged(&tm, 1000, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "unit 2"));
+}
+END_TEST
+
+START_TEST(mon_taper)
+{
+	char obj[64];
+
+	feed(1000, "3.45");
+	ck_assert_int_eq(monitor_bulk_band(&tm, 1000), 0);
+	for (int p = 1; p <= 6; p++) {
+		(void)snprintf(obj, sizeof(obj), "lifepower4_%d_pack_voltage", p);
+		put(obj, "56.30", 1000);
+		(void)snprintf(obj, sizeof(obj), "lifepower4_%d_pack_current", p);
+		put(obj, "5.0", 1000);
+	}
+	ck_assert_int_eq(monitor_bulk_band(&tm, 1000), 1);
+	/* 6 x 5 A = 30 A: at both tails */
+	ck_assert(monitor_tapered(&tm, 1000));
+	put("lifepower4_3_pack_current", "5.5", 1000);
+	ck_assert(!monitor_tapered(&tm, 1000));
+	put("lifepower4_3_pack_current", "garbage", 1000);
+	ck_assert(!monitor_tapered(&tm, 1000));
+	ck_assert_int_eq(monitor_bulk_band(&tm, 1000), 1);
+	put("lifepower4_3_pack_voltage", "unavailable", 1000);
+	ck_assert_int_eq(monitor_bulk_band(&tm, 1000), -1);
+}
+END_TEST
+
+START_TEST(verify_names_lagging_packs)
+{
+	uint32_t lag;
+	char why[200];
+
+	for (int p = 0; p < 6; p++) {
+		sn.soc[p] = 100;
+		sn.volt[p] = 56.40;
+	}
+	ck_assert(monitor_verified(&pf, &sn, &lag, why, sizeof(why)));
+	ck_assert_uint_eq(lag, 0);
+	sn.soc[3] = 98.9;
+	sn.soc[5] = 92;
+	snapshot_derive(&sn);
+	ck_assert(!monitor_verified(&pf, &sn, &lag, why, sizeof(why)));
+	ck_assert_uint_eq(lag, (1u << 3) | (1u << 5));
+	ck_assert_ptr_nonnull(strstr(why, "4,6"));
+	sn.soc[3] = sn.soc[5] = 99;
+	sn.volt[0] = 56.50;	/* spread 0.1 V: must be below */
+	snapshot_derive(&sn);
+	ck_assert(!monitor_verified(&pf, &sn, &lag, why, sizeof(why)));
+}
+END_TEST
+
+START_TEST(snapshot_needs_every_field_fresh)
+{
+	struct snapshot s;
+	char why[160];
+
+	feed(1000, "3.45");
+	ck_assert_int_eq(snapshot_take(&tm, 0, 1000, &s, why, sizeof(why)), 0);
+	ck_assert_double_eq_tol(s.amps_total, 120.0, 1e-9);
+	/* only values that arrived since the snapshot began */
+	ck_assert_int_eq(snapshot_take(&tm, 1001, 1001, &s, why, sizeof(why)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(why, "no new value"));
+	put("lvx6048_2_mppt1_input_power", "unknown", 1000);
+	ck_assert_int_eq(snapshot_take(&tm, 0, 1000, &s, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "unit 2 mppt1_input_power: invalid");
+}
+END_TEST
+
+Suite *
+supervisor_logic_suite(void)
+{
+	Suite *s = suite_create("supervisor_logic");
+	TCase *tc = tcase_create("logic");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, pre_drift_is_the_target);
+	tcase_add_test(tc, pre_voltage_spread_boundary);
+	tcase_add_test(tc, pre_soc_spread_boundary);
+	tcase_add_test(tc, pre_temperature_window);
+	tcase_add_test(tc, pre_gates_before_classes);
+	tcase_add_test(tc, pre_units_gate);
+	tcase_add_test(tc, mon_cell_limit);
+	tcase_add_test(tc, mon_temperature_and_protection);
+	tcase_add_test(tc, mon_fault_mode);
+	tcase_add_test(tc, mon_stale_after_grace);
+	tcase_add_test(tc, mon_mismatch_needs_to_persist);
+	tcase_add_test(tc, mon_engaged);
+	tcase_add_test(tc, mon_taper);
+	tcase_add_test(tc, verify_names_lagging_packs);
+	tcase_add_test(tc, snapshot_needs_every_field_fresh);
+	suite_add_tcase(s, tc);
+	return s;
+}
