@@ -383,6 +383,75 @@ START_TEST(cancel_sigterm)
 }
 END_TEST
 
+/* Grid-assist settings confirmed, but the grid is down: nothing engages. */
+START_TEST(abort_engage_timeout)
+{
+	static const char *const from[] = { "grid: true" };
+	static const char *const to[] = { "grid: false" };
+	char scen[PATH_MAX];
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(harness_workdir(r.workdir, sizeof(r.workdir),
+	    "sup-nogrid"), 0);
+	ck_assert_int_eq(rig_scenario(&r, "reference.yaml", from, to, 1, scen,
+	    sizeof(scen)), 0);
+	ck_assert_int_eq(rig_start(&r, "sup-nogrid", scen, NULL, 0, NULL), 0);
+	ck_assert_int_eq(rig_watchdog(&r, "grid", true, false), 0);
+	assert_aborted(WD_ABORTED, "ABORTED", "engage_timeout");
+	ck_assert(any_calibration_published());
+	rig_stop(&r);
+}
+END_TEST
+
+/* ---- FAIL: the charge ran but a counter did not re-anchor ---------- */
+
+/* Pack 4's BMS never re-anchors: named after the longest hold. */
+START_TEST(fail_lagging_pack)
+{
+	static const struct hprofile_kv ov[] = {
+		{ "timing.absorption_max_s", "6" },
+	};
+
+	start("sup-lagging", "lagging.yaml", ov, 1);
+	ck_assert_int_eq(rig_watchdog(&r, "grid", true, false), 0);
+	ck_assert_int_eq(finish_run(), WD_FAIL);
+	assert_everyday();
+	assert_reason("FAIL", "lagging");
+	ck_assert(file_has(r.wd_out, "(lagging)"));
+	ck_assert(rig_audit_has(&r, "report", "lagging=4 "));
+	assert_audit_intact();
+	rig_stop(&r);
+}
+END_TEST
+
+/* Solar-only on a day whose sun collapses: FAIL at the run's end, and
+ * still nothing published. */
+START_TEST(solar_fail_collapse)
+{
+	static const char *const from[] = { "faults: []" };
+	static const char *const to[] = { "faults:\n"
+	    "  - { kind: solar_collapse, trigger: time, at_s: 60 }\n" };
+	static const struct hprofile_kv ov[] = {
+		{ "timing.run_max_s", "12" },
+		{ "timing.absorption_max_s", "8" },
+	};
+	char scen[PATH_MAX];
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(harness_workdir(r.workdir, sizeof(r.workdir),
+	    "sup-collapse"), 0);
+	ck_assert_int_eq(rig_scenario(&r, "sunny.yaml", from, to, 1, scen,
+	    sizeof(scen)), 0);
+	ck_assert_int_eq(rig_start(&r, "sup-collapse", scen, ov, 2, NULL), 0);
+	ck_assert_int_eq(rig_watchdog(&r, "solar", false, false), 0);
+	ck_assert_int_eq(finish_run(), WD_FAIL);
+	ck_assert_uint_eq(rig_control_count(&r), 0);
+	assert_reason("FAIL", "no_absorption");
+	assert_audit_intact();
+	rig_stop(&r);
+}
+END_TEST
+
 /* ---- check: read-only classification ------------------------------- */
 
 static int
@@ -505,6 +574,9 @@ supervisor_suite(void)
 		{ "abort_watchdog_reverted", abort_watchdog_reverted },
 		{ "abort_run_timeout", abort_run_timeout },
 		{ "cancel_sigterm", cancel_sigterm },
+		{ "abort_engage_timeout", abort_engage_timeout },
+		{ "fail_lagging_pack", fail_lagging_pack },
+		{ "solar_fail_collapse", solar_fail_collapse },
 		{ "check_drift", check_drift },
 		{ "check_imbalance", check_imbalance },
 		{ "check_unsafe", check_unsafe },
