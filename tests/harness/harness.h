@@ -22,10 +22,13 @@
  *	hobs_stop(obs);
  *	hbroker_stop(&br);
  *
- * Every process spawned here is recorded and killed (SIGKILL, reaped) by an
- * atexit handler, and every work directory is removed, so a failing Check
- * test (which exits its forked child) leaves nothing behind. Set
- * GRIDCAL_KEEP_WORKDIR=1 to keep the work directories for a post-mortem.
+ * Every process spawned here gets SIGKILL when the test process dies
+ * (PR_SET_PDEATHSIG) and is also killed and reaped by an atexit handler;
+ * every work directory is removed at exit, or by a janitor process when
+ * the test process dies without running atexit handlers (a failing Check
+ * test calls _exit(), a timed-out one is killed). Nothing is left behind.
+ * Set GRIDCAL_KEEP_WORKDIR=1 to keep the work directories for a
+ * post-mortem.
  *
  * Paths: harness_root() is $GRIDCAL_ROOT, or the current directory; the
  * plant binary is $GRIDCAL_PLANT or <root>/build/gridcal-plant, scenarios

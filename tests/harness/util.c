@@ -1,8 +1,14 @@
 /*
  * Paths, work directories, files, and the cleanup that runs at exit: every
- * spawned process is killed and reaped and every work directory removed,
- * also when a Check test fails and its forked child exits.
+ * spawned process is killed and reaped and every work directory removed.
+ *
+ * A failing Check test leaves by _exit() and a timed-out one by SIGKILL,
+ * so atexit() is not enough: the first work directory also starts a
+ * janitor, a shell in its own session that is told each work directory
+ * and removes them all when its connection to us closes, however we died.
+ * Spawned processes die with us on their own (PR_SET_PDEATHSIG).
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -28,6 +34,18 @@ static pid_t		reg_owner;	/* the process that registered */
 static pid_t		reg_pids[MAX_PROCS];
 static char		reg_dirs[MAX_DIRS][PATH_MAX];
 static char		root[PATH_MAX];
+static int		janitor_fd = -1;
+static pid_t		janitor_owner;
+
+/* Reads work directories until EOF, then removes them. */
+static const char janitor_script[] =
+    "dirs=''\n"
+    "while IFS= read -r d; do\n"
+    "  case $d in /tmp/gridcal-*) dirs=\"$dirs $d\";; esac\n"
+    "done\n"
+    "[ \"$GRIDCAL_KEEP_WORKDIR\" = 1 ] && exit 0\n"
+    "for d in $dirs; do rm -rf -- \"$d\" 2>/dev/null || "
+    "rm -rf -- \"$d\"; done\n";
 
 int64_t
 harness_now_ms(void)
@@ -155,6 +173,69 @@ harness_unreg_pid(pid_t pid)
 	(void)pthread_mutex_unlock(&reg_lock);
 }
 
+/*
+ * Started before the caller's threads in practice, but it execs at once
+ * and only calls async-signal-safe functions before that anyway.
+ */
+static void
+janitor_start(void)
+{
+	int sv[2], null;
+	pid_t pid;
+
+	if (janitor_owner == getpid())
+		return;
+	if (janitor_fd != -1)
+		(void)close(janitor_fd);	/* our parent's */
+	janitor_fd = -1;
+	janitor_owner = getpid();
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+		hwarn("janitor: /dev/null");
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		hwarn("janitor: socketpair");
+		(void)close(null);
+		return;
+	}
+	switch (pid = fork()) {
+	case -1:
+		hwarn("janitor: fork");
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		(void)close(null);
+		return;
+	case 0:
+		/* Its own session: a killpg() of the test does not reach it.
+		 * Not our stdout: a pipeline reading it would wait for it. */
+		if (setsid() == -1 || dup2(sv[1], 0) == -1 ||
+		    dup2(null, 1) == -1)
+			_exit(127);
+		if (close_range(3, ~0U, 0) == -1)
+			for (int fd = 3; fd < 4096; fd++)
+				(void)close(fd);
+		execl("/bin/sh", "sh", "-c", janitor_script, (char *)NULL);
+		_exit(127);
+	default:
+		break;
+	}
+	(void)close(sv[1]);
+	(void)close(null);
+	janitor_fd = sv[0];
+}
+
+static void
+janitor_tell(const char *dir)
+{
+	char line[PATH_MAX + 1];
+	int n = snprintf(line, sizeof(line), "%s\n", dir);
+
+	if (janitor_fd == -1 || n < 0 || (size_t)n >= sizeof(line))
+		return;
+	if (send(janitor_fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+		hwarn("janitor: %s not registered", dir);
+}
+
 int
 harness_workdir(char *buf, size_t bufsz, const char *tag)
 {
@@ -177,6 +258,8 @@ harness_workdir(char *buf, size_t bufsz, const char *tag)
 	}
 	(void)pthread_mutex_lock(&reg_lock);
 	reg_init_locked();
+	janitor_start();
+	janitor_tell(buf);
 	for (int i = 0; i < MAX_DIRS; i++) {
 		if (reg_dirs[i][0] == '\0') {
 			(void)strlcpy(reg_dirs[i], buf, sizeof(reg_dirs[i]));
