@@ -1,17 +1,20 @@
 # tests/plant: gridcal-plant, the simulated site; tests/harness: broker,
 # process, observer and test-profile helpers every integration test links
-# (HARNESS_OBJS, plus HARNESS_LIBS); tests/integration/test_plant*.c: the
-# plant driven by hand through a real broker.
+# (HARNESS_OBJS or, under ASan+UBSan, HARNESS_SAN, plus HARNESS_LIBS);
+# tests/integration/test_plant*.c: the plant driven by hand through a real
+# broker.
 PLANT_SRCS      := $(wildcard tests/plant/*.c)
 PLANT_OBJS      := $(PLANT_SRCS:%.c=$(B)/obj/%.o)
 PLANT_BIN       := $(B)/gridcal-plant
 
 HARNESS_SRCS    := $(wildcard tests/harness/*.c)
 HARNESS_OBJS    := $(HARNESS_SRCS:%.c=$(B)/obj/%.o)
+HARNESS_SAN     := $(HARNESS_SRCS:%.c=$(B)/san/%.o)
 HARNESS_LIBS    := -pthread -lm
 
 PLANT_TEST_SRCS := $(wildcard tests/integration/test_plant*.c)
 PLANT_TEST_BIN  := $(B)/tests/plant
+PLANT_TEST_SAN  := $(B)/tests/plant-san
 
 PLANT_SAN       := $(B)/san/gridcal-plant
 
@@ -30,6 +33,12 @@ $(PLANT_TEST_BIN): $(PLANT_TEST_SRCS:%.c=$(B)/obj/%.o) $(HARNESS_OBJS) \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) $(HARNESS_LIBS)
 
+$(PLANT_TEST_SAN): $(PLANT_TEST_SRCS:%.c=$(B)/san/%.o) $(HARNESS_SAN) \
+    $(SHARED_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) \
+	    $(HARNESS_LIBS)
+
 .PHONY: plant harness check-plant check-plant-san
 plant: $(PLANT_BIN)
 harness: $(HARNESS_OBJS)
@@ -38,10 +47,10 @@ harness: $(HARNESS_OBJS)
 check-plant: $(PLANT_TEST_BIN) $(PLANT_BIN)
 	GRIDCAL_ROOT=$(CURDIR) $(PLANT_TEST_BIN)
 
-# The same tests against an ASan+UBSan gridcal-plant (the physics, the
-# scenario loader and the fault paths under the sanitizers).
-check-plant-san: $(PLANT_TEST_BIN) $(PLANT_SAN)
+# The same tests, harness and gridcal-plant both under ASan+UBSan (the
+# physics, the scenario loader, the fault paths, the observer's threads).
+check-plant-san: $(PLANT_TEST_SAN) $(PLANT_SAN)
 	GRIDCAL_ROOT=$(CURDIR) GRIDCAL_PLANT=$(CURDIR)/$(PLANT_SAN) \
-	    $(PLANT_TEST_BIN)
+	    $(PLANT_TEST_SAN)
 
 CHECK_TARGETS += check-plant check-plant-san
