@@ -501,16 +501,14 @@ mqtt_until(struct runtime *rt, int64_t deadline)
 				wait = RECONNECT_MS;
 		}
 		r = mosquitto_loop(rt->m, wait, 1);
-		if (r != MOSQ_ERR_SUCCESS && r != MOSQ_ERR_NO_CONN) {
+		if (r == MOSQ_ERR_SUCCESS ||
+		    (r == MOSQ_ERR_ERRNO && errno == EINTR))
+			continue;	/* a signal: quit is checked above */
+		if (r != MOSQ_ERR_NO_CONN)
 			rt->connected = false;
-			if (r == MOSQ_ERR_ERRNO && errno == EINTR)
-				continue;
-			struct timespec ts = { 0, 10 * 1000000L };
-			(void)nanosleep(&ts, NULL);
-		} else if (r == MOSQ_ERR_NO_CONN) {
-			struct timespec ts = { 0, 10 * 1000000L };
-			(void)nanosleep(&ts, NULL);
-		}
+		/* Not connected: mosquitto_loop returns at once. */
+		struct timespec ts = { 0, 10 * 1000000L };
+		(void)nanosleep(&ts, NULL);
 	}
 }
 
