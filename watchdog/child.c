@@ -64,7 +64,8 @@ child_exec(int fd, char *const argv[])
 
 	if (sigemptyset(&none) == -1 ||
 	    sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
-	    signal(SIGPIPE, SIG_DFL) == SIG_ERR)
+	    signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
+	    signal(SIGXFSZ, SIG_DFL) == SIG_ERR)
 		die("signals");
 	if (fd == CHILD_FD ? fcntl(fd, F_SETFD, 0) == -1 :
 	    dup2(fd, CHILD_FD) == -1)
@@ -93,30 +94,23 @@ child_start(const char *profile_path, int confirm)
 	    (char *)profile_path, "--watchdog-fd", "3", "calibrate",
 	    "--method", (char *)wd.method, confirm ? "--confirm" : NULL, NULL };
 	int sv[2];
-	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("socketpair");
+	/* our end only is non-blocking: the child's stays as it expects */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    (wd.child = fork()) == -1) {
+		log_warn("cannot start the supervisor");
+		wd.child = 0;
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
-		log_warn("fork");
-		(void)close(sv[0]);
-		(void)close(sv[1]);
-		return -1;
-	}
-	if (pid == 0)
+	if (wd.child == 0)
 		child_exec(sv[1], argv);
 	(void)close(sv[1]);
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1) {
-		log_warn("fcntl");	/* the child then fails HELLO's timeout */
-	}
 	proto_chan_init(&wd.chan, sv[0], PROTO_ROLE_WATCHDOG);
 	wd.chan_open = 1;
-	wd.child = pid;
 	wd.phase = PH_HELLO;
 	wd.run_start_ms = wd.last_hb_ms = mono_ms();
-	log_info("supervisor started: pid %ld uid %u", (long)pid,
+	log_info("supervisor started: pid %ld uid %u", (long)wd.child,
 	    (unsigned)wd.child_uid);
 	return 0;
 }
@@ -125,7 +119,7 @@ child_start(const char *profile_path, int confirm)
 void
 child_kill(int sig)
 {
-	if (wd.child == 0)
+	if (wd.child <= 0)	/* never kill(0) or kill(-1) */
 		return;
 	if (kill(wd.child, sig) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)wd.child);
@@ -139,14 +133,9 @@ child_reap(int64_t now)
 {
 	char st[32];
 	int status;
-	pid_t pid;
 
-	if (wd.child == 0)
-		return;
-	while ((pid = waitpid(wd.child, &status, WNOHANG)) == -1 &&
-	    errno == EINTR)
-		;
-	if (pid != wd.child)
+	/* signals arrive through signalfd: no EINTR here */
+	if (wd.child <= 0 || waitpid(wd.child, &status, WNOHANG) != wd.child)
 		return;
 	if (WIFEXITED(status))
 		(void)snprintf(st, sizeof(st), "exit %d", WEXITSTATUS(status));
@@ -155,8 +144,7 @@ child_reap(int64_t now)
 	for (int i = 0; i < 16 && wd.chan_open; i++)
 		mon_read(now);
 	log_info("supervisor %s", st);
-	(void)wd_audit(AUDIT_EV_CHILD_EXIT, (struct audit_field[]){
-	    AF_S("status", st) }, 1);
+	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", st));
 	wd.child = 0;
 	wd.kill_at_ms = 0;
 	if (wd.chan_open)

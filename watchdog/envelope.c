@@ -15,9 +15,8 @@ static int
 trip(const char *what, int pack, double value)
 {
 	log_warnx("envelope: pack %d %s %.3f", pack + 1, what, value);
-	(void)wd_audit(AUDIT_EV_ENVELOPE, (struct audit_field[]){
-	    AF_S("what", what), AF_I("pack", pack + 1), AF_D("value", value) },
-	    3);
+	(void)WD_AUDIT(AUDIT_EV_ENVELOPE, AF_S("what", what),
+	    AF_I("pack", pack + 1), AF_D("value", value));
 	return 1;
 }
 

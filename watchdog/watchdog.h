@@ -69,12 +69,15 @@ struct wd {
 	struct audit_log	 audit;
 	int			 audit_open;
 	int			 audit_failed;
+	int			 audit_handled;	/* the failure has ended the run */
 	struct session		*sess;
 	struct proto_chan	 chan;
 	int			 chan_open;
 	int			 sigfd;
+	const char		*profile_arg;	/* --profile, passed on */
 	const char		*command;	/* "calibrate" | "recover" */
 	const char		*method;	/* "solar" | "grid" | "none" */
+	int			 confirm;	/* --confirm */
 	int			 authorised;	/* grid and --confirm */
 	pid_t			 child;		/* 0: none or reaped */
 	uid_t			 child_uid;
@@ -95,7 +98,10 @@ struct wd {
 
 extern struct wd wd;
 
-/* watchdog.c */
+/* watchdog.c; WD_AUDIT(event, AF_S(...), AF_I(...), ...) */
+#define WD_AUDIT(ev, ...)	wd_audit((ev), (struct audit_field[]){ \
+	    __VA_ARGS__ }, sizeof((struct audit_field[]){ __VA_ARGS__ }) / \
+	    sizeof(struct audit_field))
 int	wd_audit(const char *event, const struct audit_field *, size_t);
 int	wd_audit_as(enum audit_actor, const char *event,
 	    const struct audit_field *, size_t);
@@ -104,8 +110,7 @@ void	wd_finish(int code, const char *why);
 /* monitor.c */
 void	mon_read(int64_t now);
 void	mon_tick(int64_t now);
-void	mon_answer(enum proto_type, enum setting, enum setting_value,
-	    enum proto_refusal, const char *text);
+void	mon_answer(enum proto_type, enum setting, enum setting_value);
 void	mon_reverted(enum proto_revert_reason, int confirmed);
 void	mon_close(int sig);
 void	mon_eof(const char *why, int64_t now);

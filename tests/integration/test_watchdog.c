@@ -1,0 +1,623 @@
+/*
+ * gridcal-watchdog against a real mosquitto, the real gridcal-plant and a
+ * scripted supervisor (build/test-fakesup, tests/fakesup/fakesup.c). Every
+ * verdict comes from the plant's own truth (plant/status: the settings each
+ * unit really holds), from exit codes, and from the audit log, which must
+ * verify with build/gridcal-audit. Waits poll with deadlines.
+ *
+ * Time-to-safe (fault to both units back in everyday settings, by plant
+ * truth) is printed for each trigger; it is measured, never asserted.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "tests/harness/harness.h"
+
+#define T_START		10000	/* broker, plant */
+#define T_SET		8000	/* calibration settings reach the plant */
+#define T_SAFE		30000	/* revert confirmed on the plant */
+#define T_EXIT		15000	/* the watchdog exits after the revert */
+
+static const char *const value[2][2] = {	/* [setting][everyday|calib] */
+	{ "solar_battery_utility", "solar_utility_battery" },	/* output */
+	{ "solar_first", "solar_and_utility" },			/* charger */
+};
+
+#define ENABLE	"hello; set charger calibration; expect confirmed; " \
+		"set output calibration; expect confirmed; "
+
+struct env {
+	int		 runs;		/* watchdog starts: one out file each */
+	char		 wd[PATH_MAX], profile[PATH_MAX], out[PATH_MAX];
+	char		 err[PATH_MAX], log[PATH_MAX], state[PATH_MAX];
+	struct hbroker	 br;
+	struct hobs	*obs;
+	struct hproc	 plant, wdog;
+};
+
+/* <workdir>/<name>, or the test fails. */
+static void
+wpath(char *buf, const struct env *e, const char *name)
+{
+	int n = snprintf(buf, PATH_MAX, "%s/%s", e->wd, name);
+
+	ck_assert(n > 0 && n < PATH_MAX);
+}
+
+/* faults: YAML for the plant scenario's faults list, NULL for none. */
+static void
+env_up(struct env *e, const char *tag, const char *faults,
+    const struct hprofile_kv *ov, size_t nov)
+{
+	struct hprofile_kv kv[8];
+	char err[512], sup[PATH_MAX], scen[PATH_MAX], *text, *at;
+	struct hplant_opts o = { .seed = 7 };
+
+	memset(e, 0, sizeof(*e));
+	ck_assert_uint_lt(nov, 7);
+	ck_assert_int_eq(harness_workdir(e->wd, sizeof(e->wd), tag), 0);
+	ck_assert_int_eq(hbroker_start(&e->br, e->wd), 0);
+	ck_assert_int_eq(harness_path(sup, sizeof(sup), "build/test-fakesup"),
+	    0);
+	kv[0] = (struct hprofile_kv){ "paths.supervisor", sup };
+	memcpy(kv + 1, ov, nov * sizeof(*ov));
+	ck_assert_msg(hprofile_write(&e->br, e->profile, sizeof(e->profile),
+	    kv, nov + 1, err, sizeof(err)) == 0, "profile: %s", err);
+	wpath(e->log, e, "audit.jsonl");
+	wpath(e->state, e, "state");
+	ck_assert(mkdir(e->state, 0700) == 0 || errno == EEXIST);
+	/* the reference site, with this test's faults */
+	ck_assert_int_eq(harness_path(scen, sizeof(scen),
+	    "tests/scenarios/reference.yaml"), 0);
+	ck_assert_ptr_nonnull(text = harness_read_file(scen, NULL));
+	ck_assert_ptr_nonnull(at = strstr(text, "\nfaults: []"));
+	at[1] = '\0';
+	wpath(scen, e, "plant.yaml");
+	ck_assert_int_ne(asprintf(&at, "%sfaults:%s\n", text,
+	    faults == NULL ? " []" : faults), -1);
+	free(text);
+	ck_assert_int_eq(harness_write_file(scen, at, 0644), 0);
+	free(at);
+	ck_assert_ptr_nonnull(e->obs = hobs_start(&e->br, T_START));
+	ck_assert_int_eq(hplant_start(&e->plant, &e->br, e->profile, scen, &o),
+	    0);
+	ck_assert_msg(hplant_wait_ready(e->obs, T_START) == 0,
+	    "no truth from the plant (see %s)", e->plant.err_path);
+}
+
+static void
+env_down(struct env *e)
+{
+	(void)hplant_stop(&e->plant, NULL, 0);
+	hobs_stop(e->obs);
+	(void)hbroker_stop(&e->br);
+}
+
+/* Starts the watchdog with the fakesup script; args end with NULL. */
+static void
+wd_start(struct env *e, const char *script, ...)
+{
+	char bin[PATH_MAX], name[32], *argv[12];
+	const char *a;
+	va_list ap;
+	int n = 0;
+
+	ck_assert_int_eq(harness_path(bin, sizeof(bin),
+	    "build/gridcal-watchdog"), 0);
+	argv[n++] = bin;
+	argv[n++] = "-p";
+	argv[n++] = e->profile;
+	va_start(ap, script);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 11)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	e->runs++;
+	(void)snprintf(name, sizeof(name), "watchdog-%d.out", e->runs);
+	wpath(e->out, e, name);
+	(void)snprintf(name, sizeof(name), "watchdog-%d.err", e->runs);
+	wpath(e->err, e, name);
+	ck_assert_int_eq(setenv("FAKESUP_SCRIPT", script, 1), 0);
+	ck_assert_int_eq(hproc_spawn(&e->wdog, argv, NULL, e->out, e->err), 0);
+}
+
+static int
+wd_exit(struct env *e)
+{
+	ck_assert_msg(hproc_wait(&e->wdog, T_EXIT) == 0,
+	    "the watchdog did not exit (see %s)", e->err);
+	return hproc_exit_code(&e->wdog);
+}
+
+/* Plant truth: every unit holds value v (0 everyday, 1 calibration). */
+static bool
+settings_are(struct hobs *obs, void *arg)
+{
+	int v = *(int *)arg;
+	char path[64], got[64];
+
+	for (int u = 0; u < 2; u++)
+		for (int s = 0; s < 2; s++) {
+			(void)snprintf(path, sizeof(path), "units[%d].%s", u,
+			    s == 0 ? "output_priority" : "charger_priority");
+			if (hobs_truth_str(obs, path, got, sizeof(got)) == -1 ||
+			    strcmp(got, value[s][v]) != 0)
+				return false;
+		}
+	return true;
+}
+
+static int64_t
+wait_settings(struct env *e, int v, int64_t timeout)
+{
+	int64_t t0 = harness_now_ms();
+
+	ck_assert_msg(hobs_wait(e->obs, settings_are, &v, timeout) == 0,
+	    "plant not in %s settings (see %s)", v ? "calibration" :
+	    "everyday", e->err);
+	return harness_now_ms() - t0;
+}
+
+/* Does the file, from byte offset from on, contain needle? */
+static bool
+file_has_from(const char *path, size_t from, const char *needle)
+{
+	size_t len = 0;
+	char *text = harness_read_file(path, &len);
+	bool found = text != NULL && from <= len &&
+	    strstr(text + from, needle) != NULL;
+
+	free(text);
+	return found;
+}
+
+static bool
+file_has(const char *path, const char *needle)
+{
+	return file_has_from(path, 0, needle);
+}
+
+static size_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+#define ASSERT_HAS(path, s) \
+	ck_assert_msg(file_has((path), (s)), "%s lacks \"%s\"", (path), (s))
+
+static void
+audit_verifies(struct env *e)
+{
+	char bin[PATH_MAX];
+	char *argv[] = { bin, "verify", e->log, "--state-dir", e->state, NULL };
+
+	ck_assert_int_eq(harness_path(bin, sizeof(bin), "build/gridcal-audit"),
+	    0);
+	ck_assert_msg(hproc_run(argv, 10000) == 0, "%s does not verify",
+	    e->log);
+}
+
+static bool
+mark_exists(struct env *e)
+{
+	char path[PATH_MAX];
+
+	wpath(path, e, "state/watchdog.intent");
+	return access(path, F_OK) == 0;
+}
+
+static double
+truth(struct env *e, const char *path)
+{
+	double v = -1;
+
+	ck_assert_int_eq(hobs_truth_num(e->obs, path, &v), 0);
+	return v;
+}
+
+/*
+ * One revert trigger: enable both calibration values through the
+ * watchdog, check the plant holds them, inject, and require the plant's
+ * own settings back to everyday on both units, the audit log naming the
+ * trigger and verifying, and the intent mark gone.
+ */
+static void
+trigger(const char *tag, const char *faults, const struct hprofile_kv *ov,
+    size_t nov, const char *tail, int inject_sig, int want_exit,
+    const char *reason)
+{
+	char script[512], want[96];
+	struct env e;
+	int64_t ms;
+
+	env_up(&e, tag, faults, ov, nov);
+	(void)snprintf(script, sizeof(script), ENABLE "%s", tail);
+	wd_start(&e, script, "calibrate", "--method", "grid", "--confirm",
+	    NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	if (inject_sig != 0)
+		ck_assert_int_eq(hproc_signal(&e.wdog, inject_sig), 0);
+	ms = wait_settings(&e, 0, T_SAFE);
+	printf("watchdog %-14s time-to-safe %5lld ms\n", tag, (long long)ms);
+	ck_assert_int_eq(wd_exit(&e), want_exit);
+	(void)snprintf(want, sizeof(want), "\"event\":\"revert_trigger\","
+	    "\"fields\":{\"reason\":\"%s\"}", reason);
+	ASSERT_HAS(e.log, want);
+	ASSERT_HAS(e.log, "\"event\":\"revert_confirmed\"");
+	ck_assert(!mark_exists(&e));
+	ck_assert(settings_are(e.obs, &(int){ 0 }));
+	audit_verifies(&e);
+	env_down(&e);
+}
+
+START_TEST(trigger_heartbeat)
+{
+	trigger("hb", NULL, NULL, 0, "stop", 0, 5, "heartbeat");
+}
+END_TEST
+
+START_TEST(trigger_child_exit)
+{
+	trigger("exit", NULL, NULL, 0, "exit 3", 0, 5, "eof");
+}
+END_TEST
+
+START_TEST(trigger_socket_eof)
+{
+	trigger("eof", NULL, NULL, 0, "close", 0, 5, "eof");
+}
+END_TEST
+
+START_TEST(trigger_violation)
+{
+	/* an unknown message type, mid-charge */
+	trigger("violation", NULL, NULL, 0, "raw 0106080063000000; wait 30", 0,
+	    5, "violation");
+}
+END_TEST
+
+START_TEST(trigger_sigterm)
+{
+	trigger("sigterm", NULL, NULL, 0, "wait 30", SIGTERM, 4, "signal");
+}
+END_TEST
+
+START_TEST(trigger_sigint)
+{
+	trigger("sigint", NULL, NULL, 0, "wait 30", SIGINT, 4, "signal");
+}
+END_TEST
+
+START_TEST(trigger_run_max)
+{
+	static const struct hprofile_kv ov[] = {
+		{ "timing.run_max_s", "3" },
+		{ "timing.absorption_max_s", "2.5" },
+	};
+
+	trigger("runmax", NULL, ov, 2, "wait 30", 0, 2, "run_max");
+}
+END_TEST
+
+START_TEST(trigger_envelope)
+{
+	/* pack 3's cells climb past 3.62 V; the supervisor does nothing */
+	trigger("envelope", "\n  - { kind: cell_ramp, pack: 3, trigger: "
+	    "grid_charging, rate_per_min: 0.02, limit: 0.5 }", NULL, 0,
+	    "expect reverted 30; expect reverted 30; done ABORTED envelope; "
+	    "exit 2", 0, 2, "envelope");
+}
+END_TEST
+
+START_TEST(trigger_confirm_timeout)
+{
+	struct env e;
+
+	/* the output priority calibration value is never applied */
+	env_up(&e, "confirm", "\n  - { kind: ignore_control, setting: "
+	    "output_priority, count: 1 }", NULL, 0);
+	wd_start(&e, "hello; set charger calibration; expect confirmed; "
+	    "set output calibration; expect accepted; expect reverted 30; "
+	    "expect reverted 30; done ABORTED no readback; exit 2",
+	    "calibrate", "--method", "grid", "--confirm", NULL);
+	(void)wait_settings(&e, 0, T_SAFE);
+	ck_assert_int_eq(wd_exit(&e), 2);
+	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\"}");
+	ASSERT_HAS(e.out, "got REVERTED confirm_timeout confirmed=1");
+	ck_assert_double_eq(truth(&e, "control.ignored"), 1);
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(wedged_inverter)
+{
+	char alarm[256];
+	struct env e;
+	int64_t ms;
+
+	/* once grid charging, the units ignore three output priority messages */
+	env_up(&e, "wedged", "\n  - { kind: ignore_control, setting: "
+	    "output_priority, trigger: grid_charging, count: 3 }", NULL, 0);
+	wd_start(&e, ENABLE "exit 3", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	ms = wait_settings(&e, 0, T_SAFE);
+	printf("watchdog %-14s time-to-safe %5lld ms\n", "wedged", (long long)ms);
+	ck_assert_int_eq(wd_exit(&e), 5);
+	ck_assert_double_eq(truth(&e, "control.ignored"), 3);
+	/* four output attempts (three ignored), one charger attempt */
+	ASSERT_HAS(e.log, "\"event\":\"revert_confirmed\",\"fields\":"
+	    "{\"attempts\":5,");
+	ASSERT_HAS(e.log, "\"event\":\"alarm_raised\"");
+	ASSERT_HAS(e.log, "\"event\":\"alarm_cleared\"");
+	/* the retained alarm was raised on the broker and removed again */
+	ck_assert_uint_ge(hobs_count(e.obs, "gridcal/alarm"), 2);
+	ck_assert(hobs_seen_payload(e.obs, "gridcal/alarm", "") &&
+	    hobs_latest(e.obs, "gridcal/alarm", alarm, sizeof(alarm)) >= 2);
+	ck_assert_str_eq(alarm, "");
+	ck_assert(!mark_exists(&e));
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(sigkill_then_recover)
+{
+	struct env e;
+	int64_t t0;
+
+	env_up(&e, "recover", NULL, NULL, 0);
+	wd_start(&e, ENABLE "wait 60", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	ck_assert_int_eq(hproc_signal(&e.wdog, SIGKILL), 0);
+	ck_assert_int_eq(hproc_wait(&e.wdog, T_EXIT), 0);
+	ck_assert(mark_exists(&e));
+	/* nobody reverts while no watchdog runs: the plant stays as it was */
+	ck_assert(settings_are(e.obs, &(int){ 1 }));
+	t0 = harness_now_ms();
+	wd_start(&e, "exit 99", "recover", NULL);
+	ck_assert_int_eq(wd_exit(&e), 0);
+	printf("watchdog %-14s time-to-safe %5lld ms (from restart)\n",
+	    "recover", (long long)(harness_now_ms() - t0));
+	ck_assert(settings_are(e.obs, &(int){ 0 }));
+	ck_assert(!mark_exists(&e));
+	ASSERT_HAS(e.log, "{\"reason\":\"recovery\"}");
+	ASSERT_HAS(e.log, "\"outcome\":\"recovered\"");
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(sigkill_then_calibrate_recovers_first)
+{
+	struct env e;
+
+	env_up(&e, "recover2", NULL, NULL, 0);
+	wd_start(&e, ENABLE "wait 60", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	ck_assert_int_eq(hproc_signal(&e.wdog, SIGKILL), 0);
+	ck_assert_int_eq(hproc_wait(&e.wdog, T_EXIT), 0);
+	/* the next run reverts before it starts its supervisor */
+	wd_start(&e, "hello; done REFUSED nothing to do; exit 3", "calibrate",
+	    "--method", "solar", NULL);
+	ck_assert_int_eq(wd_exit(&e), 3);
+	ck_assert(settings_are(e.obs, &(int){ 0 }));
+	ck_assert(!mark_exists(&e));
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(audit_failure_reverts)
+{
+	struct rlimit rl;
+	struct stat st;
+	struct env e;
+
+	env_up(&e, "auditfail", NULL, NULL, 0);
+	wd_start(&e, ENABLE "wait 2; audit note the disk is full now; wait 30",
+	    "calibrate", "--method", "grid", "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	/* the log may not grow by another byte: a full disk */
+	ck_assert_int_eq(stat(e.log, &st), 0);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)st.st_size;
+	ck_assert_int_eq(prlimit(e.wdog.pid, RLIMIT_FSIZE, &rl, NULL), 0);
+	(void)wait_settings(&e, 0, T_SAFE);
+	ck_assert_int_eq(wd_exit(&e), 74);
+	ASSERT_HAS(e.err, "audit log");
+	audit_verifies(&e);	/* what was written is intact */
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(audit_unwritable_at_start)
+{
+	static const struct hprofile_kv ov[] = {
+		{ "paths.audit_log", "/nonexistent/gridcal/audit.jsonl" },
+	};
+	struct env e;
+
+	env_up(&e, "auditstart", NULL, ov, 1);
+	wd_start(&e, ENABLE "done PASS; exit 0", "calibrate", "--method",
+	    "grid", "--confirm", NULL);
+	ck_assert_int_eq(wd_exit(&e), 73);
+	ck_assert(!file_has(e.out, "fakesup:"));	/* never started */
+	ck_assert_double_eq(truth(&e, "control.received"), 0);
+	env_down(&e);
+}
+END_TEST
+
+/* Each refused request: exit 5, refused and audited, plant untouched. */
+START_TEST(disallowed_requests)
+{
+	static const struct {
+		const char *method, *confirm, *script, *seen, *audit;
+	} c[] = {
+		{ "solar", NULL, "hello; set charger calibration; "
+		  "expect refused; wait 10", "not_authorised", "not_authorised" },
+		{ "grid", NULL, "hello; set charger calibration; "
+		  "expect refused; wait 10", "not_authorised", "not_authorised" },
+		{ "grid", "--confirm", "hello; set output calibration; "
+		  "expect refused; wait 10", "REFUSED output_priority 1 order",
+		  "\"reason\":\"order\"" },
+		{ "grid", "--confirm", "hello; set charger calibration 1; "
+		  "expect refused; wait 10", "scope", "\"reason\":\"scope\"" },
+		{ "grid", "--confirm", "set charger everyday; expect refused; "
+		  "wait 10", "phase", "SET_REQUEST not permitted now" },
+		{ "grid", "--confirm", "hello; raw 01030b0002000000030200; "
+		  "wait 10", "raw", "setting 3 unknown" },
+		{ "grid", "--confirm", "hello; raw 01030b0002000000020300; "
+		  "wait 10", "raw", "value 3 unknown" },
+		{ "grid", "--confirm", "hello; raw 01020b0002000000000000; "
+		  "wait 10", "raw", "long frame" },
+		{ "grid", "--confirm", "hello; raw 0102; wait 10", "raw",
+		  "short frame" },
+		{ "grid", "--confirm", "hello; raw 0106080002000000; wait 10",
+		  "raw", "unknown type" },
+		{ "grid", "--confirm", "hello; raw 02020a00020000000000; "
+		  "wait 10", "raw", "bad version" },
+		{ "grid", "--confirm", "hello; raw 01810b0002000000020200; "
+		  "wait 10", "raw", "wrong direction" },
+		{ "grid", "--confirm", "hello; raw 01020a00090000000000; "
+		  "wait 10", "raw", "bad sequence" },
+		{ "grid", "--confirm", "hello; flood 5000; wait 10", "args",
+		  "flood" },
+		{ "grid", "--confirm", "hello; done PASS ok; audit late x; "
+		  "wait 10", "args", "AUDIT not permitted now" },
+		{ "grid", "--confirm", "hello-bad; wait 10", "args",
+		  "another profile" },
+	};
+	struct env e;
+	size_t from;
+
+	env_up(&e, "disallowed", NULL, NULL, 0);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		from = file_size(e.log);
+		if (c[i].confirm != NULL)
+			wd_start(&e, c[i].script, "calibrate", "--method",
+			    c[i].method, c[i].confirm, NULL);
+		else
+			wd_start(&e, c[i].script, "calibrate", "--method",
+			    c[i].method, NULL);
+		ck_assert_msg(wd_exit(&e) == 5, "case %zu: exit %d", i,
+		    hproc_exit_code(&e.wdog));
+		ASSERT_HAS(e.out, c[i].seen);
+		ck_assert_msg(file_has_from(e.log, from, c[i].audit),
+		    "case %zu: audit log lacks \"%s\"", i, c[i].audit);
+		ck_assert_msg(truth(&e, "control.received") == 0 &&
+		    hobs_log_count(e.obs, "solar/control/") == 0,
+		    "case %zu: the plant saw a control message", i);
+		ck_assert(settings_are(e.obs, &(int){ 0 }));
+	}
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+/* The supervisor runs as nobody, without our fds or a way back to root. */
+START_TEST(child_is_unprivileged)
+{
+	char script[2 * PATH_MAX + 128], line[PATH_MAX + 64];
+	struct env e;
+
+	if (geteuid() != 0) {
+		printf("watchdog child_is_unprivileged: skipped, not root\n");
+		return;
+	}
+	env_up(&e, "privsep", NULL, NULL, 0);
+	(void)snprintf(script, sizeof(script), "hello; id; try-read %s/"
+	    "watchdog.cred; try-read %s; done REFUSED test; exit 0", e.wd,
+	    e.profile);
+	wd_start(&e, script, "calibrate", "--method", "solar", NULL);
+	ck_assert_int_eq(wd_exit(&e), 3);
+	ASSERT_HAS(e.out, "fakesup: uid 65534 euid 65534 gid 65534 egid 65534");
+	ASSERT_HAS(e.out, "fakesup: NoNewPrivs:\t1");
+	ASSERT_HAS(e.out, "fakesup: fds 0 1 2 3\n");
+	(void)snprintf(line, sizeof(line), "try-read %s/watchdog.cred: "
+	    "Permission denied", e.wd);
+	ASSERT_HAS(e.out, line);
+	(void)snprintf(line, sizeof(line), "try-read %s: READABLE", e.profile);
+	ASSERT_HAS(e.out, line);	/* the probe can see a readable file */
+	ASSERT_HAS(e.log, "\"supervisor_uid\":65534");
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(grid_run_passes)
+{
+	struct env e;
+
+	env_up(&e, "pass", NULL, NULL, 0);
+	wd_start(&e, ENABLE "wait 1; set output everyday; expect confirmed; "
+	    "set charger everyday; expect confirmed; audit report outcome=pass; "
+	    "done PASS all packs 100; exit 0", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	ck_assert_int_eq(wd_exit(&e), 0);
+	ck_assert(settings_are(e.obs, &(int){ 0 }));
+	ASSERT_HAS(e.log, "\"actor\":\"supervisor\",\"event\":\"report\"");
+	ASSERT_HAS(e.log, "\"outcome\":\"pass\"");
+	ck_assert(!mark_exists(&e));
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+Suite *watchdog_suite(void);
+
+Suite *
+watchdog_suite(void)
+{
+	Suite *s = suite_create("watchdog");
+	TCase *tc = tcase_create("plant");
+
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, grid_run_passes);
+	tcase_add_test(tc, trigger_heartbeat);
+	tcase_add_test(tc, trigger_child_exit);
+	tcase_add_test(tc, trigger_socket_eof);
+	tcase_add_test(tc, trigger_violation);
+	tcase_add_test(tc, trigger_sigterm);
+	tcase_add_test(tc, trigger_sigint);
+	tcase_add_test(tc, trigger_run_max);
+	tcase_add_test(tc, trigger_envelope);
+	tcase_add_test(tc, trigger_confirm_timeout);
+	tcase_add_test(tc, wedged_inverter);
+	tcase_add_test(tc, sigkill_then_recover);
+	tcase_add_test(tc, sigkill_then_calibrate_recovers_first);
+	tcase_add_test(tc, audit_failure_reverts);
+	tcase_add_test(tc, audit_unwritable_at_start);
+	tcase_add_test(tc, disallowed_requests);
+	tcase_add_test(tc, child_is_unprivileged);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(watchdog_suite());
+	int failed;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
