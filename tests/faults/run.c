@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "auditread.h"
@@ -155,22 +156,38 @@ add_override(struct run *r, const char *key, const char *val)
 	return 0;
 }
 
+/*
+ * The supervisor runs as the profile's supervisor_user: its credential
+ * file must be its own (mode 0600), as the harness does for the real one.
+ */
+static int
+give_to_supervisor(struct run *r, const char *path)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(r->pf.supervisor_user)) == NULL) {
+		run_fail(r, "no user %s", r->pf.supervisor_user);
+		return -1;
+	}
+	if (chown(path, pw->pw_uid, pw->pw_gid) == -1) {
+		run_fail(r, "chown %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* A credential file like the real one but with a wrong password. */
 static int
 bad_credentials(struct run *r)
 {
-	char good[PATH_MAX], bad[PATH_MAX];
-	struct stat st;
+	char bad[PATH_MAX];
 
-	if (hbroker_cred_path(&r->br, "supervisor", good, sizeof(good)) == -1 ||
-	    stat(good, &st) == -1) {
-		run_fail(r, "supervisor credentials: %s", strerror(errno));
-		return -1;
-	}
 	if (run_path(r, bad, sizeof(bad), r->wd, "supervisor-bad.cred") == -1)
 		return -1;
 	if (harness_write_file(bad, "supervisor:not-the-password\n", 0600) ==
-	    -1 || chown(bad, st.st_uid, st.st_gid) == -1) {
+	    -1) {
 		run_fail(r, "write %s: %s", bad, strerror(errno));
 		return -1;
 	}
@@ -268,7 +285,8 @@ write_profile(struct run *r)
 	}
 	for (int i = 0; i < r->nov; i++)
 		run_log(r, "profile %s = %s", r->ovk[i], r->ovv[i]);
-	return 0;
+	return r->sc->bad_sup_cred ? give_to_supervisor(r,
+	    r->pf.cred_supervisor) : 0;
 }
 
 /*
