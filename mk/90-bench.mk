@@ -1,28 +1,70 @@
-# make bench / make bench-peer: latency, deadlines, cost (tests/bench).
+# make bench / make bench-peer: reaction latency, deadlines under a flood,
+# cost, audit throughput (tests/bench; figures in README "Performance").
 # Not part of `make check`: nothing timed is ever asserted in a test.
-BENCH_DIR := $(B)/bench
-BENCH_TM  := $(BENCH_DIR)/gridcal-bench-tm
+#
+#   make bench        floor and gridcal side by side; the peer row says
+#                     "not run"
+#   make bench-peer   the same plus the Node-RED peer; installs node-red@4
+#                     with npm into build/nodered first (Node.js 20 here;
+#                     Node-RED 5 needs Node 22). node_modules stays under
+#                     build/, never committed.
+#   BENCH_ARGS=--quick  10 gridcal runs instead of 100, for a smoke run
+BENCH_DIR   := $(B)/bench
+BENCH_BIN   := $(BENCH_DIR)/gridcal-bench
+BENCH_TM    := $(BENCH_DIR)/gridcal-bench-tm
+BENCH_AUDIT := $(BENCH_DIR)/gridcal-bench-audit
+BENCH_FLOOR := $(BENCH_DIR)/gridcal-bench-floor
+BENCH_FLOOD := $(BENCH_DIR)/gridcal-bench-flood
+BENCH_SHIM  := $(BENCH_DIR)/libgridcal-hbshim.so
+BENCH_TOOLS := $(BENCH_BIN) $(BENCH_TM) $(BENCH_AUDIT) $(BENCH_FLOOR) \
+	       $(BENCH_FLOOD) $(BENCH_SHIM)
+BENCH_DRIVER_SRCS := tests/bench/bench.c tests/bench/probe.c \
+	tests/bench/util.c tests/bench/report.c tests/bench/peer.c
+NODERED_DIR := $(B)/nodered
+NODERED     := $(NODERED_DIR)/node_modules/node-red/red.js
+BENCH_ARGS  ?=
+
+$(BENCH_DRIVER_SRCS:%.c=$(B)/obj/%.o): CFLAGS += -Itests/harness
+
+$(BENCH_BIN): $(BENCH_DRIVER_SRCS:%.c=$(B)/obj/%.o) $(HARNESS_OBJS) \
+    $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(HARNESS_LIBS)
 
 $(BENCH_TM): $(B)/obj/tests/bench/tmbench.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-.PHONY: bench-tm
-bench-tm: $(BENCH_TM)
-	$(BENCH_TM) --profile profiles/eg4-lp4-v2.yaml --mode floor
-	$(BENCH_TM) --profile profiles/eg4-lp4-v2.yaml --mode ingest
-
-BENCH_AUDIT := $(BENCH_DIR)/gridcal-bench-audit
 $(BENCH_AUDIT): $(B)/obj/tests/bench/auditbench.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-BENCH_FLOOR := $(BENCH_DIR)/gridcal-bench-floor
 $(BENCH_FLOOR): $(B)/obj/tests/bench/floor.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-BENCH_FLOOD := $(BENCH_DIR)/gridcal-bench-flood
 $(BENCH_FLOOD): $(B)/obj/tests/bench/flood.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Preloaded into gridcal-watchdog: time stamps of the heartbeats it
+# receives (tests/bench/hbshim.c); position-independent, its own rule.
+$(BENCH_SHIM): tests/bench/hbshim.c shared/proto.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ tests/bench/hbshim.c -ldl
+
+$(NODERED):
+	@command -v npm >/dev/null || { echo "bench-peer: npm not found" >&2; exit 1; }
+	@mkdir -p $(NODERED_DIR)
+	@[ -f $(NODERED_DIR)/package.json ] || \
+	    echo '{"name":"gridcal-bench-peer","private":true}' > $(NODERED_DIR)/package.json
+	cd $(NODERED_DIR) && npm install --no-audit --no-fund --loglevel=error node-red@4
+
+.PHONY: _bench _bench-peer bench-tools
+bench-tools: $(BENCH_TOOLS)
+
+_bench: _all $(BENCH_TOOLS)
+	GRIDCAL_ROOT=$(CURDIR) $(BENCH_BIN) --json $(B)/bench.json $(BENCH_ARGS)
+
+_bench-peer: _all $(BENCH_TOOLS) $(NODERED)
+	GRIDCAL_ROOT=$(CURDIR) $(BENCH_BIN) --peer --json $(B)/bench.json $(BENCH_ARGS)

@@ -1,0 +1,1157 @@
+/*
+ * gridcal-bench: `make bench` and `make bench-peer`. One loopback broker
+ * (the harness's, with set_tcp_nodelay true), one probe, and every reactor
+ * measured side by side in the same run, interleaved, so that whatever
+ * else the machine is doing falls on all of them alike and the ratios
+ * stay meaningful when the absolute figures do not.
+ *
+ *   gridcal-bench [--runs N] [--hb-runs N] [--flood-runs N] [--peer]
+ *       [--scenario FILE] [--json FILE] [--quick]
+ *
+ * See tests/bench/README-style notes in README.md "Performance" for what
+ * each figure means. Nothing here is a test: no figure is compared with a
+ * target except to print "within" or "EXCEEDED" next to the profile's
+ * own limits.
+ */
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "harness.h"
+#include "profile.h"
+#include "report.h"
+
+extern char **environ;
+
+#define FLOOR_OUT	"gridcal/watchdog/bench/floor"
+#define PEER_OUT	"gridcal/watchdog/bench/peer"
+#define PLANT_STATUS	"plant/status"
+#define TRIP_TIMEOUT_MS	5000
+/* A cell over the limit stays over it: the site publishes it again every
+ * telemetry period (the plant's) until something reacts. */
+#define TRIP_REPEAT_MS	HPLANT_DEFAULT_PERIOD_MS
+#define ARM_TIMEOUT_MS	40000
+#define EXIT_TIMEOUT_MS	40000
+#define GC_MAX_FAILS	3	/* consecutive failed runs: stop trying */
+
+struct opts o = {
+	.runs = 100, .hb_runs = 20, .flood_runs = 30, .reactor_per_run = 3,
+	.scenario = "reference.yaml", .json = "build/bench.json",
+};
+struct results R;
+
+static struct hbroker br;
+static struct profile pf;
+static struct probe pr;
+static char workdir[PATH_MAX], prof_path[PATH_MAX];
+static char cell_topic[PROFILE_TOPIC_MAX], ctl_out[PROFILE_TOPIC_MAX];
+static char trip_value[16], ok_value[16];
+static const char *everyday, *calib;
+static struct hproc floor_p, peer_p, plant_p;
+static bool plant_up;
+/* trips a reactor could not have answered (before it was subscribed) */
+static uint64_t floor_base, peer_base;
+static int gc_fails, gc_seq;
+
+/* ---- small helpers ---- */
+
+/* dir/name+ext into buf; a path that does not fit ends the bench. */
+static void
+pathf(char *buf, size_t sz, const char *dir, const char *name,
+    const char *ext)
+{
+	int n = snprintf(buf, sz, "%s/%s%s", dir, name, ext);
+
+	if (n < 0 || (size_t)n >= sz)
+		errx(1, "path too long: %s/%s%s", dir, name, ext);
+}
+
+static bool
+executable(const char *rel)
+{
+	char p[PATH_MAX];
+
+	return harness_path(p, sizeof(p), rel) == 0 && access(p, X_OK) == 0;
+}
+
+/* A random pause of 0..max_ms, so that trips do not lock onto the plant's
+ * publishing period or the reactors' timers. */
+static void
+jitter(int max_ms)
+{
+	sleep_ms((int64_t)arc4random_uniform((uint32_t)max_ms + 1));
+}
+
+/* Reads "key=value" lines of a file into a malloc'd text. */
+static char *
+slurp(const char *path)
+{
+	return harness_read_file(path, NULL);
+}
+
+/* key=<number> in a text of key=value words; -1 if absent. */
+int
+kv_num(const char *text, const char *key, double *out)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = text; p != NULL && *p != '\0'; ) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			char *end;
+
+			*out = strtod(p + kl + 1, &end);
+			return end == p + kl + 1 ? -1 : 0;
+		}
+		p += strcspn(p, " \n");
+		p += strspn(p, " \n");
+	}
+	return -1;
+}
+
+/* Runs argv to completion with stdout (and stderr) to files in the work
+ * directory; returns stdout's text (malloc'd) or NULL. */
+static char *
+run_capture(char *const argv[], const char *tag, int64_t timeout_ms,
+    char **errtext)
+{
+	char out[PATH_MAX], errp[PATH_MAX];
+	struct hproc p;
+	char *text;
+
+	pathf(out, sizeof(out), workdir, tag, ".out");
+	pathf(errp, sizeof(errp), workdir, tag, ".err");
+	if (hproc_spawn(&p, argv, NULL, out, errp) == -1)
+		return NULL;
+	if (hproc_wait(&p, timeout_ms) == -1) {
+		(void)hproc_stop(&p, 1000);
+		warnx("%s: timed out", tag);
+		return NULL;
+	}
+	if (errtext != NULL)
+		*errtext = slurp(errp);
+	if (hproc_exit_code(&p) != 0) {
+		char *e = slurp(errp);
+
+		warnx("%s: exit %d: %s", tag, hproc_exit_code(&p),
+		    e != NULL ? e : "");
+		free(e);
+		return NULL;
+	}
+	text = slurp(out);
+	return text;
+}
+
+/* ---- the audit log, read as it grows ---- */
+
+/*
+ * Looks for a line holding both needles in the audit log from *off on;
+ * *off moves past every complete line read. 1 found, 0 not (yet).
+ */
+static int
+audit_scan(off_t *off, const char *n1, const char *n2, unsigned *count)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd, found = 0;
+
+	if ((fd = open(pf.audit_log, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	while ((n = pread(fd, buf, sizeof(buf) - 1, *off)) > 0) {
+		char *p = buf, *nl;
+
+		buf[n] = '\0';
+		while ((nl = memchr(p, '\n', (size_t)(buf + n - p))) != NULL) {
+			*nl = '\0';
+			if (strstr(p, n1) != NULL &&
+			    (n2 == NULL || strstr(p, n2) != NULL)) {
+				found = 1;
+				if (count != NULL)
+					(*count)++;
+			}
+			*off += nl + 1 - p;
+			p = nl + 1;
+			if (found && count == NULL)
+				break;
+		}
+		if ((found && count == NULL) || p == buf)
+			break;	/* found, or a partial line: later */
+	}
+	(void)close(fd);
+	return found;
+}
+
+static off_t
+audit_size(void)
+{
+	struct stat st;
+
+	return stat(pf.audit_log, &st) == -1 ? 0 : st.st_size;
+}
+
+/* ---- the plant ---- */
+
+static int
+plant_start(void)
+{
+	struct hplant_opts po = { .speed = o.plant_speed };
+	uint64_t before = probe_latest(&pr, PLANT_STATUS, NULL, 0, NULL);
+	int64_t deadline = now_ns() + 10000LL * 1000000;
+
+	if (hplant_start(&plant_p, &br, prof_path, o.scenario, &po) == -1)
+		return -1;
+	plant_up = true;
+	/* ready once its truth and a full round of telemetry are out */
+	while (now_ns() < deadline) {
+		if (probe_pump(&pr, 10) == -1)
+			return -1;
+		if (probe_latest(&pr, PLANT_STATUS, NULL, 0, NULL) >= before + 3)
+			return 0;
+		if (hproc_poll(&plant_p)) {
+			warnx("gridcal-plant exited: see %s", plant_p.err_path);
+			plant_up = false;
+			return -1;
+		}
+	}
+	warnx("gridcal-plant: no status in time");
+	return -1;
+}
+
+static void
+plant_stop(void)
+{
+	if (plant_up)
+		(void)hplant_stop(&plant_p, NULL, 0);
+	plant_up = false;
+}
+
+/* ---- the reactors: floor, peer ---- */
+
+static int
+floor_start(void)
+{
+	char bin[PATH_MAX], cred[PATH_MAX], out[PATH_MAX], errp[PATH_MAX];
+	char *argv[] = { bin, (char *)"--profile", prof_path, (char *)"--cred",
+	    cred, (char *)"--topic", (char *)FLOOR_OUT, NULL };
+
+	if (harness_path(bin, sizeof(bin), "build/bench/gridcal-bench-floor") ==
+	    -1 || hbroker_cred_path(&br, "watchdog", cred, sizeof(cred)) == -1)
+		return -1;
+	pathf(out, sizeof(out), workdir, "floor.out", "");
+	pathf(errp, sizeof(errp), workdir, "floor.err", "");
+	return hproc_spawn(&floor_p, argv, NULL, out, errp);
+}
+
+/* Trips until the reactor answers: it is connected and subscribed. */
+static int
+reactor_ready(const char *out, int64_t timeout_ms)
+{
+	int64_t deadline = now_ns() + timeout_ms * 1000000;
+
+	while (now_ns() < deadline) {
+		if (probe_trip(&pr, cell_topic, trip_value, out, everyday,
+		    500, 0, NULL) >= 0)
+			return 0;
+		(void)probe_publish(&pr, cell_topic, ok_value);
+	}
+	return -1;
+}
+
+/*
+ * Every reactor answers every trip value (floor and peer both watch the
+ * cells): wait until each has answered all of them, so that no answer
+ * from an earlier trip can be taken for the next one's.
+ */
+static void
+settle(void)
+{
+	int64_t deadline = now_ns() + 2000000000LL;
+
+	while (now_ns() < deadline) {
+		if (probe_latest(&pr, FLOOR_OUT, NULL, 0, NULL) + floor_base >=
+		    pr.trips && (!R.peer_ran || probe_latest(&pr, PEER_OUT,
+		    NULL, 0, NULL) + peer_base >= pr.trips))
+			return;
+		if (probe_pump(&pr, 2) == -1)
+			return;
+	}
+	fprintf(stderr, "bench: reactors did not settle: %llu trips, floor "
+	    "%llu, peer %llu answers\n", (unsigned long long)pr.trips,
+	    (unsigned long long)probe_latest(&pr, FLOOR_OUT, NULL, 0, NULL),
+	    (unsigned long long)probe_latest(&pr, PEER_OUT, NULL, 0, NULL));
+}
+
+/* One timed trip of a reactor; the cell goes back to normal after. */
+static void
+reactor_sample(const char *out, struct samples *s)
+{
+	unsigned before = s->repeats;
+	double ms;
+
+	jitter(20);
+	ms = probe_trip(&pr, cell_topic, trip_value, out, everyday,
+	    TRIP_TIMEOUT_MS, TRIP_REPEAT_MS, &s->repeats);
+	if (s->repeats != before)
+		s->late++;
+	if (ms < 0) {
+		s->lost++;
+		fprintf(stderr, "bench: no answer on %s within %d ms\n", out,
+		    TRIP_TIMEOUT_MS);
+	} else
+		samples_add(s, ms);
+	(void)probe_publish(&pr, cell_topic, ok_value);
+	settle();
+}
+
+static void
+reactors_round(struct samples *fl, struct samples *pe)
+{
+	for (int i = 0; i < o.reactor_per_run; i++) {
+		/* alternate the order so neither always goes first */
+		if ((i + gc_seq) % 2 == 0) {
+			reactor_sample(FLOOR_OUT, fl);
+			if (R.peer_ran)
+				reactor_sample(PEER_OUT, pe);
+		} else {
+			if (R.peer_ran)
+				reactor_sample(PEER_OUT, pe);
+			reactor_sample(FLOOR_OUT, fl);
+		}
+	}
+}
+
+/* ---- gridcal runs ---- */
+
+struct gcrun {
+	struct hproc	wd;
+	char		hbfile[PATH_MAX];
+	char		errpath[PATH_MAX];
+	int64_t		spawn_ns;
+	off_t		audit_off;	/* the run's first record */
+	off_t		scan_off;
+	int		sup_pid;
+};
+
+static int
+gc_spawn(struct gcrun *g)
+{
+	static char *envp[512];
+	static char pre[PATH_MAX + 16], hbenv[PATH_MAX + 32];
+	char bin[PATH_MAX], shim[PATH_MAX], tag[32], out[PATH_MAX];
+	char *argv[] = { bin, (char *)"--profile", prof_path,
+	    (char *)"calibrate", (char *)"--method", (char *)"grid",
+	    (char *)"--confirm", NULL };
+	size_t n = 0;
+
+	memset(g, 0, sizeof(*g));
+	gc_seq++;
+	(void)snprintf(tag, sizeof(tag), "wd-%d", gc_seq);
+	if (harness_path(bin, sizeof(bin), "build/gridcal-watchdog") == -1 ||
+	    harness_path(shim, sizeof(shim),
+	    "build/bench/libgridcal-hbshim.so") == -1)
+		return -1;
+	pathf(g->hbfile, sizeof(g->hbfile), workdir, tag, ".hb");
+	pathf(out, sizeof(out), workdir, tag, ".out");
+	pathf(g->errpath, sizeof(g->errpath), workdir, tag, ".err");
+	(void)snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", shim);
+	(void)snprintf(hbenv, sizeof(hbenv), "GRIDCAL_HBSHIM_OUT=%s",
+	    g->hbfile);
+	for (char **e = environ; *e != NULL && n < 500; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
+		    strncmp(*e, "GRIDCAL_HBSHIM_OUT=", 19) != 0)
+			envp[n++] = *e;
+	envp[n++] = pre;
+	envp[n++] = hbenv;
+	envp[n] = NULL;
+	g->audit_off = g->scan_off = audit_size();
+	g->spawn_ns = now_ns();
+	return hproc_spawn(&g->wd, argv, envp, out, g->errpath);
+}
+
+/* The first line of the watchdog's stderr, for the notes. */
+static void
+gc_note_failure(struct gcrun *g, const char *what)
+{
+	char line[256] = "";
+	char *e = slurp(g->errpath);
+
+	if (e != NULL) {
+		size_t k = strcspn(e, "\n");
+
+		if (k >= sizeof(line))
+			k = sizeof(line) - 1;
+		memcpy(line, e, k);
+		line[k] = '\0';
+		free(e);
+	}
+	gc_fails++;
+	note("gridcal run %d: %s (watchdog exit %d%s%s)", gc_seq, what,
+	    hproc_exit_code(&g->wd), line[0] != '\0' ? ": " : "", line);
+}
+
+/*
+ * Until the supervisor is in grid_charging (its state record in the audit
+ * log) with the settings held. 0 armed, -1 not.
+ */
+static int
+gc_wait_armed(struct gcrun *g)
+{
+	int64_t deadline = now_ns() + ARM_TIMEOUT_MS * 1000000LL;
+
+	while (now_ns() < deadline) {
+		if (probe_pump(&pr, 5) == -1)
+			return -1;
+		if (audit_scan(&g->scan_off, "\"event\":\"state\"",
+		    "to=grid_charging", NULL)) {
+			g->sup_pid = proc_first_child(g->wd.pid);
+			return 0;
+		}
+		if (hproc_poll(&g->wd)) {
+			gc_note_failure(g, "ended before grid charging");
+			return -1;
+		}
+	}
+	gc_note_failure(g, "not grid charging in time");
+	return -1;
+}
+
+static int
+gc_wait_exit(struct gcrun *g, int64_t timeout_ms)
+{
+	int64_t deadline = now_ns() + timeout_ms * 1000000;
+
+	while (now_ns() < deadline) {
+		(void)probe_pump(&pr, 5);
+		if (hproc_poll(&g->wd))
+			return 0;
+	}
+	note("gridcal run %d: watchdog still running after %lld ms; stopped",
+	    gc_seq, (long long)timeout_ms);
+	(void)hproc_stop(&g->wd, 3000);
+	return -1;
+}
+
+/* The first heartbeat after the spawn, and the gaps between all of them. */
+static void
+gc_heartbeats(struct gcrun *g, struct samples *startup, struct samples *gaps,
+    int64_t from_ns, int64_t to_ns)
+{
+	int64_t *t;
+	long n = hb_read(g->hbfile, &t);
+
+	if (n <= 0)
+		return;
+	if (startup != NULL)
+		samples_add(startup, (double)(t[0] - g->spawn_ns) / 1e6);
+	for (long i = 1; gaps != NULL && i < n; i++)
+		if (t[i - 1] >= from_ns && t[i] <= to_ns)
+			samples_add(gaps, (double)(t[i] - t[i - 1]) / 1e6);
+	free(t);
+}
+
+/*
+ * One abort sample: a fresh plant, a grid run up to grid_charging, the
+ * trip, and the revert on the control topic. Returns -1 if the run could
+ * not be brought to the point of the trip.
+ */
+static int
+gc_abort_sample(struct samples *lat, struct samples *gaps, unsigned *hblost)
+{
+	struct gcrun g;
+	double ms;
+	int64_t armed_ns;
+	unsigned before;
+
+	plant_stop();
+	if (plant_start() == -1) {
+		note("plant did not start; see %s", plant_p.err_path);
+		gc_fails++;
+		return -1;
+	}
+	if (gc_spawn(&g) == -1) {
+		gc_fails++;
+		return -1;
+	}
+	if (gc_wait_armed(&g) == -1) {
+		(void)gc_wait_exit(&g, 5000);
+		return -1;
+	}
+	armed_ns = now_ns();
+	jitter(20);
+	before = lat->repeats;
+	ms = probe_trip(&pr, cell_topic, trip_value, ctl_out, everyday,
+	    TRIP_TIMEOUT_MS, TRIP_REPEAT_MS, &lat->repeats);
+	if (lat->repeats != before)
+		lat->late++;
+	if (ms < 0)
+		lat->lost++;
+	else
+		samples_add(lat, ms);
+	(void)probe_publish(&pr, cell_topic, ok_value);
+	if (gc_wait_exit(&g, EXIT_TIMEOUT_MS) == 0 &&
+	    hproc_exit_code(&g.wd) != 2)
+		note("gridcal run %d: watchdog exit %d after the trip, want 2 "
+		    "(ABORTED)", gc_seq, hproc_exit_code(&g.wd));
+	gc_heartbeats(&g, &R.startup, gaps, armed_ns - 2000000000LL,
+	    now_ns());
+	if (hblost != NULL) {
+		off_t off = g.audit_off;
+
+		(void)audit_scan(&off, "\"event\":\"heartbeat_lost\"", NULL,
+		    hblost);
+	}
+	gc_fails = 0;
+	return 0;
+}
+
+static bool
+gc_usable(void)
+{
+	if (!R.gridcal_available)
+		return false;
+	if (gc_fails >= GC_MAX_FAILS) {
+		if (!R.gridcal_gave_up)
+			note("gridcal: %d runs in a row failed; the remaining "
+			    "gridcal measurements are skipped", gc_fails);
+		R.gridcal_gave_up = true;
+		return false;
+	}
+	return true;
+}
+
+/* ---- phase 1: abort reaction latency ---- */
+
+static void
+phase_abort(void)
+{
+	fprintf(stderr, "bench: abort latency, %d gridcal runs\n", o.runs);
+	if (!R.gridcal_available && plant_start() == -1)
+		note("plant unavailable: floor and peer measured without "
+		    "background telemetry");
+	for (int i = 0; i < o.runs; i++) {
+		if (gc_usable())
+			(void)gc_abort_sample(&R.abort_gc, &R.hb_gaps_quiet,
+			    &R.hb_lost_quiet);
+		else
+			gc_seq++;
+		reactors_round(&R.abort_floor, &R.abort_peer);
+		if ((i + 1) % 10 == 0)
+			fprintf(stderr, "bench:   %d/%d\n", i + 1, o.runs);
+	}
+}
+
+/* ---- phase 2: heartbeat-loss revert ---- */
+
+static void
+phase_heartbeat(void)
+{
+	int64_t timeout_ns = pf.timing.heartbeat_timeout_ms * 1000000;
+
+	fprintf(stderr, "bench: heartbeat loss, %d runs\n", o.hb_runs);
+	for (int i = 0; i < o.hb_runs && gc_usable(); i++) {
+		struct gcrun g;
+		int64_t stop_ns, *t, last = 0;
+		long n;
+
+		plant_stop();
+		if (plant_start() == -1 || gc_spawn(&g) == -1) {
+			gc_fails++;
+			continue;
+		}
+		if (gc_wait_armed(&g) == -1) {
+			(void)gc_wait_exit(&g, 5000);
+			continue;
+		}
+		if (g.sup_pid <= 0) {
+			note("heartbeat run %d: no supervisor process found",
+			    gc_seq);
+			(void)gc_wait_exit(&g, 1);
+			continue;
+		}
+		jitter((int)pf.timing.heartbeat_interval_ms);
+		(void)strlcpy(pr.want_topic, ctl_out, sizeof(pr.want_topic));
+		(void)strlcpy(pr.want_payload, everyday,
+		    sizeof(pr.want_payload));
+		pr.got_ns = 0;
+		stop_ns = now_ns();
+		if (kill(g.sup_pid, SIGSTOP) == -1) {
+			note("SIGSTOP %d: %s", g.sup_pid, strerror(errno));
+			(void)gc_wait_exit(&g, 1);
+			continue;
+		}
+		while (pr.got_ns == 0 &&
+		    now_ns() < stop_ns + timeout_ns + 10000000000LL)
+			(void)probe_pump(&pr, 5);
+		pr.want_topic[0] = '\0';
+		(void)kill(g.sup_pid, SIGCONT);
+		n = hb_read(g.hbfile, &t);
+		for (long k = 0; k < n; k++)
+			if (t[k] <= stop_ns)
+				last = t[k];
+		free(t);
+		if (pr.got_ns == 0 || last == 0)
+			R.hb_over.lost++;
+		else {
+			samples_add(&R.hb_over,
+			    (double)(pr.got_ns - last - timeout_ns) / 1e6);
+			samples_add(&R.hb_total,
+			    (double)(pr.got_ns - last) / 1e6);
+		}
+		(void)gc_wait_exit(&g, EXIT_TIMEOUT_MS);
+		gc_heartbeats(&g, &R.startup, NULL, 0, 0);
+		gc_fails = 0;
+		reactors_round(&R.abort_floor, &R.abort_peer);
+	}
+}
+
+/* ---- phase 3: deadlines under a telemetry flood ---- */
+
+static int
+flood_start(struct hproc *p, const char *tag, const char *profile)
+{
+	char bin[PATH_MAX], cred[PATH_MAX], out[PATH_MAX], errp[PATH_MAX];
+	char win[16];
+	char *argv[] = { bin, (char *)"--profile", (char *)profile,
+	    (char *)"--cred", cred, (char *)"--window", win, NULL };
+
+	(void)snprintf(win, sizeof(win), "%d", o.flood_window);
+	if (harness_path(bin, sizeof(bin), "build/bench/gridcal-bench-flood") ==
+	    -1 || hbroker_cred_path(&br, "plant", cred, sizeof(cred)) == -1)
+		return -1;
+	pathf(out, sizeof(out), workdir, tag, ".out");
+	pathf(errp, sizeof(errp), workdir, tag, ".err");
+	return hproc_spawn(p, argv, NULL, out, errp);
+}
+
+/* SIGTERM the flooder; its rate, or -1. */
+static double
+flood_stop(struct hproc *p, double *acked)
+{
+	char *text;
+	double rate = -1;
+
+	(void)hproc_stop(p, 5000);
+	if ((text = slurp(p->out_path)) != NULL) {
+		if (kv_num(text, "rate", &rate) == -1)
+			rate = -1;
+		if (acked != NULL && kv_num(text, "acked", acked) == -1)
+			*acked = 0;
+		free(text);
+	}
+	return rate;
+}
+
+static void
+phase_flood(void)
+{
+	struct hproc fl;
+	double acked = 0;
+
+	fprintf(stderr, "bench: under a telemetry flood, %d gridcal runs\n",
+	    o.flood_runs);
+	if (flood_start(&fl, "flood", prof_path) == -1) {
+		note("flooder did not start");
+		return;
+	}
+	sleep_ms(1000);
+	for (int i = 0; i < o.flood_runs; i++) {
+		if (gc_usable())
+			(void)gc_abort_sample(&R.flood_gc, &R.hb_gaps_flood,
+			    &R.hb_lost_flood);
+		else
+			gc_seq++;
+		reactors_round(&R.flood_floor, &R.flood_peer);
+	}
+	if (!R.gridcal_available || R.gridcal_gave_up)
+		/* floor and peer alone: give them a comparable stretch */
+		for (int i = 0; i < 20; i++)
+			reactors_round(&R.flood_floor, &R.flood_peer);
+	R.flood_rate = flood_stop(&fl, &acked);
+	R.flood_msgs = acked;
+}
+
+/* ---- phase 4: cost ---- */
+
+/*
+ * The ingest path end to end: a flood, no plant, and the supervisor in
+ * `check` mode (its poll loop and telemetry store, waiting for a snapshot
+ * that never completes), the floor and the peer all subscribed. CPU time
+ * of each over a few seconds against the messages the broker took.
+ */
+static void
+cost_e2e(void)
+{
+	char tmpl_path[PATH_MAX], ing_prof[PATH_MAX], err[256], bin[PATH_MAX];
+	char *tmpl, *text = NULL;
+	struct hprofile_kv kv[] = { { "timing.preflight_wait_s", "60" } };
+	struct hproc sup, fl;
+	double c0[3], c1[3], a0, a1, t0, t1;
+	int pids[3];
+
+	if (!executable("build/gridcal-supervisor"))
+		return;
+	if (harness_path(tmpl_path, sizeof(tmpl_path),
+	    "profiles/sim.yaml.in") == -1 ||
+	    (tmpl = harness_read_file(tmpl_path, NULL)) == NULL)
+		return;
+	if (hprofile_render(tmpl, &br, kv, 1, &text, err, sizeof(err)) == -1) {
+		note("ingest profile: %s", err);
+		free(tmpl);
+		return;
+	}
+	free(tmpl);
+	pathf(ing_prof, sizeof(ing_prof), workdir, "ingest.yaml", "");
+	if (harness_write_file(ing_prof, text, 0600) == -1) {
+		free(text);
+		return;
+	}
+	free(text);
+	if (harness_path(bin, sizeof(bin), "build/gridcal-supervisor") == -1)
+		return;
+	{
+		char out[PATH_MAX], errp[PATH_MAX];
+		char *argv[] = { bin, (char *)"--profile", ing_prof,
+		    (char *)"check", NULL };
+
+		pathf(out, sizeof(out), workdir, "ingest-sup.out", "");
+		pathf(errp, sizeof(errp), workdir, "ingest-sup.err", "");
+		if (hproc_spawn(&sup, argv, NULL, out, errp) == -1)
+			return;
+	}
+	plant_stop();
+	sleep_ms(300);
+	if (flood_start(&fl, "flood-cost", prof_path) == -1) {
+		(void)hproc_stop(&sup, 1000);
+		return;
+	}
+	sleep_ms(1500);		/* connected, rate settled */
+	pids[0] = sup.pid;
+	pids[1] = floor_p.pid;
+	pids[2] = R.peer_ran ? peer_p.pid : 0;
+	/* the flooder reports only at exit: time the window by its count */
+	for (int i = 0; i < 3; i++)
+		c0[i] = pids[i] > 0 ? proc_cpu_s(pids[i]) : -1;
+	t0 = (double)now_ns() / 1e9;
+	sleep_ms(5000);
+	for (int i = 0; i < 3; i++)
+		c1[i] = pids[i] > 0 ? proc_cpu_s(pids[i]) : -1;
+	t1 = (double)now_ns() / 1e9;
+	a0 = 0;
+	a1 = flood_stop(&fl, &a0);	/* rate over the whole flood */
+	if (hproc_poll(&sup)) {
+		note("ingest: the supervisor's check ended early (exit %d); "
+		    "see %s", hproc_exit_code(&sup), sup.err_path);
+		return;
+	}
+	(void)hproc_stop(&sup, 2000);
+	if (a1 <= 0)
+		return;
+	R.e2e_rate = a1;
+	for (int i = 0; i < 3; i++) {
+		double cpu = c1[i] - c0[i];
+
+		R.e2e_util[i] = c0[i] < 0 || c1[i] < 0 ? -1 : cpu / (t1 - t0);
+		/* messages per CPU second: the rate the broker delivered
+		 * divided by the share of one core it took */
+		R.e2e_per_cpu_s[i] = R.e2e_util[i] > 0 ?
+		    a1 / R.e2e_util[i] : -1;
+	}
+	(void)plant_start();
+}
+
+/* Instructions per message from two callgrind runs. */
+static double
+callgrind_ir(const char *mode)
+{
+	char bin[PATH_MAX], prof[PATH_MAX], cnt[2][16], tag[32];
+	double ir[2] = { 0, 0 };
+	const long counts[2] = { 100000, 200000 };
+
+	if (harness_path(bin, sizeof(bin), "build/bench/gridcal-bench-tm") ==
+	    -1 || harness_path(prof, sizeof(prof),
+	    "profiles/eg4-lp4-v2.yaml") == -1)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { (char *)"/usr/bin/valgrind",
+		    (char *)"--tool=callgrind",
+		    (char *)"--callgrind-out-file=/dev/null", bin,
+		    (char *)"--profile", prof, (char *)"--mode", (char *)mode,
+		    (char *)"--count", cnt[i], NULL };
+		char *e = NULL, *out, *p;
+
+		(void)snprintf(cnt[i], sizeof(cnt[i]), "%ld", counts[i]);
+		(void)snprintf(tag, sizeof(tag), "callgrind-%s-%d", mode, i);
+		if ((out = run_capture(argv, tag, 120000, &e)) == NULL) {
+			free(e);
+			return -1;
+		}
+		free(out);
+		if (e == NULL || (p = strstr(e, "Collected :")) == NULL) {
+			free(e);
+			return -1;
+		}
+		ir[i] = strtod(p + strlen("Collected :"), NULL);
+		free(e);
+	}
+	return (ir[1] - ir[0]) / (double)(counts[1] - counts[0]);
+}
+
+static void
+cost_micro(void)
+{
+	char bin[PATH_MAX], prof[PATH_MAX];
+	const char *modes[2] = { "ingest", "floor" };
+
+	if (harness_path(bin, sizeof(bin), "build/bench/gridcal-bench-tm") ==
+	    -1 || harness_path(prof, sizeof(prof),
+	    "profiles/eg4-lp4-v2.yaml") == -1)
+		return;
+	for (int m = 0; m < 2; m++) {
+		char *argv[] = { bin, (char *)"--profile", prof,
+		    (char *)"--mode", (char *)modes[m], (char *)"--count",
+		    (char *)"3000000", NULL };
+		char tag[32], *out;
+		double v;
+
+		(void)snprintf(tag, sizeof(tag), "tm-%s", modes[m]);
+		/* best of three: the least disturbed by the other core */
+		for (int k = 0; k < 3; k++) {
+			if ((out = run_capture(argv, tag, 60000, NULL)) == NULL)
+				break;
+			if (kv_num(out, "ns_per_msg", &v) == 0 &&
+			    (R.tm_ns[m] == 0 || v < R.tm_ns[m]))
+				R.tm_ns[m] = v;
+			free(out);
+		}
+	}
+	if (access("/usr/bin/valgrind", X_OK) == 0) {
+		R.tm_ir[0] = callgrind_ir("ingest");
+		R.tm_ir[1] = callgrind_ir("floor");
+	} else
+		note("valgrind not installed: no instruction counts");
+}
+
+/* Peak RSS and CPU of watchdog and supervisor over one full calibration. */
+static void
+cost_full_run(void)
+{
+	struct gcrun g;
+	long hwm;
+	double cpu;
+
+	if (!gc_usable())
+		return;
+	fprintf(stderr, "bench: one full grid calibration\n");
+	plant_stop();
+	if (plant_start() == -1 || gc_spawn(&g) == -1)
+		return;
+	while (!hproc_poll(&g.wd)) {
+		int sup = proc_first_child(g.wd.pid);
+
+		(void)probe_pump(&pr, 10);
+		if ((hwm = proc_hwm_kb(g.wd.pid)) > R.rss_kb[0])
+			R.rss_kb[0] = hwm;
+		if ((cpu = proc_cpu_s(g.wd.pid)) > R.full_cpu_s[0])
+			R.full_cpu_s[0] = cpu;
+		if (sup > 0) {
+			if ((hwm = proc_hwm_kb(sup)) > R.rss_kb[1])
+				R.rss_kb[1] = hwm;
+			if ((cpu = proc_cpu_s(sup)) > R.full_cpu_s[1])
+				R.full_cpu_s[1] = cpu;
+		}
+		if (now_ns() - g.spawn_ns > 300000000000LL) {
+			note("full calibration: still running after 300 s");
+			(void)hproc_stop(&g.wd, 5000);
+			break;
+		}
+	}
+	R.full_s = (double)(now_ns() - g.spawn_ns) / 1e9;
+	R.full_exit = hproc_exit_code(&g.wd);
+	if (R.full_exit != 0)
+		note("full calibration: watchdog exit %d, want 0 (PASS)",
+		    R.full_exit);
+	gc_heartbeats(&g, &R.startup, NULL, 0, 0);
+	R.rss_kb[2] = proc_hwm_kb(floor_p.pid);
+	if (R.peer_ran)
+		R.rss_kb[3] = proc_hwm_kb(peer_p.pid);
+	R.rss_kb[4] = proc_hwm_kb(br.proc.pid);
+}
+
+static void
+cost_sizes(void)
+{
+	const char *bins[] = { "build/gridcal-watchdog",
+	    "build/gridcal-supervisor", "build/bench/gridcal-bench-floor" };
+
+	for (int i = 0; i < 3; i++) {
+		char p[PATH_MAX], tag[16];
+		char *argv[] = { (char *)"/usr/bin/size", p, NULL };
+		struct stat st;
+		char *out, *line;
+		unsigned long text, data, bss;
+
+		if (harness_path(p, sizeof(p), bins[i]) == -1 ||
+		    stat(p, &st) == -1)
+			continue;
+		R.size[i].file = (long)st.st_size;
+		(void)snprintf(tag, sizeof(tag), "size-%d", i);
+		if ((out = run_capture(argv, tag, 10000, NULL)) == NULL)
+			continue;
+		/* "   text	   data	    bss	    dec	    hex	filename" */
+		if ((line = strchr(out, '\n')) != NULL &&
+		    sscanf(line + 1, "%lu %lu %lu", &text, &data, &bss) == 3) {
+			R.size[i].text = (long)text;
+			R.size[i].data = (long)data;
+			R.size[i].bss = (long)bss;
+		}
+		free(out);
+	}
+}
+
+/* ---- phase 5: audit ---- */
+
+static void
+phase_audit(void)
+{
+	char bin[PATH_MAX], dir[PATH_MAX];
+	char *argv[] = { bin, (char *)"--dir", dir, NULL };
+	char *out;
+
+	fprintf(stderr, "bench: audit log\n");
+	if (harness_path(bin, sizeof(bin), "build/bench/gridcal-bench-audit") ==
+	    -1 || harness_path(dir, sizeof(dir), "build") == -1)
+		return;
+	if ((out = run_capture(argv, "audit", 300000, NULL)) == NULL) {
+		note("audit bench failed");
+		return;
+	}
+	(void)kv_num(out, "record_bytes", &R.audit.record_bytes);
+	(void)kv_num(out, "floor_fsync_per_s", &R.audit.floor_fsync);
+	(void)kv_num(out, "audit_fsync_per_s", &R.audit.fsync);
+	(void)kv_num(out, "audit_nosync_per_s", &R.audit.nosync);
+	(void)kv_num(out, "hash_floor_per_s", &R.audit.hash);
+	(void)kv_num(out, "verify_per_s", &R.audit.verify);
+	free(out);
+
+	/* the CLI on the log this bench's runs wrote */
+	if (executable("build/gridcal-audit") && audit_size() > 0) {
+		char cli[PATH_MAX], sd[PATH_MAX];
+		char *av[] = { cli, (char *)"verify", pf.audit_log,
+		    (char *)"--state-dir", sd, NULL };
+		off_t off = 0;
+		unsigned lines = 0;
+		int64_t t0;
+
+		(void)audit_scan(&off, "\"seq\":", NULL, &lines);
+		if (harness_path(cli, sizeof(cli), "build/gridcal-audit") ==
+		    -1)
+			return;
+		(void)strlcpy(sd, pf.state_dir, sizeof(sd));
+		t0 = now_ns();
+		if ((out = run_capture(av, "audit-verify", 60000, NULL)) !=
+		    NULL) {
+			R.audit.cli_s = (double)(now_ns() - t0) / 1e9;
+			R.audit.cli_records = lines;
+			free(out);
+		} else
+			note("gridcal-audit verify failed on the bench's log");
+	}
+}
+
+/* ---- set-up ---- */
+
+static void
+topics_and_values(void)
+{
+	if (topic_expand(pf.pack_field[PF_CELL_VOLTAGE_MAX].topic, 1,
+	    cell_topic, sizeof(cell_topic)) == -1)
+		errx(1, "cell topic does not fit");
+	(void)strlcpy(ctl_out, pf.control[SETTING_OUTPUT_PRIORITY].topic,
+	    sizeof(ctl_out));
+	everyday = pf.control[SETTING_OUTPUT_PRIORITY].value[VALUE_EVERYDAY];
+	calib = pf.control[SETTING_OUTPUT_PRIORITY].value[VALUE_CALIBRATION];
+	/* above the supervisor's abort limit, below the watchdog's envelope:
+	 * this measures the supervisor's abort, not the last resort */
+	(void)snprintf(trip_value, sizeof(trip_value), "%.3f",
+	    (pf.limits.abort_cell_v + pf.limits.env_cell_v) / 2);
+	(void)snprintf(ok_value, sizeof(ok_value), "%.3f",
+	    pf.limits.abort_cell_v - 0.2);
+	R.trip_value = trip_value;
+	R.abort_limit = pf.limits.abort_cell_v;
+	R.hb_timeout_ms = (double)pf.timing.heartbeat_timeout_ms;
+	R.hb_interval_ms = (double)pf.timing.heartbeat_interval_ms;
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+"usage: gridcal-bench [--runs N] [--hb-runs N] [--flood-runs N] [--peer]\n"
+"           [--scenario FILE] [--json FILE] [--quick]\n");
+	exit(64);
+}
+
+static int
+num_arg(const char *s, int min, int max)
+{
+	const char *e;
+	int v = (int)strtonum(s, min, max, &e);
+
+	if (e != NULL)
+		errx(64, "%s: %s", s, e);
+	return v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "runs", required_argument, NULL, 'r' },
+		{ "hb-runs", required_argument, NULL, 'b' },
+		{ "flood-runs", required_argument, NULL, 'f' },
+		{ "peer", no_argument, NULL, 'P' },
+		{ "scenario", required_argument, NULL, 's' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "reactors-only", no_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *subs[] = { "solar/control/#", "gridcal/watchdog/bench/#",
+	    PLANT_STATUS };
+	char err[PROFILE_ERR_MAX];
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			o.runs = num_arg(optarg, 1, 100000);
+			break;
+		case 'b':
+			o.hb_runs = num_arg(optarg, 0, 100000);
+			break;
+		case 'f':
+			o.flood_runs = num_arg(optarg, 0, 100000);
+			break;
+		case 'P':
+			o.peer = true;
+			break;
+		case 's':
+			o.scenario = optarg;
+			break;
+		case 'j':
+			o.json = optarg;
+			break;
+		case 'R':
+			o.reactors_only = true;
+			break;
+		case 'q':
+			o.runs = 10;
+			o.hb_runs = 3;
+			o.flood_runs = 3;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (o.flood_window == 0)
+		o.flood_window = 32;
+	(void)signal(SIGPIPE, SIG_IGN);
+	report_begin();
+
+	if (harness_workdir(workdir, sizeof(workdir), "bench") == -1 ||
+	    hbroker_start(&br, workdir) == -1 ||
+	    hprofile_write(&br, prof_path, sizeof(prof_path), NULL, 0, err,
+	    sizeof(err)) == -1)
+		errx(1, "bench: broker or profile: %s", err);
+	if (profile_load(prof_path, &pf, err, sizeof(err)) == -1)
+		errx(1, "bench: %s", err);
+	topics_and_values();
+	/* the deployment's job (like /var/lib/gridcal), not the watchdog's */
+	if (mkdir(pf.state_dir, 0700) == -1 && errno != EEXIST)
+		errx(1, "bench: %s: %s", pf.state_dir, strerror(errno));
+	/* and so is giving the supervisor's user its credentials file */
+	{
+		struct passwd *pw = getpwnam(pf.supervisor_user);
+
+		if (pw == NULL || chown(pf.cred_supervisor, pw->pw_uid,
+		    pw->pw_gid) == -1)
+			note("cannot give %s to user %s", pf.cred_supervisor,
+			    pf.supervisor_user);
+	}
+	if (probe_open(&pr, &br, "plant", subs, 3, 10000) == -1)
+		errx(1, "bench: probe");
+
+	R.gridcal_available = executable("build/gridcal-watchdog") &&
+	    executable("build/gridcal-supervisor") &&
+	    executable("build/gridcal-plant");
+	if (o.reactors_only)
+		R.gridcal_available = false;
+	else if (!R.gridcal_available)
+		note("gridcal: build/gridcal-watchdog, gridcal-supervisor or "
+		    "gridcal-plant missing; gridcal rows pending");
+	if (floor_start() == -1 || reactor_ready(FLOOR_OUT, 10000) == -1)
+		errx(1, "bench: the floor reactor does not answer");
+	if (o.peer) {
+		if (peer_start(&br, &pf, workdir, PEER_OUT, &peer_p) == 0 &&
+		    reactor_ready(PEER_OUT, 60000) == 0)
+			R.peer_ran = true;
+		else
+			note("peer: Node-RED did not answer; see %s/nodered.err",
+			    workdir);
+	}
+	/* trips sent before a reactor was subscribed are never answered */
+	{
+		int64_t until = now_ns() + 300000000LL;
+
+		while (now_ns() < until)
+			(void)probe_pump(&pr, 5);
+		floor_base = pr.trips - probe_latest(&pr, FLOOR_OUT, NULL, 0,
+		    NULL);
+		peer_base = R.peer_ran ? pr.trips - probe_latest(&pr, PEER_OUT,
+		    NULL, 0, NULL) : 0;
+	}
+	/* warm both reactors up (caches, JIT) before anything is kept */
+	for (int i = 0; i < 20; i++) {
+		struct samples junk = { 0 };
+
+		reactor_sample(FLOOR_OUT, &junk);
+		if (R.peer_ran)
+			reactor_sample(PEER_OUT, &junk);
+		samples_free(&junk);
+	}
+
+	phase_abort();
+	phase_heartbeat();
+	cost_full_run();
+	phase_flood();
+	fprintf(stderr, "bench: cost\n");
+	cost_e2e();
+	cost_micro();
+	cost_sizes();
+	phase_audit();
+
+	plant_stop();
+	if (R.peer_ran)
+		(void)hproc_stop(&peer_p, 5000);
+	(void)hproc_stop(&floor_p, 2000);
+	probe_close(&pr);
+	(void)hbroker_stop(&br);
+	report_print(stdout);
+	if (report_json(o.json) == -1)
+		warn("%s", o.json);
+	return 0;
+}

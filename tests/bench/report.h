@@ -1,0 +1,94 @@
+/*
+ * What the bench measured, and how it is printed (the table) and kept
+ * (build/bench.json). Internal to tests/bench.
+ */
+#ifndef GRIDCAL_BENCH_REPORT_H
+#define GRIDCAL_BENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bench.h"
+
+struct hbroker;
+struct hproc;
+struct profile;
+
+struct opts {
+	int		 runs;		/* gridcal abort runs */
+	int		 hb_runs;	/* heartbeat-loss runs */
+	int		 flood_runs;	/* gridcal abort runs under the flood */
+	int		 reactor_per_run; /* floor/peer trips per gridcal run */
+	int		 flood_window;	/* unacknowledged flood messages */
+	double		 plant_speed;	/* 0: the harness default */
+	bool		 peer;
+	bool		 reactors_only;	/* no gridcal runs (debugging) */
+	const char	*scenario;
+	const char	*json;
+};
+
+struct binsize {
+	long	file, text, data, bss;
+};
+
+struct results {
+	/* what ran */
+	bool	 gridcal_available, gridcal_gave_up, peer_ran;
+	char	 peer_version[32];
+	char	 broker_version[64];
+	const char *trip_value;
+	double	 abort_limit, hb_timeout_ms, hb_interval_ms;
+	char	 started[32];		/* UTC */
+	double	 wall_s;
+
+	/* 1. abort reaction latency, quiet broker */
+	struct samples abort_floor, abort_gc, abort_peer;
+	/* 2. heartbeat loss: overshoot past the timeout; total */
+	struct samples hb_over, hb_total;
+	/* 3. under the flood */
+	struct samples flood_floor, flood_gc, flood_peer;
+	struct samples hb_gaps_quiet, hb_gaps_flood;
+	unsigned hb_lost_quiet, hb_lost_flood;
+	double	 flood_rate, flood_msgs;
+
+	/* 4. cost */
+	double	 e2e_rate;		/* flood rate during the CPU window */
+	double	 e2e_util[3];		/* supervisor, floor, peer: cores */
+	double	 e2e_per_cpu_s[3];	/* messages per CPU second */
+	double	 tm_ns[2];		/* ingest, floor: ns per message */
+	double	 tm_ir[2];		/* ingest, floor: instructions */
+	long	 rss_kb[5];		/* watchdog, supervisor, floor, peer,
+					   broker */
+	double	 full_cpu_s[2];		/* watchdog, supervisor */
+	double	 full_s;
+	int	 full_exit;
+	struct samples startup;		/* spawn to first heartbeat */
+	struct binsize size[3];		/* watchdog, supervisor, floor */
+
+	/* 5. audit */
+	struct {
+		double	record_bytes, floor_fsync, fsync, nosync, hash, verify;
+		double	cli_s;
+		unsigned cli_records;
+	} audit;
+
+	/* what went wrong or was left out */
+	char	 notes[32][256];
+	int	 nnotes;
+};
+
+extern struct opts o;
+extern struct results R;
+
+void	note(const char *, ...) __attribute__((format(printf, 1, 2)));
+int	kv_num(const char *text, const char *key, double *out);
+
+void	report_begin(void);
+void	report_print(FILE *);
+int	report_json(const char *path);
+
+/* peer.c: Node-RED with the guard flow, logged in as "watchdog". */
+int	peer_start(const struct hbroker *, const struct profile *,
+	    const char *workdir, const char *out_topic, struct hproc *);
+
+#endif
