@@ -64,3 +64,29 @@ $(SUP_TEST_BIN): $(SUP_TEST_SRCS:%.c=$(B)/obj/%.o) $(SUP_LOGIC_OBJS) \
 check-supervisor: $(SUP_TEST_BIN) $(PROGRAMS)
 	GRIDCAL_ROOT=$(CURDIR) $(SUP_TEST_BIN)
 CHECK_TARGETS += check-supervisor
+
+# The same under AddressSanitizer + UndefinedBehaviorSanitizer: the
+# judgement tests in an ASan test binary, and a subset of the end-to-end
+# runs (tag "san") with the watchdog executing an ASan supervisor.
+SUP_SAN_BIN      := $(B)/gridcal-supervisor-san
+SUP_TEST_SAN_BIN := $(B)/tests/supervisor-san
+$(SUPERVISOR_SRCS:%.c=$(B)/san/%.o): | $(CAL_GEN_HDR)
+$(SUP_TEST_SRCS:%.c=$(B)/san/%.o): CFLAGS += -Isupervisor
+
+$(SUP_SAN_BIN): $(SUPERVISOR_SRCS:%.c=$(B)/san/%.o) $(MACHINE_SAN) \
+    $(SHARED_SAN)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(SUP_TEST_SAN_BIN): $(SUP_TEST_SRCS:%.c=$(B)/san/%.o) \
+    $(SUP_LOGIC_OBJS:$(B)/obj/%=$(B)/san/%) $(B)/san/tests/demo/rig.o \
+    $(SUP_HARNESS:$(B)/obj/%=$(B)/san/%) $(SHARED_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) -pthread -lm
+
+.PHONY: check-supervisor-san
+check-supervisor-san: $(SUP_TEST_BIN) $(SUP_TEST_SAN_BIN) $(SUP_SAN_BIN) \
+    $(PROGRAMS)
+	CK_RUN_SUITE=supervisor_logic GRIDCAL_ROOT=$(CURDIR) $(SUP_TEST_SAN_BIN)
+	CK_RUN_SUITE=supervisor CK_INCLUDE_TAGS=san GRIDCAL_ROOT=$(CURDIR) \
+	    GRIDCAL_SUPERVISOR_BIN=$(CURDIR)/$(SUP_SAN_BIN) $(SUP_TEST_BIN)
+CHECK_TARGETS += check-supervisor-san

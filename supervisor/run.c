@@ -27,6 +27,8 @@
 
 /* Longest sleep of the loop: timers are checked at least this often. */
 #define TICK_MS		50
+/* Broker packets read per iteration at most, before judging. */
+#define DRAIN_MAX	512
 
 static void
 on_message(void *arg, const char *topic, const void *payload, size_t len)
@@ -121,6 +123,31 @@ read_signals(struct sup *s, int fd)
 
 enum { FD_BROKER, FD_WATCHDOG, FD_SIGNAL, NFDS };
 
+/*
+ * Reads what the broker has for us before anything is judged: libmosquitto
+ * takes one packet per call, and after a stall (a loaded machine, a slow
+ * disk) the newest values of many fields may still sit in the socket. A
+ * judgement made after the first packet would see the others as older
+ * than they are. Bounded, and the heartbeat keeps its cadence meanwhile.
+ */
+static int
+drain_broker(struct sup *s, struct pollfd *pfd)
+{
+	for (int n = 0; n < DRAIN_MAX; n++) {
+		if (session_handle(s->ses, pfd->revents, s->now) == -1)
+			return -1;
+		s->now = mono_ms();
+		if (!s->check_only)
+			(void)wdlink_tick(&s->wd, s->now);
+		if (!(pfd->revents & POLLIN))
+			return 0;
+		session_pollfd(s->ses, pfd);
+		if (pfd->fd == -1 || poll(pfd, 1, 0) < 1)
+			return 0;
+	}
+	return 0;
+}
+
 /* One poll() round; returns once inputs have been latched into s. */
 static int
 loop_once(struct sup *s, int sigfd, int64_t wake_ms)
@@ -157,7 +184,7 @@ loop_once(struct sup *s, int sigfd, int64_t wake_ms)
 	s->now = mono_ms();
 	if (pfd[FD_SIGNAL].revents & POLLIN)
 		read_signals(s, sigfd);
-	if (session_handle(s->ses, pfd[FD_BROKER].revents, s->now) == -1) {
+	if (drain_broker(s, &pfd[FD_BROKER]) == -1) {
 		/* refused credentials: telemetry goes stale, which aborts */
 		if (!s->broker_fatal)
 			log_warnx("broker: %s", session_error(s->ses));
@@ -264,8 +291,15 @@ sup_calibrate(struct sup *s, int wd_fd)
 	s->next_progress_ms = s->now + s->pf.timing.progress_interval_ms;
 	events_start(s);
 	while (!s->finished) {
+		int64_t t0 = mono_ms(), t1, t2;
+
 		(void)loop_once(s, sigfd, events_wake_ms(s));
+		t1 = mono_ms();
 		events_dispatch(s);
+		t2 = mono_ms();
+		if (t2 - t0 > 150)
+			log_warnx("slow iteration: loop %lld ms, dispatch %lld ms",
+			    (long long)(t1 - t0), (long long)(t2 - t1));
 		if (!s->finished && s->now >= s->next_progress_ms) {
 			report_progress(s);
 			s->next_progress_ms = s->now +

@@ -33,12 +33,34 @@
 
 static struct rig r;
 
+/*
+ * GRIDCAL_SUPERVISOR_BIN (check-supervisor-san: the ASan+UBSan build)
+ * replaces the supervisor the watchdog runs: one more profile override.
+ */
+static int
+with_binary(struct rig *rr, const char *tag, const char *scenario,
+    const struct hprofile_kv *ov, size_t nov)
+{
+	struct hprofile_kv all[8];
+	const char *bin = getenv("GRIDCAL_SUPERVISOR_BIN");
+
+	ck_assert_uint_lt(nov, sizeof(all) / sizeof(all[0]));
+	for (size_t i = 0; i < nov; i++)
+		all[i] = ov[i];
+	if (bin != NULL) {
+		all[nov].key = "paths.supervisor";
+		all[nov].value = bin;
+		nov++;
+	}
+	return rig_start(rr, tag, scenario, all, nov, NULL);
+}
+
 static void
 start(const char *tag, const char *scenario, const struct hprofile_kv *ov,
     size_t nov)
 {
 	memset(&r, 0, sizeof(r));
-	ck_assert_msg(rig_start(&r, tag, scenario, ov, nov, NULL) == 0,
+	ck_assert_msg(with_binary(&r, tag, scenario, ov, nov) == 0,
 	    "rig for %s did not start", scenario);
 }
 
@@ -395,7 +417,7 @@ START_TEST(abort_engage_timeout)
 	    "sup-nogrid"), 0);
 	ck_assert_int_eq(rig_scenario(&r, "reference.yaml", from, to, 1, scen,
 	    sizeof(scen)), 0);
-	ck_assert_int_eq(rig_start(&r, "sup-nogrid", scen, NULL, 0, NULL), 0);
+	ck_assert_int_eq(with_binary(&r, "sup-nogrid", scen, NULL, 0), 0);
 	ck_assert_int_eq(rig_watchdog(&r, "grid", true, false), 0);
 	assert_aborted(WD_ABORTED, "ABORTED", "engage_timeout");
 	ck_assert(any_calibration_published());
@@ -442,7 +464,7 @@ START_TEST(solar_fail_collapse)
 	    "sup-collapse"), 0);
 	ck_assert_int_eq(rig_scenario(&r, "sunny.yaml", from, to, 1, scen,
 	    sizeof(scen)), 0);
-	ck_assert_int_eq(rig_start(&r, "sup-collapse", scen, ov, 2, NULL), 0);
+	ck_assert_int_eq(with_binary(&r, "sup-collapse", scen, ov, 2), 0);
 	ck_assert_int_eq(rig_watchdog(&r, "solar", false, false), 0);
 	ck_assert_int_eq(finish_run(), WD_FAIL);
 	ck_assert_uint_eq(rig_control_count(&r), 0);
@@ -464,8 +486,11 @@ run_check(char *out, size_t outsz)
 	char *t;
 	size_t n;
 
-	ck_assert_int_eq(harness_path(bin, sizeof(bin),
-	    "build/gridcal-supervisor"), 0);
+	if (getenv("GRIDCAL_SUPERVISOR_BIN") != NULL)
+		(void)strlcpy(bin, getenv("GRIDCAL_SUPERVISOR_BIN"), sizeof(bin));
+	else
+		ck_assert_int_eq(harness_path(bin, sizeof(bin),
+		    "build/gridcal-supervisor"), 0);
 	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/check.out",
 	    r.workdir), (int)sizeof(path));
 	ck_assert_int_eq(hproc_spawn(&p, argv, NULL, path, NULL), 0);
@@ -526,7 +551,7 @@ START_TEST(check_balanced)
 	    "sup-balanced"), 0);
 	ck_assert_int_eq(rig_scenario(&r, "reference.yaml", from, to, 2, scen,
 	    sizeof(scen)), 0);
-	ck_assert_int_eq(rig_start(&r, "sup-balanced", scen, NULL, 0, NULL), 0);
+	ck_assert_int_eq(with_binary(&r, "sup-balanced", scen, NULL, 0), 0);
 	ck_assert_int_eq(run_check(out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "pre-flight: balanced") != NULL, "%s", out);
 	rig_stop(&r);
@@ -555,39 +580,43 @@ static Suite *
 supervisor_suite(void)
 {
 	Suite *s = suite_create("supervisor");
+	/* "san": also run with the ASan+UBSan supervisor (check-supervisor-san) */
 	struct {
 		const char	*name;
 		const TTest	*fn;
+		const char	*tags;
 	} cases[] = {
-		{ "grid_pass", grid_pass },
-		{ "solar_pass", solar_pass },
-		{ "refuse_imbalance", refuse_imbalance },
-		{ "refuse_cold", refuse_cold },
-		{ "refuse_unconfirmed", refuse_unconfirmed },
-		{ "abort_cell", abort_cell },
-		{ "abort_temperature", abort_temperature },
-		{ "abort_protection", abort_protection },
-		{ "abort_stale", abort_stale },
-		{ "abort_unit_fault", abort_unit_fault },
-		{ "abort_unit_mismatch", abort_unit_mismatch },
-		{ "abort_watchdog_refused", abort_watchdog_refused },
-		{ "abort_watchdog_reverted", abort_watchdog_reverted },
-		{ "abort_run_timeout", abort_run_timeout },
-		{ "cancel_sigterm", cancel_sigterm },
-		{ "abort_engage_timeout", abort_engage_timeout },
-		{ "fail_lagging_pack", fail_lagging_pack },
-		{ "solar_fail_collapse", solar_fail_collapse },
-		{ "check_drift", check_drift },
-		{ "check_imbalance", check_imbalance },
-		{ "check_unsafe", check_unsafe },
-		{ "check_balanced", check_balanced },
-		{ "check_no_broker", check_no_broker },
+		{ "grid_pass", grid_pass, "san" },
+		{ "solar_pass", solar_pass, "san" },
+		{ "refuse_imbalance", refuse_imbalance, NULL },
+		{ "refuse_cold", refuse_cold, NULL },
+		{ "refuse_unconfirmed", refuse_unconfirmed, "san" },
+		{ "abort_cell", abort_cell, NULL },
+		{ "abort_temperature", abort_temperature, NULL },
+		{ "abort_protection", abort_protection, NULL },
+		{ "abort_stale", abort_stale, "san" },
+		{ "abort_unit_fault", abort_unit_fault, NULL },
+		{ "abort_unit_mismatch", abort_unit_mismatch, NULL },
+		{ "abort_watchdog_refused", abort_watchdog_refused, NULL },
+		{ "abort_watchdog_reverted", abort_watchdog_reverted, "san" },
+		{ "abort_run_timeout", abort_run_timeout, NULL },
+		{ "cancel_sigterm", cancel_sigterm, "san" },
+		{ "abort_engage_timeout", abort_engage_timeout, NULL },
+		{ "fail_lagging_pack", fail_lagging_pack, "san" },
+		{ "solar_fail_collapse", solar_fail_collapse, NULL },
+		{ "check_drift", check_drift, "san" },
+		{ "check_imbalance", check_imbalance, NULL },
+		{ "check_unsafe", check_unsafe, NULL },
+		{ "check_balanced", check_balanced, NULL },
+		{ "check_no_broker", check_no_broker, NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		TCase *tc = tcase_create(cases[i].name);
 
 		tcase_set_timeout(tc, 150);
+		if (cases[i].tags != NULL)
+			tcase_set_tags(tc, cases[i].tags);
 		tcase_add_test(tc, cases[i].fn);
 		suite_add_tcase(s, tc);
 	}
