@@ -295,8 +295,9 @@ do_progress(struct sup *s)
 static bool
 do_start(struct sup *s)
 {
-	/* the broker first; if it never comes, pre-flight says so */
-	if (!s->broker_up &&
+	/* the broker first; if it never comes (or refused us), pre-flight
+	 * says so */
+	if (!s->broker_up && !s->broker_fatal &&
 	    s->now - s->start_ms < s->pf.timing.preflight_wait_ms)
 		return false;
 	return raise_level(s, CAL_EVENT_START);

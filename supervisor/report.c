@@ -265,7 +265,9 @@ audit_report(struct sup *s, const struct snapshot *a)
 	lower(out, proto_outcome_name(s->outcome), sizeof(out));
 	snapshot_list(s->before.soc, s->have_before ? s->before.packs : 0,
 	    before, sizeof(before));
-	snapshot_list(a->soc, a->packs, after, sizeof(after));
+	/* no figure at all (refused before any telemetry): an empty list */
+	snapshot_list(a->soc, isnan(a->soc_lo) && isnan(a->soc_hi) ? 0 :
+	    a->packs, after, sizeof(after));
 	monitor_lagging_list(s->lagging, lag, sizeof(lag));
 	(void)wdlink_audit(&s->wd, "report", "outcome=%s reason=%s "
 	    "method=%s soc_before=%s soc_after=%s spread_before=%.1f "

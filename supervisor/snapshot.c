@@ -2,6 +2,7 @@
  * Bank snapshots. A snapshot is all or nothing: one unknown field and the
  * caller learns which, so that a decision is never made on a partial view.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,23 +140,26 @@ snapshot_take(const struct tm_store *tm, int64_t since_ms, int64_t now_ms,
 	return 0;
 }
 
+/* Lowest and highest of the known values (a report may hold NAN). */
 static void
 extremes(const double *v, int n, double *lo, double *hi, int *ilo, int *ihi)
 {
-	int a = 0, b = 0;
+	int a = -1, b = -1;
 
-	for (int i = 1; i < n; i++) {
-		if (v[i] < v[a])
+	for (int i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		if (a < 0 || v[i] < v[a])
 			a = i;
-		if (v[i] > v[b])
+		if (b < 0 || v[i] > v[b])
 			b = i;
 	}
-	*lo = v[a];
-	*hi = v[b];
+	*lo = a < 0 ? NAN : v[a];
+	*hi = b < 0 ? NAN : v[b];
 	if (ilo != NULL)
-		*ilo = a;
+		*ilo = a < 0 ? 0 : a;
 	if (ihi != NULL)
-		*ihi = b;
+		*ihi = b < 0 ? 0 : b;
 }
 
 void
@@ -178,11 +182,11 @@ snapshot_derive(struct snapshot *s)
 	extremes(s->temp_pcb, s->packs, &s->temp_lo, &s->temp_hi,
 	    &s->temp_lo_pack, &s->temp_hi_pack);
 	extremes(s->temp_cell, s->packs, &tlo, &thi, &plo, &phi);
-	if (tlo < s->temp_lo) {
+	if (!isnan(tlo) && (isnan(s->temp_lo) || tlo < s->temp_lo)) {
 		s->temp_lo = tlo;
 		s->temp_lo_pack = plo;
 	}
-	if (thi > s->temp_hi) {
+	if (!isnan(thi) && (isnan(s->temp_hi) || thi > s->temp_hi)) {
 		s->temp_hi = thi;
 		s->temp_hi_pack = phi;
 	}
