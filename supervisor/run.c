@@ -1,13 +1,14 @@
 /*
  * The supervisor's single-threaded poll() loop: the broker socket, the
- * watchdog socket, a signalfd for SIGTERM/SIGINT, and a timer. Nothing in
- * here decides anything about the calibration: inputs are latched into
- * struct sup and events.c turns them into table events each iteration.
+ * watchdog socket, a signalfd for SIGTERM/SIGINT/SIGHUP, and a timer.
+ * Nothing in here decides anything about the calibration: inputs are
+ * latched into struct sup and events.c turns them into table events each
+ * iteration.
  *
- * The heartbeat is sent first in every iteration and the poll timeout
- * never exceeds the time to the next one, so a flood of telemetry cannot
- * delay it by more than one iteration's work (bounded by libmosquitto's
- * per-call packet limit).
+ * The heartbeat is due-checked first in every iteration and after every
+ * broker packet read, and the poll timeout never exceeds the time to the
+ * next one, so a flood of telemetry cannot hold it back by more than one
+ * packet's work.
  */
 #include <sys/signalfd.h>
 
@@ -282,9 +283,9 @@ sup_calibrate(struct sup *s, int wd_fd)
 	    s->pf.timing.heartbeat_interval_ms, s->now) == -1)
 		fatalx("watchdog link on fd %d: %s", wd_fd, s->wd.error);
 	if (open_session(s) == -1) {
-		/* nothing was asked yet: say so and leave */
-		(void)wdlink_done(&s->wd, PROTO_OUTCOME_ABORTED,
-		    "broker session could not be set up");
+		/* nothing was asked yet, nothing changed: say so and leave */
+		(void)wdlink_done(&s->wd, PROTO_OUTCOME_REFUSED,
+		    "broker session could not be set up (credentials file?)");
 		(void)wdlink_drain(&s->wd, 1000);
 		return SUP_EXIT_CONFIG;
 	}
