@@ -10,6 +10,8 @@ $(B)/gen/watchdog_usage.h: watchdog/gridcal-watchdog.txt
 	@mkdir -p $(@D)
 	{ echo '#define WATCHDOG_USAGE \'; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n" \\/' $<; \
+	  echo '""'; echo '#define WATCHDOG_SYNOPSIS \'; \
+	  sed -n '/^SYNOPSIS/,/^$$/s/^ *\(gridcal-watchdog.*\)/"usage: \1\\n" \\/p' $<; \
 	  echo '""'; } > $@.tmp && mv $@.tmp $@
 $(B)/obj/watchdog/watchdog.o: $(B)/gen/watchdog_usage.h
 

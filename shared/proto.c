@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "proto.h"
 
 #define W_SETTING_OUTPUT	1
@@ -91,6 +92,7 @@ proto_err_name(enum proto_err e)
 	case PROTO_E_LENGTH:	return "bad length field";
 	case PROTO_E_FIELD:	return "bad field";
 	case PROTO_E_SEQ:	return "bad sequence";
+	case PROTO_E_FLOOD:	return "flood";
 	}
 	return "?";
 }
@@ -464,8 +466,9 @@ proto_chan_init(struct proto_chan *c, int fd, enum proto_role role)
 {
 	c->fd = fd;
 	c->role = role;
-	c->tx_seq = 0;
-	c->rx_seq = 0;
+	c->tx_seq = c->rx_seq = 0;
+	c->rx_per_s = c->rx_count = 0;
+	c->rx_window_ms = 0;
 }
 
 int
@@ -516,6 +519,17 @@ proto_recv(struct proto_chan *c, struct proto_msg *m, char *why, size_t whysz)
 			(void)snprintf(why, whysz, "peer closed the socket");
 		return PROTO_E_EOF;
 	}
+	if (c->rx_per_s != 0) {
+		int64_t now = mono_ms();
+
+		if (now - c->rx_window_ms >= 1000) {
+			c->rx_window_ms = now;
+			c->rx_count = 0;
+		}
+		if (++c->rx_count > c->rx_per_s)
+			return bad(why, whysz, PROTO_E_FLOOD, "frames",
+			    "more than %u in a second", c->rx_per_s);
+	}
 	e = proto_decode(buf, (size_t)n, c->role, m, why, whysz);
 	if (e != PROTO_OK)
 		return e;
@@ -553,6 +567,27 @@ proto_set_request(struct proto_msg *m, enum setting s, enum setting_value v)
 	m->u.set.scope = PROTO_SCOPE_ALL;
 }
 
+void
+proto_set_answer(struct proto_msg *m, enum proto_type t, enum setting s,
+    enum setting_value v)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = t;
+	m->u.set.setting = s;
+	m->u.set.value = v;
+	m->u.set.scope = PROTO_SCOPE_ALL;
+}
+
+void
+proto_set_reverted(struct proto_msg *m, enum proto_revert_reason r,
+    int confirmed)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = PROTO_REVERTED;
+	m->u.reverted.reason = r;
+	m->u.reverted.confirmed = confirmed != 0;
+}
+
 /* Copies text, replacing what the decoder would refuse with '?'. */
 static void
 text_copy(char *dst, size_t dstsz, const char *src)
@@ -562,6 +597,15 @@ text_copy(char *dst, size_t dstsz, const char *src)
 	for (i = 0; i + 1 < dstsz && src[i] != '\0'; i++)
 		dst[i] = (src[i] >= 0x20 && src[i] <= 0x7e) ? src[i] : '?';
 	dst[i] = '\0';
+}
+
+void
+proto_set_refused(struct proto_msg *m, enum setting s, enum setting_value v,
+    enum proto_refusal r, const char *text)
+{
+	proto_set_answer(m, PROTO_SET_REFUSED, s, v);
+	m->u.set.reason = r;
+	text_copy(m->u.set.text, sizeof(m->u.set.text), text);
 }
 
 int

@@ -121,7 +121,9 @@ enum proto_outcome {
 	PROTO_OUTCOME_CANCELLED	= 5
 };
 
-/* SET_REFUSED reasons. */
+/* SET_REFUSED reasons: 1-4 are violations (the supervisor is killed),
+ * the others operational (the supervisor should abort its run). */
+#define PROTO_REFUSE_IS_VIOLATION(r)	((r) <= PROTO_REFUSE_SCOPE)
 enum proto_refusal {
 	PROTO_REFUSE_NOT_AUTHORISED = 1, /* calibration value, run not grid+confirm */
 	PROTO_REFUSE_ORDER	= 2,	/* output before charger is confirmed */
@@ -164,7 +166,8 @@ enum proto_err {
 	PROTO_E_DIRECTION,	/* an answer sent to the watchdog, or vice versa */
 	PROTO_E_LENGTH,		/* length field disagrees with the bytes received */
 	PROTO_E_FIELD,		/* a body field out of range or malformed */
-	PROTO_E_SEQ		/* sequence number is not the previous + 1 */
+	PROTO_E_SEQ,		/* sequence number is not the previous + 1 */
+	PROTO_E_FLOOD		/* more than rx_per_s frames in a second */
 };
 
 /* Which end a channel is: decides which types it may receive. */
@@ -213,6 +216,9 @@ struct proto_chan {
 	enum proto_role	role;
 	uint32_t	tx_seq;		/* last sequence number sent */
 	uint32_t	rx_seq;		/* last sequence number received */
+	unsigned	rx_per_s;	/* flood limit, 0 = none (the default) */
+	unsigned	rx_count;	/* frames in the current window */
+	int64_t		rx_window_ms;	/* CLOCK_MONOTONIC start of the window */
 };
 
 /* Exact frame length of a type; 0 for an unknown type. */
@@ -253,15 +259,24 @@ void	proto_chan_init(struct proto_chan *, int fd, enum proto_role);
 int	proto_send(struct proto_chan *, const struct proto_msg *m);
 /*
  * Receives one frame into *m. PROTO_OK, PROTO_E_AGAIN (non-blocking fd,
- * nothing to read), PROTO_E_EOF, PROTO_E_SYS (errno set), or a decode
- * error with why filled in. Every error except PROTO_E_AGAIN is final: the
- * peer is broken or hostile, stop talking to it.
+ * nothing to read), PROTO_E_EOF, PROTO_E_SYS (errno set), a decode error,
+ * or PROTO_E_FLOOD once more than rx_per_s frames (if set) arrive within
+ * one second; why is filled in. Every error except PROTO_E_AGAIN is final:
+ * the peer is broken or hostile, stop talking to it.
  */
 enum proto_err proto_recv(struct proto_chan *, struct proto_msg *m,
 	    char *why, size_t whysz);
 
 /* Convenience constructors for the frames each side sends. */
 void	proto_set_hello(struct proto_msg *, const uint8_t *digest);
+/* SET_ACCEPTED, SET_CONFIRMED or SET_REFUSED for setting s, value v. */
+void	proto_set_answer(struct proto_msg *, enum proto_type, enum setting,
+	    enum setting_value);
+/* SET_REFUSED with its reason; text is made printable and truncated. */
+void	proto_set_refused(struct proto_msg *, enum setting, enum setting_value,
+	    enum proto_refusal, const char *text);
+void	proto_set_reverted(struct proto_msg *, enum proto_revert_reason,
+	    int confirmed);
 void	proto_set_heartbeat(struct proto_msg *, unsigned state);
 void	proto_set_request(struct proto_msg *, enum setting,
 	    enum setting_value);

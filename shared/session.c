@@ -7,6 +7,8 @@
  *     ^            |                  |  (CONNACK 4/5) --> FATAL
  *     +------------+------------------+-- (lost, refused, timeout)
  */
+#include <sys/param.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +17,12 @@
 
 #include <mosquitto.h>
 
+#include "clock.h"
 #include "cred.h"
 #include "log.h"
+#include "profile.h"
 #include "session.h"
+#include "telemetry.h"
 
 enum sstate { S_IDLE, S_CONNECTING, S_UP, S_FATAL };
 
@@ -31,9 +36,11 @@ struct session {
 	int64_t			 backoff_ms;
 	int64_t			 now_ms;	/* of the current handle() */
 	unsigned		 connects;
+	int			 unacked;	/* QoS 1 publishes, no PUBACK */
 	char			*topics[SESSION_TOPICS_MAX];
 	int			 qos[SESSION_TOPICS_MAX];
 	int			 ntopics;
+	struct tm_store		*tm;		/* session_subscribe_store() */
 	char			 err[SESSION_ERR_MAX];
 };
 
@@ -94,12 +101,18 @@ static void
 cb_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 {
 	struct session *s = arg;
+	char why[128];
 
 	(void)m;
 	if (msg->payloadlen < 0)
 		return;
-	s->p.on_message(s->p.arg, msg->topic, msg->payload,
-	    (size_t)msg->payloadlen);
+	if (s->tm != NULL && tm_ingest(s->tm, msg->topic, msg->payload,
+	    (size_t)msg->payloadlen, mono_ms(), why, sizeof(why)) ==
+	    TM_REJECTED)
+		log_debug("%s: %s", msg->topic, why);
+	if (s->p.on_message != NULL)
+		s->p.on_message(s->p.arg, msg->topic, msg->payload,
+		    (size_t)msg->payloadlen);
 }
 
 static void
@@ -108,6 +121,7 @@ cb_publish(struct mosquitto *m, void *arg, int mid)
 	struct session *s = arg;
 
 	(void)m;
+	s->unacked--;
 	if (s->p.on_publish != NULL)
 		s->p.on_publish(s->p.arg, mid);
 }
@@ -180,6 +194,38 @@ session_subscribe(struct session *s, const char *topic, int qos)
 	if (s->state == S_UP &&
 	    mosquitto_subscribe(s->mosq, NULL, topic, qos) != MOSQ_ERR_SUCCESS)
 		lost(s, "subscribe failed");
+	return 0;
+}
+
+void
+session_params_init(struct session_params *p, const struct profile *pf,
+    const char *cred_path, const char *client_prefix)
+{
+	memset(p, 0, sizeof(*p));
+	p->client_prefix = client_prefix;
+	p->host = pf->broker_host;
+	p->port = pf->broker_port;
+	p->keepalive_s = pf->broker_keepalive_s;
+	p->cred_path = cred_path;
+	p->backoff_min_ms = 100;
+	p->backoff_max_ms = 5000;
+	p->connect_timeout_ms = 5000;
+}
+
+int
+session_subscribe_store(struct session *s, struct tm_store *tm,
+    unsigned pack_mask, unsigned unit_mask)
+{
+	const struct tm_topic *t = tm->topics;
+
+	s->tm = tm;
+	for (int i = 0; i < tm->ntopics; i++, t++)
+		if ((1u << t->field) & (t->unit >= 0 ? unit_mask : pack_mask) &&
+		    session_subscribe(s, t->topic, 0) == -1) {
+			(void)snprintf(s->err, sizeof(s->err),
+			    "cannot subscribe to %s", tm->topics[i].topic);
+			return -1;
+		}
 	return 0;
 }
 
@@ -291,16 +337,38 @@ session_publish(struct session *s, const char *topic, const void *payload,
 	rc = mosquitto_publish(s->mosq, &m, topic, (int)len, payload, qos,
 	    retain != 0);
 	if (mid != NULL)
-		*mid = m;
+		*mid = 0;
 	/* QoS 1 while disconnected: queued by libmosquitto (see session.h) */
 	if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && qos == 1 &&
-	    m != 0))
+	    m != 0)) {
+		s->unacked++;	/* on_publish: PUBACK, or sent for QoS 0 */
+		if (mid != NULL)
+			*mid = m;
 		return 0;
+	}
 	(void)snprintf(s->err, sizeof(s->err), "publish %s: %s", topic,
 	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 	if (s->state == S_UP && rc != MOSQ_ERR_NO_CONN)
 		lost(s, s->err);
 	return -1;
+}
+
+int
+session_drain(struct session *s, int64_t timeout_ms)
+{
+	int64_t now = mono_ms(), until = now + timeout_ms;
+	struct pollfd pfd;
+	int t;
+
+	while (s->unacked > 0 && now < until && s->state != S_FATAL) {
+		session_pollfd(s, &pfd);
+		t = session_next_ms(s, now);
+		if (poll(&pfd, 1, MIN(t, (int)(until - now))) == -1 &&
+		    errno != EINTR)
+			return -1;
+		(void)session_handle(s, pfd.revents, now = mono_ms());
+	}
+	return s->unacked > 0 ? -1 : 0;
 }
 
 int

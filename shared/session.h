@@ -52,8 +52,8 @@ struct session_params {
 	int64_t		 backoff_min_ms;	/* first retry delay */
 	int64_t		 backoff_max_ms;	/* cap of the doubling */
 	int64_t		 connect_timeout_ms;	/* CONNACK deadline */
-	/* every message on a subscribed topic; topic is NUL-terminated,
-	 * payload is len untrusted bytes (not terminated) */
+	/* every message on a subscribed topic (may be NULL); topic is
+	 * NUL-terminated, payload is len untrusted bytes (not terminated) */
 	void		(*on_message)(void *arg, const char *topic,
 			    const void *payload, size_t len);
 	/* the broker acknowledged QoS 1 publish mid (may be NULL) */
@@ -63,6 +63,27 @@ struct session_params {
 	void		(*on_state)(void *arg, int up);
 	void		*arg;
 };
+
+struct profile;
+struct tm_store;
+
+/*
+ * Fills p with the profile's broker (host, port, keepalive), cred_path and
+ * client_prefix, and gridcal's backoff (100 ms doubling to 5 s) and CONNACK
+ * deadline (5 s); callbacks are left NULL.
+ */
+void	session_params_init(struct session_params *p, const struct profile *,
+	    const char *cred_path, const char *client_prefix);
+
+/*
+ * Subscribes to the telemetry store's topics of the pack fields in
+ * pack_mask and the unit fields in unit_mask (bit 1 << enum pack_field /
+ * enum unit_field; ~0u: all) and ingests each message on them into the
+ * store, with its arrival time on CLOCK_MONOTONIC, before p.on_message (if
+ * set) sees it. -1 if a topic cannot be added.
+ */
+int	session_subscribe_store(struct session *, struct tm_store *,
+	    unsigned pack_mask, unsigned unit_mask);
 
 /*
  * Creates the client and loads the credentials. Nothing is sent until the
@@ -89,10 +110,17 @@ int	session_handle(struct session *, short revents, int64_t now_ms);
 /*
  * Publishes payload (len bytes) on topic. 0 when sent or queued (QoS 1
  * only, see above) with *mid (may be NULL) set; -1 when the message was
- * neither sent nor queued, with the reason in session_error().
+ * neither sent nor queued, with *mid 0 and the reason in session_error().
  */
 int	session_publish(struct session *, const char *topic,
 	    const void *payload, size_t len, int qos, int retain, int *mid);
+
+/*
+ * Keeps the session going, without the caller's loop, until every QoS 1
+ * message published so far has its PUBACK or timeout_ms passes; for a
+ * last message (an alarm cleared) before exit. 0 if all were acknowledged.
+ */
+int	session_drain(struct session *, int64_t timeout_ms);
 
 int	session_connected(const struct session *);
 /* Connections made so far (1 after the first CONNACK). */

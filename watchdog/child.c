@@ -1,8 +1,8 @@
 /*
- * The supervisor runs as our child with nothing of ours: every fd but
- * 0-2 and its end of the socketpair (fd 3) closed, privileges dropped
- * to paths.supervisor_user and no way back (PR_SET_NO_NEW_PRIVS). It
- * cannot read the control credentials (mode 0600, root's).
+ * The supervisor runs as our child with nothing of ours: fds 0-2 and its
+ * end of the socketpair (fd 3) only, privileges dropped to
+ * paths.supervisor_user with no way back (PR_SET_NO_NEW_PRIVS), so it
+ * cannot read the control credentials.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -14,7 +14,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -29,11 +28,10 @@ child_user(void)
 {
 	struct passwd *pw;
 
+	wd.child_uid = getuid();
+	wd.child_gid = getgid();
 	if (geteuid() != 0) {
-		wd.child_uid = getuid();
-		wd.child_gid = getgid();
-		log_warnx("not running as root: the supervisor keeps uid %u and "
-		    "can read the control credentials", (unsigned)wd.child_uid);
+		log_warnx("not root: no privilege separation from the supervisor");
 		return;
 	}
 	log_setfatalstatus(WD_EX_NOPERM);
@@ -65,21 +63,16 @@ child_exec(int fd, char *const argv[])
 	if (sigemptyset(&none) == -1 ||
 	    sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
 	    signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
-	    signal(SIGXFSZ, SIG_DFL) == SIG_ERR)
-		die("signals");
-	if (fd == CHILD_FD ? fcntl(fd, F_SETFD, 0) == -1 :
-	    dup2(fd, CHILD_FD) == -1)
-		die("socket fd");
+	    signal(SIGXFSZ, SIG_DFL) == SIG_ERR ||
+	    (fd == CHILD_FD ? fcntl(fd, F_SETFD, 0) : dup2(fd, CHILD_FD)) == -1)
+		die("signals or socket");
 	closefrom(CHILD_FD + 1);
-	if (geteuid() == 0) {
-		if (setgroups(1, &gid) == -1 ||
-		    setresgid(gid, gid, gid) == -1 ||
-		    setresuid(uid, uid, uid) == -1)
-			die("dropping privileges");
-		if (getuid() != uid || geteuid() != uid || getgid() != gid ||
-		    getegid() != gid || setuid(0) != -1)
-			die("privileges still held");
-	}
+	if (geteuid() == 0 && (setgroups(1, &gid) == -1 ||
+	    setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1))
+		die("dropping privileges");
+	if (getuid() != uid || geteuid() != uid || getegid() != gid ||
+	    (uid != 0 && setuid(0) != -1))
+		die("privileges still held");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		die("PR_SET_NO_NEW_PRIVS");
 	execv(argv[0], argv);
@@ -88,11 +81,12 @@ child_exec(int fd, char *const argv[])
 
 /* Returns 0, or -1 (logged) if the socketpair or fork failed. */
 int
-child_start(const char *profile_path, int confirm)
+child_start(void)
 {
 	char *argv[] = { wd.pf.supervisor_path, "--profile",
-	    (char *)profile_path, "--watchdog-fd", "3", "calibrate",
-	    "--method", (char *)wd.method, confirm ? "--confirm" : NULL, NULL };
+	    (char *)wd.profile_arg, "--watchdog-fd", "3", "calibrate",
+	    "--method", (char *)wd.method, wd.confirm ? "--confirm" : NULL,
+	    NULL };
 	int sv[2];
 
 	/* our end only is non-blocking: the child's stays as it expects */
@@ -107,15 +101,14 @@ child_start(const char *profile_path, int confirm)
 		child_exec(sv[1], argv);
 	(void)close(sv[1]);
 	proto_chan_init(&wd.chan, sv[0], PROTO_ROLE_WATCHDOG);
+	wd.chan.rx_per_s = WD_FLOOD_PER_S;
 	wd.chan_open = 1;
 	wd.phase = PH_HELLO;
 	wd.run_start_ms = wd.last_hb_ms = mono_ms();
-	log_info("supervisor started: pid %ld uid %u", (long)wd.child,
-	    (unsigned)wd.child_uid);
 	return 0;
 }
 
-/* Sends sig; anything but SIGKILL is followed by SIGKILL after a grace. */
+/* Sends sig (0: none); a grace later, SIGKILL unless it was that. */
 void
 child_kill(int sig)
 {
@@ -137,10 +130,9 @@ child_reap(int64_t now)
 	/* signals arrive through signalfd: no EINTR here */
 	if (wd.child <= 0 || waitpid(wd.child, &status, WNOHANG) != wd.child)
 		return;
-	if (WIFEXITED(status))
-		(void)snprintf(st, sizeof(st), "exit %d", WEXITSTATUS(status));
-	else
-		(void)snprintf(st, sizeof(st), "signal %d", WTERMSIG(status));
+	(void)snprintf(st, sizeof(st), "%s %d", WIFEXITED(status) ? "exit" :
+	    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
+	    WTERMSIG(status));
 	for (int i = 0; i < 16 && wd.chan_open; i++)
 		mon_read(now);
 	log_info("supervisor %s", st);

@@ -1,10 +1,9 @@
 /*
  * The last-resort envelope (Simplex): hard limits a little wider than the
- * supervisor's, read from the same telemetry with the same strict parser.
- * It only has to catch what a broken supervisor missed, so it is a short
- * table, not a second supervisor.
+ * supervisor's, from the same telemetry and the same strict parser. It
+ * catches what a broken supervisor missed; it is not a second supervisor.
  */
-#include <stdio.h>
+#include <sys/param.h>
 
 #include "log.h"
 #include "watchdog.h"
@@ -37,10 +36,8 @@ envelope_check(int64_t now)
 			    v > l->env_temp_max_c)
 				return trip(pack_field_name(temps[i]), p, v);
 		/* never seen: count from our own start, not from the epoch */
-		age = tm_pack_unknown_for(&wd.tm, p, PF_CELL_VOLTAGE_MAX, now);
-		if (age > since_start)
-			age = since_start;
-		if (age > l->env_stale_ms)
+		if ((age = MIN(since_start, tm_pack_unknown_for(&wd.tm, p,
+		    PF_CELL_VOLTAGE_MAX, now))) > l->env_stale_ms)
 			return trip("cell_voltage_stale_ms", p, (double)age);
 	}
 	return 0;

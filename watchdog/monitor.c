@@ -1,11 +1,9 @@
 /*
- * The watchdog's side of the socketpair, after OpenSSH's monitor: a table
- * of the requests the supervisor may make and the phases that permit each.
- * A frame that does not parse, a request not permitted now, or a set
- * request outside the whitelist is a violation: audited, refused, the
- * settings reverted if dirty, and the supervisor killed. Refusals for
- * operational reasons (broker down, mark not written...) are not the
- * supervisor's fault and end nothing.
+ * The socketpair, after OpenSSH's monitor: a table of the requests the
+ * supervisor may make and the phases that permit each. A frame that does
+ * not parse, is not permitted now, or asks outside the whitelist is a
+ * violation: audited, refused, reverted if dirty, the supervisor killed.
+ * Operational refusals (broker down, no mark...) end nothing.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,26 +17,6 @@
 #define MON_BATCH	64	/* frames per loop iteration */
 #define P(ph)		(1 << (ph))
 
-static void	mon_hello(const struct proto_msg *, int64_t);
-static void	mon_heartbeat(const struct proto_msg *, int64_t);
-static void	mon_set(const struct proto_msg *, int64_t);
-static void	mon_audit(const struct proto_msg *, int64_t);
-static void	mon_done(const struct proto_msg *, int64_t);
-
-/* HELLO and DONE move the phase on, so each is permitted once. */
-static const struct mon_ent {
-	enum proto_type	 type;
-	int		 permit;	/* P(phase) it is permitted in */
-	void		(*fn)(const struct proto_msg *, int64_t);
-} mon_table[] = {
-	{ PROTO_HELLO,		P(PH_HELLO),	mon_hello },
-	{ PROTO_HEARTBEAT,	P(PH_RUN),	mon_heartbeat },
-	{ PROTO_SET_REQUEST,	P(PH_RUN),	mon_set },
-	{ PROTO_AUDIT,		P(PH_RUN),	mon_audit },
-	{ PROTO_DONE,		P(PH_RUN),	mon_done },
-};
-#define NENT	(sizeof(mon_table) / sizeof(mon_table[0]))
-
 static void
 mon_send(struct proto_msg *m)
 {
@@ -46,45 +24,33 @@ mon_send(struct proto_msg *m)
 		log_warn("supervisor: %s", proto_type_name(m->type));
 }
 
-static void
-mon_set_msg(struct proto_msg *m, enum proto_type t, enum setting s,
-    enum setting_value v)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = t;
-	m->u.set.setting = s;
-	m->u.set.value = v;
-}
-
 void
 mon_answer(enum proto_type t, enum setting s, enum setting_value v)
 {
 	struct proto_msg m;
 
-	mon_set_msg(&m, t, s, v);
+	proto_set_answer(&m, t, s, v);
 	mon_send(&m);
 }
 
+/* The watchdog's own revert (not one the supervisor asked for). */
 void
 mon_reverted(enum proto_revert_reason why, int confirmed)
 {
-	struct proto_msg m = { .type = PROTO_REVERTED };
+	struct proto_msg m;
 
-	m.u.reverted.reason = why;
-	m.u.reverted.confirmed = (uint8_t)confirmed;
-	if (wd.phase == PH_RUN)
+	proto_set_reverted(&m, why, confirmed);
+	if (wd.phase == PH_RUN && why != PROTO_REVERT_REQUESTED)
 		mon_send(&m);
 }
 
-/* Stops listening to the supervisor; sig (if not 0) is sent to it. */
+/* Stops listening to the supervisor. */
 void
-mon_close(int sig)
+mon_close(void)
 {
 	if (wd.chan_open && close(wd.chan.fd) == -1)
 		log_warn("close");
 	wd.chan_open = 0;
-	if (sig != 0)
-		child_kill(sig);
 }
 
 static void
@@ -93,10 +59,8 @@ violation(const char *why, int64_t now)
 	log_warnx("supervisor: protocol violation: %s", why);
 	(void)WD_AUDIT(AUDIT_EV_REFUSE, AF_S("reason", "violation"),
 	    AF_S("detail", why));
-	revert_start(PROTO_REVERT_VIOLATION, now);
 	wd.exit_code = -1;	/* a violation outranks what DONE claimed */
-	wd_finish(WD_EX_SUPERVISOR, why);
-	mon_close(SIGKILL);
+	wd_end(PROTO_REVERT_VIOLATION, WD_EX_SUPERVISOR, why, SIGKILL, now);
 }
 
 static void
@@ -104,16 +68,14 @@ refuse(const struct proto_msg *req, enum proto_refusal r, const char *text,
     int is_violation, int64_t now)
 {
 	enum setting s = req->u.set.setting;
-	const char *val = wd.pf.control[s].value[req->u.set.value];
+	enum setting_value v = req->u.set.value;
 	struct proto_msg m;
 
-	log_warnx("refused %s=%s: %s", setting_name(s), val, text);
-	(void)WD_AUDIT(AUDIT_EV_REFUSE, AF_S("reason", proto_refusal_name(r)),
-	    AF_S("setting", setting_name(s)), AF_S("value", val),
-	    AF_S("detail", text));
-	mon_set_msg(&m, PROTO_SET_REFUSED, s, req->u.set.value);
-	m.u.set.reason = r;
-	(void)strlcpy(m.u.set.text, text, sizeof(m.u.set.text));
+	log_warnx("refused %s=%s: %s", setting_name(s),
+	    wd.pf.control[s].value[v], text);
+	(void)wd_audit_sv(AUDIT_EV_REFUSE, s, v, (struct audit_field[]){
+	    AF_S("reason", proto_refusal_name(r)), AF_S("detail", text) }, 2);
+	proto_set_refused(&m, s, v, r, text);
 	mon_send(&m);
 	if (is_violation)
 		violation(text, now);
@@ -122,12 +84,11 @@ refuse(const struct proto_msg *req, enum proto_refusal r, const char *text,
 static void
 mon_hello(const struct proto_msg *m, int64_t now)
 {
-	if (memcmp(m->u.hello.digest, wd.pf.digest, PROTO_DIGEST_LEN) != 0)
-		violation("HELLO: the supervisor runs another profile", now);
-	else {
+	if (memcmp(m->u.hello.digest, wd.pf.digest, PROTO_DIGEST_LEN) == 0) {
 		wd.phase = PH_RUN;
 		wd.last_hb_ms = now;
-	}
+	} else
+		violation("HELLO: the supervisor runs another profile", now);
 }
 
 static void
@@ -140,38 +101,29 @@ mon_heartbeat(const struct proto_msg *m, int64_t now)
 static void
 mon_audit(const struct proto_msg *m, int64_t now)
 {
-	struct audit_field f = AF_S(AUDIT_F_TEXT, m->u.audit.text);
-
 	(void)now;
-	(void)wd_audit_as(AUDIT_SUPERVISOR, m->u.audit.event, &f, 1);
+	(void)wd_audit(AUDIT_SUPERVISOR, m->u.audit.event,
+	    &AF_S(AUDIT_F_TEXT, m->u.audit.text), 1);
 }
 
+/* Exit status 0-4 are the outcomes PASS to CANCELLED, in order. */
 static void
 mon_done(const struct proto_msg *m, int64_t now)
 {
-	static const int codes[] = { WD_EX_SUPERVISOR, WD_EX_PASS, WD_EX_FAIL,
-	    WD_EX_ABORTED, WD_EX_REFUSED, WD_EX_CANCELLED };
-
-	log_info("supervisor: done: %s %s",
-	    proto_outcome_name(m->u.done.outcome), m->u.done.reason);
-	wd.phase = PH_DONE;
-	revert_start(PROTO_REVERT_DONE, now);
-	wd_finish(codes[m->u.done.outcome], m->u.done.reason);
-	wd.kill_at_ms = now + wd.pf.timing.heartbeat_timeout_ms;
+	wd.phase = PH_DONE;	/* it has a grace period to exit */
+	wd_end(PROTO_REVERT_DONE, WD_EX_PASS + (int)m->u.done.outcome -
+	    PROTO_OUTCOME_PASS, m->u.done.reason, 0, now);
 }
 
 /* The whitelist for calibration values: a refusal here is a violation. */
 static const char *
 whitelist(enum setting s, enum proto_refusal *r)
 {
-	enum setting other = s == SETTING_OUTPUT_PRIORITY ?
-	    SETTING_CHARGER_PRIORITY : SETTING_OUTPUT_PRIORITY;
-
 	*r = PROTO_REFUSE_NOT_AUTHORISED;
 	if (!wd.authorised)
 		return "calibration values need --method grid --confirm";
 	*r = PROTO_REFUSE_PHASE;
-	if (wd.set[s].pending || wd.set[s].confirmed || wd.set[other].pending)
+	if (wd.set[0].pending || wd.set[1].pending || wd.set[s].confirmed)
 		return "one request at a time, each value once";
 	*r = PROTO_REFUSE_ORDER;
 	if (s == SETTING_OUTPUT_PRIORITY &&
@@ -197,9 +149,8 @@ ready(enum setting s, enum proto_refusal *r, int64_t now)
 	if (mark_set() == -1)
 		return "the intent mark cannot be written";
 	*r = PROTO_REFUSE_AUDIT;
-	if (wd.audit_failed || WD_AUDIT(AUDIT_EV_ACCEPT,
-	    AF_S("setting", setting_name(s)),
-	    AF_S("value", wd.pf.control[s].value[VALUE_CALIBRATION])) == -1) {
+	if (wd.audit_failed ||
+	    wd_audit_sv(AUDIT_EV_ACCEPT, s, VALUE_CALIBRATION, NULL, 0) == -1) {
 		(void)mark_clear();	/* nothing was published */
 		return "the audit log cannot be written";
 	}
@@ -214,27 +165,20 @@ mon_set(const struct proto_msg *m, int64_t now)
 	enum proto_refusal r = PROTO_REFUSE_SCOPE;
 	const char *no = NULL;
 
-	(void)WD_AUDIT(AUDIT_EV_REQUEST, AF_S("setting", setting_name(s)),
-	    AF_S("value", wd.pf.control[s].value[v]),
-	    AF_I("scope", m->u.set.scope));
+	(void)wd_audit_sv(AUDIT_EV_REQUEST, s, v,
+	    &AF_I("scope", m->u.set.scope), 1);
 	if (m->u.set.scope != PROTO_SCOPE_ALL)
 		no = "single-unit writes are never permitted";
-	else if (v == VALUE_EVERYDAY) {
-		/* always permitted: it is the revert */
-		(void)WD_AUDIT(AUDIT_EV_ACCEPT, AF_S("setting", setting_name(s)),
-		    AF_S("value", wd.pf.control[s].value[v]));
+	else if (v == VALUE_EVERYDAY) {		/* always: it is the revert */
+		(void)wd_audit_sv(AUDIT_EV_ACCEPT, s, v, NULL, 0);
 		wd.set[s].answer = 1;
 		revert_start(PROTO_REVERT_REQUESTED, now);
 		mon_answer(PROTO_SET_ACCEPTED, s, v);
 		return;
 	} else
 		no = whitelist(s, &r);
-	if (no != NULL) {
-		refuse(m, r, no, 1, now);
-		return;
-	}
-	if ((no = ready(s, &r, now)) != NULL) {
-		refuse(m, r, no, 0, now);
+	if (no != NULL || (no = ready(s, &r, now)) != NULL) {
+		refuse(m, r, no, PROTO_REFUSE_IS_VIOLATION(r), now);
 		return;
 	}
 	wd.dirty = 1;		/* the mark is down: from here on, revert */
@@ -244,22 +188,31 @@ mon_set(const struct proto_msg *m, int64_t now)
 	}
 	wd.set[s].pending = 1;
 	wd.set[s].since_ms = now;
-	(void)WD_AUDIT(AUDIT_EV_PUBLISH, AF_S("setting", setting_name(s)),
-	    AF_S("value", wd.pf.control[s].value[v]), AF_I("attempt", 1));
+	(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, v, &AF_I("attempt", 1), 1);
 	mon_answer(PROTO_SET_ACCEPTED, s, v);
 }
 
 void
 mon_eof(const char *why, int64_t now)
 {
-	mon_close(0);
-	if (wd.phase == PH_DONE)
-		return;
-	log_warnx("supervisor: %s before DONE", why);
-	revert_start(PROTO_REVERT_EOF, now);
-	wd_finish(WD_EX_SUPERVISOR, why);
-	child_kill(SIGTERM);
+	mon_close();
+	if (wd.phase != PH_DONE)	/* it ended without its report */
+		wd_end(PROTO_REVERT_EOF, WD_EX_SUPERVISOR, why, SIGTERM, now);
 }
+
+/* HELLO and DONE move the phase on, so each is permitted once. */
+static const struct mon_ent {
+	enum proto_type	 type;
+	int		 permit;	/* P(phase) it is permitted in */
+	void		(*fn)(const struct proto_msg *, int64_t);
+} mon_table[] = {
+	{ PROTO_HELLO,		P(PH_HELLO),	mon_hello },
+	{ PROTO_HEARTBEAT,	P(PH_RUN),	mon_heartbeat },
+	{ PROTO_SET_REQUEST,	P(PH_RUN),	mon_set },
+	{ PROTO_AUDIT,		P(PH_RUN),	mon_audit },
+	{ PROTO_DONE,		P(PH_RUN),	mon_done },
+};
+#define NENT	(sizeof(mon_table) / sizeof(mon_table[0]))
 
 /* Reads what the supervisor sent, a bounded batch per loop iteration. */
 void
@@ -279,19 +232,12 @@ mon_read(int64_t now)
 			mon_eof("socket closed", now);
 			return;
 		}
-		if (now - wd.frame_win_ms >= 1000) {
-			wd.frame_win_ms = now;
-			wd.frames = 0;
-		}
 		for (e = mon_table; e < mon_table + NENT && e->type != m.type;
 		    e++)
 			;
 		if (err != PROTO_OK)
 			(void)snprintf(buf, sizeof(buf), "%s: %s",
 			    proto_err_name(err), why);
-		else if (++wd.frames > WD_FLOOD_PER_S)
-			(void)snprintf(buf, sizeof(buf), "flood: more than %d "
-			    "frames a second", WD_FLOOD_PER_S);
 		else if (e == mon_table + NENT || !(e->permit & P(wd.phase)))
 			(void)snprintf(buf, sizeof(buf), "%s not permitted now",
 			    proto_type_name(m.type));
@@ -313,21 +259,16 @@ mon_tick(int64_t now)
 
 	if (wd.chan_open && (wd.phase == PH_HELLO || wd.phase == PH_RUN) &&
 	    now - wd.last_hb_ms > t->heartbeat_timeout_ms) {
-		log_warnx("supervisor: no heartbeat for %lld ms",
-		    (long long)(now - wd.last_hb_ms));
 		(void)WD_AUDIT(AUDIT_EV_HEARTBEAT_LOST,
 		    AF_I("age_ms", now - wd.last_hb_ms));
-		revert_start(PROTO_REVERT_HEARTBEAT, now);
-		wd_finish(WD_EX_SUPERVISOR, "heartbeat lost");
-		mon_close(SIGKILL);
+		wd_end(PROTO_REVERT_HEARTBEAT, WD_EX_SUPERVISOR,
+		    "heartbeat lost", SIGKILL, now);
 	}
 	if (wd.child != 0 && wd.phase != PH_DONE &&
 	    now - wd.run_start_ms > t->run_max_ms) {
-		log_warnx("run exceeded %lld ms", (long long)t->run_max_ms);
-		revert_start(PROTO_REVERT_RUN_MAX, now);
-		wd_finish(WD_EX_ABORTED, "run exceeded its maximum time");
 		wd.phase = PH_DONE;
-		mon_close(SIGTERM);
+		wd_end(PROTO_REVERT_RUN_MAX, WD_EX_ABORTED,
+		    "run exceeded its maximum time", SIGTERM, now);
 	}
 	if (wd.child != 0 && wd.kill_at_ms != 0 && now >= wd.kill_at_ms) {
 		wd.kill_at_ms = 0;

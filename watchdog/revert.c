@@ -1,11 +1,11 @@
 /*
- * Publishing a setting and believing only the readback. A value counts as
- * applied when every unit reports it in a sample that arrived after we
- * published; a revert is done only then. On the reference site a monitor
- * once logged "revert done" while both units sat in SUB for 1.5 hours
- * behind a wedged control queue: here the revert is republished with
- * backoff, with a retained alarm up, until the readback agrees.
+ * Publishing a setting and believing only the readback of every unit,
+ * newer than the publish. A monitor once logged "revert done" while both
+ * units sat in SUB for 1.5 hours behind a wedged control queue: here the
+ * revert is republished with backoff, a retained alarm up, until then.
  */
+#include <sys/param.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -14,22 +14,19 @@
 #include "watchdog.h"
 
 /* Runbook order: output priority back to SBU first, then the charger. */
-static const enum setting order[] = {
+static const enum setting order[SETTING_COUNT] = {
 	SETTING_OUTPUT_PRIORITY, SETTING_CHARGER_PRIORITY
 };
-#define NORDER	(int)(sizeof(order) / sizeof(order[0]))
 
-/* Every publish is QoS 1; counting the unacknowledged lets exit wait. */
+/* QoS 1: the broker acknowledges, or libmosquitto keeps it queued. */
 static int
 pub(const char *topic, const char *payload, int retain, int *mid)
 {
 	if (session_publish(wd.sess, topic, payload, strlen(payload), 1,
-	    retain, mid) == -1) {
-		log_warnx("%s", session_error(wd.sess));
-		return -1;
-	}
-	wd.unacked++;
-	return 0;
+	    retain, mid) == 0)
+		return 0;
+	log_warnx("%s", session_error(wd.sess));
+	return -1;
 }
 
 /* The cluster topic: lvx-control applies it to both units at once. */
@@ -41,8 +38,8 @@ ctl_publish(enum setting s, enum setting_value v, int *mid)
 }
 
 /* 1 if every unit's valid readback, newer than since, shows v. */
-int
-ctl_readback(enum setting s, enum setting_value v, int64_t since,
+static int
+readback(enum setting s, enum setting_value v, int64_t since,
     const char **text)
 {
 	enum unit_field f = s == SETTING_OUTPUT_PRIORITY ? UF_OUTPUT_PRIORITY :
@@ -59,8 +56,7 @@ ctl_readback(enum setting s, enum setting_value v, int64_t since,
 static void
 confirmed(enum setting s, enum setting_value v, const char *rb, int answer)
 {
-	(void)WD_AUDIT(AUDIT_EV_CONFIRMED, AF_S("setting", setting_name(s)),
-	    AF_S("value", wd.pf.control[s].value[v]), AF_S("readback", rb));
+	(void)wd_audit_sv(AUDIT_EV_CONFIRMED, s, v, &AF_S("readback", rb), 1);
 	if (answer)
 		mon_answer(PROTO_SET_CONFIRMED, s, v);
 }
@@ -74,17 +70,13 @@ ctl_tick(int64_t now)
 	for (int s = 0; s < SETTING_COUNT; s++) {
 		if (!wd.set[s].pending)
 			continue;
-		if (ctl_readback(s, VALUE_CALIBRATION, wd.set[s].since_ms,
-		    &rb)) {
+		if (readback(s, VALUE_CALIBRATION, wd.set[s].since_ms, &rb)) {
 			wd.set[s].pending = 0;
 			wd.set[s].confirmed = 1;
 			confirmed(s, VALUE_CALIBRATION, rb, 1);
 		} else if (now - wd.set[s].since_ms >
-		    wd.pf.timing.set_confirm_ms) {
-			log_warnx("%s: calibration value not confirmed by "
-			    "readback", setting_name(s));
+		    wd.pf.timing.set_confirm_ms)
 			revert_start(PROTO_REVERT_CONFIRM_TIMEOUT, now);
-		}
 	}
 }
 
@@ -92,23 +84,21 @@ ctl_tick(int64_t now)
 static void
 alarm_set(int raise, int64_t now)
 {
-	char msg[256] = "";
+	char msg[256] = "";	/* fits: site is at most 63 bytes */
 
-	if (raise && snprintf(msg, sizeof(msg), "{\"alarm\":\"revert_"
-	    "unconfirmed\",\"site\":\"%s\",\"reason\":\"%s\",\"attempts\":%d,"
-	    "\"for_ms\":%lld}", wd.pf.site, proto_revert_name(wd.rv.reason),
-	    wd.rv.attempts, (long long)(now - wd.rv.trigger_ms)) < 0)
-		msg[0] = '\0';
+	if (raise)
+		(void)snprintf(msg, sizeof(msg), "{\"alarm\":\"revert_"
+		    "unconfirmed\",\"site\":\"%s\",\"reason\":\"%s\","
+		    "\"attempts\":%d,\"for_ms\":%lld}", wd.pf.site,
+		    proto_revert_name(wd.rv.reason), wd.rv.attempts,
+		    (long long)(now - wd.rv.trigger_ms));
 	(void)pub(wd.pf.alarm_topic, msg, 1, NULL);
-	wd.rv.alarm = raise;
-	if (raise) {
+	if ((wd.rv.alarm = raise))
 		log_warnx("ALARM: revert not confirmed after %d attempts",
 		    wd.rv.attempts);
-		(void)WD_AUDIT(AUDIT_EV_ALARM_RAISED,
-		    AF_S("reason", "revert_unconfirmed"),
-		    AF_I("attempts", wd.rv.attempts));
-	} else
-		(void)wd_audit(AUDIT_EV_ALARM_CLEARED, NULL, 0);
+	(void)WD_AUDIT(raise ? AUDIT_EV_ALARM_RAISED : AUDIT_EV_ALARM_CLEARED,
+	    AF_S("reason", "revert_unconfirmed"),
+	    AF_I("attempts", wd.rv.attempts));
 }
 
 /*
@@ -118,20 +108,17 @@ alarm_set(int raise, int64_t now)
 void
 revert_start(enum proto_revert_reason why, int64_t now)
 {
-	wd.latched = 1;
-	for (int s = 0; s < SETTING_COUNT; s++)
-		wd.set[s].pending = 0;
+	wd.latched |= why != PROTO_REVERT_RECOVERY;	/* before the run */
+	wd.set[0].pending = wd.set[1].pending = 0;
 	if (wd.rv.active || (!wd.dirty && why != PROTO_REVERT_REQUESTED))
 		return;
-	log_info("revert: %s", proto_revert_name(why));
 	(void)WD_AUDIT(AUDIT_EV_REVERT_TRIGGER,
 	    AF_S("reason", proto_revert_name(why)));
 	memset(&wd.rv, 0, sizeof(wd.rv));
 	wd.rv.active = 1;
 	wd.rv.reason = why;
 	wd.rv.trigger_ms = wd.rv.next_pub = now;
-	if (why != PROTO_REVERT_REQUESTED)
-		mon_reverted(why, 0);
+	mon_reverted(why, 0);
 }
 
 static void
@@ -141,7 +128,7 @@ step_confirmed(enum setting s, const char *rb, int64_t now)
 	wd.set[s].answer = wd.set[s].confirmed = 0;
 	wd.rv.attempt = wd.rv.mid = 0;
 	wd.rv.next_pub = now;
-	if (++wd.rv.step < NORDER)
+	if (++wd.rv.step < SETTING_COUNT)
 		return;
 	log_info("revert confirmed on every unit: %d attempts, %lld ms",
 	    wd.rv.attempts, (long long)(now - wd.rv.trigger_ms));
@@ -149,10 +136,9 @@ step_confirmed(enum setting s, const char *rb, int64_t now)
 	    AF_I("attempts", wd.rv.attempts), AF_I("ms", now - wd.rv.trigger_ms));
 	if (wd.rv.alarm)
 		alarm_set(0, now);
-	(void)mark_clear();	/* if it stays, the next start reverts again */
+	(void)mark_clear();
 	wd.rv.active = wd.dirty = 0;
-	if (wd.rv.reason != PROTO_REVERT_REQUESTED)
-		mon_reverted(wd.rv.reason, 1);
+	mon_reverted(wd.rv.reason, 1);
 }
 
 static int64_t
@@ -162,34 +148,35 @@ backoff(int attempt)
 
 	while (--attempt > 0 && d < wd.pf.timing.revert_retry_max_ms)
 		d *= 2;
-	return d < wd.pf.timing.revert_retry_max_ms ? d :
-	    wd.pf.timing.revert_retry_max_ms;
+	return MIN(d, wd.pf.timing.revert_retry_max_ms);
 }
 
-/* The broker has the revert publish: its confirm window starts now. */
+/* The broker has the revert's publish: its confirm window starts now. */
 void
-ctl_acked(int mid, int64_t now)
+ctl_acked(void *arg, int mid)
 {
-	wd.unacked--;
+	int64_t now = mono_ms();
+
+	(void)arg;
 	if (!wd.rv.active || mid == 0 || mid != wd.rv.mid)
 		return;
 	wd.rv.mid = 0;
-	if (wd.rv.confirm_by < now + wd.pf.timing.revert_confirm_ms)
-		wd.rv.confirm_by = now + wd.pf.timing.revert_confirm_ms;
-	if (wd.rv.next_pub < wd.rv.confirm_by + backoff(wd.rv.attempt))
-		wd.rv.next_pub = wd.rv.confirm_by + backoff(wd.rv.attempt);
+	wd.rv.confirm_by = MAX(wd.rv.confirm_by,
+	    now + wd.pf.timing.revert_confirm_ms);
+	wd.rv.next_pub = MAX(wd.rv.next_pub,
+	    wd.rv.confirm_by + backoff(wd.rv.attempt));
 }
 
 void
 revert_tick(int64_t now)
 {
-	enum setting s = order[wd.rv.step % NORDER];
+	enum setting s = order[wd.rv.step % SETTING_COUNT];
 	const char *rb;
 
 	if (!wd.rv.active)
 		return;
-	if (wd.rv.attempt > 0 && ctl_readback(s, VALUE_EVERYDAY,
-	    wd.rv.first_ms, &rb)) {
+	if (wd.rv.attempt > 0 && readback(s, VALUE_EVERYDAY, wd.rv.first_ms,
+	    &rb)) {
 		step_confirmed(s, rb, now);
 		return;
 	}
@@ -203,11 +190,8 @@ revert_tick(int64_t now)
 	(void)WD_AUDIT(AUDIT_EV_REVERT_ATTEMPT, AF_I("attempt", ++wd.rv.attempts),
 	    AF_S("setting", setting_name(s)));
 	if (ctl_publish(s, VALUE_EVERYDAY, &wd.rv.mid) == 0)
-		(void)WD_AUDIT(AUDIT_EV_PUBLISH, AF_S("setting", setting_name(s)),
-		    AF_S("value", wd.pf.control[s].value[VALUE_EVERYDAY]),
-		    AF_I("attempt", wd.rv.attempt));
-	else
-		wd.rv.mid = 0;
+		(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, VALUE_EVERYDAY,
+		    &AF_I("attempt", wd.rv.attempt), 1);
 	wd.rv.confirm_by = now + wd.pf.timing.revert_confirm_ms;
 	wd.rv.next_pub = wd.rv.confirm_by + backoff(wd.rv.attempt);
 }

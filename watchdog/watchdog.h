@@ -85,9 +85,6 @@ struct wd {
 	enum wd_phase		 phase;
 	int64_t			 start_ms, run_start_ms, last_hb_ms;
 	int64_t			 kill_at_ms;	/* SIGKILL a lingering child */
-	int64_t			 frame_win_ms;
-	int			 frames;
-	int			 unacked;	/* QoS 1 publishes without PUBACK */
 	int			 dirty;		/* calibration may be applied */
 	int			 latched;	/* no calibration any more */
 	int			 exit_code;	/* first cause to end the run */
@@ -99,28 +96,31 @@ struct wd {
 extern struct wd wd;
 
 /* watchdog.c; WD_AUDIT(event, AF_S(...), AF_I(...), ...) */
-#define WD_AUDIT(ev, ...)	wd_audit((ev), (struct audit_field[]){ \
-	    __VA_ARGS__ }, sizeof((struct audit_field[]){ __VA_ARGS__ }) / \
+#define WD_AUDIT(ev, ...)	wd_audit(AUDIT_WATCHDOG, (ev), \
+	    (struct audit_field[]){ __VA_ARGS__ }, \
+	    sizeof((struct audit_field[]){ __VA_ARGS__ }) / \
 	    sizeof(struct audit_field))
-int	wd_audit(const char *event, const struct audit_field *, size_t);
-int	wd_audit_as(enum audit_actor, const char *event,
+int	wd_audit(enum audit_actor, const char *event,
 	    const struct audit_field *, size_t);
+/* event with fields setting, value and n more */
+int	wd_audit_sv(const char *event, enum setting, enum setting_value,
+	    const struct audit_field *more, size_t n);
 void	wd_finish(int code, const char *why);
+void	wd_end(enum proto_revert_reason, int code, const char *why, int sig,
+	    int64_t now);
 
 /* monitor.c */
 void	mon_read(int64_t now);
 void	mon_tick(int64_t now);
 void	mon_answer(enum proto_type, enum setting, enum setting_value);
 void	mon_reverted(enum proto_revert_reason, int confirmed);
-void	mon_close(int sig);
+void	mon_close(void);
 void	mon_eof(const char *why, int64_t now);
 
 /* revert.c */
 int	ctl_publish(enum setting, enum setting_value, int *mid);
-int	ctl_readback(enum setting, enum setting_value, int64_t since,
-	    const char **text);
 void	ctl_tick(int64_t now);
-void	ctl_acked(int mid, int64_t now);
+void	ctl_acked(void *arg, int mid);	/* session on_publish */
 void	revert_start(enum proto_revert_reason, int64_t now);
 void	revert_tick(int64_t now);
 
@@ -134,7 +134,7 @@ int	mark_clear(void);
 
 /* child.c */
 void	child_user(void);
-int	child_start(const char *profile_path, int confirm);
+int	child_start(void);
 void	child_kill(int sig);
 void	child_reap(int64_t now);
 
