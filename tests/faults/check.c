@@ -29,6 +29,7 @@
 #define T_UNIT_SETTING	"units[%d].%s"
 #define T_CELL_MAX_SEEN	"max_cell_v"
 #define T_CTL_RECEIVED	"control.received"
+#define IN_FLIGHT_MS	250	/* a truth already sent when a revert confirmed */
 
 static const char *const truth_setting[SETTING_COUNT] = {
 	[SETTING_OUTPUT_PRIORITY] = "output_priority",
@@ -508,6 +509,46 @@ expect_alarm_clear(struct run *r, const struct sc_cmd *c)
 		run_fail(r, "line %d: alarm still raised: %s", c->lineno, buf);
 }
 
+struct last_arg {
+	const char	*event;
+	int64_t		 mono;
+};
+
+static int
+last_fn(const struct audit_record *rec, void *arg)
+{
+	struct last_arg *a = arg;
+
+	if (strcmp(rec->event, a->event) == 0)
+		a->mono = rec->mono_ms;
+	return 0;
+}
+
+/*
+ * Once the watchdog has recorded a revert as confirmed, no unit may leave
+ * everyday settings again unless a new calibration value was accepted
+ * after it: a late apply of an old value, arriving after the watchdog
+ * believed it was done, is a plant left in calibration settings without a
+ * guardian. A truth that was already on its way when the revert was
+ * confirmed is allowed for (one plant period and some).
+ */
+static void
+safe_after_confirm(struct run *r)
+{
+	struct last_arg conf = { AUDIT_EV_REVERT_CONFIRMED, -1 };
+	struct last_arg acc = { AUDIT_EV_ACCEPT, -1 };
+	int64_t at;
+
+	(void)audit_each(r, last_fn, &conf);
+	(void)audit_each(r, last_fn, &acc);
+	if (conf.mono < 0 || acc.mono > conf.mono)
+		return;
+	if ((at = tracker_unsafe_after(r, conf.mono + IN_FLIGHT_MS)) >= 0)
+		run_fail(r, "a unit left everyday settings %.3f s after the "
+		    "watchdog recorded the revert as confirmed",
+		    (double)(at - conf.mono) / 1000.0);
+}
+
 static void
 invariants(struct run *r)
 {
@@ -523,6 +564,7 @@ invariants(struct run *r)
 	    v >= r->pf.limits.bms_protect_cell_v)
 		run_fail(r, "a cell reached %.3f V (BMS protects at %.3f V)",
 		    v, r->pf.limits.bms_protect_cell_v);
+	safe_after_confirm(r);
 }
 
 void

@@ -89,6 +89,7 @@ void	tracker_stop(struct run *);
 int64_t	tracker_safe_at(struct run *, int64_t since, bool *never_unsafe);
 int64_t	tracker_unsafe_ms(struct run *, int64_t end);
 int64_t	tracker_unsafe_since(struct run *);
+int64_t	tracker_unsafe_after(struct run *, int64_t since);
 void	tracker_log(struct run *);
 
 /* steps.c */

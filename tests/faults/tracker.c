@@ -123,6 +123,23 @@ tracker_safe_at(struct run *r, int64_t since, bool *never_unsafe)
 	return at;
 }
 
+/* The first truth after since that is not everyday; -1 if none. */
+int64_t
+tracker_unsafe_after(struct run *r, int64_t since)
+{
+	struct tracker *t = &r->track;
+	int64_t at = -1;
+
+	(void)pthread_mutex_lock(&t->lock);
+	for (int i = 0; i < t->n; i++)
+		if (t->ev[i].at_ms > since && t->ev[i].cls != TRUTH_EVERYDAY) {
+			at = t->ev[i].at_ms;
+			break;
+		}
+	(void)pthread_mutex_unlock(&t->lock);
+	return at;
+}
+
 /* When the plant first left everyday settings; -1 if it never did. */
 int64_t
 tracker_unsafe_since(struct run *r)
