@@ -116,16 +116,14 @@ final_everyday(struct run *r, char *why, size_t whysz)
  * such value (got says what was there).
  */
 int
-compare(struct run *r, const char *what, const char *json, const char *path,
-    const char *op, const char *value, char *got, size_t gotsz)
+compare(const char *json, const char *path, const char *op,
+    const char *value, char *got, size_t gotsz)
 {
 	const char *why;
 	double want, have;
 	char s[256];
 	int cmp;
 
-	(void)r;
-	(void)what;
 	if (parse_double(value, -1e12, 1e12, &want, &why) == 0) {
 		if (hjson_num(json, path, &have) == -1) {
 			(void)snprintf(got, gotsz, "(no number at %s)", path);
@@ -409,7 +407,7 @@ expect_truth(struct run *r, const struct sc_cmd *c)
 		run_fail(r, "line %d: no final plant truth", c->lineno);
 		return;
 	}
-	rc = compare(r, "final", r->final, c->argv[2], c->argv[3], c->argv[4],
+	rc = compare(r->final, c->argv[2], c->argv[3], c->argv[4],
 	    got, sizeof(got));
 	if (rc != 1)
 		run_fail(r, "line %d: plant truth %s %s %s: got %s", c->lineno,
@@ -467,7 +465,7 @@ expect_control(struct run *r, const struct sc_cmd *c)
 		char json[64];
 
 		(void)snprintf(json, sizeof(json), "{\"n\":%s}", n);
-		if (compare(r, NULL, json, "n", c->argv[2], c->argv[3], got,
+		if (compare(json, "n", c->argv[2], c->argv[3], got,
 		    sizeof(got)) != 1)
 			run_fail(r, "line %d: %s control messages, want %s %s",
 			    c->lineno, n, c->argv[2], c->argv[3]);

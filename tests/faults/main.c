@@ -49,7 +49,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: test-faults [-j jobs] [SCENARIO ...]\n"
+	    "usage: test-faults [-l] [-j jobs] [SCENARIO ...]\n"
 	    "\n"
 	    "Runs fault scenarios against a real broker, gridcal-plant,\n"
 	    "gridcal-watchdog and a supervisor, from the repository root.\n"
@@ -57,6 +57,8 @@ usage(void)
 	    "none, the scenarios listed in " SUITE_FILE " run.\n"
 	    "\n"
 	    "  -j jobs   scenarios run at once (1..%d, default 2)\n"
+	    "  -l        run nothing: list, per hazard, the scenarios that\n"
+	    "            exercise it\n"
 	    "\n"
 	    "Detailed logs: " LOG_DIR "/NAME.log. GRIDCAL_KEEP_WORKDIR=1\n"
 	    "keeps each scenario's work directory. Exit status: 0 all passed\n"
@@ -303,6 +305,44 @@ table(const struct job *jobs, int n, int64_t wall_ms)
 	printf("%d passed, %d failed\n", pass, fail);
 }
 
+/* Hazard id, then the scenarios naming it, in SUITE order. */
+static int
+list_hazards(const struct job *jobs, int n)
+{
+	char seen[64][16];
+	int nseen = 0, bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (jobs[i].sc == NULL) {
+			fprintf(stderr, "%s\n", jobs[i].perr);
+			bad = 1;
+			continue;
+		}
+		for (int h = 0; h < jobs[i].sc->nhazards; h++) {
+			int k;
+
+			for (k = 0; k < nseen; k++)
+				if (strcmp(seen[k], jobs[i].sc->hazards[h]) == 0)
+					break;
+			if (k == nseen && nseen < 64)
+				(void)strlcpy(seen[nseen++],
+				    jobs[i].sc->hazards[h], sizeof(seen[0]));
+		}
+	}
+	for (int k = 0; k < nseen; k++) {
+		printf("%s:", seen[k]);
+		for (int i = 0; i < n; i++) {
+			if (jobs[i].sc == NULL)
+				continue;
+			for (int h = 0; h < jobs[i].sc->nhazards; h++)
+				if (strcmp(seen[k], jobs[i].sc->hazards[h]) == 0)
+					printf(" %s", jobs[i].sc->name);
+		}
+		printf("\n");
+	}
+	return bad;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -310,10 +350,14 @@ main(int argc, char *argv[])
 	const char *errstr = NULL;
 	char path[PATH_MAX], logdir[PATH_MAX];
 	int ch, n = 0, njobs = 2, failed = 0;
+	bool list = false;
 	int64_t t0 = harness_now_ms();
 
-	while ((ch = getopt(argc, argv, "j:h")) != -1) {
+	while ((ch = getopt(argc, argv, "j:lh")) != -1) {
 		switch (ch) {
+		case 'l':
+			list = true;
+			break;
 		case 'j':
 			njobs = (int)strtonum(optarg, 1, JOBS_MAX, &errstr);
 			if (errstr != NULL)
@@ -360,6 +404,8 @@ main(int argc, char *argv[])
 			    sizeof(j->res.observed));
 		}
 	}
+	if (list)
+		return list_hazards(jobs, n);
 	printf("fault suite: %d scenario%s, %d at a time\n", n,
 	    n == 1 ? "" : "s", njobs);
 	fflush(stdout);

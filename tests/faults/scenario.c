@@ -507,7 +507,7 @@ int
 scenario_load(const char *path, struct scenario *sc, char *err, size_t errsz)
 {
 	struct perr pe = { err, errsz, path, 0 };
-	static struct sc_cmd cmd;	/* large; one parse at a time */
+	struct sc_cmd cmd;
 	char line[LINE_MAX_];
 	FILE *fp;
 	int rc = 0;

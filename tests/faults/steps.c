@@ -278,7 +278,7 @@ cond_holds(struct run *r, const struct sc_cmd *c, int from, int64_t *at)
 	if (strcmp(w, "charging") == 0) {
 		if ((truth = plant_truth(r, at)) == NULL)
 			return false;
-		return truth_calibrating(r, truth) && compare(r, NULL, truth,
+		return truth_calibrating(r, truth) && compare(truth,
 		    "grid_charging", "==", "1", got, sizeof(got)) == 1;
 	}
 	if (strcmp(w, "supervisor") == 0)
@@ -296,7 +296,7 @@ cond_holds(struct run *r, const struct sc_cmd *c, int from, int64_t *at)
 	if (strcmp(w, "truth") == 0) {
 		if ((truth = plant_truth(r, at)) == NULL)
 			return false;
-		return compare(r, NULL, truth, c->argv[from + 1],
+		return compare(truth, c->argv[from + 1],
 		    c->argv[from + 2], c->argv[from + 3], got,
 		    sizeof(got)) == 1;
 	}
