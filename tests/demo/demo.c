@@ -33,11 +33,12 @@ say(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+/* Prints the plant's truth; returns the spread of the BMS counters. */
+static double
 truth_line(struct rig *r, const char *when)
 {
 	char path[64], buf[256] = "", op[64], cp[64];
-	double v;
+	double v, lo = 0, hi = 0;
 
 	for (int p = 0; p < r->packs; p++) {
 		char one[16];
@@ -45,8 +46,11 @@ truth_line(struct rig *r, const char *when)
 		(void)snprintf(path, sizeof(path), "packs[%d].bms_soc", p);
 		if (hobs_truth_num(r->obs, path, &v) == -1)
 			(void)strlcpy(one, "?", sizeof(one));
-		else
+		else {
 			(void)snprintf(one, sizeof(one), "%.1f", v);
+			lo = p == 0 || v < lo ? v : lo;
+			hi = p == 0 || v > hi ? v : hi;
+		}
 		(void)strlcat(buf, p ? " " : "", sizeof(buf));
 		(void)strlcat(buf, one, sizeof(buf));
 	}
@@ -62,6 +66,7 @@ truth_line(struct rig *r, const char *when)
 		say("plant truth %s: unit %d output %s, charger %s", when, u + 1,
 		    op, cp);
 	}
+	return hi - lo;
 }
 
 int
@@ -70,6 +75,7 @@ main(void)
 	static struct rig r;
 	int64_t t0 = harness_now_ms();
 	bool anchored, everyday, intact;
+	double before, after;
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -78,7 +84,7 @@ main(void)
 	if (rig_start(&r, "demo", "reference.yaml", NULL, 0, NULL) == -1)
 		return 1;
 	say("broker 127.0.0.1:%u, profile %s", (unsigned)r.br.port, r.profile);
-	truth_line(&r, "before");
+	before = truth_line(&r, "before");
 	say("running: gridcal-watchdog --profile %s calibrate --method grid "
 	    "--confirm", r.profile);
 	say("----------------------------------------------------------------");
@@ -92,7 +98,7 @@ main(void)
 	/* the truth is published every plant tick: wait for a fresh one */
 	(void)hobs_wait_count(r.obs, HPLANT_STATUS_TOPIC,
 	    hobs_count(r.obs, HPLANT_STATUS_TOPIC) + 2, 5000);
-	truth_line(&r, "after");
+	after = truth_line(&r, "after");
 	anchored = rig_truth_soc_at_least(&r, 99.0);
 	everyday = rig_truth_everyday(&r);
 	say("verifying the audit log: gridcal-audit verify %s --state-dir %s",
@@ -101,6 +107,8 @@ main(void)
 	say("audit report:");
 	(void)rig_audit_report(&r);
 	rig_stop(&r);
+	say("SoC spread of the BMS counters (plant truth): %.1f %% -> %.1f %%",
+	    before, after);
 	say("re-anchored (plant truth): %s; everyday settings on both units "
 	    "(plant truth): %s; audit log intact: %s; watchdog exit %d",
 	    anchored ? "yes" : "NO", everyday ? "yes" : "NO",
