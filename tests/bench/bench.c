@@ -19,6 +19,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -57,6 +58,8 @@ static struct hbroker br;
 static struct profile pf;
 static struct probe pr;
 static char workdir[PATH_MAX], prof_path[PATH_MAX];
+/* the ablation: the same profile with the audit log and state on tmpfs */
+static char shm_dir[PATH_MAX], shm_prof[PATH_MAX], shm_audit[PATH_MAX];
 static char cell_topic[PROFILE_TOPIC_MAX], ctl_out[PROFILE_TOPIC_MAX];
 static char trip_value[16], ok_value[16];
 static const char *everyday, *calib;
@@ -161,13 +164,14 @@ run_capture(char *const argv[], const char *tag, int64_t timeout_ms,
  * *off moves past every complete line read. 1 found, 0 not (yet).
  */
 static int
-audit_scan(off_t *off, const char *n1, const char *n2, unsigned *count)
+audit_scan(const char *path, off_t *off, const char *n1, const char *n2,
+    unsigned *count)
 {
 	char buf[65536];
 	ssize_t n;
 	int fd, found = 0;
 
-	if ((fd = open(pf.audit_log, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
 	while ((n = pread(fd, buf, sizeof(buf) - 1, *off)) > 0) {
 		char *p = buf, *nl;
@@ -194,11 +198,11 @@ audit_scan(off_t *off, const char *n1, const char *n2, unsigned *count)
 }
 
 static off_t
-audit_size(void)
+audit_size(const char *path)
 {
 	struct stat st;
 
-	return stat(pf.audit_log, &st) == -1 ? 0 : st.st_size;
+	return stat(path, &st) == -1 ? 0 : st.st_size;
 }
 
 /* ---- the plant ---- */
@@ -336,26 +340,34 @@ reactors_round(struct samples *fl, struct samples *pe)
 
 struct gcrun {
 	struct hproc	wd;
-	char		hbfile[PATH_MAX];
+	char		hbfile[PATH_MAX];	/* heartbeats the watchdog read */
+	char		sentfile[PATH_MAX];	/* ... the supervisor sent */
 	char		errpath[PATH_MAX];
+	const char	*profile;	/* the run's profile */
+	const char	*audit;		/* and its audit log */
 	int64_t		spawn_ns;
 	off_t		audit_off;	/* the run's first record */
 	off_t		scan_off;
 	int		sup_pid;
 };
 
+/* A grid run with the main profile, or the one with the audit on tmpfs. */
 static int
-gc_spawn(struct gcrun *g)
+gc_spawn(struct gcrun *g, bool tmpfs)
 {
 	static char *envp[512];
-	static char pre[PATH_MAX + 16], hbenv[PATH_MAX + 32];
+	static char pre[PATH_MAX + 16], recvenv[PATH_MAX + 32];
+	static char sentenv[PATH_MAX + 32];
 	char bin[PATH_MAX], shim[PATH_MAX], tag[32], out[PATH_MAX];
-	char *argv[] = { bin, (char *)"--profile", prof_path,
-	    (char *)"calibrate", (char *)"--method", (char *)"grid",
-	    (char *)"--confirm", NULL };
+	char *argv[] = { bin, (char *)"--profile",
+	    tmpfs ? shm_prof : prof_path, (char *)"calibrate",
+	    (char *)"--method", (char *)"grid", (char *)"--confirm", NULL };
+	struct passwd *pw;
 	size_t n = 0;
 
 	memset(g, 0, sizeof(*g));
+	g->profile = tmpfs ? shm_prof : prof_path;
+	g->audit = tmpfs ? shm_audit : pf.audit_log;
 	gc_seq++;
 	(void)snprintf(tag, sizeof(tag), "wd-%d", gc_seq);
 	if (harness_path(bin, sizeof(bin), "build/gridcal-watchdog") == -1 ||
@@ -363,19 +375,29 @@ gc_spawn(struct gcrun *g)
 	    "build/bench/libgridcal-hbshim.so") == -1)
 		return -1;
 	pathf(g->hbfile, sizeof(g->hbfile), workdir, tag, ".hb");
+	pathf(g->sentfile, sizeof(g->sentfile), workdir, tag, ".sent");
 	pathf(out, sizeof(out), workdir, tag, ".out");
 	pathf(g->errpath, sizeof(g->errpath), workdir, tag, ".err");
+	/* the supervisor runs as the profile's user: its file is made for it */
+	if (harness_write_file(g->hbfile, "", 0600) == -1 ||
+	    harness_write_file(g->sentfile, "", 0600) == -1 ||
+	    (pw = getpwnam(pf.supervisor_user)) == NULL ||
+	    chown(g->sentfile, pw->pw_uid, pw->pw_gid) == -1)
+		return -1;
 	(void)snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", shim);
-	(void)snprintf(hbenv, sizeof(hbenv), "GRIDCAL_HBSHIM_OUT=%s",
+	(void)snprintf(recvenv, sizeof(recvenv), "GRIDCAL_HBSHIM_RECV=%s",
 	    g->hbfile);
+	(void)snprintf(sentenv, sizeof(sentenv), "GRIDCAL_HBSHIM_SENT=%s",
+	    g->sentfile);
 	for (char **e = environ; *e != NULL && n < 500; e++)
 		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(*e, "GRIDCAL_HBSHIM_OUT=", 19) != 0)
+		    strncmp(*e, "GRIDCAL_HBSHIM_", 15) != 0)
 			envp[n++] = *e;
 	envp[n++] = pre;
-	envp[n++] = hbenv;
+	envp[n++] = recvenv;
+	envp[n++] = sentenv;
 	envp[n] = NULL;
-	g->audit_off = g->scan_off = audit_size();
+	g->audit_off = g->scan_off = audit_size(g->audit);
 	g->spawn_ns = now_ns();
 	return hproc_spawn(&g->wd, argv, envp, out, g->errpath);
 }
@@ -413,7 +435,7 @@ gc_wait_armed(struct gcrun *g)
 	while (now_ns() < deadline) {
 		if (probe_pump(&pr, 5) == -1)
 			return -1;
-		if (audit_scan(&g->scan_off, "\"event\":\"state\"",
+		if (audit_scan(g->audit, &g->scan_off, "\"event\":\"state\"",
 		    "to=grid_charging", NULL)) {
 			g->sup_pid = proc_first_child(g->wd.pid);
 			return 0;
@@ -443,22 +465,37 @@ gc_wait_exit(struct gcrun *g, int64_t timeout_ms)
 	return -1;
 }
 
-/* The first heartbeat after the spawn, and the gaps between all of them. */
+/* Gaps between consecutive time stamps of a shim file, in ms. */
+static void
+hb_gaps(const char *path, struct samples *gaps)
+{
+	int64_t *t;
+	long n = hb_read(path, &t);
+
+	for (long i = 1; i < n; i++)
+		samples_add(gaps, (double)(t[i] - t[i - 1]) / 1e6);
+	free(t);
+}
+
+/*
+ * The first heartbeat after the spawn; the gaps between the heartbeats
+ * the watchdog read, and between those the supervisor sent (which tells
+ * whose stall a long gap was).
+ */
 static void
 gc_heartbeats(struct gcrun *g, struct samples *startup, struct samples *gaps,
-    int64_t from_ns, int64_t to_ns)
+    struct samples *sent_gaps)
 {
 	int64_t *t;
 	long n = hb_read(g->hbfile, &t);
 
-	if (n <= 0)
-		return;
-	if (startup != NULL)
+	if (n > 0 && startup != NULL)
 		samples_add(startup, (double)(t[0] - g->spawn_ns) / 1e6);
-	for (long i = 1; gaps != NULL && i < n; i++)
-		if (t[i - 1] >= from_ns && t[i] <= to_ns)
-			samples_add(gaps, (double)(t[i] - t[i - 1]) / 1e6);
 	free(t);
+	if (gaps != NULL)
+		hb_gaps(g->hbfile, gaps);
+	if (sent_gaps != NULL)
+		hb_gaps(g->sentfile, sent_gaps);
 }
 
 /*
@@ -467,11 +504,11 @@ gc_heartbeats(struct gcrun *g, struct samples *startup, struct samples *gaps,
  * not be brought to the point of the trip.
  */
 static int
-gc_abort_sample(struct samples *lat, struct samples *gaps, unsigned *hblost)
+gc_abort_sample(struct samples *lat, struct samples *gaps,
+    struct samples *sent_gaps, unsigned *hblost, bool tmpfs)
 {
 	struct gcrun g;
 	double ms;
-	int64_t armed_ns;
 	unsigned before;
 
 	plant_stop();
@@ -480,7 +517,7 @@ gc_abort_sample(struct samples *lat, struct samples *gaps, unsigned *hblost)
 		gc_fails++;
 		return -1;
 	}
-	if (gc_spawn(&g) == -1) {
+	if (gc_spawn(&g, tmpfs) == -1) {
 		gc_fails++;
 		return -1;
 	}
@@ -488,7 +525,6 @@ gc_abort_sample(struct samples *lat, struct samples *gaps, unsigned *hblost)
 		(void)gc_wait_exit(&g, 5000);
 		return -1;
 	}
-	armed_ns = now_ns();
 	jitter(20);
 	before = lat->repeats;
 	ms = probe_trip(&pr, cell_topic, trip_value, ctl_out, everyday,
@@ -504,12 +540,12 @@ gc_abort_sample(struct samples *lat, struct samples *gaps, unsigned *hblost)
 	    hproc_exit_code(&g.wd) != 2)
 		note("gridcal run %d: watchdog exit %d after the trip, want 2 "
 		    "(ABORTED)", gc_seq, hproc_exit_code(&g.wd));
-	gc_heartbeats(&g, &R.startup, gaps, armed_ns - 2000000000LL,
-	    now_ns());
+	gc_heartbeats(&g, &R.startup, gaps, sent_gaps);
 	if (hblost != NULL) {
 		off_t off = g.audit_off;
 
-		(void)audit_scan(&off, "\"event\":\"heartbeat_lost\"", NULL,
+		(void)audit_scan(g.audit, &off, "\"event\":\"heartbeat_lost\"",
+		    NULL,
 		    hblost);
 	}
 	gc_fails = 0;
@@ -543,9 +579,14 @@ phase_abort(void)
 	for (int i = 0; i < o.runs; i++) {
 		if (gc_usable())
 			(void)gc_abort_sample(&R.abort_gc, &R.hb_gaps_quiet,
-			    &R.hb_lost_quiet);
+			    &R.hb_sent_quiet, &R.hb_lost_quiet, false);
 		else
 			gc_seq++;
+		/* the ablation, interleaved: every third run once more with
+		 * the audit log and the state directory on tmpfs */
+		if (i % 3 == 1 && shm_prof[0] != '\0' && gc_usable())
+			(void)gc_abort_sample(&R.abort_gc_tmpfs, NULL, NULL,
+			    NULL, true);
 		reactors_round(&R.abort_floor, &R.abort_peer);
 		if ((i + 1) % 10 == 0)
 			fprintf(stderr, "bench:   %d/%d\n", i + 1, o.runs);
@@ -566,7 +607,7 @@ phase_heartbeat(void)
 		long n;
 
 		plant_stop();
-		if (plant_start() == -1 || gc_spawn(&g) == -1) {
+		if (plant_start() == -1 || gc_spawn(&g, false) == -1) {
 			gc_fails++;
 			continue;
 		}
@@ -610,7 +651,20 @@ phase_heartbeat(void)
 			    (double)(pr.got_ns - last) / 1e6);
 		}
 		(void)gc_wait_exit(&g, EXIT_TIMEOUT_MS);
-		gc_heartbeats(&g, &R.startup, NULL, 0, 0);
+		/* how much of the overshoot was noticing: the watchdog's
+		 * heartbeat_lost record says how old the heartbeat was */
+		{
+			char *log = harness_read_file(g.audit, NULL);
+			const char *p = log == NULL ? NULL :
+			    strstr(log + g.audit_off, "\"age_ms\":");
+			double age;
+
+			if (p != NULL && (age = strtod(p + 9, NULL)) > 0)
+				samples_add(&R.hb_detect,
+				    age - (double)pf.timing.heartbeat_timeout_ms);
+			free(log);
+		}
+		gc_heartbeats(&g, &R.startup, NULL, NULL);
 		gc_fails = 0;
 		reactors_round(&R.abort_floor, &R.abort_peer);
 	}
@@ -619,14 +673,17 @@ phase_heartbeat(void)
 /* ---- phase 3: deadlines under a telemetry flood ---- */
 
 static int
-flood_start(struct hproc *p, const char *tag, const char *profile)
+flood_start(struct hproc *p, const char *tag, const char *profile,
+    int window, int seconds)
 {
 	char bin[PATH_MAX], cred[PATH_MAX], out[PATH_MAX], errp[PATH_MAX];
-	char win[16];
+	char win[16], secs[16];
 	char *argv[] = { bin, (char *)"--profile", (char *)profile,
-	    (char *)"--cred", cred, (char *)"--window", win, NULL };
+	    (char *)"--cred", cred, (char *)"--window", win,
+	    (char *)"--seconds", secs, NULL };
 
-	(void)snprintf(win, sizeof(win), "%d", o.flood_window);
+	(void)snprintf(win, sizeof(win), "%d", window);
+	(void)snprintf(secs, sizeof(secs), "%d", seconds);
 	if (harness_path(bin, sizeof(bin), "build/bench/gridcal-bench-flood") ==
 	    -1 || hbroker_cred_path(&br, "plant", cred, sizeof(cred)) == -1)
 		return -1;
@@ -653,6 +710,69 @@ flood_stop(struct hproc *p, double *acked)
 	return rate;
 }
 
+/* Messages the floor has received, asked with SIGUSR1; -1 if unknown. */
+static double
+floor_received(void)
+{
+	char line[128];
+	double v;
+	int64_t deadline = now_ns() + 1000000000LL;
+	off_t size0 = 0;
+	struct stat st;
+
+	if (stat(floor_p.out_path, &st) == 0)
+		size0 = st.st_size;
+	if (hproc_signal(&floor_p, SIGUSR1) == -1)
+		return -1;
+	while (now_ns() < deadline) {
+		if (stat(floor_p.out_path, &st) == 0 && st.st_size > size0 &&
+		    harness_last_line(floor_p.out_path, line,
+		    sizeof(line)) == 0 && kv_num(line, "received", &v) == 0)
+			return v;
+		sleep_ms(2);
+	}
+	return -1;
+}
+
+/*
+ * The highest rate the broker sustains: short floods with a growing
+ * window of unacknowledged messages; a window counts only if the floor (a
+ * subscriber to every flooded topic) received the whole flood, i.e. the
+ * broker did not shed messages to keep up. The best such window is used
+ * for the flood phase and the end-to-end cost.
+ */
+static void
+flood_calibrate(void)
+{
+	static const int windows[] = { 4, 16, 64, 256, 1024 };
+	int best = 0;
+
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		struct hproc fl;
+		double r0, r1, rate, acked = 0;
+		char tag[32];
+
+		(void)snprintf(tag, sizeof(tag), "flood-w%d", windows[i]);
+		r0 = floor_received();
+		if (flood_start(&fl, tag, prof_path, windows[i], 2) == -1)
+			break;
+		(void)hproc_wait(&fl, 10000);
+		rate = flood_stop(&fl, &acked);
+		sleep_ms(200);		/* the last deliveries */
+		r1 = floor_received();
+		R.flood_try[i].window = windows[i];
+		R.flood_try[i].rate = rate;
+		R.flood_try[i].delivered = r0 >= 0 && r1 >= 0 && acked > 0 ?
+		    (r1 - r0) / acked : -1;
+		/* the plant's own telemetry is counted too: at least all */
+		if (rate > 0 && R.flood_try[i].delivered >= 0.999 &&
+		    rate > R.flood_try[best].rate * 1.02)
+			best = (int)i;
+	}
+	if (R.flood_try[best].rate > 0)
+		o.flood_window = windows[best];
+}
+
 static void
 phase_flood(void)
 {
@@ -661,7 +781,8 @@ phase_flood(void)
 
 	fprintf(stderr, "bench: under a telemetry flood, %d gridcal runs\n",
 	    o.flood_runs);
-	if (flood_start(&fl, "flood", prof_path) == -1) {
+	flood_calibrate();
+	if (flood_start(&fl, "flood", prof_path, o.flood_window, 3600) == -1) {
 		note("flooder did not start");
 		return;
 	}
@@ -669,7 +790,7 @@ phase_flood(void)
 	for (int i = 0; i < o.flood_runs; i++) {
 		if (gc_usable())
 			(void)gc_abort_sample(&R.flood_gc, &R.hb_gaps_flood,
-			    &R.hb_lost_flood);
+			    &R.hb_sent_flood, &R.hb_lost_flood, false);
 		else
 			gc_seq++;
 		reactors_round(&R.flood_floor, &R.flood_peer);
@@ -697,8 +818,8 @@ cost_e2e(void)
 	char *tmpl, *text = NULL;
 	struct hprofile_kv kv[] = { { "timing.preflight_wait_s", "60" } };
 	struct hproc sup, fl;
-	double c0[3], c1[3], a0, a1, t0, t1;
-	int pids[3];
+	double c0[5], c1[5], rate, t0, t1;
+	int pids[5];
 
 	if (!executable("build/gridcal-supervisor"))
 		return;
@@ -732,7 +853,8 @@ cost_e2e(void)
 	}
 	plant_stop();
 	sleep_ms(300);
-	if (flood_start(&fl, "flood-cost", prof_path) == -1) {
+	if (flood_start(&fl, "flood-cost", prof_path, o.flood_window, 3600) ==
+	    -1) {
 		(void)hproc_stop(&sup, 1000);
 		return;
 	}
@@ -740,33 +862,33 @@ cost_e2e(void)
 	pids[0] = sup.pid;
 	pids[1] = floor_p.pid;
 	pids[2] = R.peer_ran ? peer_p.pid : 0;
-	/* the flooder reports only at exit: time the window by its count */
-	for (int i = 0; i < 3; i++)
+	pids[3] = br.proc.pid;
+	pids[4] = fl.pid;
+	/* the flooder reports only at exit: its rate is over the whole flood */
+	for (int i = 0; i < 5; i++)
 		c0[i] = pids[i] > 0 ? proc_cpu_s(pids[i]) : -1;
 	t0 = (double)now_ns() / 1e9;
 	sleep_ms(5000);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		c1[i] = pids[i] > 0 ? proc_cpu_s(pids[i]) : -1;
 	t1 = (double)now_ns() / 1e9;
-	a0 = 0;
-	a1 = flood_stop(&fl, &a0);	/* rate over the whole flood */
+	rate = flood_stop(&fl, NULL);
 	if (hproc_poll(&sup)) {
 		note("ingest: the supervisor's check ended early (exit %d); "
 		    "see %s", hproc_exit_code(&sup), sup.err_path);
 		return;
 	}
 	(void)hproc_stop(&sup, 2000);
-	if (a1 <= 0)
+	if (rate <= 0)
 		return;
-	R.e2e_rate = a1;
-	for (int i = 0; i < 3; i++) {
-		double cpu = c1[i] - c0[i];
-
-		R.e2e_util[i] = c0[i] < 0 || c1[i] < 0 ? -1 : cpu / (t1 - t0);
-		/* messages per CPU second: the rate the broker delivered
-		 * divided by the share of one core it took */
-		R.e2e_per_cpu_s[i] = R.e2e_util[i] > 0 ?
-		    a1 / R.e2e_util[i] : -1;
+	R.e2e_rate = rate;
+	for (int i = 0; i < 5; i++) {
+		R.e2e_util[i] = c0[i] < 0 || c1[i] < 0 ? -1 :
+		    (c1[i] - c0[i]) / (t1 - t0);
+		/* messages per CPU second: the rate the broker took divided
+		 * by the share of one core the process used */
+		R.e2e_per_cpu_s[i] = R.e2e_util[i] > 0 ? rate / R.e2e_util[i] :
+		    -1;
 	}
 	(void)plant_start();
 }
@@ -855,7 +977,7 @@ cost_full_run(void)
 		return;
 	fprintf(stderr, "bench: one full grid calibration\n");
 	plant_stop();
-	if (plant_start() == -1 || gc_spawn(&g) == -1)
+	if (plant_start() == -1 || gc_spawn(&g, false) == -1)
 		return;
 	while (!hproc_poll(&g.wd)) {
 		int sup = proc_first_child(g.wd.pid);
@@ -882,7 +1004,7 @@ cost_full_run(void)
 	if (R.full_exit != 0)
 		note("full calibration: watchdog exit %d, want 0 (PASS)",
 		    R.full_exit);
-	gc_heartbeats(&g, &R.startup, NULL, 0, 0);
+	gc_heartbeats(&g, &R.startup, NULL, NULL);
 	R.rss_kb[2] = proc_hwm_kb(floor_p.pid);
 	if (R.peer_ran)
 		R.rss_kb[3] = proc_hwm_kb(peer_p.pid);
@@ -946,7 +1068,7 @@ phase_audit(void)
 	free(out);
 
 	/* the CLI on the log this bench's runs wrote */
-	if (executable("build/gridcal-audit") && audit_size() > 0) {
+	if (executable("build/gridcal-audit") && audit_size(pf.audit_log) > 0) {
 		char cli[PATH_MAX], sd[PATH_MAX];
 		char *av[] = { cli, (char *)"verify", pf.audit_log,
 		    (char *)"--state-dir", sd, NULL };
@@ -954,7 +1076,7 @@ phase_audit(void)
 		unsigned lines = 0;
 		int64_t t0;
 
-		(void)audit_scan(&off, "\"seq\":", NULL, &lines);
+		(void)audit_scan(pf.audit_log, &off, "\"seq\":", NULL, &lines);
 		if (harness_path(cli, sizeof(cli), "build/gridcal-audit") ==
 		    -1)
 			return;
@@ -971,6 +1093,59 @@ phase_audit(void)
 }
 
 /* ---- set-up ---- */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == -1 ? -1 : 0;
+}
+
+/*
+ * The ablation profile: everything as in the main one but the audit log
+ * and the state directory (intent mark, audit anchor) on tmpfs, where
+ * fsync costs next to nothing. Side by side with the main runs it shows
+ * what the durable writes on the abort path cost.
+ */
+static void
+shm_setup(void)
+{
+	char tmpl_path[PATH_MAX], state[PATH_MAX], e[256], *tmpl, *text;
+
+	(void)strlcpy(shm_dir, "/dev/shm/gridcal-bench-XXXXXX", sizeof(shm_dir));
+	if (mkdtemp(shm_dir) == NULL) {
+		note("no tmpfs ablation: /dev/shm: %s", strerror(errno));
+		shm_dir[0] = '\0';
+		return;
+	}
+	pathf(state, sizeof(state), shm_dir, "state", "");
+	pathf(shm_audit, sizeof(shm_audit), shm_dir, "audit.jsonl", "");
+	pathf(shm_prof, sizeof(shm_prof), workdir, "profile-tmpfs.yaml", "");
+	{
+		struct hprofile_kv kv[] = {
+			{ "paths.audit_log", shm_audit },
+			{ "paths.state_dir", state },
+		};
+
+		if (chmod(shm_dir, 0711) == -1 || mkdir(state, 0700) == -1 ||
+		    harness_path(tmpl_path, sizeof(tmpl_path),
+		    "profiles/sim.yaml.in") == -1 ||
+		    (tmpl = harness_read_file(tmpl_path, NULL)) == NULL) {
+			note("no tmpfs ablation: set-up failed");
+			shm_prof[0] = '\0';
+			return;
+		}
+		if (hprofile_render(tmpl, &br, kv, 2, &text, e,
+		    sizeof(e)) == -1 ||
+		    harness_write_file(shm_prof, text, 0644) == -1) {
+			note("no tmpfs ablation: %s", e);
+			shm_prof[0] = '\0';
+		} else
+			free(text);
+		free(tmpl);
+	}
+}
 
 static void
 topics_and_values(void)
@@ -1092,6 +1267,7 @@ main(int argc, char *argv[])
 			note("cannot give %s to user %s", pf.cred_supervisor,
 			    pf.supervisor_user);
 	}
+	shm_setup();
 	if (probe_open(&pr, &br, "plant", subs, 3, 10000) == -1)
 		errx(1, "bench: probe");
 
@@ -1150,6 +1326,9 @@ main(int argc, char *argv[])
 	(void)hproc_stop(&floor_p, 2000);
 	probe_close(&pr);
 	(void)hbroker_stop(&br);
+	if (shm_dir[0] != '\0' && getenv("GRIDCAL_KEEP_WORKDIR") == NULL &&
+	    nftw(shm_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		warn("removing %s", shm_dir);
 	report_print(stdout);
 	if (report_json(o.json) == -1)
 		warn("%s", o.json);

@@ -13,8 +13,8 @@
  * queueing it for the next loop turn. TCP_NODELAY is set on the client
  * (the harness broker sets it on its side).
  *
- * On SIGTERM prints "received=N reacted=M" on stdout and exits 0: the bench
- * divides N by the CPU time it used to get the floor's cost per message.
+ * On SIGUSR1 prints "received=N reacted=M" on stdout (the bench checks that
+ * a flood reached it whole); on SIGTERM prints it and exits 0.
  */
 #include <err.h>
 #include <errno.h>
@@ -32,7 +32,7 @@
 
 #define NTOPICS_MAX	(PROFILE_MAX_PACKS * PF_COUNT + PROFILE_MAX_UNITS * UF_COUNT)
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 static struct profile pf;
 static char *topics[NTOPICS_MAX];
 static int ntopics;
@@ -44,8 +44,10 @@ static char cell_suffix[PROFILE_TOPIC_MAX];
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
 }
 
 static void
@@ -162,7 +164,8 @@ main(int argc, char *argv[])
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR1, &sa, NULL) == -1)
 		err(1, "sigaction");
 
 	(void)mosquitto_lib_init();
@@ -207,6 +210,12 @@ main(int argc, char *argv[])
 			errx(1, "write: %s", mosquitto_strerror(rc));
 		if ((rc = mosquitto_loop_misc(mosq)) != MOSQ_ERR_SUCCESS)
 			errx(1, "keepalive: %s", mosquitto_strerror(rc));
+		if (report) {
+			report = 0;
+			printf("received=%llu reacted=%llu\n", received,
+			    reacted);
+			(void)fflush(stdout);
+		}
 	}
 	printf("received=%llu reacted=%llu\n", received, reacted);
 	mosquitto_destroy(mosq);

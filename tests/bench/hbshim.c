@@ -1,17 +1,24 @@
 /*
- * libgridcal-hbshim.so: the bench's window on the heartbeats the watchdog
- * receives, without a line changed in watchdog/. Preloaded into
- * gridcal-watchdog (LD_PRELOAD) with GRIDCAL_HBSHIM_OUT=<file>, it wraps
- * recv(2): every frame that is a well-formed HEARTBEAT of the socketpair
- * protocol (shared/proto.h: version 1, type 0x02, length 10) appends its
- * CLOCK_MONOTONIC arrival in nanoseconds as one line to the file.
+ * libgridcal-hbshim.so: the bench's window on the heartbeats between the
+ * supervisor and the watchdog, without a line changed in watchdog/ or
+ * supervisor/. Preloaded into gridcal-watchdog (LD_PRELOAD), and through
+ * the inherited environment into the gridcal-supervisor it execs, it wraps
+ * recv(2) and send(2): every frame that is a well-formed HEARTBEAT of the
+ * socketpair protocol (shared/proto.h: version 1, type 0x02, length 10)
+ * appends its CLOCK_MONOTONIC time in nanoseconds as one line to
  *
- * The bench reads the file for the heartbeat gaps the watchdog sees, the
- * time of the last heartbeat before a SIGSTOP (heartbeat-loss overshoot)
- * and the first heartbeat after start-up. One clock_gettime() and one
- * small write per heartbeat (five a second with the sim profile). MQTT
- * traffic cannot match: libmosquitto reads its socket with read(2), and
- * no MQTT packet starts with the byte 0x01.
+ *   GRIDCAL_HBSHIM_RECV  as the watchdog received it (recv)
+ *   GRIDCAL_HBSHIM_SENT  as the supervisor sent it (send)
+ *
+ * Each process opens the file of its direction when it starts; the
+ * supervisor runs unprivileged, so the bench creates the "sent" file for
+ * it beforehand. The bench reads them for the heartbeat gaps the watchdog
+ * sees (and whether a gap was the sender's or the receiver's), the last
+ * heartbeat before a SIGSTOP, and the first one after start-up.
+ *
+ * One clock_gettime() and one small write per heartbeat (five a second
+ * with the sim profile). MQTT traffic cannot match: libmosquitto uses
+ * read(2)/write(2) on its socket, and no MQTT packet starts with 0x01.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -28,33 +35,67 @@
 #include "proto.h"
 
 typedef ssize_t (*recv_fn)(int, void *, size_t, int);
+typedef ssize_t (*send_fn)(int, const void *, size_t, int);
 
 static recv_fn real_recv;
-static int out_fd = -1;
+static send_fn real_send;
+static int recv_fd = -1, sent_fd = -1;
+
+static int
+open_out(const char *var)
+{
+	const char *path = getenv(var);
+
+	if (path == NULL || path[0] == '\0')
+		return -1;
+	return open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+}
 
 __attribute__((constructor)) static void
 hbshim_init(void)
 {
-	const char *path = getenv("GRIDCAL_HBSHIM_OUT");
-
 	real_recv = (recv_fn)(uintptr_t)dlsym(RTLD_NEXT, "recv");
-	if (path != NULL && path[0] != '\0')
-		out_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0600);
-	/* the supervisor the watchdog execs inherits neither the shim, nor
-	 * the variable, nor the fd */
-	(void)unsetenv("GRIDCAL_HBSHIM_OUT");
-	(void)unsetenv("LD_PRELOAD");
+	real_send = (send_fn)(uintptr_t)dlsym(RTLD_NEXT, "send");
+	/* only the watchdog receives heartbeats, only the supervisor sends
+	 * them: each opens the file it needs; the child does not get the
+	 * watchdog's variable */
+	recv_fd = open_out("GRIDCAL_HBSHIM_RECV");
+	(void)unsetenv("GRIDCAL_HBSHIM_RECV");
+	sent_fd = open_out("GRIDCAL_HBSHIM_SENT");
+}
+
+static int
+is_heartbeat(const void *buf, ssize_t n)
+{
+	const unsigned char *b = buf;
+
+	return n == 10 && b[0] == PROTO_VERSION && b[1] == PROTO_HEARTBEAT &&
+	    b[2] == 10 && b[3] == 0;
+}
+
+static void
+stamp(int *fd)
+{
+	struct timespec ts;
+	char line[32];
+	int k;
+
+	if (*fd == -1 || clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return;
+	k = snprintf(line, sizeof(line), "%lld\n",
+	    (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	if (k > 0 && write(*fd, line, (size_t)k) != k)
+		*fd = -1;	/* stop recording, never fail the caller */
 }
 
 ssize_t recv(int, void *, size_t, int);
+ssize_t send(int, const void *, size_t, int);
 
 ssize_t
 recv(int fd, void *buf, size_t len, int flags)
 {
 	ssize_t n;
 	int saved;
-	const unsigned char *b = buf;
 
 	if (real_recv == NULL) {
 		errno = ENOSYS;
@@ -62,19 +103,26 @@ recv(int fd, void *buf, size_t len, int flags)
 	}
 	n = real_recv(fd, buf, len, flags);
 	saved = errno;
-	if (out_fd != -1 && n == 10 && len >= 10 && b[0] == PROTO_VERSION &&
-	    b[1] == PROTO_HEARTBEAT && b[2] == 10 && b[3] == 0) {
-		struct timespec ts;
-		char line[32];
-		int k;
+	if (len >= 10 && is_heartbeat(buf, n))
+		stamp(&recv_fd);
+	errno = saved;
+	return n;
+}
 
-		if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
-			k = snprintf(line, sizeof(line), "%lld\n",
-			    (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-			if (k > 0 && write(out_fd, line, (size_t)k) != k)
-				out_fd = -1;	/* stop recording, never fail */
-		}
+ssize_t
+send(int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t n;
+	int saved;
+
+	if (real_send == NULL) {
+		errno = ENOSYS;
+		return -1;
 	}
+	n = real_send(fd, buf, len, flags);
+	saved = errno;
+	if (n == (ssize_t)len && is_heartbeat(buf, n))
+		stamp(&sent_fd);
 	errno = saved;
 	return n;
 }

@@ -119,7 +119,10 @@ report_print(FILE *f)
 	lat_row(f, "floor (C republisher, 2 hops)", &R.abort_floor, "-");
 	lat_row(f, "gridcal (supervisor+watchdog)", &R.abort_gc, gc_why);
 	lat_row(f, peer_name, &R.abort_peer, peer_why);
+	lat_row(f, "gridcal, audit+state on tmpfs", &R.abort_gc_tmpfs, gc_why);
 	lat_ratios(f, "gridcal / floor", &R.abort_gc, &R.abort_floor);
+	lat_ratios(f, "gridcal / gridcal on tmpfs", &R.abort_gc,
+	    &R.abort_gc_tmpfs);
 	lat_ratios(f, "peer / gridcal", &R.abort_peer, &R.abort_gc);
 
 	fprintf(f, "\n2. Heartbeat-loss revert (timeout %.0f ms, interval "
@@ -128,6 +131,7 @@ report_print(FILE *f)
 	fprintf(f, "   %-33s %5s %8s %8s %8s %8s %5s %5s\n", "", "n",
 	    "median", "p90", "p99", "max", "", "lost");
 	lat_row(f, "overshoot (ms)", &R.hb_over, gc_why);
+	lat_row(f, "of which noticing (age - timeout)", &R.hb_detect, gc_why);
 	stats_of(&R.hb_total, &a);
 	if (a.n > 0)
 		fprintf(f, "  %-34s median %.3fx  max %.3fx\n",
@@ -137,6 +141,13 @@ report_print(FILE *f)
 	fprintf(f, "\n3. Under a telemetry flood of %.0f msg/s (QoS 1, window "
 	    "%d, %.0f messages)\n", R.flood_rate, o.flood_window,
 	    R.flood_msgs);
+	fprintf(f, "   sustained rate by window (msg/s, share delivered to the "
+	    "floor):");
+	for (int i = 0; i < 5; i++)
+		if (R.flood_try[i].window > 0)
+			fprintf(f, " %d: %.0f %.3f;", R.flood_try[i].window,
+			    R.flood_try[i].rate, R.flood_try[i].delivered);
+	fputc('\n', f);
 	fprintf(f, "   %-33s %5s %8s %8s %8s %8s %5s %5s\n",
 	    "abort latency (ms)", "n", "median", "p90", "p99", "max", "late",
 	    "lost");
@@ -174,6 +185,16 @@ report_print(FILE *f)
 	}
 	if (b.n == 0 && c.n == 0)
 		fprintf(f, "  %-34s %s\n", "heartbeat gaps", gc_why);
+	stats_of(&R.hb_sent_quiet, &b);
+	stats_of(&R.hb_sent_flood, &c);
+	if (b.n > 0)
+		fprintf(f, "  %-34s %5zu %8.1f %8.1f %8.1f %8.1f\n",
+		    "as sent by the supervisor, quiet", b.n, b.median, b.p90,
+		    b.p99, b.max);
+	if (c.n > 0)
+		fprintf(f, "  %-34s %5zu %8.1f %8.1f %8.1f %8.1f\n",
+		    "as sent by the supervisor, flood", c.n, c.median, c.p90,
+		    c.p99, c.max);
 
 	fprintf(f, "\n4. Cost\n");
 	fprintf(f, "  telemetry store, parse+ingest      %8.1f ns/msg  %6.2f M "
@@ -199,6 +220,9 @@ report_print(FILE *f)
 			    "CPU-s  (costs %.2fx the supervisor)\n", peer_name,
 			    R.e2e_util[2] * 100, R.e2e_per_cpu_s[2],
 			    ratio(R.e2e_per_cpu_s[0], R.e2e_per_cpu_s[2]));
+		fprintf(f, "    broker (mosquitto)       %5.1f %% of a core; "
+		    "flooder %5.1f %%\n", R.e2e_util[3] * 100,
+		    R.e2e_util[4] * 100);
 	} else
 		fprintf(f, "  end to end through the broker     %s\n", gc_why);
 	if (R.rss_kb[0] > 0)
@@ -332,6 +356,7 @@ report_json(const char *path)
 	jlat(f, "floor", &R.abort_floor, false);
 	jlat(f, "gridcal", &R.abort_gc, false);
 	jlat(f, "peer", &R.abort_peer, false);
+	jlat(f, "gridcal_audit_on_tmpfs", &R.abort_gc_tmpfs, false);
 	stats_of(&R.abort_gc, &a);
 	stats_of(&R.abort_floor, &b);
 	jnum(f, "gridcal_over_floor_median", ratio(a.median, b.median), false);
@@ -345,6 +370,7 @@ report_json(const char *path)
 	jnum(f, "timeout_ms", R.hb_timeout_ms, false);
 	jnum(f, "interval_ms", R.hb_interval_ms, false);
 	jlat(f, "overshoot_ms", &R.hb_over, false);
+	jlat(f, "detection_overshoot_ms", &R.hb_detect, false);
 	jlat(f, "revert_after_last_heartbeat_ms", &R.hb_total, true);
 	fprintf(f, "  },\n");
 
@@ -352,11 +378,20 @@ report_json(const char *path)
 	jnum(f, "rate_msg_s", R.flood_rate, false);
 	jnum(f, "messages", R.flood_msgs, false);
 	jnum(f, "window", o.flood_window, false);
+	fprintf(f, "    \"calibration\": [");
+	for (int i = 0; i < 5; i++)
+		fprintf(f, "%s{\"window\": %d, \"rate_msg_s\": %.0f, "
+		    "\"delivered_share\": %.4f}", i ? ", " : "",
+		    R.flood_try[i].window, R.flood_try[i].rate,
+		    R.flood_try[i].delivered);
+	fprintf(f, "],\n");
 	jlat(f, "abort_floor_ms", &R.flood_floor, false);
 	jlat(f, "abort_gridcal_ms", &R.flood_gc, false);
 	jlat(f, "abort_peer_ms", &R.flood_peer, false);
 	jlat(f, "heartbeat_gaps_quiet_ms", &R.hb_gaps_quiet, false);
 	jlat(f, "heartbeat_gaps_flood_ms", &R.hb_gaps_flood, false);
+	jlat(f, "heartbeat_sent_gaps_quiet_ms", &R.hb_sent_quiet, false);
+	jlat(f, "heartbeat_sent_gaps_flood_ms", &R.hb_sent_flood, false);
 	fprintf(f, "    \"heartbeat_lost_quiet\": %u,\n"
 	    "    \"heartbeat_lost_flood\": %u\n  },\n", R.hb_lost_quiet,
 	    R.hb_lost_flood);
@@ -375,6 +410,8 @@ report_json(const char *path)
 	jnum(f, "e2e_floor_msgs_per_cpu_s", R.e2e_per_cpu_s[1], false);
 	jnum(f, "e2e_peer_core_share", R.e2e_util[2], false);
 	jnum(f, "e2e_peer_msgs_per_cpu_s", R.e2e_per_cpu_s[2], false);
+	jnum(f, "e2e_broker_core_share", R.e2e_util[3], false);
+	jnum(f, "e2e_flooder_core_share", R.e2e_util[4], false);
 	jnum(f, "rss_watchdog_kib", (double)R.rss_kb[0], false);
 	jnum(f, "rss_supervisor_kib", (double)R.rss_kb[1], false);
 	jnum(f, "rss_floor_kib", (double)R.rss_kb[2], false);

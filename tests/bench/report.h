@@ -43,18 +43,26 @@ struct results {
 
 	/* 1. abort reaction latency, quiet broker */
 	struct samples abort_floor, abort_gc, abort_peer;
+	struct samples abort_gc_tmpfs;	/* audit log and state on tmpfs */
 	/* 2. heartbeat loss: overshoot past the timeout; total */
 	struct samples hb_over, hb_total;
+	struct samples hb_detect;	/* heartbeat_lost age_ms - timeout */
 	/* 3. under the flood */
 	struct samples flood_floor, flood_gc, flood_peer;
-	struct samples hb_gaps_quiet, hb_gaps_flood;
+	struct samples hb_gaps_quiet, hb_gaps_flood;	/* as read */
+	struct samples hb_sent_quiet, hb_sent_flood;	/* as sent */
 	unsigned hb_lost_quiet, hb_lost_flood;
 	double	 flood_rate, flood_msgs;
+	struct {
+		int	window;
+		double	rate, delivered;	/* msg/s; share the floor got */
+	} flood_try[5];
 
 	/* 4. cost */
 	double	 e2e_rate;		/* flood rate during the CPU window */
-	double	 e2e_util[3];		/* supervisor, floor, peer: cores */
-	double	 e2e_per_cpu_s[3];	/* messages per CPU second */
+	double	 e2e_util[5];		/* supervisor, floor, peer, broker,
+					   flooder: share of one core */
+	double	 e2e_per_cpu_s[5];	/* messages per CPU second */
 	double	 tm_ns[2];		/* ingest, floor: ns per message */
 	double	 tm_ir[2];		/* ingest, floor: instructions */
 	long	 rss_kb[5];		/* watchdog, supervisor, floor, peer,
