@@ -8,9 +8,9 @@ $(B)/gridcal-watchdog: $(WATCHDOG_SRCS:%.c=$(B)/obj/%.o) $(SHARED_OBJS)
 # --help is the manual page text, kept as text and compiled in.
 $(B)/gen/watchdog_usage.h: watchdog/gridcal-watchdog.txt
 	@mkdir -p $(@D)
-	{ echo '#define WATCHDOG_USAGE \'; \
+	{ echo '#define WD_USAGE \'; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n" \\/' $<; \
-	  echo '""'; echo '#define WATCHDOG_SYNOPSIS \'; \
+	  echo '""'; echo '#define WD_SYNOPSIS \'; \
 	  sed -n '/^SYNOPSIS/,/^$$/s/^ *\(gridcal-watchdog.*\)/"usage: \1\\n" \\/p' $<; \
 	  echo '""'; } > $@.tmp && mv $@.tmp $@
 $(B)/obj/watchdog/watchdog.o: $(B)/gen/watchdog_usage.h

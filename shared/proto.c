@@ -26,15 +26,18 @@ struct type_info {
 };
 
 static const struct type_info types[] = {
-	{ PROTO_HELLO,		"HELLO",	 PROTO_HDR_LEN + PROTO_DIGEST_LEN },
+	{ PROTO_HELLO,		"HELLO",
+	    PROTO_HDR_LEN + PROTO_DIGEST_LEN },
 	{ PROTO_HEARTBEAT,	"HEARTBEAT",	 PROTO_HDR_LEN + 2 },
 	{ PROTO_SET_REQUEST,	"SET_REQUEST",	 PROTO_HDR_LEN + 3 },
 	{ PROTO_AUDIT,		"AUDIT",
 	    PROTO_HDR_LEN + PROTO_EVENT_LEN + PROTO_TEXT_LEN },
-	{ PROTO_DONE,		"DONE",		 PROTO_HDR_LEN + 1 + PROTO_TEXT_LEN },
+	{ PROTO_DONE,		"DONE",
+	    PROTO_HDR_LEN + 1 + PROTO_TEXT_LEN },
 	{ PROTO_SET_ACCEPTED,	"SET_ACCEPTED",	 PROTO_HDR_LEN + 3 },
 	{ PROTO_SET_CONFIRMED,	"SET_CONFIRMED", PROTO_HDR_LEN + 3 },
-	{ PROTO_SET_REFUSED,	"SET_REFUSED",	 PROTO_HDR_LEN + 4 + PROTO_TEXT_LEN },
+	{ PROTO_SET_REFUSED,	"SET_REFUSED",
+	    PROTO_HDR_LEN + 4 + PROTO_TEXT_LEN },
 	{ PROTO_REVERTED,	"REVERTED",	 PROTO_HDR_LEN + 2 },
 };
 #define NTYPES	(sizeof(types) / sizeof(types[0]))
@@ -358,8 +361,8 @@ decode_set(const uint8_t *b, struct proto_msg *m, const char *tn, char *why,
 		    b[1]);
 	}
 	if (b[2] > PROFILE_MAX_UNITS)
-		return bad(why, whysz, PROTO_E_FIELD, tn, "scope %u out of range",
-		    b[2]);
+		return bad(why, whysz, PROTO_E_FIELD, tn,
+		    "scope %u out of range", b[2]);
 	m->u.set.scope = b[2];
 	return PROTO_OK;
 }
@@ -392,7 +395,8 @@ decode_body(const uint8_t *b, struct proto_msg *m, const char *tn, char *why,
 			    "reason %u unknown", b[3]);
 		m->u.set.reason = (enum proto_refusal)b[3];
 		if (field_get(b + 4, PROTO_TEXT_LEN, m->u.set.text, 0) == -1)
-			return bad(why, whysz, PROTO_E_FIELD, tn, "malformed text");
+			return bad(why, whysz, PROTO_E_FIELD, tn,
+			    "malformed text");
 		return PROTO_OK;
 	case PROTO_AUDIT:
 		if (field_get(b, PROTO_EVENT_LEN, m->u.audit.event, 1) == -1)
@@ -400,7 +404,8 @@ decode_body(const uint8_t *b, struct proto_msg *m, const char *tn, char *why,
 			    "malformed event name");
 		if (field_get(b + PROTO_EVENT_LEN, PROTO_TEXT_LEN,
 		    m->u.audit.text, 0) == -1)
-			return bad(why, whysz, PROTO_E_FIELD, tn, "malformed text");
+			return bad(why, whysz, PROTO_E_FIELD, tn,
+			    "malformed text");
 		return PROTO_OK;
 	case PROTO_DONE:
 		if (b[0] < PROTO_OUTCOME_PASS || b[0] > PROTO_OUTCOME_CANCELLED)
@@ -451,8 +456,8 @@ proto_decode(const uint8_t *buf, size_t len, enum proto_role role,
 		return bad(why, whysz, PROTO_E_SHORT, tn, "%u bytes, too short",
 		    (unsigned)len);
 	if (len > ti->len)
-		return bad(why, whysz, PROTO_E_LONG, tn, "%u bytes or more, too long",
-		    (unsigned)len);
+		return bad(why, whysz, PROTO_E_LONG, tn,
+		    "%u bytes or more, too long", (unsigned)len);
 	if (get16(buf + 2) != ti->len)
 		return bad(why, whysz, PROTO_E_LENGTH, tn,
 		    "length field %u disagrees", get16(buf + 2));
@@ -553,8 +558,9 @@ proto_set_heartbeat(struct proto_msg *m, unsigned state)
 {
 	memset(m, 0, sizeof(*m));
 	m->type = PROTO_HEARTBEAT;
+	/* out of range stays out of range: the encoder refuses it */
 	m->u.heartbeat.state = (uint16_t)(state > PROTO_STATE_MAX ?
-	    PROTO_STATE_MAX + 1 : state);	/* out of range: encode refuses */
+	    PROTO_STATE_MAX + 1 : state);
 }
 
 void
@@ -628,5 +634,6 @@ proto_set_done(struct proto_msg *m, enum proto_outcome o, const char *reason)
 	m->type = PROTO_DONE;
 	m->u.done.outcome = o;
 	text_copy(m->u.done.reason, sizeof(m->u.done.reason), reason);
-	return (o >= PROTO_OUTCOME_PASS && o <= PROTO_OUTCOME_CANCELLED) ? 0 : -1;
+	return o >= PROTO_OUTCOME_PASS && o <= PROTO_OUTCOME_CANCELLED ?
+	    0 : -1;
 }

@@ -125,28 +125,28 @@ enum proto_outcome {
  * the others operational (the supervisor should abort its run). */
 #define PROTO_REFUSE_IS_VIOLATION(r)	((r) <= PROTO_REFUSE_SCOPE)
 enum proto_refusal {
-	PROTO_REFUSE_NOT_AUTHORISED = 1, /* calibration value, run not grid+confirm */
+	PROTO_REFUSE_NOT_AUTHORISED = 1, /* not a --method grid --confirm run */
 	PROTO_REFUSE_ORDER	= 2,	/* output before charger is confirmed */
-	PROTO_REFUSE_PHASE	= 3,	/* before HELLO, after DONE, twice, overlap */
+	PROTO_REFUSE_PHASE	= 3,	/* before HELLO, after DONE, twice... */
 	PROTO_REFUSE_SCOPE	= 4,	/* single-unit write */
 	PROTO_REFUSE_REVERTING	= 5,	/* a revert has started in this run */
-	PROTO_REFUSE_MARK	= 6,	/* the intent mark could not be written */
+	PROTO_REFUSE_MARK	= 6,	/* the intent mark was not written */
 	PROTO_REFUSE_AUDIT	= 7,	/* the audit log could not be written */
 	PROTO_REFUSE_BROKER	= 8,	/* not connected to the broker */
-	PROTO_REFUSE_ENVELOPE	= 9,	/* the watchdog's hard limits are exceeded */
+	PROTO_REFUSE_ENVELOPE	= 9,	/* a hard limit of the watchdog */
 	PROTO_REFUSE_MAX	= 9
 };
 
 /* Why the watchdog reverted (REVERTED.reason, and the audit log). */
 enum proto_revert_reason {
-	PROTO_REVERT_REQUESTED	= 1,	/* the supervisor asked (everyday value) */
+	PROTO_REVERT_REQUESTED	= 1,	/* the supervisor asked for it */
 	PROTO_REVERT_HEARTBEAT	= 2,
-	PROTO_REVERT_EOF	= 3,	/* socket EOF or the supervisor exited */
+	PROTO_REVERT_EOF	= 3,	/* socket EOF, the supervisor exited */
 	PROTO_REVERT_VIOLATION	= 4,
 	PROTO_REVERT_SIGNAL	= 5,	/* SIGTERM/SIGINT to the watchdog */
 	PROTO_REVERT_RUN_MAX	= 6,
 	PROTO_REVERT_ENVELOPE	= 7,
-	PROTO_REVERT_CONFIRM_TIMEOUT = 8, /* a calibration value never confirmed */
+	PROTO_REVERT_CONFIRM_TIMEOUT = 8, /* a calibration value unconfirmed */
 	PROTO_REVERT_AUDIT	= 9,	/* the audit log could not be written */
 	PROTO_REVERT_RECOVERY	= 10,	/* intent mark found at start */
 	PROTO_REVERT_DONE	= 11,	/* DONE while settings were dirty */
@@ -160,11 +160,11 @@ enum proto_err {
 	PROTO_E_EOF,		/* the peer closed its end */
 	PROTO_E_SYS,		/* recv(2) failed, see errno */
 	PROTO_E_SHORT,		/* fewer bytes than the header or the type */
-	PROTO_E_LONG,		/* more bytes than the type (or PROTO_FRAME_MAX) */
+	PROTO_E_LONG,		/* more bytes than the type */
 	PROTO_E_VERSION,	/* version byte is not PROTO_VERSION */
 	PROTO_E_TYPE,		/* no such type */
-	PROTO_E_DIRECTION,	/* an answer sent to the watchdog, or vice versa */
-	PROTO_E_LENGTH,		/* length field disagrees with the bytes received */
+	PROTO_E_DIRECTION,	/* an answer to the watchdog, or vice versa */
+	PROTO_E_LENGTH,		/* length field is not the bytes received */
 	PROTO_E_FIELD,		/* a body field out of range or malformed */
 	PROTO_E_SEQ,		/* sequence number is not the previous + 1 */
 	PROTO_E_FLOOD		/* more than rx_per_s frames in a second */
@@ -179,7 +179,7 @@ enum proto_role {
 /* A parsed frame. Only the member for .type is meaningful. */
 struct proto_msg {
 	enum proto_type	type;
-	uint32_t	seq;		/* filled in by proto_send/proto_decode */
+	uint32_t	seq;		/* set by proto_send/proto_decode */
 	union {
 		struct {
 			uint8_t		digest[PROTO_DIGEST_LEN];
@@ -216,9 +216,9 @@ struct proto_chan {
 	enum proto_role	role;
 	uint32_t	tx_seq;		/* last sequence number sent */
 	uint32_t	rx_seq;		/* last sequence number received */
-	unsigned	rx_per_s;	/* flood limit, 0 = none (the default) */
+	unsigned	rx_per_s;	/* flood limit, 0 = none (default) */
 	unsigned	rx_count;	/* frames in the current window */
-	int64_t		rx_window_ms;	/* CLOCK_MONOTONIC start of the window */
+	int64_t		rx_window_ms;	/* start of the window (monotonic) */
 };
 
 /* Exact frame length of a type; 0 for an unknown type. */

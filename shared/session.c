@@ -32,7 +32,7 @@ struct session {
 	enum sstate		 state;
 	int			 ever_tried;	/* connect_async done once */
 	int64_t			 next_try_ms;	/* IDLE: reconnect then */
-	int64_t			 deadline_ms;	/* CONNECTING: CONNACK by then */
+	int64_t			 deadline_ms;	/* CONNECTING: CONNACK by */
 	int64_t			 backoff_ms;
 	int64_t			 now_ms;	/* of the current handle() */
 	unsigned		 connects;
@@ -148,7 +148,8 @@ session_new(const struct session_params *p, char *err, size_t errsz)
 	(void)snprintf(id, sizeof(id), "%s-%ld", p->client_prefix,
 	    (long)getpid());
 	if ((s->mosq = mosquitto_new(id, true, s)) == NULL) {
-		(void)snprintf(err, errsz, "mosquitto_new: %s", strerror(errno));
+		(void)snprintf(err, errsz, "mosquitto_new: %s",
+		    strerror(errno));
 		goto fail;
 	}
 	if ((rc = mosquitto_username_pw_set(s->mosq, cred.user, cred.pass)) !=
@@ -261,7 +262,7 @@ try_connect(struct session *s)
 		rc = mosquitto_reconnect_async(s->mosq);
 	s->ever_tried = 1;
 	if (rc != MOSQ_ERR_SUCCESS) {
-		s->state = S_CONNECTING;	/* so that lost() logs and backs off */
+		s->state = S_CONNECTING;	/* lost() logs and backs off */
 		lost(s, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
 		    mosquitto_strerror(rc));
 		return;
@@ -331,7 +332,8 @@ session_publish(struct session *s, const char *topic, const void *payload,
 	int rc, m = 0;
 
 	if (len > 65535 || qos < 0 || qos > 1) {
-		(void)snprintf(s->err, sizeof(s->err), "%s: bad publish", topic);
+		(void)snprintf(s->err, sizeof(s->err), "%s: bad publish",
+		    topic);
 		return -1;
 	}
 	rc = mosquitto_publish(s->mosq, &m, topic, (int)len, payload, qos,

@@ -31,7 +31,7 @@ child_user(void)
 	wd.child_uid = getuid();
 	wd.child_gid = getgid();
 	if (geteuid() != 0) {
-		log_warnx("not root: no privilege separation from the supervisor");
+		log_warnx("not root: no privilege separation");
 		return;
 	}
 	log_setfatalstatus(WD_EX_NOPERM);
@@ -57,7 +57,6 @@ static void __attribute__((noreturn))
 child_exec(int fd, char *const argv[])
 {
 	uid_t uid = wd.child_uid;
-	gid_t gid = wd.child_gid;
 	sigset_t none;
 
 	if (sigemptyset(&none) == -1 ||
@@ -67,10 +66,11 @@ child_exec(int fd, char *const argv[])
 	    (fd == CHILD_FD ? fcntl(fd, F_SETFD, 0) : dup2(fd, CHILD_FD)) == -1)
 		die("signals or socket");
 	closefrom(CHILD_FD + 1);
-	if (geteuid() == 0 && (setgroups(1, &gid) == -1 ||
-	    setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1))
+	if (geteuid() == 0 && (setgroups(1, &wd.child_gid) == -1 ||
+	    setresgid(wd.child_gid, wd.child_gid, wd.child_gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1))
 		die("dropping privileges");
-	if (getuid() != uid || geteuid() != uid || getegid() != gid ||
+	if (getuid() != uid || geteuid() != uid || getegid() != wd.child_gid ||
 	    (uid != 0 && setuid(0) != -1))
 		die("privileges still held");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
@@ -116,8 +116,9 @@ child_kill(int sig)
 		return;
 	if (kill(wd.child, sig) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)wd.child);
-	wd.kill_at_ms = sig == SIGKILL ? 0 :
-	    mono_ms() + wd.pf.timing.heartbeat_timeout_ms;
+	if (sig == SIGKILL || wd.kill_at_ms == 0)	/* never extended */
+		wd.kill_at_ms = sig == SIGKILL ? 0 :
+		    mono_ms() + wd.pf.timing.heartbeat_timeout_ms;
 }
 
 /* SIGCHLD: reap, read what it sent before it went, then treat as EOF. */
@@ -138,7 +139,6 @@ child_reap(int64_t now)
 	log_info("supervisor %s", st);
 	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", st));
 	wd.child = 0;
-	wd.kill_at_ms = 0;
 	if (wd.chan_open)
 		mon_eof("supervisor exited", now);
 }

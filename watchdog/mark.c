@@ -38,11 +38,9 @@ mark_set(void)
 }
 
 /* A mark that stays only costs a revert at the next start. */
-int
+void
 mark_clear(void)
 {
-	if (durable_remove(wd.pf.state_dir, MARK) == 0)
-		return 0;
-	log_warn("intent mark %s/" MARK ": cannot clear", wd.pf.state_dir);
-	return -1;
+	if (durable_remove(wd.pf.state_dir, MARK) == -1)
+		log_warn("%s/" MARK ": cannot clear", wd.pf.state_dir);
 }

@@ -5,7 +5,6 @@
  * violation: audited, refused, reverted if dirty, the supervisor killed.
  * Operational refusals (broker down, no mark...) end nothing.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,7 +93,7 @@ mon_hello(const struct proto_msg *m, int64_t now)
 static void
 mon_heartbeat(const struct proto_msg *m, int64_t now)
 {
-	(void)m;
+	wd.last_state = m->u.heartbeat.state;
 	wd.last_hb_ms = now;
 }
 
@@ -128,7 +127,7 @@ whitelist(enum setting s, enum proto_refusal *r)
 	*r = PROTO_REFUSE_ORDER;
 	if (s == SETTING_OUTPUT_PRIORITY &&
 	    !wd.set[SETTING_CHARGER_PRIORITY].confirmed)
-		return "charger priority must be confirmed before output priority";
+		return "charger priority must be confirmed first";
 	return NULL;
 }
 
@@ -151,7 +150,7 @@ ready(enum setting s, enum proto_refusal *r, int64_t now)
 	*r = PROTO_REFUSE_AUDIT;
 	if (wd.audit_failed ||
 	    wd_audit_sv(AUDIT_EV_ACCEPT, s, VALUE_CALIBRATION, NULL, 0) == -1) {
-		(void)mark_clear();	/* nothing was published */
+		mark_clear();	/* nothing was published */
 		return "the audit log cannot be written";
 	}
 	return NULL;
@@ -171,9 +170,8 @@ mon_set(const struct proto_msg *m, int64_t now)
 		no = "single-unit writes are never permitted";
 	else if (v == VALUE_EVERYDAY) {		/* always: it is the revert */
 		(void)wd_audit_sv(AUDIT_EV_ACCEPT, s, v, NULL, 0);
-		wd.set[s].answer = 1;
-		revert_start(PROTO_REVERT_REQUESTED, now);
 		mon_answer(PROTO_SET_ACCEPTED, s, v);
+		revert_request(s, now);
 		return;
 	} else
 		no = whitelist(s, &r);
@@ -227,8 +225,7 @@ mon_read(int64_t now)
 		if ((err = proto_recv(&wd.chan, &m, why, sizeof(why))) ==
 		    PROTO_E_AGAIN)
 			return;
-		if (err == PROTO_E_EOF || (err == PROTO_E_SYS &&
-		    errno == ECONNRESET)) {
+		if (err == PROTO_E_EOF || err == PROTO_E_SYS) {	/* gone */
 			mon_eof("socket closed", now);
 			return;
 		}
@@ -259,19 +256,15 @@ mon_tick(int64_t now)
 
 	if (wd.chan_open && (wd.phase == PH_HELLO || wd.phase == PH_RUN) &&
 	    now - wd.last_hb_ms > t->heartbeat_timeout_ms) {
-		(void)WD_AUDIT(AUDIT_EV_HEARTBEAT_LOST,
-		    AF_I("age_ms", now - wd.last_hb_ms));
+		(void)WD_AUDIT(AUDIT_EV_HEARTBEAT_LOST, AF_I("age_ms", now -
+		    wd.last_hb_ms), AF_I("last_state", wd.last_state));
 		wd_end(PROTO_REVERT_HEARTBEAT, WD_EX_SUPERVISOR,
 		    "heartbeat lost", SIGKILL, now);
 	}
-	if (wd.child != 0 && wd.phase != PH_DONE &&
-	    now - wd.run_start_ms > t->run_max_ms) {
-		wd.phase = PH_DONE;
+	if (wd.child != 0 && wd.exit_code < 0 &&
+	    now - wd.run_start_ms > t->run_max_ms)
 		wd_end(PROTO_REVERT_RUN_MAX, WD_EX_ABORTED,
 		    "run exceeded its maximum time", SIGTERM, now);
-	}
-	if (wd.child != 0 && wd.kill_at_ms != 0 && now >= wd.kill_at_ms) {
-		wd.kill_at_ms = 0;
+	if (wd.child != 0 && wd.kill_at_ms != 0 && now >= wd.kill_at_ms)
 		child_kill(SIGKILL);
-	}
 }

@@ -121,6 +121,17 @@ revert_start(enum proto_revert_reason why, int64_t now)
 	mon_reverted(why, 0);
 }
 
+/* The supervisor asked for s's everyday value: SET_CONFIRMED when it is. */
+void
+revert_request(enum setting s, int64_t now)
+{
+	revert_start(PROTO_REVERT_REQUESTED, now);
+	if (wd.rv.step > (s == SETTING_OUTPUT_PRIORITY ? 0 : 1))
+		mon_answer(PROTO_SET_CONFIRMED, s, VALUE_EVERYDAY);
+	else
+		wd.set[s].answer = 1;
+}
+
 static void
 step_confirmed(enum setting s, const char *rb, int64_t now)
 {
@@ -132,11 +143,11 @@ step_confirmed(enum setting s, const char *rb, int64_t now)
 		return;
 	log_info("revert confirmed on every unit: %d attempts, %lld ms",
 	    wd.rv.attempts, (long long)(now - wd.rv.trigger_ms));
-	(void)WD_AUDIT(AUDIT_EV_REVERT_CONFIRMED,
-	    AF_I("attempts", wd.rv.attempts), AF_I("ms", now - wd.rv.trigger_ms));
+	(void)WD_AUDIT(AUDIT_EV_REVERT_CONFIRMED, AF_I("attempts",
+	    wd.rv.attempts), AF_I("ms", now - wd.rv.trigger_ms));
 	if (wd.rv.alarm)
 		alarm_set(0, now);
-	(void)mark_clear();
+	mark_clear();
 	wd.rv.active = wd.dirty = 0;
 	mon_reverted(wd.rv.reason, 1);
 }
@@ -187,8 +198,8 @@ revert_tick(int64_t now)
 		return;
 	if (++wd.rv.attempt == 1)
 		wd.rv.first_ms = now;
-	(void)WD_AUDIT(AUDIT_EV_REVERT_ATTEMPT, AF_I("attempt", ++wd.rv.attempts),
-	    AF_S("setting", setting_name(s)));
+	(void)WD_AUDIT(AUDIT_EV_REVERT_ATTEMPT, AF_I("attempt",
+	    ++wd.rv.attempts), AF_S("setting", setting_name(s)));
 	if (ctl_publish(s, VALUE_EVERYDAY, &wd.rv.mid) == 0)
 		(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, VALUE_EVERYDAY,
 		    &AF_I("attempt", wd.rv.attempt), 1);

@@ -28,9 +28,9 @@ static void __attribute__((noreturn))
 usage(const char *why)
 {
 	if (why != NULL)
-		fprintf(stderr, "gridcal-watchdog: %s\n%s", why, WATCHDOG_SYNOPSIS);
+		fprintf(stderr, "gridcal-watchdog: %s\n" WD_SYNOPSIS, why);
 	else
-		fputs(WATCHDOG_USAGE, stdout);
+		fputs(WD_USAGE, stdout);
 	exit(why == NULL ? 0 : WD_EX_USAGE);
 }
 
@@ -41,7 +41,7 @@ wd_audit(enum audit_actor who, const char *event,
 	if (wd.audit_open && audit_append(&wd.audit, who, event, f, n) == 0)
 		return 0;
 	if (!wd.audit_failed)
-		log_warn("audit log %s: %s not recorded", wd.pf.audit_log, event);
+		log_warn("%s: %s not recorded", wd.pf.audit_log, event);
 	wd.audit_failed = 1;
 	return -1;
 }
@@ -85,15 +85,12 @@ signals(int64_t now)
 {
 	int sig;
 
-	while ((sig = sigfd_next(wd.sigfd)) > 0) {
+	while ((sig = sigfd_next(wd.sigfd)) > 0)
 		if (sig == SIGCHLD)
 			child_reap(now);
-		else {
-			log_warnx("%s: cancelling the run", strsignal(sig));
+		else	/* cancelled: the reason is the signal's name */
 			wd_end(PROTO_REVERT_SIGNAL, WD_EX_CANCELLED,
-			    "cancelled by a signal", SIGTERM, now);
-		}
-	}
+			    strsignal(sig), SIGTERM, now);
 }
 
 static void
@@ -114,9 +111,9 @@ audit_start(void)
 	(void)audit_set_run(&wd.audit, run);
 	(void)WD_AUDIT(AUDIT_EV_START, AF_S("profile_digest", wd.pf.digest_hex),
 	    AF_S("method", wd.method != NULL ? wd.method : "none"),
-	    AF_B("authorised", wd.authorised),
-	    AF_I("watchdog_uid", getuid()), AF_I("supervisor_uid", wd.child_uid),
-	    AF_S("command", wd.command), AF_S("version", "1"));
+	    AF_B("authorised", wd.authorised), AF_I("watchdog_uid", getuid()),
+	    AF_I("supervisor_uid", wd.child_uid), AF_S("command", wd.command),
+	    AF_S("version", "1"));
 }
 
 static void
@@ -155,8 +152,9 @@ tick(int64_t now)
 	    strcmp(wd.command, "recover") != 0))
 		return;
 	wd.phase = PH_CLOSED;
-	if (!wd.audit_open)
-		wd_finish(WD_EX_CANTCREAT, "the audit log cannot be opened");
+	if (wd.audit_failed)
+		wd_finish(wd.audit_open ? WD_EX_IOERR : WD_EX_CANTCREAT,
+		    "the audit log cannot be written");
 	else if (strcmp(wd.command, "recover") == 0)
 		wd_finish(WD_EX_PASS, "recovery complete");
 	else if (wd.exit_code < 0 && child_start() == -1)
@@ -189,8 +187,8 @@ loop(void)
 			wd_finish(WD_EX_BROKER, session_error(wd.sess));
 			audit_end();
 			log_setfatalstatus(WD_EX_BROKER);
-			fatalx("broker: %s%s", session_error(wd.sess), wd.dirty ?
-			    "; settings NOT reverted, intent mark kept" : "");
+			fatalx("broker: %s%s", session_error(wd.sess),
+			    wd.dirty ? "; NOT reverted, mark kept" : "");
 		}
 		if (wd.chan_open && pfd[2].revents != 0)
 			mon_read(now);
@@ -256,6 +254,7 @@ main(int argc, char *argv[])
 	session_params_init(&sp, &wd.pf, wd.pf.cred_watchdog,
 	    "gridcal-watchdog");
 	sp.on_publish = ctl_acked;
+	sp.backoff_max_ms = 1000;	/* a revert may be waiting */
 	if (tm_init(&wd.tm, &wd.pf) == -1)
 		fatalx("%s: bad telemetry topics", wd.pf.path);
 	/* only what the revert and the envelope read: less untrusted input */
@@ -267,7 +266,8 @@ main(int argc, char *argv[])
 	log_setfatalstatus(WD_EX_OSERR);
 	/* every signal that would end us by default becomes a revert */
 	if ((wd.sigfd = sigfd_open((const int[]){ SIGCHLD, SIGTERM, SIGINT,
-	    SIGHUP, SIGQUIT, 0 })) == -1 || signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    SIGHUP, SIGQUIT, 0 })) == -1 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR ||	/* stderr: a pipe */
 	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)	/* a full disk: EFBIG */
 		fatal("signals");
 	wd.start_ms = mono_ms();

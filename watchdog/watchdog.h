@@ -69,7 +69,7 @@ struct wd {
 	struct audit_log	 audit;
 	int			 audit_open;
 	int			 audit_failed;
-	int			 audit_handled;	/* the failure has ended the run */
+	int			 audit_handled;	/* the failure ended the run */
 	struct session		*sess;
 	struct proto_chan	 chan;
 	int			 chan_open;
@@ -85,6 +85,7 @@ struct wd {
 	enum wd_phase		 phase;
 	int64_t			 start_ms, run_start_ms, last_hb_ms;
 	int64_t			 kill_at_ms;	/* SIGKILL a lingering child */
+	unsigned		 last_state;	/* from the last heartbeat */
 	int			 dirty;		/* calibration may be applied */
 	int			 latched;	/* no calibration any more */
 	int			 exit_code;	/* first cause to end the run */
@@ -122,6 +123,7 @@ int	ctl_publish(enum setting, enum setting_value, int *mid);
 void	ctl_tick(int64_t now);
 void	ctl_acked(void *arg, int mid);	/* session on_publish */
 void	revert_start(enum proto_revert_reason, int64_t now);
+void	revert_request(enum setting, int64_t now);
 void	revert_tick(int64_t now);
 
 /* envelope.c */
@@ -130,7 +132,7 @@ int	envelope_check(int64_t now);
 /* mark.c */
 int	mark_present(void);
 int	mark_set(void);
-int	mark_clear(void);
+void	mark_clear(void);
 
 /* child.c */
 void	child_user(void);

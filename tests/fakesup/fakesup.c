@@ -5,7 +5,8 @@
  * every rule on purpose, to show that the watchdog refuses each breach.
  *
  * Invoked as the watchdog invokes the supervisor:
- *   test-fakesup --profile FILE --watchdog-fd N calibrate --method M [--confirm]
+ *   test-fakesup --profile FILE --watchdog-fd N calibrate --method M \
+ *       [--confirm]
  * The script comes from $FAKESUP_SCRIPT: commands separated by ';'.
  * Heartbeats go out automatically at the profile's interval during every
  * wait, unless "heartbeats off". What it sees is printed on stdout, one
@@ -201,7 +202,8 @@ show_id(void)
 	}
 	if ((dir = opendir("/proc/self/fd")) != NULL) {
 		while ((d = readdir(dir)) != NULL)
-			if (d->d_name[0] != '.' && dirfd(dir) != atoi(d->d_name)) {
+			if (d->d_name[0] != '.' &&
+			    dirfd(dir) != atoi(d->d_name)) {
 				(void)strlcat(fds, " ", sizeof(fds));
 				(void)strlcat(fds, d->d_name, sizeof(fds));
 			}

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,14 +350,15 @@ START_TEST(wedged_inverter)
 	struct env e;
 	int64_t ms;
 
-	/* once grid charging, the units ignore three output priority messages */
+	/* grid charging: the units ignore three output priority messages */
 	env_up(&e, "wedged", "\n  - { kind: ignore_control, setting: "
 	    "output_priority, trigger: grid_charging, count: 3 }", NULL, 0);
 	wd_start(&e, ENABLE "exit 3", "calibrate", "--method", "grid",
 	    "--confirm", NULL);
 	(void)wait_settings(&e, 1, T_SET);
 	ms = wait_settings(&e, 0, T_SAFE);
-	printf("watchdog %-14s time-to-safe %5lld ms\n", "wedged", (long long)ms);
+	printf("watchdog %-14s time-to-safe %5lld ms\n", "wedged",
+	    (long long)ms);
 	ck_assert_int_eq(wd_exit(&e), 5);
 	ck_assert_double_eq(truth(&e, "control.ignored"), 3);
 	/* four output attempts (three ignored), one charger attempt */
@@ -369,6 +371,66 @@ START_TEST(wedged_inverter)
 	ck_assert(hobs_seen_payload(e.obs, "gridcal/alarm", "") &&
 	    hobs_latest(e.obs, "gridcal/alarm", alarm, sizeof(alarm)) >= 2);
 	ck_assert_str_eq(alarm, "");
+	ck_assert(!mark_exists(&e));
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+static size_t
+count_in(const char *path, size_t upto, const char *needle)
+{
+	size_t len = 0, n = 0;
+	char *text = harness_read_file(path, &len), *p;
+
+	if (upto < len)
+		text[upto] = '\0';
+	for (p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/*
+ * The broker is down when the revert is due: the QoS 1 revert is queued
+ * by libmosquitto once and not queued again while we wait, and it is
+ * confirmed by readback once the broker is back.
+ */
+struct in_log {
+	const char	*path, *needle;
+	size_t		 n;
+};
+
+static bool
+log_count_over(struct hobs *obs, void *arg)
+{
+	struct in_log *l = arg;
+
+	(void)obs;
+	return count_in(l->path, SIZE_MAX, l->needle) > l->n;
+}
+
+START_TEST(revert_while_broker_down)
+{
+	struct in_log eof = { NULL, "\"reason\":\"eof\"", 0 };
+	struct in_log again = { NULL, "\"revert_attempt\"", 1 };
+	struct env e;
+
+	env_up(&e, "brokerdown", NULL, NULL, 0);
+	eof.path = again.path = e.log;
+	wd_start(&e, ENABLE "wait 1; exit 3", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	ck_assert_int_eq(hbroker_kill(&e.br), 0);
+	/* the supervisor exits meanwhile: the revert starts, unconnected */
+	ck_assert_int_eq(hobs_wait(e.obs, log_count_over, &eof, T_SET), 0);
+	/* longer than revert_confirm_s + revert_retry_max_s, and no repeat */
+	ck_assert_int_eq(hobs_wait(e.obs, log_count_over, &again, 6000), -1);
+	ck_assert_uint_eq(count_in(e.log, SIZE_MAX, "\"revert_attempt\""), 1);
+	ck_assert_int_eq(hbroker_restart(&e.br), 0);
+	printf("watchdog %-14s time-to-safe %5lld ms (after the broker)\n",
+	    "brokerdown", (long long)wait_settings(&e, 0, T_SAFE));
+	ck_assert_int_eq(wd_exit(&e), 5);
 	ck_assert(!mark_exists(&e));
 	audit_verifies(&e);
 	env_down(&e);
@@ -470,9 +532,11 @@ START_TEST(disallowed_requests)
 		const char *method, *confirm, *script, *seen, *audit;
 	} c[] = {
 		{ "solar", NULL, "hello; set charger calibration; "
-		  "expect refused; wait 10", "not_authorised", "not_authorised" },
+		  "expect refused; wait 10", "not_authorised",
+		  "not_authorised" },
 		{ "grid", NULL, "hello; set charger calibration; "
-		  "expect refused; wait 10", "not_authorised", "not_authorised" },
+		  "expect refused; wait 10", "not_authorised",
+		  "not_authorised" },
 		{ "grid", "--confirm", "hello; set output calibration; "
 		  "expect refused; wait 10", "REFUSED output_priority 1 order",
 		  "\"reason\":\"order\"" },
@@ -565,7 +629,8 @@ START_TEST(grid_run_passes)
 
 	env_up(&e, "pass", NULL, NULL, 0);
 	wd_start(&e, ENABLE "wait 1; set output everyday; expect confirmed; "
-	    "set charger everyday; expect confirmed; audit report outcome=pass; "
+	    "set charger everyday; expect confirmed; "
+	    "audit report outcome=pass; "
 	    "done PASS all packs 100; exit 0", "calibrate", "--method", "grid",
 	    "--confirm", NULL);
 	(void)wait_settings(&e, 1, T_SET);
@@ -599,6 +664,7 @@ watchdog_suite(void)
 	tcase_add_test(tc, trigger_envelope);
 	tcase_add_test(tc, trigger_confirm_timeout);
 	tcase_add_test(tc, wedged_inverter);
+	tcase_add_test(tc, revert_while_broker_down);
 	tcase_add_test(tc, sigkill_then_recover);
 	tcase_add_test(tc, sigkill_then_calibrate_recovers_first);
 	tcase_add_test(tc, audit_failure_reverts);

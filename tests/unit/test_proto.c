@@ -135,7 +135,8 @@ START_TEST(encoder_refuses_bad_messages)
 	ck_assert_int_eq(proto_set_audit(&m,
 	    "a_very_long_event_name_beyond_32_bytes", "x"), -1);
 	/* untrusted-looking text is made printable, not refused */
-	ck_assert_int_eq(proto_set_audit(&m, "report", "1\xe2\x86\x92" "2\n"), 0);
+	ck_assert_int_eq(proto_set_audit(&m, "report",
+	    "1\xe2\x86\x92" "2\n"), 0);
 	ck_assert_str_eq(m.u.audit.text, "1???2?");
 	ck_assert_int_eq(proto_set_done(&m, 9, "x"), -1);
 	ck_assert_uint_eq(proto_encode(&m, 1, buf, sizeof(buf)), 0);
@@ -157,7 +158,7 @@ START_TEST(header_errors)
 	ck_assert_int_eq(dec(7, PROTO_ROLE_WATCHDOG, &r), PROTO_E_SHORT);
 	ck_assert_int_eq(dec(n - 1, PROTO_ROLE_WATCHDOG, &r), PROTO_E_SHORT);
 	ck_assert_int_eq(dec(n + 1, PROTO_ROLE_WATCHDOG, &r), PROTO_E_LONG);
-	/* an answer type arriving at the watchdog, a request at the supervisor */
+	/* an answer arriving at the watchdog, a request at the supervisor */
 	ck_assert_int_eq(dec(n, PROTO_ROLE_SUPERVISOR, &r), PROTO_E_DIRECTION);
 	buf[1] = PROTO_SET_ACCEPTED;
 	ck_assert_int_eq(dec(n, PROTO_ROLE_WATCHDOG, &r), PROTO_E_DIRECTION);
@@ -294,7 +295,8 @@ START_TEST(socketpair_exchange)
 		ck_assert_int_eq(proto_send(&s, &m), 0);
 	}
 	for (unsigned i = 0; i < 5; i++) {
-		ck_assert_int_eq(proto_recv(&w, &r, why, sizeof(why)), PROTO_OK);
+		ck_assert_int_eq(proto_recv(&w, &r, why, sizeof(why)),
+		    PROTO_OK);
 		ck_assert_uint_eq(r.seq, i + 1);
 		ck_assert_uint_eq(r.u.heartbeat.state, i);
 	}
@@ -332,7 +334,8 @@ START_TEST(socketpair_oversized_and_sequence)
 	ck_assert_int_eq(proto_set_audit(&m, "state", "x"), 0);
 	n = proto_encode(&m, 1, big, sizeof(big));
 	memset(big + n, 0, sizeof(big) - n);
-	ck_assert_int_eq(send(sv[1], big, sizeof(big), 0), (ssize_t)sizeof(big));
+	ck_assert_int_eq(send(sv[1], big, sizeof(big), 0),
+	    (ssize_t)sizeof(big));
 	ck_assert_int_eq(proto_recv(&w, &r, why, sizeof(why)), PROTO_E_LONG);
 	ck_assert_ptr_nonnull(strstr(why, "4096"));
 	/* one byte too many, exactly at the receive buffer's edge */
