@@ -43,3 +43,54 @@ $(B)/obj/$(GEN_DIR)/%.o $(B)/san/$(GEN_DIR)/%.o: | $(CAL_GEN_HDR)
 
 .PHONY: spec-gen
 spec-gen: $(CAL_GEN)
+
+# ---- checks ----
+# The generator: the real spec accepted and its outputs usable; every
+# tests/spec/reject/*.yaml refused with its expected message.
+.PHONY: check-spec-gen
+check-spec-gen: $(GEN_BIN)
+	tests/spec/gen-tests.sh $(GEN_BIN) $(SPEC) $(B)/tests/spec-gen
+
+# The engine on the real table, with the generated stubs (tests only).
+MACHINE_TEST     := $(B)/tests/spec-machine
+MACHINE_TEST_SAN := $(B)/tests/spec-machine-san
+$(B)/obj/tests/spec/test_machine.o $(B)/san/tests/spec/test_machine.o: | $(CAL_GEN_HDR)
+
+$(MACHINE_TEST): $(B)/obj/tests/spec/test_machine.o \
+    $(B)/obj/$(CAL_GEN_STUB:.c=.o) $(MACHINE_OBJS) $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(MACHINE_TEST_SAN): $(B)/san/tests/spec/test_machine.o \
+    $(B)/san/$(CAL_GEN_STUB:.c=.o) $(MACHINE_SAN) $(SHARED_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+.PHONY: check-machine check-machine-san
+check-machine: $(MACHINE_TEST)
+	$(MACHINE_TEST)
+check-machine-san: $(MACHINE_TEST_SAN)
+	CK_FORK=yes $(MACHINE_TEST_SAN)
+
+# ---- the model: `make model` ----
+# spec/modelcheck.sh composes spec/facts.pml, the generated machine,
+# spec/watchdog.pml and spec/properties.pml in MODEL_DIR (spin's and pan's
+# files stay there) and checks every property in its own pan run, judging
+# pan's output, not its exit status. MODEL_PROPS limits the properties.
+MODEL_DIR   ?= $(B)/model/calibration
+MODEL_PML   ?= $(CAL_GEN_PML)
+MODEL_PROPS ?=
+
+.PHONY: model-check check-model-bites
+model-check: $(MODEL_PML) spec/facts.pml spec/watchdog.pml spec/properties.pml
+	spec/modelcheck.sh $(addprefix -p ,$(MODEL_PROPS)) $(MODEL_DIR) $(MODEL_PML)
+
+_model: model-check
+
+# Each tests/spec/model/*.patch breaks the spec; model-check must fail on
+# it with the fixture's expected property violated.
+check-model-bites: $(GEN_BIN)
+	tests/spec/model-bites.sh $(GEN_BIN) $(SPEC) $(B)/model/bites "$(MAKE)"
+
+CHECK_TARGETS += check-spec-gen check-machine check-machine-san model-check \
+		 check-model-bites

@@ -6,9 +6,11 @@
  * ghost cal_requested) and two inlines that spec/watchdog.pml expands in
  * its supervisor process:
  *
- *   sup_env_event(e)  e := any event the environment produces (every
+ *   sup_env_event(e)  e := an event the environment produces (every
  *                     source but the watchdog, whose answers come from
- *                     the watchdog model)
+ *                     the watchdog model) that the current state handles;
+ *                     SUP_ENV_READY says there is one, and
+ *                     sup_env_any_event(e) picks any, handled or not
  *   sup_dispatch(e)   one step of the engine: the rows of (sup_state, e)
  *                     tried in file order, the first whose guards hold
  *                     fires; no row: the event is ignored
@@ -209,12 +211,55 @@ globals(struct out *o, const struct spec *sp)
 	out_printf(o, "\n");
 }
 
+/* sup_state == S_a || ... for every state with a row on event e. */
+static int
+handled_in(struct out *o, const struct spec *sp, int e)
+{
+	bool seen[GEN_MAX_STATES] = { false };
+	int i, n = 0;
+
+	for (i = 0; i < sp->nrows; i++) {
+		if (sp->rows[i].event != e || seen[sp->rows[i].from])
+			continue;
+		seen[sp->rows[i].from] = true;
+		out_printf(o, "%ssup_state == S_%s", n++ > 0 ? " || " : "",
+		    sp->states[sp->rows[i].from].name);
+	}
+	return n;
+}
+
+/*
+ * sup_env_event(e): an environment event that some row of the current
+ * state handles (an ignored event changes nothing, and the engine's
+ * ignoring is tested in C). SUP_ENV_READY: the current state handles
+ * some environment event. sup_env_any_event(e): any environment event.
+ */
 static void
 env_inline(struct out *o, const struct spec *sp)
 {
-	int i;
+	int i, k, n = 0;
 
 	out_printf(o, "inline sup_env_event(e) {\n\tif\n");
+	for (i = 0; i < sp->nevents; i++) {
+		if (sp->events[i].source == SOURCE_WATCHDOG)
+			continue;
+		out_printf(o, "\t:: ");
+		if (handled_in(o, sp, i) == 0)
+			out_printf(o, "false");
+		out_printf(o, " -> e = EV_%s\n", sp->events[i].name);
+	}
+	out_printf(o, "\tfi\n}\n\n#define SUP_ENV_READY\t(");
+	for (i = 0; i < sp->nstates; i++) {
+		for (k = 0; k < sp->nrows; k++)
+			if (sp->rows[k].from == i && sp->events[
+			    sp->rows[k].event].source != SOURCE_WATCHDOG)
+				break;
+		if (k < sp->nrows)
+			out_printf(o, "%ssup_state == S_%s", n++ > 0 ?
+			    " || \\\n\t" : "", sp->states[i].name);
+	}
+	out_printf(o, "%s)\n\ninline sup_env_any_event(e) {\n\tif\n",
+	    n == 0 ? "false" : "");
 	for (i = 0; i < sp->nevents; i++)
 		if (sp->events[i].source != SOURCE_WATCHDOG)
 			out_printf(o, "\t:: e = EV_%s\n", sp->events[i].name);
