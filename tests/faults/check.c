@@ -298,6 +298,35 @@ reasons_fn(const struct audit_record *rec, void *arg)
 	return 0;
 }
 
+static int
+child_fn(const struct audit_record *rec, void *arg)
+{
+	struct reasons_arg *a = arg;
+	const char *st;
+	int n;
+
+	if (strcmp(rec->event, AUDIT_EV_CHILD_EXIT) != 0 ||
+	    (st = audit_field_str(rec, "status")) == NULL)
+		return 0;
+	if (sscanf(st, "exit %d", &n) == 1)
+		(void)snprintf(a->buf, a->sz, "%d", n);
+	else if (sscanf(st, "signal %d", &n) == 1)
+		(void)snprintf(a->buf, a->sz, "sig%d", n);
+	else
+		(void)strlcpy(a->buf, "?", a->sz);
+	return 0;
+}
+
+/* How the last supervisor ended, per the watchdog: "3", "sig9", "-". */
+void
+audit_child_status(struct run *r, char *buf, size_t bufsz)
+{
+	struct reasons_arg a = { buf, bufsz };
+
+	(void)strlcpy(buf, "-", bufsz);
+	(void)audit_each(r, child_fn, &a);
+}
+
 /* "eof,recovery" : the distinct revert triggers the watchdog recorded. */
 void
 audit_revert_reasons(struct run *r, char *buf, size_t bufsz)

@@ -270,13 +270,13 @@ table(const struct job *jobs, int n, int64_t wall_ms)
 	int pass = 0, fail = 0, skip = 0;
 	char tts[64];
 
-	printf("\n%-26s %-48s %-46s %-24s %s\n", "scenario", "expected",
+	printf("\n%-26s %-48s %-56s %-24s %s\n", "scenario", "expected",
 	    "observed", "time-to-safe", "result");
 	for (int i = 0; i < n; i++) {
 		const struct job *j = &jobs[i];
 
 		format_ttsafe(&j->res, tts, sizeof(tts));
-		printf("%-26s %-48s %-46s %-24s %s\n",
+		printf("%-26s %-48s %-56s %-24s %s\n",
 		    j->sc != NULL ? j->sc->name : j->arg,
 		    j->sc != NULL ? j->sc->expected : "(scenario file)",
 		    j->res.observed[0] ? j->res.observed : "-", tts,

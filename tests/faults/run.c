@@ -523,10 +523,11 @@ static void
 summarise(struct run *r)
 {
 	struct sc_result *res = r->res;
-	char reasons[64] = "", wd[32] = "-", end[16] = "?";
+	char reasons[64] = "", wd[32] = "-", end[16] = "?", sup[16];
 	int code, sig;
 
 	audit_revert_reasons(r, reasons, sizeof(reasons));
+	audit_child_status(r, sup, sizeof(sup));
 	if (r->t_fault > 0) {
 		int64_t at = tracker_safe_at(r, r->t_fault, &r->never_unsafe);
 
@@ -548,8 +549,8 @@ summarise(struct run *r)
 		(void)strlcpy(end, final_everyday(r, NULL, 0) ? "everyday" :
 		    "NOT-everyday", sizeof(end));
 	(void)snprintf(res->observed, sizeof(res->observed),
-	    "revert=%s wd=%s ctl=%zu end=%s", reasons[0] ? reasons : "-", wd,
-	    r->ctl_count, end);
+	    "revert=%s wd=%s sup=%s ctl=%zu end=%s", reasons[0] ? reasons :
+	    "-", wd, sup, r->ctl_count, end);
 	res->ttsafe_ms = r->ttsafe;
 	res->ratio = 0;
 	if (r->ttsafe >= 0) {

@@ -109,6 +109,7 @@ int	audit_has(struct run *, const char *event, char *const kv[], int nkv);
 int	audit_first_mono(struct run *, const char *event, char *const kv[],
 	    int nkv, int64_t *mono);
 void	audit_revert_reasons(struct run *, char *buf, size_t bufsz);
+void	audit_child_status(struct run *, char *buf, size_t bufsz);
 int	compare(const char *json, const char *path, const char *op,
 	    const char *value, char *got, size_t gotsz);
 bool	file_contains(const char *path, const char *text);
