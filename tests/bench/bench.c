@@ -58,6 +58,9 @@ static struct hbroker br;
 static struct profile pf;
 static struct probe pr;
 static char workdir[PATH_MAX], prof_path[PATH_MAX];
+/* private copies of the gridcal programs, taken once at the start: every
+ * run uses the same binaries, whatever others rebuild meanwhile */
+static char bin_wd[PATH_MAX], bin_sup[PATH_MAX], bin_plant[PATH_MAX];
 /* the ablation: the same profile with the audit log and state on tmpfs */
 static char shm_dir[PATH_MAX], shm_prof[PATH_MAX], shm_audit[PATH_MAX];
 static char cell_topic[PROFILE_TOPIC_MAX], ctl_out[PROFILE_TOPIC_MAX];
@@ -210,7 +213,8 @@ audit_size(const char *path)
 static int
 plant_start(void)
 {
-	struct hplant_opts po = { .speed = o.plant_speed };
+	struct hplant_opts po = { .speed = o.plant_speed,
+	    .binary = bin_plant[0] != '\0' ? bin_plant : NULL };
 	uint64_t before = probe_latest(&pr, PLANT_STATUS, NULL, 0, NULL);
 	int64_t deadline = now_ns() + 10000LL * 1000000;
 
@@ -370,7 +374,7 @@ gc_spawn(struct gcrun *g, bool tmpfs)
 	g->audit = tmpfs ? shm_audit : pf.audit_log;
 	gc_seq++;
 	(void)snprintf(tag, sizeof(tag), "wd-%d", gc_seq);
-	if (harness_path(bin, sizeof(bin), "build/gridcal-watchdog") == -1 ||
+	if (strlcpy(bin, bin_wd, sizeof(bin)) >= sizeof(bin) ||
 	    harness_path(shim, sizeof(shim),
 	    "build/bench/libgridcal-hbshim.so") == -1)
 		return -1;
@@ -821,7 +825,7 @@ cost_e2e(void)
 	double c0[5], c1[5], rate, t0, t1;
 	int pids[5];
 
-	if (!executable("build/gridcal-supervisor"))
+	if (bin_sup[0] == '\0')
 		return;
 	if (harness_path(tmpl_path, sizeof(tmpl_path),
 	    "profiles/sim.yaml.in") == -1 ||
@@ -839,8 +843,7 @@ cost_e2e(void)
 		return;
 	}
 	free(text);
-	if (harness_path(bin, sizeof(bin), "build/gridcal-supervisor") == -1)
-		return;
+	(void)strlcpy(bin, bin_sup, sizeof(bin));
 	{
 		char out[PATH_MAX], errp[PATH_MAX];
 		char *argv[] = { bin, (char *)"--profile", ing_prof,
@@ -1024,8 +1027,11 @@ cost_sizes(void)
 		char *out, *line;
 		unsigned long text, data, bss;
 
-		if (harness_path(p, sizeof(p), bins[i]) == -1 ||
-		    stat(p, &st) == -1)
+		if (i < 2 && (i == 0 ? bin_wd : bin_sup)[0] != '\0')
+			(void)strlcpy(p, i == 0 ? bin_wd : bin_sup, sizeof(p));
+		else if (harness_path(p, sizeof(p), bins[i]) == -1)
+			continue;
+		if (stat(p, &st) == -1)
 			continue;
 		R.size[i].file = (long)st.st_size;
 		(void)snprintf(tag, sizeof(tag), "size-%d", i);
@@ -1094,6 +1100,72 @@ phase_audit(void)
 
 /* ---- set-up ---- */
 
+/* Copies <root>/rel to dst (mode 0755) and checks it runs (--help). */
+static int
+copy_bin(const char *rel, const char *dst)
+{
+	char src[PATH_MAX], buf[65536];
+	int in, out, ok = -1;
+	ssize_t n;
+
+	if (harness_path(src, sizeof(src), rel) == -1 ||
+	    (in = open(src, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0755)) == -1) {
+		(void)close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	if (n == 0 && close(out) == 0 && chmod(dst, 0755) == 0) {
+		char *argv[] = { (char *)dst, (char *)"--help", NULL };
+		char tag[64];
+
+		(void)snprintf(tag, sizeof(tag), "help-%s", strrchr(dst, '/') + 1);
+		char *o2 = run_capture(argv, tag, 10000, NULL);
+
+		ok = o2 != NULL ? 0 : -1;
+		free(o2);
+	} else
+		(void)close(out);
+	(void)close(in);
+	return ok;
+}
+
+/*
+ * The gridcal programs are rebuilt by others while the bench runs: copy
+ * them once into the work directory (retrying a copy caught mid-link).
+ */
+static bool
+snapshot_bins(void)
+{
+	char dir[PATH_MAX];
+	const char *rel[3] = { "build/gridcal-watchdog",
+	    "build/gridcal-supervisor", "build/gridcal-plant" };
+	char *dst[3] = { bin_wd, bin_sup, bin_plant };
+
+	pathf(dir, sizeof(dir), workdir, "bin", "");
+	if (mkdir(dir, 0755) == -1 || chmod(dir, 0755) == -1)
+		return false;
+	for (int i = 0; i < 3; i++) {
+		int k;
+
+		pathf(dst[i], PATH_MAX, dir, strrchr(rel[i], '/') + 1, "");
+		for (k = 0; k < 5; k++) {
+			if (copy_bin(rel[i], dst[i]) == 0)
+				break;
+			sleep_ms(2000);
+		}
+		if (k == 5) {
+			dst[i][0] = '\0';
+			return false;
+		}
+	}
+	return true;
+}
+
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -1126,6 +1198,7 @@ shm_setup(void)
 		struct hprofile_kv kv[] = {
 			{ "paths.audit_log", shm_audit },
 			{ "paths.state_dir", state },
+			{ "paths.supervisor", bin_sup },
 		};
 
 		if (chmod(shm_dir, 0711) == -1 || mkdir(state, 0700) == -1 ||
@@ -1136,7 +1209,7 @@ shm_setup(void)
 			shm_prof[0] = '\0';
 			return;
 		}
-		if (hprofile_render(tmpl, &br, kv, 2, &text, e,
+		if (hprofile_render(tmpl, &br, kv, 3, &text, e,
 		    sizeof(e)) == -1 ||
 		    harness_write_file(shm_prof, text, 0644) == -1) {
 			note("no tmpfs ablation: %s", e);
@@ -1248,10 +1321,16 @@ main(int argc, char *argv[])
 	report_begin();
 
 	if (harness_workdir(workdir, sizeof(workdir), "bench") == -1 ||
-	    hbroker_start(&br, workdir) == -1 ||
-	    hprofile_write(&br, prof_path, sizeof(prof_path), NULL, 0, err,
-	    sizeof(err)) == -1)
-		errx(1, "bench: broker or profile: %s", err);
+	    hbroker_start(&br, workdir) == -1)
+		errx(1, "bench: broker");
+	R.gridcal_available = !o.reactors_only && snapshot_bins();
+	{
+		struct hprofile_kv kv[] = { { "paths.supervisor", bin_sup } };
+
+		if (hprofile_write(&br, prof_path, sizeof(prof_path), kv,
+		    R.gridcal_available ? 1 : 0, err, sizeof(err)) == -1)
+			errx(1, "bench: profile: %s", err);
+	}
 	if (profile_load(prof_path, &pf, err, sizeof(err)) == -1)
 		errx(1, "bench: %s", err);
 	topics_and_values();
@@ -1271,12 +1350,7 @@ main(int argc, char *argv[])
 	if (probe_open(&pr, &br, "plant", subs, 3, 10000) == -1)
 		errx(1, "bench: probe");
 
-	R.gridcal_available = executable("build/gridcal-watchdog") &&
-	    executable("build/gridcal-supervisor") &&
-	    executable("build/gridcal-plant");
-	if (o.reactors_only)
-		R.gridcal_available = false;
-	else if (!R.gridcal_available)
+	if (!o.reactors_only && !R.gridcal_available)
 		note("gridcal: build/gridcal-watchdog, gridcal-supervisor or "
 		    "gridcal-plant missing; gridcal rows pending");
 	if (floor_start() == -1 || reactor_ready(FLOOR_OUT, 10000) == -1)
