@@ -346,6 +346,7 @@ struct gcrun {
 	struct hproc	wd;
 	char		hbfile[PATH_MAX];	/* heartbeats the watchdog read */
 	char		sentfile[PATH_MAX];	/* ... the supervisor sent */
+	char		syncfile[PATH_MAX];	/* the watchdog's fsync times */
 	char		errpath[PATH_MAX];
 	const char	*profile;	/* the run's profile */
 	const char	*audit;		/* and its audit log */
@@ -361,7 +362,7 @@ gc_spawn(struct gcrun *g, bool tmpfs)
 {
 	static char *envp[512];
 	static char pre[PATH_MAX + 16], recvenv[PATH_MAX + 32];
-	static char sentenv[PATH_MAX + 32];
+	static char sentenv[PATH_MAX + 32], syncenv[PATH_MAX + 32];
 	char bin[PATH_MAX], shim[PATH_MAX], tag[32], out[PATH_MAX];
 	char *argv[] = { bin, (char *)"--profile",
 	    tmpfs ? shm_prof : prof_path, (char *)"calibrate",
@@ -380,10 +381,12 @@ gc_spawn(struct gcrun *g, bool tmpfs)
 		return -1;
 	pathf(g->hbfile, sizeof(g->hbfile), workdir, tag, ".hb");
 	pathf(g->sentfile, sizeof(g->sentfile), workdir, tag, ".sent");
+	pathf(g->syncfile, sizeof(g->syncfile), workdir, tag, ".fsync");
 	pathf(out, sizeof(out), workdir, tag, ".out");
 	pathf(g->errpath, sizeof(g->errpath), workdir, tag, ".err");
 	/* the supervisor runs as the profile's user: its file is made for it */
 	if (harness_write_file(g->hbfile, "", 0600) == -1 ||
+	    harness_write_file(g->syncfile, "", 0600) == -1 ||
 	    harness_write_file(g->sentfile, "", 0600) == -1 ||
 	    (pw = getpwnam(pf.supervisor_user)) == NULL ||
 	    chown(g->sentfile, pw->pw_uid, pw->pw_gid) == -1)
@@ -393,6 +396,8 @@ gc_spawn(struct gcrun *g, bool tmpfs)
 	    g->hbfile);
 	(void)snprintf(sentenv, sizeof(sentenv), "GRIDCAL_HBSHIM_SENT=%s",
 	    g->sentfile);
+	(void)snprintf(syncenv, sizeof(syncenv), "GRIDCAL_HBSHIM_FSYNC=%s",
+	    g->syncfile);
 	for (char **e = environ; *e != NULL && n < 500; e++)
 		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
 		    strncmp(*e, "GRIDCAL_HBSHIM_", 15) != 0)
@@ -400,6 +405,7 @@ gc_spawn(struct gcrun *g, bool tmpfs)
 	envp[n++] = pre;
 	envp[n++] = recvenv;
 	envp[n++] = sentenv;
+	envp[n++] = syncenv;
 	envp[n] = NULL;
 	g->audit_off = g->scan_off = audit_size(g->audit);
 	g->spawn_ns = now_ns();
@@ -545,6 +551,16 @@ gc_abort_sample(struct samples *lat, struct samples *gaps,
 		note("gridcal run %d: watchdog exit %d after the trip, want 2 "
 		    "(ABORTED)", gc_seq, hproc_exit_code(&g.wd));
 	gc_heartbeats(&g, &R.startup, gaps, sent_gaps);
+	{
+		int64_t *d;
+		long k = hb_read(g.syncfile, &d);
+		struct samples *fs = tmpfs ? NULL : lat == &R.flood_gc ?
+		    &R.fsync_flood : &R.fsync_quiet;
+
+		for (long i = 0; fs != NULL && i < k; i++)
+			samples_add(fs, (double)d[i] / 1e6);
+		free(d);
+	}
 	if (hblost != NULL) {
 		off_t off = g.audit_off;
 

@@ -185,6 +185,16 @@ report_print(FILE *f)
 	}
 	if (b.n == 0 && c.n == 0)
 		fprintf(f, "  %-34s %s\n", "heartbeat gaps", gc_why);
+	stats_of(&R.fsync_quiet, &b);
+	stats_of(&R.fsync_flood, &c);
+	if (b.n > 0)
+		fprintf(f, "  %-34s %5zu %8.2f %8.2f %8.2f %8.2f\n",
+		    "watchdog fsync duration, quiet", b.n, b.median, b.p90,
+		    b.p99, b.max);
+	if (c.n > 0)
+		fprintf(f, "  %-34s %5zu %8.2f %8.2f %8.2f %8.2f\n",
+		    "watchdog fsync duration, flood", c.n, c.median, c.p90,
+		    c.p99, c.max);
 	stats_of(&R.hb_sent_quiet, &b);
 	stats_of(&R.hb_sent_flood, &c);
 	if (b.n > 0)
@@ -392,6 +402,8 @@ report_json(const char *path)
 	jlat(f, "heartbeat_gaps_flood_ms", &R.hb_gaps_flood, false);
 	jlat(f, "heartbeat_sent_gaps_quiet_ms", &R.hb_sent_quiet, false);
 	jlat(f, "heartbeat_sent_gaps_flood_ms", &R.hb_sent_flood, false);
+	jlat(f, "watchdog_fsync_quiet_ms", &R.fsync_quiet, false);
+	jlat(f, "watchdog_fsync_flood_ms", &R.fsync_flood, false);
 	fprintf(f, "    \"heartbeat_lost_quiet\": %u,\n"
 	    "    \"heartbeat_lost_flood\": %u\n  },\n", R.hb_lost_quiet,
 	    R.hb_lost_flood);

@@ -52,6 +52,7 @@ struct results {
 	struct samples hb_gaps_quiet, hb_gaps_flood;	/* as read */
 	struct samples hb_sent_quiet, hb_sent_flood;	/* as sent */
 	unsigned hb_lost_quiet, hb_lost_flood;
+	struct samples fsync_quiet, fsync_flood;	/* the watchdog's, ms */
 	double	 flood_rate, flood_msgs;
 	struct {
 		int	window;
