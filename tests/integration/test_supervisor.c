@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/demo/rig.h"
@@ -474,6 +475,69 @@ START_TEST(solar_fail_collapse)
 }
 END_TEST
 
+/* Until the file holds needle (a process's log). */
+static void
+wait_file(const char *path, const char *needle, int64_t timeout_ms)
+{
+	int64_t end = harness_now_ms() + timeout_ms;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	while (!file_has(path, needle)) {
+		ck_assert_msg(harness_now_ms() < end, "%s: no \"%s\" within "
+		    "%lld ms", path, needle, (long long)timeout_ms);
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * The broker dies mid-charge: the supervisor's telemetry goes stale and it
+ * aborts into the revert, which the watchdog completes once the broker is
+ * back. (The watchdog's own stale envelope is set wide so that the
+ * supervisor's abort is the one under test.)
+ */
+START_TEST(abort_broker_lost)
+{
+	static const struct hprofile_kv ov[] = {
+		{ "limits.envelope.stale_s", "30" },
+	};
+
+	start("sup-brokerlost", "reference.yaml", ov, 1);
+	ck_assert_int_eq(rig_watchdog(&r, "grid", true, false), 0);
+	wait_state("grid_charging", 30000);
+	ck_assert_int_eq(hbroker_kill(&r.br), 0);
+	wait_file(r.wd_err, "abort: telemetry_stale", 20000);
+	ck_assert_int_eq(hbroker_restart(&r.br), 0);
+	assert_aborted(WD_ABORTED, "ABORTED", "telemetry_stale");
+	rig_stop(&r);
+}
+END_TEST
+
+/* A bank whose SoC readings already agree: refused, nothing published. */
+START_TEST(refuse_balanced)
+{
+	static const char *const from[] = { "bms_offset_pct: 24.0",
+	    "bms_offset_pct: 2.5" };
+	static const char *const to[] = { "bms_offset_pct: 0.0",
+	    "bms_offset_pct: 1.0" };
+	char scen[PATH_MAX];
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(harness_workdir(r.workdir, sizeof(r.workdir),
+	    "sup-refbal"), 0);
+	ck_assert_int_eq(rig_scenario(&r, "reference.yaml", from, to, 2, scen,
+	    sizeof(scen)), 0);
+	ck_assert_int_eq(with_binary(&r, "sup-refbal", scen, NULL, 0), 0);
+	ck_assert_int_eq(rig_watchdog(&r, "grid", true, false), 0);
+	ck_assert_int_eq(finish_run(), WD_REFUSED);
+	ck_assert_uint_eq(rig_control_count(&r), 0);
+	assert_everyday();
+	assert_reason("REFUSED", "balanced");
+	ck_assert(rig_audit_has(&r, "preflight", "class=balanced"));
+	assert_audit_intact();
+	rig_stop(&r);
+}
+END_TEST
+
 /* ---- check: read-only classification ------------------------------- */
 
 static int
@@ -591,6 +655,7 @@ supervisor_suite(void)
 		{ "refuse_imbalance", refuse_imbalance, NULL },
 		{ "refuse_cold", refuse_cold, NULL },
 		{ "refuse_unconfirmed", refuse_unconfirmed, "san" },
+		{ "refuse_balanced", refuse_balanced, NULL },
 		{ "abort_cell", abort_cell, NULL },
 		{ "abort_temperature", abort_temperature, NULL },
 		{ "abort_protection", abort_protection, NULL },
@@ -602,6 +667,7 @@ supervisor_suite(void)
 		{ "abort_run_timeout", abort_run_timeout, NULL },
 		{ "cancel_sigterm", cancel_sigterm, "san" },
 		{ "abort_engage_timeout", abort_engage_timeout, NULL },
+		{ "abort_broker_lost", abort_broker_lost, NULL },
 		{ "fail_lagging_pack", fail_lagging_pack, NULL },
 		{ "solar_fail_collapse", solar_fail_collapse, NULL },
 		{ "check_drift", check_drift, "san" },
