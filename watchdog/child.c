@@ -35,13 +35,11 @@ child_user(void)
 		return;
 	}
 	log_setfatalstatus(WD_EX_NOPERM);
-	if ((pw = getpwnam(wd.pf.supervisor_user)) == NULL)
-		fatalx("%s: paths.supervisor_user %s: no such user",
-		    wd.pf.path, wd.pf.supervisor_user);
-	if (pw->pw_uid == 0 || pw->pw_gid == 0)
-		fatalx("%s: refusing to run the supervisor as root "
-		    "(paths.supervisor_user %s)", wd.pf.path,
-		    wd.pf.supervisor_user);
+	if ((pw = getpwnam(wd.pf.supervisor_user)) == NULL ||
+	    pw->pw_uid == 0 || pw->pw_gid == 0)
+		fatalx("%s: paths.supervisor_user %s: %s", wd.pf.path,
+		    wd.pf.supervisor_user, pw == NULL ? "no such user" :
+		    "is root: refusing to run the supervisor as root");
 	wd.child_uid = pw->pw_uid;
 	wd.child_gid = pw->pw_gid;
 }
@@ -136,9 +134,9 @@ child_reap(int64_t now)
 	    WTERMSIG(status));
 	for (int i = 0; i < 16 && wd.chan_open; i++)
 		mon_read(now);
+	wd.child = 0;	/* reaped: its pid may be someone else's now */
 	log_info("supervisor %s", st);
 	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", st));
-	wd.child = 0;
 	if (wd.chan_open)
 		mon_eof("supervisor exited", now);
 }

@@ -18,23 +18,21 @@ static const enum setting order[SETTING_COUNT] = {
 	SETTING_OUTPUT_PRIORITY, SETTING_CHARGER_PRIORITY
 };
 
-/* QoS 1: the broker acknowledges, or libmosquitto keeps it queued. */
-static int
-pub(const char *topic, const char *payload, int retain, int *mid)
-{
-	if (session_publish(wd.sess, topic, payload, strlen(payload), 1,
-	    retain, mid) == 0)
-		return 0;
-	log_warnx("%s", session_error(wd.sess));
-	return -1;
-}
-
-/* The cluster topic: lvx-control applies it to both units at once. */
+/*
+ * QoS 1 on the cluster topic (lvx-control applies it to both units at
+ * once): the broker acknowledges it, or libmosquitto keeps it queued.
+ */
 int
 ctl_publish(enum setting s, enum setting_value v, int *mid)
 {
-	log_info("publish %s=%s", setting_name(s), wd.pf.control[s].value[v]);
-	return pub(wd.pf.control[s].topic, wd.pf.control[s].value[v], 0, mid);
+	const char *val = wd.pf.control[s].value[v];
+
+	log_info("publish %s=%s", setting_name(s), val);
+	if (session_publish(wd.sess, wd.pf.control[s].topic, val, strlen(val),
+	    1, 0, mid) == 0)
+		return 0;
+	log_warnx("%s", session_error(wd.sess));
+	return -1;
 }
 
 /* 1 if every unit's valid readback, newer than since, shows v. */
@@ -92,7 +90,9 @@ alarm_set(int raise, int64_t now)
 		    "\"attempts\":%d,\"for_ms\":%lld}", wd.pf.site,
 		    proto_revert_name(wd.rv.reason), wd.rv.attempts,
 		    (long long)(now - wd.rv.trigger_ms));
-	(void)pub(wd.pf.alarm_topic, msg, 1, NULL);
+	if (session_publish(wd.sess, wd.pf.alarm_topic, msg, strlen(msg), 1, 1,
+	    NULL) == -1)
+		log_warnx("%s", session_error(wd.sess));
 	if ((wd.rv.alarm = raise))
 		log_warnx("ALARM: revert not confirmed after %d attempts",
 		    wd.rv.attempts);
@@ -108,6 +108,8 @@ alarm_set(int raise, int64_t now)
 void
 revert_start(enum proto_revert_reason why, int64_t now)
 {
+	int late = wd.set[0].pending || wd.set[1].pending;
+
 	wd.latched |= why != PROTO_REVERT_RECOVERY;	/* before the run */
 	wd.set[0].pending = wd.set[1].pending = 0;
 	if (wd.rv.active || (!wd.dirty && why != PROTO_REVERT_REQUESTED))
@@ -118,6 +120,10 @@ revert_start(enum proto_revert_reason why, int64_t now)
 	wd.rv.active = 1;
 	wd.rv.reason = why;
 	wd.rv.trigger_ms = wd.rv.next_pub = now;
+	/* an unconfirmed calibration value may still land: the readback must
+	 * then be later than that could take (set_confirm_s) and then some */
+	wd.rv.settle_ms = late ? wd.pf.timing.set_confirm_ms +
+	    wd.pf.timing.revert_confirm_ms : 0;
 	mon_reverted(why, 0);
 }
 
@@ -152,14 +158,12 @@ step_confirmed(enum setting s, const char *rb, int64_t now)
 	mon_reverted(wd.rv.reason, 1);
 }
 
+/* Doubles from revert_retry_s with each attempt, up to revert_retry_max_s. */
 static int64_t
 backoff(int attempt)
 {
-	int64_t d = wd.pf.timing.revert_retry_ms;
-
-	while (--attempt > 0 && d < wd.pf.timing.revert_retry_max_ms)
-		d *= 2;
-	return MIN(d, wd.pf.timing.revert_retry_max_ms);
+	return MIN(wd.pf.timing.revert_retry_ms << MIN(MAX(attempt, 1) - 1, 20),
+	    wd.pf.timing.revert_retry_max_ms);
 }
 
 /* The broker has the revert's publish: its confirm window starts now. */
@@ -173,7 +177,7 @@ ctl_acked(void *arg, int mid)
 		return;
 	wd.rv.mid = 0;
 	wd.rv.confirm_by = MAX(wd.rv.confirm_by,
-	    now + wd.pf.timing.revert_confirm_ms);
+	    now + wd.pf.timing.revert_confirm_ms + wd.rv.settle_ms);
 	wd.rv.next_pub = MAX(wd.rv.next_pub,
 	    wd.rv.confirm_by + backoff(wd.rv.attempt));
 }
@@ -186,8 +190,8 @@ revert_tick(int64_t now)
 
 	if (!wd.rv.active)
 		return;
-	if (wd.rv.attempt > 0 && readback(s, VALUE_EVERYDAY, wd.rv.first_ms,
-	    &rb)) {
+	if (wd.rv.attempt > 0 && readback(s, VALUE_EVERYDAY, wd.rv.first_ms +
+	    wd.rv.settle_ms, &rb)) {
 		step_confirmed(s, rb, now);
 		return;
 	}
@@ -203,6 +207,7 @@ revert_tick(int64_t now)
 	if (ctl_publish(s, VALUE_EVERYDAY, &wd.rv.mid) == 0)
 		(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, VALUE_EVERYDAY,
 		    &AF_I("attempt", wd.rv.attempt), 1);
-	wd.rv.confirm_by = now + wd.pf.timing.revert_confirm_ms;
+	wd.rv.confirm_by = now + wd.pf.timing.revert_confirm_ms +
+	    wd.rv.settle_ms;
 	wd.rv.next_pub = wd.rv.confirm_by + backoff(wd.rv.attempt);
 }

@@ -22,7 +22,8 @@
 #define WD_TICK_MS	50	/* every deadline is checked this often */
 #define WD_DRAIN_MS	2000	/* at exit: wait this long for PUBACKs */
 
-struct wd wd;
+struct wd wd = { .phase = PH_RECOVERY, .exit_code = -1,	/* none yet */
+    .audit_failed = 1, .profile_arg = PROFILE_DEFAULT_PATH };	/* not open */
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -38,11 +39,17 @@ int
 wd_audit(enum audit_actor who, const char *event,
     const struct audit_field *f, size_t n)
 {
-	if (wd.audit_open && audit_append(&wd.audit, who, event, f, n) == 0)
+	/* after a failure, nothing more: the log stays at most one record
+	 * ahead of its anchor, which audit_open() accepts */
+	if (wd.audit_failed)
+		return -1;
+	if (audit_append(&wd.audit, who, event, f, n) == 0)
 		return 0;
-	if (!wd.audit_failed)
-		log_warn("%s: %s not recorded", wd.pf.audit_log, event);
 	wd.audit_failed = 1;
+	log_warn("%s: %s not recorded", wd.pf.audit_log, event);
+	if (wd.phase != PH_RECOVERY)	/* else the run does not start */
+		wd_end(PROTO_REVERT_AUDIT, WD_EX_IOERR, "the audit log cannot "
+		    "be written", SIGTERM, mono_ms());
 	return -1;
 }
 
@@ -81,19 +88,6 @@ wd_end(enum proto_revert_reason r, int code, const char *why, int sig,
 }
 
 static void
-signals(int64_t now)
-{
-	int sig;
-
-	while ((sig = sigfd_next(wd.sigfd)) > 0)
-		if (sig == SIGCHLD)
-			child_reap(now);
-		else	/* cancelled: the reason is the signal's name */
-			wd_end(PROTO_REVERT_SIGNAL, WD_EX_CANCELLED,
-			    strsignal(sig), SIGTERM, now);
-}
-
-static void
 audit_start(void)
 {
 	char err[AUDIT_ERR_MAX], run[AUDIT_RUN_MAX + 1];
@@ -101,10 +95,10 @@ audit_start(void)
 	if (audit_open(&wd.audit, wd.pf.audit_log, wd.pf.state_dir, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		wd.audit_failed = 1;
 		return;
 	}
 	wd.audit_open = 1;
+	wd.audit_failed = 0;
 	utc_format(utc_ms(), run, sizeof(run));
 	(void)snprintf(run + strlen(run), sizeof(run) - strlen(run), "-%ld",
 	    (long)getpid());
@@ -137,11 +131,6 @@ static void
 tick(int64_t now)
 {
 	mon_tick(now);
-	if (wd.audit_failed && !wd.audit_handled && wd.phase != PH_RECOVERY) {
-		wd.audit_handled = 1;
-		wd_end(PROTO_REVERT_AUDIT, WD_EX_IOERR,
-		    "the audit log cannot be written", SIGTERM, now);
-	}
 	ctl_tick(now);
 	if (wd.dirty && !wd.rv.active && envelope_check(now))
 		revert_start(PROTO_REVERT_ENVELOPE, now);
@@ -166,7 +155,7 @@ loop(void)
 {
 	struct pollfd pfd[3];
 	int64_t now = mono_ms();
-	int timeout;
+	int timeout, sig;
 
 	while (wd.phase == PH_RECOVERY || wd.child != 0 || wd.chan_open ||
 	    wd.rv.active || wd.dirty) {
@@ -179,8 +168,12 @@ loop(void)
 		    -1 && errno != EINTR)
 			fatal("poll");
 		now = mono_ms();
-		if (pfd[0].revents & POLLIN)
-			signals(now);
+		while ((sig = sigfd_next(wd.sigfd)) > 0)
+			if (sig == SIGCHLD)
+				child_reap(now);
+			else	/* cancelled: the reason is the signal's name */
+				wd_end(PROTO_REVERT_SIGNAL, WD_EX_CANCELLED,
+				    strsignal(sig), SIGTERM, now);
 		if (session_handle(wd.sess, pfd[1].revents, now) == -1) {
 			child_kill(SIGKILL);
 			wd.exit_code = -1;
@@ -233,8 +226,6 @@ main(int argc, char *argv[])
 
 	log_init("gridcal-watchdog", 0);
 	opterr = 0;
-	wd.exit_code = -1;
-	wd.profile_arg = PROFILE_DEFAULT_PATH;
 	while ((ch = getopt_long(argc, argv, "+hp:v", longopts, NULL)) != -1) {
 		if (ch == 'h')
 			usage(NULL);
@@ -255,10 +246,10 @@ main(int argc, char *argv[])
 	    "gridcal-watchdog");
 	sp.on_publish = ctl_acked;
 	sp.backoff_max_ms = 1000;	/* a revert may be waiting */
-	if (tm_init(&wd.tm, &wd.pf) == -1)
-		fatalx("%s: bad telemetry topics", wd.pf.path);
 	/* only what the revert and the envelope read: less untrusted input */
-	if ((wd.sess = session_new(&sp, err, sizeof(err))) == NULL ||
+	(void)strlcpy(err, "bad telemetry topics", sizeof(err));
+	if (tm_init(&wd.tm, &wd.pf) == -1 ||
+	    (wd.sess = session_new(&sp, err, sizeof(err))) == NULL ||
 	    session_subscribe_store(wd.sess, &wd.tm, 1u << PF_CELL_VOLTAGE_MAX |
 	    1u << PF_TEMP_PCB | 1u << PF_TEMP_CELL, 1u << UF_OUTPUT_PRIORITY |
 	    1u << UF_CHARGER_PRIORITY) == -1)
@@ -272,7 +263,6 @@ main(int argc, char *argv[])
 		fatal("signals");
 	wd.start_ms = mono_ms();
 	audit_start();
-	wd.phase = PH_RECOVERY;
 	if (mark_present()) {
 		log_warnx("intent mark found: reverting before anything else");
 		wd.dirty = 1;

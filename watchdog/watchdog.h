@@ -59,6 +59,7 @@ struct wd_revert {
 	int	attempts;	/* publishes of the whole revert */
 	int	mid;		/* unacknowledged publish, 0 = none */
 	int64_t	first_ms;	/* first publish of the current setting */
+	int64_t	settle_ms;	/* readback must be this much later */
 	int64_t	confirm_by, next_pub, trigger_ms;
 	int	alarm;		/* retained alarm raised */
 };
@@ -69,7 +70,6 @@ struct wd {
 	struct audit_log	 audit;
 	int			 audit_open;
 	int			 audit_failed;
-	int			 audit_handled;	/* the failure ended the run */
 	struct session		*sess;
 	struct proto_chan	 chan;
 	int			 chan_open;

@@ -344,6 +344,44 @@ START_TEST(trigger_confirm_timeout)
 }
 END_TEST
 
+static bool
+nothing_pending(struct hobs *obs, void *arg)
+{
+	double a, b;
+
+	(void)arg;
+	return hobs_truth_num(obs, "units[0].pending", &a) == 0 &&
+	    hobs_truth_num(obs, "units[1].pending", &b) == 0 && a == 0 &&
+	    b == 0;
+}
+
+/*
+ * The units apply every message 6 s late, twice timing.set_confirm_s: the
+ * calibration value is reverted before it lands. The everyday readback
+ * seen meanwhile is the units' old state, not the revert; the revert is
+ * confirmed only once nothing published before it can still land.
+ */
+START_TEST(late_calibration_value)
+{
+	struct env e;
+
+	env_up(&e, "late", "\n  - { kind: slow_apply, value: 3600 }", NULL, 0);
+	wd_start(&e, "hello; set charger calibration; expect accepted; "
+	    "expect reverted 30; expect reverted 30; done ABORTED late; exit 2",
+	    "calibrate", "--method", "grid", "--confirm", NULL);
+	ck_assert_int_eq(wd_exit(&e), 2);
+	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\"}");
+	ASSERT_HAS(e.log, "\"event\":\"revert_confirmed\"");
+	/* when the watchdog is gone nothing is left to land */
+	ck_assert(nothing_pending(e.obs, NULL));
+	ck_assert(settings_are(e.obs, &(int){ 0 }));
+	ck_assert_double_gt(truth(&e, "calibration_s"), 0);	/* it did land */
+	ck_assert(!mark_exists(&e));
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
 START_TEST(wedged_inverter)
 {
 	char alarm[256];
@@ -663,6 +701,7 @@ watchdog_suite(void)
 	tcase_add_test(tc, trigger_run_max);
 	tcase_add_test(tc, trigger_envelope);
 	tcase_add_test(tc, trigger_confirm_timeout);
+	tcase_add_test(tc, late_calibration_value);
 	tcase_add_test(tc, wedged_inverter);
 	tcase_add_test(tc, revert_while_broker_down);
 	tcase_add_test(tc, sigkill_then_recover);
