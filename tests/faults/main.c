@@ -305,6 +305,21 @@ table(const struct job *jobs, int n, int64_t wall_ms)
 	printf("%d passed, %d failed\n", pass, fail);
 }
 
+/* "H2" before "H10": by letters, then by number. */
+static int
+hazard_cmp(const void *a, const void *b)
+{
+	const char *x = a, *y = b;
+	size_t nx = strcspn(x, "0123456789"), ny = strcspn(y, "0123456789");
+	int c;
+
+	if (nx != ny || (c = strncmp(x, y, nx)) != 0)
+		return strcmp(x, y);
+	if (strlen(x + nx) != strlen(y + ny))
+		return strlen(x + nx) < strlen(y + ny) ? -1 : 1;
+	return strcmp(x + nx, y + ny);
+}
+
 /* Hazard id, then the scenarios naming it, in SUITE order. */
 static int
 list_hazards(const struct job *jobs, int n)
@@ -329,6 +344,7 @@ list_hazards(const struct job *jobs, int n)
 				    jobs[i].sc->hazards[h], sizeof(seen[0]));
 		}
 	}
+	qsort(seen, (size_t)nseen, sizeof(seen[0]), hazard_cmp);
 	for (int k = 0; k < nseen; k++) {
 		printf("%s:", seen[k]);
 		for (int i = 0; i < n; i++) {
