@@ -68,9 +68,14 @@
  *   - Everyday values at any time after HELLO: they start the watchdog's
  *     own revert (output priority, then charger priority, republished until
  *     the readback confirms) and are answered SET_ACCEPTED then
- *     SET_CONFIRMED for the setting asked. After a revert has started, no
- *     calibration value is accepted again in this run.
- *   - DONE last; any frame after it is a violation.
+ *     SET_CONFIRMED for the setting asked (at once if this revert has
+ *     already confirmed it). After a revert has started, no calibration
+ *     value is accepted again in this run (PROTO_REFUSE_REVERTING).
+ *   - DONE last; any frame after it is a violation. After DONE the
+ *     supervisor has timing.heartbeat_timeout_s to exit, then SIGKILL.
+ *   - At most WD_FLOOD_PER_S (200) frames a second (PROTO_E_FLOOD).
+ *   - HELLO within timing.heartbeat_timeout_s of the exec, then
+ *     HEARTBEATs with no gap longer than that.
  *   A violation (a frame that does not parse, a wrong phase, an unpermitted
  *   request) is answered with SET_REFUSED where a request can be named,
  *   audited, the settings are reverted if dirty, and the supervisor is
@@ -78,7 +83,13 @@
  *   _AUDIT, _BROKER, _ENVELOPE, _REVERTING) is not a violation: the
  *   supervisor should abort its run.
  *   If a calibration value is not confirmed within timing.set_confirm_ms
- *   the watchdog reverts (REVERTED, reason PROTO_REVERT_CONFIRM_TIMEOUT).
+ *   the watchdog reverts (REVERTED, reason PROTO_REVERT_CONFIRM_TIMEOUT);
+ *   as that value may still land, the revert then takes at least
+ *   set_confirm_s + revert_confirm_s to be confirmed.
+ *   SIGTERM to the supervisor (the watchdog was signalled, timing.run_max_s
+ *   passed, the audit log failed) comes with REVERTED if settings were
+ *   applied; the supervisor may still send its AUDIT report and DONE
+ *   within timing.heartbeat_timeout_s before SIGKILL.
  */
 #ifndef GRIDCAL_PROTO_H
 #define GRIDCAL_PROTO_H
