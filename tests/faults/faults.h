@@ -62,6 +62,7 @@ struct scenario {
 	bool		need_root;
 
 	enum sc_ratio	ratio;
+	char		must_fail[SC_TOK_MAX];	/* self-test: the reason */
 
 	struct sc_cmd	steps[SC_STEPS_MAX];
 	int		nsteps;

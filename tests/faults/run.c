@@ -519,6 +519,24 @@ shutdown_rest(struct run *r)
 
 /* ---- the result ---- */
 
+/* What the plant says it went through, for the log. */
+static void
+log_truth_figures(struct run *r)
+{
+	double cal = -1, grid = -1, cell = -1, temp = -1;
+
+	if (!r->have_final)
+		return;
+	(void)hjson_num(r->final, "calibration_s", &cal);
+	(void)hjson_num(r->final, "grid_charge_s", &grid);
+	(void)hjson_num(r->final, "max_cell_v", &cell);
+	(void)hjson_num(r->final, "max_temp_c", &temp);
+	run_log(r, "plant truth: %.0f simulated s in calibration settings, "
+	    "%.0f s grid-charging, max cell %.4f V, max temperature %.1f C; "
+	    "%.3f s (wall) out of everyday settings", cal, grid, cell, temp,
+	    (double)tracker_unsafe_ms(r, harness_now_ms()) / 1000.0);
+}
+
 static void
 summarise(struct run *r)
 {
@@ -528,6 +546,7 @@ summarise(struct run *r)
 
 	audit_revert_reasons(r, reasons, sizeof(reasons));
 	audit_child_status(r, sup, sizeof(sup));
+	log_truth_figures(r);
 	if (r->t_fault > 0) {
 		int64_t at = tracker_safe_at(r, r->t_fault, &r->never_unsafe);
 
@@ -581,6 +600,38 @@ summarise(struct run *r)
 	}
 }
 
+/*
+ * A self-test of the suite: the scenario is built to break a check, and
+ * passes only if that check failed, for the reason it names.
+ */
+static void
+self_test_verdict(struct run *r)
+{
+	struct sc_result *res = r->res;
+
+	if (res->verdict == V_FAIL && strstr(res->why, r->sc->must_fail) !=
+	    NULL) {
+		run_log(r, "self-test: failed as it must (%s)", res->why);
+		res->verdict = V_PASS;
+		(void)snprintf(res->observed, sizeof(res->observed),
+		    "caught: %.140s", r->sc->must_fail);
+		return;
+	}
+	if (res->verdict == V_PASS)
+		(void)strlcpy(res->why, "self-test: the broken case passed",
+		    sizeof(res->why));
+	else {
+		char why[sizeof(res->why)];
+
+		(void)strlcpy(why, "self-test: failed for another reason: ",
+		    sizeof(why));
+		(void)strlcat(why, res->why, sizeof(why));
+		(void)strlcpy(res->why, why, sizeof(res->why));
+	}
+	res->verdict = V_FAIL;
+	run_log(r, "%s", res->why);
+}
+
 void
 scenario_run(const struct scenario *sc, FILE *log, struct sc_result *res)
 {
@@ -609,6 +660,8 @@ scenario_run(const struct scenario *sc, FILE *log, struct sc_result *res)
 	summarise(&r);
 	shutdown_rest(&r);
 	res->verdict = r.skipped ? V_SKIP : r.failed ? V_FAIL : V_PASS;
+	if (sc->must_fail[0] != '\0' && !r.skipped)
+		self_test_verdict(&r);
 	res->wall_ms = harness_now_ms() - r.t0;
 	run_log(&r, "%s in %.1f s", res->verdict == V_PASS ? "PASS" :
 	    res->verdict == V_SKIP ? "SKIP" : "FAIL",

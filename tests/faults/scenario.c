@@ -451,6 +451,11 @@ directive(struct perr *pe, struct scenario *sc, const struct sc_cmd *c)
 		if (strcmp(c->argv[1], "bad") != 0)
 			return bad(pe, "supervisor-cred bad");
 		sc->bad_sup_cred = true;
+	} else if (strcmp(w, "must-fail") == 0) {
+		NARGS(1);
+		if (c->argv[1][0] == '\0')
+			return bad(pe, "must-fail: the expected reason");
+		(void)strlcpy(sc->must_fail, c->argv[1], sizeof(sc->must_fail));
 	} else if (strcmp(w, "ratio") == 0) {
 		NARGS(1);
 		if (strcmp(c->argv[1], "heartbeat") == 0)
