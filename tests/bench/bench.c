@@ -6,15 +6,16 @@
  * stay meaningful when the absolute figures do not.
  *
  *   gridcal-bench [--runs N] [--hb-runs N] [--flood-runs N] [--peer]
- *       [--scenario FILE] [--json FILE] [--quick]
+ *       [--scenario FILE] [--json FILE] [--quick] [--reactors-only]
  *
- * See tests/bench/README-style notes in README.md "Performance" for what
- * each figure means. Nothing here is a test: no figure is compared with a
- * target except to print "within" or "EXCEEDED" next to the profile's
- * own limits.
+ * README.md "Performance" says how each figure is taken and what it
+ * means. Nothing here is a test: no figure is compared with a target
+ * except to print "within" or "EXCEEDED" next to the profile's own
+ * limits. Phases, in order: abort latency (gridcal runs interleaved with
+ * floor and peer trips, and the tmpfs ablation), heartbeat loss, one full
+ * calibration (peak RSS), the flood, cost, audit.
  */
 #include <sys/stat.h>
-#include <sys/utsname.h>
 
 #include <err.h>
 #include <errno.h>
@@ -1037,7 +1038,7 @@ cost_sizes(void)
 	    "build/gridcal-supervisor", "build/bench/gridcal-bench-floor" };
 
 	for (int i = 0; i < 3; i++) {
-		char p[PATH_MAX], tag[16];
+		char p[PATH_MAX], tag[32];
 		char *argv[] = { (char *)"/usr/bin/size", p, NULL };
 		struct stat st;
 		char *out, *line;
@@ -1263,7 +1264,7 @@ usage(void)
 {
 	fprintf(stderr,
 "usage: gridcal-bench [--runs N] [--hb-runs N] [--flood-runs N] [--peer]\n"
-"           [--scenario FILE] [--json FILE] [--quick]\n");
+"           [--scenario FILE] [--json FILE] [--quick] [--reactors-only]\n");
 	exit(64);
 }
 

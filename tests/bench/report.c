@@ -95,9 +95,10 @@ void
 report_print(FILE *f)
 {
 	struct stats a, b, c;
-	const char *gc_why = R.gridcal_available ?
-	    (R.gridcal_gave_up ? "not measured: gridcal runs failed (notes)" :
-	    "not measured") : "pending: gridcal binaries not built yet";
+	const char *gc_why = o.reactors_only ? "not run (--reactors-only)" :
+	    R.gridcal_available ? (R.gridcal_gave_up ?
+	    "not measured: gridcal runs failed (notes)" : "not measured") :
+	    "pending: gridcal binaries not built yet";
 	const char *peer_why = o.peer ?
 	    "not measured: Node-RED did not answer (notes)" :
 	    "not run (make bench-peer)";
