@@ -1,8 +1,8 @@
 /*
  * The supervisor runs as our child with nothing of ours: fds 0-2 and its
  * end of the socketpair (fd 3) only, privileges dropped to
- * paths.supervisor_user with no way back (PR_SET_NO_NEW_PRIVS), so it
- * cannot read the control credentials.
+ * paths.supervisor_user for good, so it cannot read the control
+ * credentials; it does not outlive us.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -55,6 +55,7 @@ static void __attribute__((noreturn))
 child_exec(int fd, char *const argv[])
 {
 	uid_t uid = wd.child_uid;
+	pid_t parent = getppid();
 	sigset_t none;
 
 	if (sigemptyset(&none) == -1 ||
@@ -71,8 +72,11 @@ child_exec(int fd, char *const argv[])
 	if (getuid() != uid || geteuid() != uid || getegid() != wd.child_gid ||
 	    (uid != 0 && setuid(0) != -1))
 		die("privileges still held");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		die("PR_SET_NO_NEW_PRIVS");
+	/* no way back up; and it dies with us, even stopped (after setresuid,
+	 * which resets the parent-death signal) */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		die("prctl");
 	execv(argv[0], argv);
 	die(argv[0]);
 }

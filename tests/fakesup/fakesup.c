@@ -25,7 +25,7 @@
  *   raw HEX                    one frame of raw bytes, e.g. a wrong length
  *   flood N                    N heartbeats as fast as the socket takes them
  *   try-read PATH              print whether PATH can be opened for reading
- *   id                         print uid, gid, NoNewPrivs and open fds
+ *   id                         print pid, uid, gid, NoNewPrivs, open fds
  *   stop                       SIGSTOP itself (a hung supervisor)
  *   close                      close the socket and sleep (no EOF by exit)
  *   hang                       sleep forever without heartbeats
@@ -191,6 +191,7 @@ show_id(void)
 	FILE *f;
 	DIR *dir;
 
+	say("pid %ld", (long)getpid());
 	say("uid %u euid %u gid %u egid %u", (unsigned)getuid(),
 	    (unsigned)geteuid(), (unsigned)getgid(), (unsigned)getegid());
 	if ((f = fopen("/proc/self/status", "r")) != NULL) {

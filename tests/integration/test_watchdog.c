@@ -661,6 +661,54 @@ START_TEST(child_is_unprivileged)
 }
 END_TEST
 
+/* Gone, or a zombie nobody has reaped yet. */
+static bool
+process_gone(struct hobs *obs, void *arg)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	bool gone;
+
+	(void)obs;
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", *(long *)arg);
+	if ((f = fopen(path, "r")) == NULL)
+		return true;
+	gone = fgets(buf, sizeof(buf), f) == NULL ||
+	    (p = strrchr(buf, ')')) == NULL || p[1] == '\0' ||
+	    p[2] == 'Z' || p[2] == 'X';
+	(void)fclose(f);
+	return gone;
+}
+
+/* A hung (stopped) supervisor still dies with a SIGKILLed watchdog. */
+START_TEST(supervisor_dies_with_watchdog)
+{
+	struct in_log fds = { NULL, "fakesup: fds", 0 };
+	struct env e;
+	char *out, *at;
+	long pid = 0;
+	bool gone;
+
+	env_up(&e, "orphan", NULL, NULL, 0);
+	wd_start(&e, "hello; id; wait 60", "calibrate", "--method", "solar",
+	    NULL);
+	fds.path = e.out;
+	ck_assert_int_eq(hobs_wait(e.obs, log_count_over, &fds, T_SET), 0);
+	ck_assert_ptr_nonnull(out = harness_read_file(e.out, NULL));
+	ck_assert_ptr_nonnull(at = strstr(out, "fakesup: pid "));
+	pid = strtol(at + 13, NULL, 10);
+	free(out);
+	ck_assert_int_gt(pid, 1);
+	ck_assert_int_eq(kill((pid_t)pid, SIGSTOP), 0);
+	ck_assert_int_eq(hproc_signal(&e.wdog, SIGKILL), 0);
+	gone = hobs_wait(e.obs, process_gone, &pid, T_EXIT) == 0;
+	if (!gone)
+		(void)kill((pid_t)pid, SIGKILL);	/* leave nothing behind */
+	ck_assert_msg(gone, "the stopped supervisor outlived its watchdog");
+	env_down(&e);
+}
+END_TEST
+
 START_TEST(grid_run_passes)
 {
 	struct env e;
@@ -710,6 +758,7 @@ watchdog_suite(void)
 	tcase_add_test(tc, audit_unwritable_at_start);
 	tcase_add_test(tc, disallowed_requests);
 	tcase_add_test(tc, child_is_unprivileged);
+	tcase_add_test(tc, supervisor_dies_with_watchdog);
 	suite_add_tcase(s, tc);
 	return s;
 }
