@@ -65,17 +65,15 @@ ctl_tick(int64_t now)
 {
 	const char *rb;
 
-	for (int s = 0; s < SETTING_COUNT; s++) {
-		if (!wd.set[s].pending)
-			continue;
-		if (readback(s, VALUE_CALIBRATION, wd.set[s].since_ms, &rb)) {
+	for (int s = 0; s < SETTING_COUNT; s++)
+		if (wd.set[s].pending &&
+		    readback(s, VALUE_CALIBRATION, wd.set[s].since_ms, &rb)) {
 			wd.set[s].pending = 0;
 			wd.set[s].confirmed = 1;
 			confirmed(s, VALUE_CALIBRATION, rb, 1);
-		} else if (now - wd.set[s].since_ms >
+		} else if (wd.set[s].pending && now - wd.set[s].since_ms >
 		    wd.pf.timing.set_confirm_ms)
 			revert_start(PROTO_REVERT_CONFIRM_TIMEOUT, now);
-	}
 }
 
 /* Retained, so whoever looks later still sees it; "" removes it. */
@@ -108,8 +106,12 @@ alarm_set(int raise, int64_t now)
 void
 revert_start(enum proto_revert_reason why, int64_t now)
 {
-	int late = wd.set[0].pending || wd.set[1].pending;
+	const char *rb;
+	int late = 0;
 
+	for (int s = 0; s < SETTING_COUNT; s++)	/* published, not yet seen */
+		late |= wd.set[s].pending && !readback(s, VALUE_CALIBRATION,
+		    wd.set[s].since_ms, &rb);
 	wd.latched |= why != PROTO_REVERT_RECOVERY;	/* before the run */
 	wd.set[0].pending = wd.set[1].pending = 0;
 	if (wd.rv.active || (!wd.dirty && why != PROTO_REVERT_REQUESTED))
