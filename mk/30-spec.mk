@@ -47,9 +47,19 @@ spec-gen: $(CAL_GEN)
 # ---- checks ----
 # The generator: the real spec accepted and its outputs usable; every
 # tests/spec/reject/*.yaml refused with its expected message.
-.PHONY: check-spec-gen
+# The same with the generator built under ASan/UBSan (strict parsing of
+# hostile YAML must not be undefined behaviour either).
+GEN_BIN_SAN  := $(B)/gridcal-spec-gen-san
+
+$(GEN_BIN_SAN): $(GEN_SRCS:%.c=$(B)/san/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(GEN_LIBS)
+
+.PHONY: check-spec-gen check-spec-gen-san
 check-spec-gen: $(GEN_BIN)
 	tests/spec/gen-tests.sh $(GEN_BIN) $(SPEC) $(B)/tests/spec-gen
+check-spec-gen-san: $(GEN_BIN_SAN)
+	tests/spec/gen-tests.sh $(GEN_BIN_SAN) $(SPEC) $(B)/tests/spec-gen-san
 
 # The engine on the real table, with the generated stubs (tests only).
 MACHINE_TEST     := $(B)/tests/spec-machine
@@ -92,5 +102,5 @@ _model: model-check
 check-model-bites: $(GEN_BIN)
 	tests/spec/model-bites.sh $(GEN_BIN) $(SPEC) $(B)/model/bites "$(MAKE)"
 
-CHECK_TARGETS += check-spec-gen check-machine check-machine-san model-check \
-		 check-model-bites
+CHECK_TARGETS += check-spec-gen check-spec-gen-san check-machine \
+		 check-machine-san model-check check-model-bites

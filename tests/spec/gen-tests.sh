@@ -30,8 +30,9 @@ for f in calibration_table.h calibration_table.c calibration_stubs.c \
     calibration.pml calibration.dot; do
 	if [ -s "$work/out/$f" ]; then ok; else bad "$f not written"; fi
 done
-if ls -a "$work/out" | grep -q '^\.calibration'; then
-	bad "temporary files left in $work/out"
+left=$(find "$work/out" -name '.calibration*' | head -1)
+if [ -n "$left" ]; then
+	bad "temporary file left: $left"
 else
 	ok
 fi
