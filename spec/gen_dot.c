@@ -74,30 +74,49 @@ plain_edge(struct out *o, const struct spec *sp, const struct g_row *r)
 	out_printf(o, "];\n");
 }
 
+/* The abort rows with the same source and target as rows[i]. */
+static int
+abort_group(const struct spec *sp, int i, const bool *done, int *out)
+{
+	const struct g_row *r = &sp->rows[i], *q;
+	int j, n = 0;
+
+	for (j = i; j < sp->nrows; j++) {
+		q = &sp->rows[j];
+		if (!done[j] && sp->events[q->event].abort &&
+		    q->from == r->from && q->to == r->to)
+			out[n++] = j;
+	}
+	return n;
+}
+
 static void
 abort_edges(struct out *o, const struct spec *sp)
 {
 	bool done[GEN_MAX_ROWS] = { false };
-	const struct g_row *r, *q;
-	int i, j, n;
+	int grp[GEN_MAX_ROWS], i, k, n, naborts = 0;
+	const struct g_row *r;
 
+	for (i = 0; i < sp->nevents; i++)
+		naborts += sp->events[i].abort;
 	for (i = 0; i < sp->nrows; i++) {
 		r = &sp->rows[i];
 		if (!sp->events[r->event].abort || done[i])
 			continue;
+		n = abort_group(sp, i, done, grp);
 		out_printf(o, "\t%s -> %s [style=dashed, color=gray40, "
 		    "fontcolor=gray40, label=\"", sp->states[r->from].name,
 		    sp->states[r->to].name);
-		for (j = i, n = 0; j < sp->nrows; j++) {
-			q = &sp->rows[j];
-			if (done[j] || !sp->events[q->event].abort ||
-			    q->from != r->from || q->to != r->to)
+		for (k = 0; k < n; k++) {
+			done[grp[k]] = true;
+			if (n == naborts)
 				continue;
-			done[j] = true;
-			out_printf(o, "%s%s", n == 0 ? "" :
-			    n % 3 == 0 ? ",\\n" : ", ", sp->events[q->event].name);
-			n++;
+			out_printf(o, "%s%s", k == 0 ? "" :
+			    k % 3 == 0 ? ",\\n" : ", ",
+			    sp->events[sp->rows[grp[k]].event].name);
 		}
+		if (n == naborts)
+			out_printf(o, "any abort event");
 		out_printf(o, "\"];\n");
 	}
 }
