@@ -23,8 +23,24 @@ $(HOSTILE_BIN): $(B)/obj/tests/faults/hostile.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-.PHONY: faults-bin check-faults
+.PHONY: faults-bin check-faults check-faults-parse
 faults-bin: $(FAULTS_BIN) $(HOSTILE_BIN)
+
+# The scenario parser is strict: each file in tests/faults/bad/ must be
+# refused with the message its first line names ("# error: TEXT").
+check-faults-parse: $(FAULTS_BIN)
+	@set -e; pass=0; fail=0; \
+	for f in tests/faults/bad/*.fault; do \
+	    want=$$(sed -n '1s/^# error: //p' $$f); \
+	    rc=0; out=$$($(FAULTS_BIN) -n $$f) || rc=$$?; \
+	    if [ $$rc -eq 1 ] && [ -n "$$want" ] && \
+	        printf '%s\n' "$$out" | grep -qF -- "$$want"; then \
+	        pass=$$((pass + 1)); \
+	    else echo "$$f: exit $$rc, got: $$out; want: $$want"; \
+	        fail=$$((fail + 1)); fi; \
+	done; \
+	echo "fault scenario parser: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
 
 # Every program the scenarios start is in PROGRAMS; missing ones make their
 # scenarios SKIP, so the default list (SUITE) holds only runnable ones.
@@ -33,4 +49,4 @@ check-faults: faults-bin $(PROGRAMS)
 
 _faults: check-faults
 
-CHECK_TARGETS += check-faults
+CHECK_TARGETS += check-faults-parse check-faults

@@ -46,10 +46,10 @@ struct job {
 };
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
-	    "usage: test-faults [-l] [-j jobs] [SCENARIO ...]\n"
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: test-faults [-ln] [-j jobs] [SCENARIO ...]\n"
 	    "\n"
 	    "Runs fault scenarios against a real broker, gridcal-plant,\n"
 	    "gridcal-watchdog and a supervisor, from the repository root.\n"
@@ -59,11 +59,13 @@ usage(void)
 	    "  -j jobs   scenarios run at once (1..%d, default 2)\n"
 	    "  -l        run nothing: list, per hazard, the scenarios that\n"
 	    "            exercise it\n"
+	    "  -n        run nothing: parse the scenarios, print the first\n"
+	    "            error of each that does not parse (exit 1 if any)\n"
 	    "\n"
 	    "Detailed logs: " LOG_DIR "/NAME.log. GRIDCAL_KEEP_WORKDIR=1\n"
 	    "keeps each scenario's work directory. Exit status: 0 all passed\n"
 	    "(or skipped), 1 a scenario failed, 64 usage.\n", JOBS_MAX);
-	exit(EX_USAGE_);
+	exit(status);
 }
 
 static int
@@ -366,11 +368,14 @@ main(int argc, char *argv[])
 	const char *errstr = NULL;
 	char path[PATH_MAX], logdir[PATH_MAX];
 	int ch, n = 0, njobs = 2, failed = 0;
-	bool list = false;
+	bool list = false, parse_only = false;
 	int64_t t0 = harness_now_ms();
 
-	while ((ch = getopt(argc, argv, "j:lh")) != -1) {
+	while ((ch = getopt(argc, argv, "j:lnh")) != -1) {
 		switch (ch) {
+		case 'n':
+			parse_only = true;
+			break;
 		case 'l':
 			list = true;
 			break;
@@ -379,8 +384,10 @@ main(int argc, char *argv[])
 			if (errstr != NULL)
 				errx(EX_USAGE_, "-j %s: %s", optarg, errstr);
 			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(EX_USAGE_);
 		}
 	}
 	argc -= optind;
@@ -422,6 +429,14 @@ main(int argc, char *argv[])
 	}
 	if (list)
 		return list_hazards(jobs, n);
+	if (parse_only) {
+		for (int i = 0; i < n; i++)
+			if (jobs[i].sc == NULL) {
+				printf("%s\n", jobs[i].perr);
+				failed++;
+			}
+		return failed > 0 ? 1 : 0;
+	}
 	printf("fault suite: %d scenario%s, %d at a time\n", n,
 	    n == 1 ? "" : "s", njobs);
 	fflush(stdout);

@@ -36,8 +36,11 @@ bad(struct perr *pe, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	(void)snprintf(pe->buf, pe->sz, "%s:%d: %s", pe->path, pe->lineno,
-	    msg);
+	if (pe->lineno > 0)
+		(void)snprintf(pe->buf, pe->sz, "%s:%d: %s", pe->path,
+		    pe->lineno, msg);
+	else
+		(void)snprintf(pe->buf, pe->sz, "%s: %s", pe->path, msg);
 	return -1;
 }
 
