@@ -149,6 +149,8 @@ echo "$props" | while read -r name kind; do
 	if ! judge "$name" "$kind" "$name.log"; then
 		[ "$kind" = witness ] || counterexample "$name"
 	fi
+	# A witness's trail is the run that reached it: keep it by name.
+	[ -f model.pml.trail ] && mv model.pml.trail "$name.trail"
 done
 
 if [ -n "$only" ]; then
