@@ -136,8 +136,7 @@ child_reap(int64_t now)
 	(void)snprintf(st, sizeof(st), "%s %d", WIFEXITED(status) ? "exit" :
 	    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
 	    WTERMSIG(status));
-	for (int i = 0; i < 16 && wd.chan_open; i++)
-		mon_read(now);
+	mon_read(now);
 	wd.child = 0;	/* reaped: its pid may be someone else's now */
 	log_info("supervisor %s", st);
 	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", st));

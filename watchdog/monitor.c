@@ -13,7 +13,7 @@
 #include "log.h"
 #include "watchdog.h"
 
-#define MON_BATCH	64	/* frames per loop iteration */
+#define MON_BATCH	64	/* frames per read; more waiting is a flood */
 #define P(ph)		(1 << (ph))
 
 static void
@@ -247,6 +247,8 @@ mon_read(int64_t now)
 		else
 			violation(buf, now);
 	}
+	if (wd.chan_open)	/* a full batch and still more: a flood */
+		violation("flood: the socket does not drain", now);
 }
 
 void

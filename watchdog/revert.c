@@ -172,14 +172,12 @@ backoff(int attempt)
 void
 ctl_acked(void *arg, int mid)
 {
-	int64_t now = mono_ms();
-
 	(void)arg;
 	if (!wd.rv.active || mid == 0 || mid != wd.rv.mid)
 		return;
 	wd.rv.mid = 0;
 	wd.rv.confirm_by = MAX(wd.rv.confirm_by,
-	    now + wd.pf.timing.revert_confirm_ms + wd.rv.settle_ms);
+	    mono_ms() + wd.pf.timing.revert_confirm_ms + wd.rv.settle_ms);
 	wd.rv.next_pub = MAX(wd.rv.next_pub,
 	    wd.rv.confirm_by + backoff(wd.rv.attempt));
 }

@@ -23,7 +23,8 @@
  *   audit EVENT TEXT...        AUDIT frame
  *   done OUTCOME [REASON...]   DONE (PASS, FAIL, ABORTED, REFUSED, CANCELLED)
  *   raw HEX                    one frame of raw bytes, e.g. a wrong length
- *   flood N                    N heartbeats as fast as the socket takes them
+ *   flood N [audit]            N heartbeats (or AUDIT frames) as fast as
+ *                              the socket takes them
  *   try-read PATH              print whether PATH can be opened for reading
  *   id                         print pid, uid, gid, NoNewPrivs, open fds
  *   stop                       SIGSTOP itself (a hung supervisor)
@@ -279,9 +280,12 @@ run(char *cmd)
 		send_or_die(&m);
 	} else if (strcmp(av[0], "raw") == 0 && ac == 2)
 		send_raw(av[1]);
-	else if (strcmp(av[0], "flood") == 0 && ac == 2) {
+	else if (strcmp(av[0], "flood") == 0 && (ac == 2 || ac == 3)) {
 		for (int i = 0; i < atoi(av[1]); i++) {
-			proto_set_heartbeat(&m, state_id);
+			if (ac == 3)
+				(void)proto_set_audit(&m, "flood", "x");
+			else
+				proto_set_heartbeat(&m, state_id);
 			send_or_die(&m);
 		}
 	} else if (strcmp(av[0], "try-read") == 0 && ac == 2) {

@@ -382,6 +382,50 @@ START_TEST(late_calibration_value)
 }
 END_TEST
 
+/* Only unit 1 takes the calibration value: never confirmed, reverted. */
+START_TEST(one_unit_never_confirms)
+{
+	struct env e;
+
+	env_up(&e, "oneunit", "\n  - { kind: one_unit, unit: 1, count: 1, "
+	    "setting: charger_priority }", NULL, 0);
+	wd_start(&e, "hello; set charger calibration; expect accepted; "
+	    "expect reverted 30; expect reverted 30; done ABORTED no; exit 2",
+	    "calibrate", "--method", "grid", "--confirm", NULL);
+	ck_assert_int_eq(wd_exit(&e), 2);
+	ck_assert_double_ge(truth(&e, "control.partial"), 1);
+	ck_assert(!file_has(e.log, "\"value\":\"solar_and_utility\","
+	    "\"readback\""));	/* never "confirmed" */
+	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\"}");
+	ck_assert(settings_are(e.obs, &(int){ 0 }));
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+/* The broker refuses the control credentials: exit 69, nothing sent. */
+START_TEST(credentials_refused)
+{
+	struct hprofile_kv ov[1];
+	char bad[PATH_MAX];
+	struct env e;
+
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(harness_workdir(bad, sizeof(bad), "badcred-x"), 0);
+	ck_assert_int_lt(strlcat(bad, "/bad.cred", sizeof(bad)), sizeof(bad));
+	ck_assert_int_eq(harness_write_file(bad, "watchdog:wrong\n", 0600), 0);
+	ov[0] = (struct hprofile_kv){ "credentials.watchdog", bad };
+	env_up(&e, "badcred", NULL, ov, 1);
+	wd_start(&e, "hello; done PASS; exit 0", "calibrate", "--method",
+	    "grid", "--confirm", NULL);
+	ck_assert_int_eq(wd_exit(&e), 69);
+	ASSERT_HAS(e.err, "refused our credentials");
+	ck_assert(!file_has(e.out, "fakesup:"));	/* never started */
+	ck_assert_double_eq(truth(&e, "control.received"), 0);
+	env_down(&e);
+}
+END_TEST
+
 START_TEST(wedged_inverter)
 {
 	char alarm[256];
@@ -600,6 +644,8 @@ START_TEST(disallowed_requests)
 		{ "grid", "--confirm", "hello; raw 01020a00090000000000; "
 		  "wait 10", "bad sequence" },
 		{ "grid", "--confirm", "hello; flood 5000; wait 10", "flood" },
+		{ "grid", "--confirm", "hello; flood 5000 audit; wait 10",
+		  "flood" },
 		{ "grid", "--confirm", "hello; done PASS ok; audit late x; "
 		  "wait 10", "AUDIT not permitted now" },
 		{ "grid", "--confirm", "hello-bad; wait 10", "another profile" },
@@ -749,6 +795,8 @@ watchdog_suite(void)
 	tcase_add_test(tc, trigger_envelope);
 	tcase_add_test(tc, trigger_confirm_timeout);
 	tcase_add_test(tc, late_calibration_value);
+	tcase_add_test(tc, one_unit_never_confirms);
+	tcase_add_test(tc, credentials_refused);
 	tcase_add_test(tc, wedged_inverter);
 	tcase_add_test(tc, revert_while_broker_down);
 	tcase_add_test(tc, sigkill_then_recover);
