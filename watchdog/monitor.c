@@ -150,7 +150,8 @@ ready(enum setting s, enum proto_refusal *r, int64_t now)
 	*r = PROTO_REFUSE_AUDIT;
 	if (wd.audit_failed ||
 	    wd_audit_sv(AUDIT_EV_ACCEPT, s, VALUE_CALIBRATION, NULL, 0) == -1) {
-		mark_clear();	/* nothing was published */
+		if (!wd.dirty)	/* nothing was published */
+			mark_clear();
 		return "the audit log cannot be written";
 	}
 	return NULL;
@@ -247,7 +248,7 @@ mon_read(int64_t now)
 		else
 			violation(buf, now);
 	}
-	if (wd.chan_open)	/* a full batch and still more: a flood */
+	if (wd.chan_open)	/* more than a supervisor ever queues */
 		violation("flood: the socket does not drain", now);
 }
 
