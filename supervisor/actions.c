@@ -93,8 +93,7 @@ action_record_after_snapshot(struct sup *s)
 	s->have_after = true;
 	if (monitor_verified(&s->pf, &s->after, &s->lagging, s->verify_why,
 	    sizeof(s->verify_why)))
-		note(s, "reanchored", "every pack re-anchored: %s",
-		    s->verify_why);
+		note(s, "reanchored", "%s", s->verify_why);
 }
 
 void

@@ -288,8 +288,20 @@ fresh(const struct sup *s, int p)
 }
 
 void
+report_reason(const struct sup *s, char *buf, size_t bufsz)
+{
+	/* the one-word code first, unless the text starts with it */
+	if (s->code[0] == '\0' ||
+	    strncmp(s->reason, s->code, strlen(s->code)) == 0)
+		(void)strlcpy(buf, s->reason, bufsz);
+	else if (snprintf(buf, bufsz, "%s: %s", s->code, s->reason) < 0)
+		(void)strlcpy(buf, s->reason, bufsz);
+}
+
+void
 report_final(struct sup *s)
 {
+	char why[PROTO_TEXT_LEN + 40];
 	bool stale = false;
 	struct snapshot a;
 	char ts[32], lag[64], sb[16], vb[16], db[16], sa[16], va[16], da[16];
@@ -304,15 +316,12 @@ report_final(struct sup *s)
 	monitor_lagging_list(s->lagging, lag, sizeof(lag));
 	(void)fprintf(f, "\n%sgridcal calibration report%s\n", BOLD(s),
 	    PLAIN(s));
+	report_reason(s, why, sizeof(why));
 	(void)fprintf(f, "  site      %s\n  method    %s\n  started   %s\n"
-	    "  duration  %.1f s\n  outcome   %s%s%s\n  reason    %s%s%s\n",
+	    "  duration  %.1f s\n  outcome   %s%s%s\n  reason    %s\n",
 	    s->pf.site, method_name(s->method), ts,
 	    (double)(s->now - s->start_ms) / 1000.0, BOLD(s),
-	    proto_outcome_name(s->outcome), PLAIN(s),
-	    /* the one-word code first, unless the text starts with it */
-	    strncmp(s->reason, s->code, strlen(s->code)) == 0 ? "" : s->code,
-	    strncmp(s->reason, s->code, strlen(s->code)) == 0 ? "" : ": ",
-	    s->reason);
+	    proto_outcome_name(s->outcome), PLAIN(s), why);
 	(void)fprintf(f, "  pack   SoC before -> after    voltage  cell delta\n");
 	for (int p = 0; p < a.packs; p++) {
 		char b[16], av[16], v[16], d[16];

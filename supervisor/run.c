@@ -309,7 +309,10 @@ sup_calibrate(struct sup *s, int wd_fd)
 	}
 	report_final(s);
 	if (wdlink_is_up(&s->wd)) {
-		(void)wdlink_done(&s->wd, s->outcome, s->reason);
+		char why[PROTO_TEXT_LEN + 40];
+
+		report_reason(s, why, sizeof(why));
+		(void)wdlink_done(&s->wd, s->outcome, why);
 		if (wdlink_drain(&s->wd, 2000) == -1)
 			log_warnx("watchdog did not take the final frames");
 	}

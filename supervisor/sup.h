@@ -120,6 +120,8 @@ const char *sup_state_name(int state);
 void	report_progress(struct sup *);
 void	report_status(struct sup *);
 void	report_final(struct sup *);
+/* "code: reason" for people, the report and DONE. */
+void	report_reason(const struct sup *, char *buf, size_t bufsz);
 void	report_preflight(struct sup *);
 void	report_check(struct sup *, int have_snapshot);
 void	report_latest(const struct tm_store *, int64_t now_ms,
