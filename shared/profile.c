@@ -5,28 +5,21 @@
  * aliases and wrong node types are refused there. Every scalar is loaded as
  * a string, because libcyaml 1.3 reads "12abc" as 12, "010" as 8 and takes
  * "nan" and "inf"; values are then parsed here, fully consumed and range
- * checked, and the limits are checked against each other. Errors name the
- * file, the key path and the line (found with a second pass over the YAML).
+ * checked (shared/yamlcfg.c), and the limits are checked against each
+ * other. Errors name the file, the key path and the line.
  */
-#include <sys/stat.h>
-
 #include <cyaml/cyaml.h>
-#include <yaml.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <sha2.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "parse.h"
 #include "profile.h"
+#include "yamlcfg.h"
 
 #define EX_CONFIG		78
 #define PROFILE_FILE_MAX	(256 * 1024)
@@ -251,295 +244,47 @@ static const cyaml_schema_value_t profile_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, RP, top_schema),
 };
 
-/* ---- error reporting ---- */
-
-struct loadctx {
-	const char	*path;
-	const char	*buf;		/* the file's bytes */
-	size_t		 len;
-	char		*err;
-	unsigned long	 errsz;
-	/* libcyaml's log, folded: first message, backtrace keys, first line */
-	char		 cy_msg[160];
-	char		 cy_keys[8][64];
-	int		 cy_nkeys;
-	int		 cy_line;
-};
-
-/*
- * Finds the line of a dotted key path ("limits.abort.cell_voltage_max_v")
- * by walking libyaml's events; 0 if not found.
- */
 static int
-key_line(const char *buf, size_t len, const char *want)
-{
-	struct frame { int is_map, expect_key; char key[64]; } st[16];
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, line = 0, done = 0;
-
-	if (!yaml_parser_initialize(&p))
-		return 0;
-	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
-	while (!done && line == 0 && yaml_parser_parse(&p, &ev)) {
-		struct frame *top = depth > 0 ? &st[depth - 1] : NULL;
-
-		switch (ev.type) {
-		case YAML_MAPPING_START_EVENT:
-		case YAML_SEQUENCE_START_EVENT:
-			if (depth == (int)(sizeof(st) / sizeof(st[0]))) {
-				done = 1;
-				break;
-			}
-			st[depth].is_map = ev.type == YAML_MAPPING_START_EVENT;
-			st[depth].expect_key = 1;
-			st[depth].key[0] = '\0';
-			depth++;
-			break;
-		case YAML_MAPPING_END_EVENT:
-		case YAML_SEQUENCE_END_EVENT:
-			depth--;
-			if (depth > 0 && st[depth - 1].is_map)
-				st[depth - 1].expect_key = 1;
-			break;
-		case YAML_SCALAR_EVENT:
-			if (top == NULL || !top->is_map)
-				break;
-			if (!top->expect_key) {
-				top->expect_key = 1;
-				break;
-			}
-			(void)strlcpy(top->key, (const char *)ev.data.scalar.value,
-			    sizeof(top->key));
-			top->expect_key = 0;
-			char path[512] = "";
-			for (int i = 0; i < depth; i++) {
-				if (!st[i].is_map)
-					continue;
-				if (path[0] != '\0')
-					(void)strlcat(path, ".", sizeof(path));
-				(void)strlcat(path, st[i].key, sizeof(path));
-			}
-			if (strcmp(path, want) == 0)
-				line = (int)ev.start_mark.line + 1;
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	return line;
-}
-
-static int
-fail(struct loadctx *c, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct loadctx *c, const char *key, const char *fmt, ...)
-{
-	char msg[300];
-	va_list ap;
-	int line;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	line = key != NULL ? key_line(c->buf, c->len, key) : 0;
-	if (line > 0)
-		(void)snprintf(c->err, c->errsz, "%s:%d: %s: %s", c->path, line,
-		    key, msg);
-	else if (key != NULL)
-		(void)snprintf(c->err, c->errsz, "%s: %s: %s", c->path, key, msg);
-	else
-		(void)snprintf(c->err, c->errsz, "%s: %s", c->path, msg);
-	return -1;
-}
-
-static void
-cyaml_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
-{
-	struct loadctx *c = ctx;
-	char line[256], *p, *q;
-
-	if (level < CYAML_LOG_ERROR)
-		return;
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	p = line;
-	while (*p == ' ')
-		p++;
-	if (strncmp(p, "Load: ", 6) == 0)
-		p += 6;
-	if (strcmp(p, "Backtrace:") == 0)
-		return;
-	if (strncmp(p, "in mapping field '", 18) == 0) {
-		p += 18;
-		if ((q = strchr(p, '\'')) != NULL && c->cy_nkeys < 8) {
-			*q = '\0';
-			(void)strlcpy(c->cy_keys[c->cy_nkeys++], p,
-			    sizeof(c->cy_keys[0]));
-			p = q + 1;
-		}
-	}
-	if (strncmp(p, "in ", 3) == 0 || *p == ' ') {
-		if (c->cy_line == 0 && (q = strstr(p, "(line: ")) != NULL)
-			c->cy_line = atoi(q + 7);
-		return;
-	}
-	if (c->cy_msg[0] == '\0')
-		(void)strlcpy(c->cy_msg, p, sizeof(c->cy_msg));
-}
-
-static int
-fail_cyaml(struct loadctx *c, cyaml_err_t e)
-{
-	static const char missing[] = "Missing required mapping field: ";
-	static const char unknown[] = "Unexpected key: ";
-	const char *msg = c->cy_msg[0] != '\0' ? c->cy_msg : cyaml_strerror(e);
-	const char *name = NULL;
-	char keys[256] = "";
-	int first = c->cy_nkeys - 1, last = 0;
-
-	/*
-	 * The backtrace lists the innermost key first. For a missing key its
-	 * innermost entry is the last sibling seen, not a parent: drop it
-	 * and name the missing key instead.
-	 */
-	if (strncmp(msg, missing, sizeof(missing) - 1) == 0) {
-		name = msg + sizeof(missing) - 1;
-		msg = "missing required key";
-		last = 1;
-	} else if (strncmp(msg, unknown, sizeof(unknown) - 1) == 0) {
-		name = msg + sizeof(unknown) - 1;
-		msg = "unknown key";
-	}
-	for (int i = first; i >= last; i--) {
-		if (keys[0] != '\0')
-			(void)strlcat(keys, ".", sizeof(keys));
-		(void)strlcat(keys, c->cy_keys[i], sizeof(keys));
-	}
-	if (name != NULL) {
-		if (keys[0] != '\0')
-			(void)strlcat(keys, ".", sizeof(keys));
-		(void)strlcat(keys, name, sizeof(keys));
-	}
-	(void)snprintf(c->err, c->errsz, "%s%s%.0d: %s%s%s", c->path,
-	    c->cy_line > 0 ? ":" : "", c->cy_line, keys,
-	    keys[0] != '\0' ? ": " : "", msg);
-	return -1;
-}
-
-/* ---- value conversion ---- */
-
-static int
-get_double(struct loadctx *c, const char *key, const char *s, double min,
-    double max, double *out)
-{
-	const char *why;
-
-	if (parse_double(s, min, max, out, &why) == -1)
-		return fail(c, key, "\"%s\": %s (expected a number in %g..%g)",
-		    s, why, min, max);
-	return 0;
-}
-
-static int
-get_int(struct loadctx *c, const char *key, const char *s, int64_t min,
-    int64_t max, int64_t *out)
-{
-	const char *why;
-
-	if (parse_int64(s, min, max, out, &why) == -1)
-		return fail(c, key, "\"%s\": %s (expected an integer in "
-		    "%lld..%lld)", s, why, (long long)min, (long long)max);
-	return 0;
-}
-
-static int
-get_ms(struct loadctx *c, const char *key, const char *s, int64_t min_ms,
-    int64_t max_ms, int64_t *out)
-{
-	const char *why;
-
-	if (parse_seconds_ms(s, min_ms, max_ms, out, &why) == -1)
-		return fail(c, key, "\"%s\": %s (expected seconds in %g..%g)",
-		    s, why, min_ms / 1000.0, max_ms / 1000.0);
-	return 0;
-}
-
-static int
-get_word(struct loadctx *c, const char *key, const char *s, char *dst,
+get_path(struct ycfg *c, const char *key, const char *s, char *dst,
     size_t dstsz)
 {
-	if (s[0] == '\0')
-		return fail(c, key, "empty");
-	for (const char *p = s; *p != '\0'; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			return fail(c, key, "non-printable character");
-	if (strlcpy(dst, s, dstsz) >= dstsz)
-		return fail(c, key, "\"%s\": longer than %zu characters", s,
-		    dstsz - 1);
-	return 0;
-}
-
-static int
-get_path(struct loadctx *c, const char *key, const char *s, char *dst,
-    size_t dstsz)
-{
-	if (get_word(c, key, s, dst, dstsz) == -1)
+	if (ycfg_word(c, key, s, dst, dstsz) == -1)
 		return -1;
 	if (dst[0] != '/')
-		return fail(c, key, "\"%s\": must be an absolute path", s);
+		return ycfg_fail(c, key, "\"%s\": must be an absolute path", s);
 	return 0;
 }
 
 /* Topics are exact names: no MQTT wildcards, no empty levels. */
 static int
-get_topic(struct loadctx *c, const char *key, const char *s, char *dst,
+get_topic(struct ycfg *c, const char *key, const char *s, char *dst,
     const char *placeholder)
 {
 	const char *hit;
 
-	if (get_word(c, key, s, dst, PROFILE_TOPIC_MAX) == -1)
+	if (ycfg_word(c, key, s, dst, PROFILE_TOPIC_MAX) == -1)
 		return -1;
 	if (strpbrk(s, "+# ") != NULL)
-		return fail(c, key, "\"%s\": wildcards and spaces are not "
+		return ycfg_fail(c, key, "\"%s\": wildcards and spaces are not "
 		    "allowed in a topic", s);
 	if (s[0] == '/' || strstr(s, "//") != NULL || s[strlen(s) - 1] == '/')
-		return fail(c, key, "\"%s\": empty topic level", s);
+		return ycfg_fail(c, key, "\"%s\": empty topic level", s);
 	if (placeholder == NULL) {
 		if (strchr(s, '{') != NULL || strchr(s, '}') != NULL)
-			return fail(c, key, "\"%s\": no placeholder allowed here",
+			return ycfg_fail(c, key, "\"%s\": no placeholder allowed here",
 			    s);
 		return 0;
 	}
 	hit = strstr(s, placeholder);
 	if (hit == NULL || strstr(hit + 1, placeholder) != NULL)
-		return fail(c, key, "\"%s\": must contain %s exactly once", s,
+		return ycfg_fail(c, key, "\"%s\": must contain %s exactly once", s,
 		    placeholder);
 	/* no other braces than the placeholder's */
 	size_t braces = 0;
 	for (const char *p = s; *p != '\0'; p++)
 		braces += (*p == '{' || *p == '}');
 	if (braces != 2)
-		return fail(c, key, "\"%s\": stray brace", s);
-	return 0;
-}
-
-static int
-get_bool(struct loadctx *c, const char *key, const char *s, bool *out)
-{
-	if (strcmp(s, "true") == 0)
-		*out = true;
-	else if (strcmp(s, "false") == 0)
-		*out = false;
-	else
-		return fail(c, key, "\"%s\": expected true or false", s);
+		return ycfg_fail(c, key, "\"%s\": stray brace", s);
 	return 0;
 }
 
@@ -611,7 +356,7 @@ setting_name(enum setting s)
 }
 
 static int
-load_field(struct loadctx *c, const char *section, const char *name,
+load_field(struct ycfg *c, const char *section, const char *name,
     const struct raw_field *raw, unsigned allowed, const char *placeholder,
     struct field_spec *fs)
 {
@@ -627,25 +372,25 @@ load_field(struct loadctx *c, const char *section, const char *name,
 			break;
 	if (i == sizeof(unit_names) / sizeof(unit_names[0]) ||
 	    (allowed & U(unit_names[i].unit)) == 0)
-		return fail(c, key, "\"%s\": not a unit this field can have",
+		return ycfg_fail(c, key, "\"%s\": not a unit this field can have",
 		    raw->unit);
 	fs->unit = unit_names[i].unit;
 
 	bool ranged = fs->unit != FU_TEXT && fs->unit != FU_FLAGS;
 	if (ranged != (raw->min != NULL) || ranged != (raw->max != NULL)) {
 		(void)snprintf(key, sizeof(key), "%s.%s", section, name);
-		return fail(c, key, ranged ? "needs min and max" :
+		return ycfg_fail(c, key, ranged ? "needs min and max" :
 		    "min and max are only for numeric fields");
 	}
 	if (ranged) {
 		(void)snprintf(key, sizeof(key), "%s.%s.min", section, name);
-		if (get_double(c, key, raw->min, -1e6, 1e6, &fs->min) == -1)
+		if (ycfg_double(c, key, raw->min, -1e6, 1e6, &fs->min) == -1)
 			return -1;
 		(void)snprintf(key, sizeof(key), "%s.%s.max", section, name);
-		if (get_double(c, key, raw->max, -1e6, 1e6, &fs->max) == -1)
+		if (ycfg_double(c, key, raw->max, -1e6, 1e6, &fs->max) == -1)
 			return -1;
 		if (fs->min >= fs->max)
-			return fail(c, key, "max must be above min");
+			return ycfg_fail(c, key, "max must be above min");
 	} else if (fs->unit == FU_FLAGS) {
 		fs->min = 0;
 		fs->max = UINT32_MAX;
@@ -655,15 +400,15 @@ load_field(struct loadctx *c, const char *section, const char *name,
 		(void)snprintf(key, sizeof(key), "%s.%s.empty_is_zero", section,
 		    name);
 		if (fs->unit != FU_FLAGS)
-			return fail(c, key, "only for flags fields");
-		if (get_bool(c, key, raw->empty_is_zero, &fs->empty_is_zero) == -1)
+			return ycfg_fail(c, key, "only for flags fields");
+		if (ycfg_bool(c, key, raw->empty_is_zero, &fs->empty_is_zero) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 static int
-load_fields(struct loadctx *c, const struct raw_profile *r, struct profile *pf)
+load_fields(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
 {
 	for (int f = 0; f < PF_COUNT; f++)
 		if (load_field(c, "pack_fields", pack_names[f],
@@ -735,7 +480,7 @@ static const struct num_key num_keys[] = {
 };
 
 static int
-load_numbers(struct loadctx *c, const struct raw_profile *r,
+load_numbers(struct ycfg *c, const struct raw_profile *r,
     struct profile *pf)
 {
 	for (size_t i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++) {
@@ -744,9 +489,9 @@ load_numbers(struct loadctx *c, const struct raw_profile *r,
 		void *dst = (char *)pf + k->dst;
 
 		if (k->kind == K_DOUBLE) {
-			if (get_double(c, k->key, s, k->min, k->max, dst) == -1)
+			if (ycfg_double(c, k->key, s, k->min, k->max, dst) == -1)
 				return -1;
-		} else if (get_ms(c, k->key, s, (int64_t)(k->min * 1000),
+		} else if (ycfg_ms(c, k->key, s, (int64_t)(k->min * 1000),
 		    (int64_t)(k->max * 1000), dst) == -1)
 			return -1;
 	}
@@ -756,10 +501,10 @@ load_numbers(struct loadctx *c, const struct raw_profile *r,
 /* ---- consistency between keys ---- */
 
 #define NEED(cond, key, ...) do { \
-	if (!(cond)) return fail(c, key, __VA_ARGS__); } while (0)
+	if (!(cond)) return ycfg_fail(c, key, __VA_ARGS__); } while (0)
 
 static int
-check_limits(struct loadctx *c, const struct profile *pf)
+check_limits(struct ycfg *c, const struct profile *pf)
 {
 	const struct profile_limits *l = &pf->limits;
 	const struct profile_timing *t = &pf->timing;
@@ -814,7 +559,7 @@ check_limits(struct loadctx *c, const struct profile *pf)
 }
 
 static int
-load_control(struct loadctx *c, const struct raw_profile *r,
+load_control(struct ycfg *c, const struct raw_profile *r,
     struct profile *pf)
 {
 	char key[128];
@@ -837,7 +582,7 @@ load_control(struct loadctx *c, const struct raw_profile *r,
 		for (int i = 0; i < 4; i++) {
 			(void)snprintf(key, sizeof(key), "control.%s.%s", name,
 			    sub[i]);
-			if (get_word(c, key, src[i], dst[i],
+			if (ycfg_word(c, key, src[i], dst[i],
 			    PROFILE_WORD_MAX) == -1)
 				return -1;
 		}
@@ -861,18 +606,18 @@ load_control(struct loadctx *c, const struct raw_profile *r,
 }
 
 static int
-load_modes(struct loadctx *c, const char *key, char **src, unsigned n,
+load_modes(struct ycfg *c, const char *key, char **src, unsigned n,
     char dst[][PROFILE_WORD_MAX], int *ndst)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (get_word(c, key, src[i], dst[i], PROFILE_WORD_MAX) == -1)
+		if (ycfg_word(c, key, src[i], dst[i], PROFILE_WORD_MAX) == -1)
 			return -1;
 	*ndst = (int)n;
 	return 0;
 }
 
 static int
-load_readback(struct loadctx *c, const struct raw_profile *r,
+load_readback(struct ycfg *c, const struct raw_profile *r,
     struct profile *pf)
 {
 	if (load_modes(c, "readback.grid_modes", r->readback.grid_modes,
@@ -881,7 +626,7 @@ load_readback(struct loadctx *c, const struct raw_profile *r,
 	    load_modes(c, "readback.fault_modes", r->readback.fault_modes,
 	    r->readback.fault_modes_count, pf->fault_modes,
 	    &pf->n_fault_modes) == -1 ||
-	    get_word(c, "readback.line_input", r->readback.line_input,
+	    ycfg_word(c, "readback.line_input", r->readback.line_input,
 	    pf->line_input, sizeof(pf->line_input)) == -1)
 		return -1;
 	for (int i = 0; i < pf->n_fault_modes; i++)
@@ -892,18 +637,18 @@ load_readback(struct loadctx *c, const struct raw_profile *r,
 }
 
 static int
-load_site(struct loadctx *c, const struct raw_profile *r, struct profile *pf)
+load_site(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
 {
 	int64_t v;
 
-	if (get_word(c, "site", r->site, pf->site, sizeof(pf->site)) == -1 ||
-	    get_word(c, "broker.host", r->broker.host, pf->broker_host,
+	if (ycfg_word(c, "site", r->site, pf->site, sizeof(pf->site)) == -1 ||
+	    ycfg_word(c, "broker.host", r->broker.host, pf->broker_host,
 	    sizeof(pf->broker_host)) == -1)
 		return -1;
-	if (get_int(c, "broker.port", r->broker.port, 1, 65535, &v) == -1)
+	if (ycfg_int(c, "broker.port", r->broker.port, 1, 65535, &v) == -1)
 		return -1;
 	pf->broker_port = (uint16_t)v;
-	if (get_int(c, "broker.keepalive_s", r->broker.keepalive_s, 5, 3600,
+	if (ycfg_int(c, "broker.keepalive_s", r->broker.keepalive_s, 5, 3600,
 	    &v) == -1)
 		return -1;
 	pf->broker_keepalive_s = (int)v;
@@ -917,18 +662,18 @@ load_site(struct loadctx *c, const struct raw_profile *r, struct profile *pf)
 	    sizeof(pf->audit_log)) == -1 ||
 	    get_path(c, "paths.supervisor", r->paths.supervisor,
 	    pf->supervisor_path, sizeof(pf->supervisor_path)) == -1 ||
-	    get_word(c, "paths.supervisor_user", r->paths.supervisor_user,
+	    ycfg_word(c, "paths.supervisor_user", r->paths.supervisor_user,
 	    pf->supervisor_user, sizeof(pf->supervisor_user)) == -1)
 		return -1;
 	NEED(strcmp(pf->cred_watchdog, pf->cred_supervisor) != 0,
 	    "credentials.supervisor", "must not be the watchdog's file");
 	NEED(strcmp(pf->supervisor_user, "root") != 0, "paths.supervisor_user",
 	    "the supervisor never runs as root");
-	if (get_int(c, "bank.packs", r->bank.packs, 1, PROFILE_MAX_PACKS,
+	if (ycfg_int(c, "bank.packs", r->bank.packs, 1, PROFILE_MAX_PACKS,
 	    &v) == -1)
 		return -1;
 	pf->packs = (int)v;
-	if (get_int(c, "bank.units", r->bank.units, 1, PROFILE_MAX_UNITS,
+	if (ycfg_int(c, "bank.units", r->bank.units, 1, PROFILE_MAX_UNITS,
 	    &v) == -1)
 		return -1;
 	pf->units = (int)v;
@@ -937,7 +682,7 @@ load_site(struct loadctx *c, const struct raw_profile *r, struct profile *pf)
 
 /* Every expanded telemetry and control topic must be distinct. */
 static int
-check_topics(struct loadctx *c, const struct profile *pf)
+check_topics(struct ycfg *c, const struct profile *pf)
 {
 	char (*all)[PROFILE_TOPIC_MAX];
 	size_t n = 0, cap = (size_t)pf->packs * PF_COUNT +
@@ -945,18 +690,18 @@ check_topics(struct loadctx *c, const struct profile *pf)
 	int rc = 0;
 
 	if ((all = calloc(cap, sizeof(*all))) == NULL)
-		return fail(c, NULL, "out of memory");
+		return ycfg_fail(c, NULL, "out of memory");
 	for (int i = 1; i <= pf->packs && rc == 0; i++)
 		for (int f = 0; f < PF_COUNT && rc == 0; f++)
 			if (topic_expand(pf->pack_field[f].topic, i, all[n++],
 			    PROFILE_TOPIC_MAX) == -1)
-				rc = fail(c, "pack_fields", "topic of %s too long "
+				rc = ycfg_fail(c, "pack_fields", "topic of %s too long "
 				    "for pack %d", pack_names[f], i);
 	for (int u = 1; u <= pf->units && rc == 0; u++)
 		for (int f = 0; f < UF_COUNT && rc == 0; f++)
 			if (topic_expand(pf->unit_field[f].topic, u, all[n++],
 			    PROFILE_TOPIC_MAX) == -1)
-				rc = fail(c, "unit_fields", "topic of %s too long "
+				rc = ycfg_fail(c, "unit_fields", "topic of %s too long "
 				    "for unit %d", unit_names_f[f], u);
 	if (rc == 0) {
 		for (int s = 0; s < SETTING_COUNT; s++)
@@ -968,7 +713,7 @@ check_topics(struct loadctx *c, const struct profile *pf)
 	for (size_t i = 0; i < n && rc == 0; i++)
 		for (size_t j = i + 1; j < n && rc == 0; j++)
 			if (strcmp(all[i], all[j]) == 0)
-				rc = fail(c, NULL, "topic \"%s\" is used twice",
+				rc = ycfg_fail(c, NULL, "topic \"%s\" is used twice",
 				    all[i]);
 	free(all);
 	return rc;
@@ -1020,72 +765,18 @@ profile_readback_value(const struct profile *pf, enum setting s,
 	return -1;
 }
 
-static int
-read_file(struct loadctx *c, char **bufp, size_t *lenp)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC)) == -1)
-		return fail(c, NULL, "%s", strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		(void)close(fd);
-		return fail(c, NULL, "not a regular file");
-	}
-	if (st.st_size == 0 || st.st_size > PROFILE_FILE_MAX) {
-		(void)close(fd);
-		return fail(c, NULL, st.st_size == 0 ? "empty file" :
-		    "larger than %d bytes", PROFILE_FILE_MAX);
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		(void)close(fd);
-		return fail(c, NULL, "out of memory");
-	}
-	n = read(fd, buf, (size_t)st.st_size);
-	(void)close(fd);
-	if (n != st.st_size) {
-		free(buf);
-		return fail(c, NULL, "short read");
-	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', (size_t)n) != NULL) {
-		free(buf);
-		return fail(c, NULL, "contains a NUL byte");
-	}
-	*bufp = buf;
-	*lenp = (size_t)n;
-	return 0;
-}
-
 int
 profile_load(const char *path, struct profile *pf, char *err,
     unsigned long errsz)
 {
-	struct loadctx c = { .path = path, .err = err, .errsz = errsz };
-	cyaml_config_t cfg = {
-		.log_fn = cyaml_capture, .log_ctx = &c, .mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR, .flags = CYAML_CFG_NO_ALIAS,
-	};
 	struct raw_profile *raw = NULL;
-	cyaml_err_t e;
-	char *buf = NULL;
-	size_t len = 0;
+	struct ycfg c;
 	int rc;
 
 	memset(pf, 0, sizeof(*pf));
-	if (read_file(&c, &buf, &len) == -1)
-		return -1;
-	c.buf = buf;
-	c.len = len;
-	e = cyaml_load_data((const uint8_t *)buf, len, &cfg, &profile_schema,
-	    (cyaml_data_t **)&raw, NULL);
-	if (e != CYAML_OK)
-		rc = fail_cyaml(&c, e);
-	else if (raw == NULL)
-		rc = fail(&c, NULL, "no document");
-	else
+	ycfg_init(&c, path, err, errsz);
+	rc = ycfg_load(&c, &profile_schema, (void **)&raw, PROFILE_FILE_MAX);
+	if (rc == 0)
 		rc = (load_site(&c, raw, pf) == -1 ||
 		    load_fields(&c, raw, pf) == -1 ||
 		    load_control(&c, raw, pf) == -1 ||
@@ -1095,14 +786,13 @@ profile_load(const char *path, struct profile *pf, char *err,
 		    check_topics(&c, pf) == -1) ? -1 : 0;
 	if (rc == 0) {
 		(void)strlcpy(pf->path, path, sizeof(pf->path));
-		SHA256Data((const uint8_t *)buf, len, pf->digest_hex);
+		/* the digest covers exactly the bytes that were parsed */
+		SHA256Data((const uint8_t *)c.buf, c.len, pf->digest_hex);
 		for (int i = 0; i < PROFILE_DIGEST_LEN; i++)
 			(void)sscanf(pf->digest_hex + 2 * i, "%2hhx",
 			    &pf->digest[i]);
 	}
-	if (raw != NULL)
-		(void)cyaml_free(&cfg, &profile_schema, raw, 0);
-	free(buf);
+	ycfg_free(&c, &profile_schema, raw);
 	return rc;
 }
 

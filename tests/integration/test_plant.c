@@ -414,6 +414,14 @@ START_TEST(test_scenario_strict)
 		    "case %zu (%s) was not refused with 78", i, bad[i].to);
 	}
 	free(text);
+	/*
+	 * libcyaml loads an empty or comment-only document as success with a
+	 * NULL result: it must be refused, not dereferenced.
+	 */
+	ck_assert_int_eq(harness_write_file(path, "", 0644), 0);
+	ck_assert_int_eq(hproc_run(argv, T_START), 78);
+	ck_assert_int_eq(harness_write_file(path, "# nothing\n", 0644), 0);
+	ck_assert_int_eq(hproc_run(argv, T_START), 78);
 }
 END_TEST
 

@@ -15,6 +15,9 @@
 
 #include "parse.h"
 #include "scenario.h"
+#include "yamlcfg.h"
+
+#define SC_FILE_MAX	(256 * 1024)
 
 /* ---- raw form ---- */
 
@@ -204,120 +207,29 @@ static const cyaml_schema_value_t top_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, RS, top_fields),
 };
 
-/* ---- loading context and errors ---- */
-
-struct ctx {
-	const char	*path;
-	char		*err;
-	size_t		 errsz;
-	char		 cy_msg[200];
-	char		 cy_where[200];
-};
-
-static int fail(struct ctx *, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct ctx *c, const char *key, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (key != NULL)
-		(void)snprintf(c->err, c->errsz, "%s: %s: %s", c->path, key,
-		    msg);
-	else
-		(void)snprintf(c->err, c->errsz, "%s: %s", c->path, msg);
-	return -1;
-}
-
-/* Keeps libcyaml's first error and the innermost place it names. */
-static void
-cy_log(cyaml_log_t level, void *arg, const char *fmt, va_list ap)
-{
-	struct ctx *c = arg;
-	char line[256], *p;
-
-	if (level < CYAML_LOG_ERROR)
-		return;
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	p = line;
-	while (*p == ' ')
-		p++;
-	if (strncmp(p, "Load: ", 6) == 0)
-		p += 6;
-	if (strcmp(p, "Backtrace:") == 0)
-		return;
-	if (strncmp(p, "in ", 3) == 0) {
-		if (c->cy_where[0] == '\0')
-			(void)strlcpy(c->cy_where, p, sizeof(c->cy_where));
-		return;
-	}
-	if (c->cy_msg[0] == '\0')
-		(void)strlcpy(c->cy_msg, p, sizeof(c->cy_msg));
-}
-
-static int
-num(struct ctx *c, const char *key, const char *s, double min, double max,
-    double *out)
-{
-	const char *why;
-
-	if (parse_double(s, min, max, out, &why) == -1)
-		return fail(c, key, "\"%s\": %s (expected a number in %g..%g)",
-		    s, why, min, max);
-	return 0;
-}
+/* ---- values (shared/yamlcfg.h does the strict parsing) ---- */
 
 /* Optional number: def if absent. */
 static int
-onum(struct ctx *c, const char *key, const char *s, double min, double max,
+onum(struct ycfg *c, const char *key, const char *s, double min, double max,
     double def, double *out)
 {
 	if (s == NULL) {
 		*out = def;
 		return 0;
 	}
-	return num(c, key, s, min, max, out);
+	return ycfg_double(c, key, s, min, max, out);
 }
 
 static int
-integer(struct ctx *c, const char *key, const char *s, int64_t min,
-    int64_t max, int64_t *out)
-{
-	const char *why;
-
-	if (parse_int64(s, min, max, out, &why) == -1)
-		return fail(c, key, "\"%s\": %s (expected an integer in "
-		    "%lld..%lld)", s, why, (long long)min, (long long)max);
-	return 0;
-}
-
-static int
-boolean(struct ctx *c, const char *key, const char *s, bool *out)
-{
-	if (strcmp(s, "true") == 0)
-		*out = true;
-	else if (strcmp(s, "false") == 0)
-		*out = false;
-	else
-		return fail(c, key, "\"%s\": expected true or false", s);
-	return 0;
-}
-
-static int
-setting_value(struct ctx *c, const char *key, const char *s, int *out)
+setting_value(struct ycfg *c, const char *key, const char *s, int *out)
 {
 	if (strcmp(s, "everyday") == 0)
 		*out = VALUE_EVERYDAY;
 	else if (strcmp(s, "calibration") == 0)
 		*out = VALUE_CALIBRATION;
 	else
-		return fail(c, key, "\"%s\": expected everyday or calibration",
+		return ycfg_fail(c, key, "\"%s\": expected everyday or calibration",
 		    s);
 	return 0;
 }
@@ -327,7 +239,7 @@ setting_value(struct ctx *c, const char *key, const char *s, int *out)
 #define KEY(buf, ...)	((void)snprintf(buf, sizeof(buf), __VA_ARGS__), buf)
 
 static int
-load_physics(struct ctx *c, const struct raw_scenario *r, struct scenario *s)
+load_physics(struct ycfg *c, const struct raw_scenario *r, struct scenario *s)
 {
 	const struct raw_chem *ch = r->chemistry;
 	const struct raw_thermal *th = r->thermal;
@@ -335,67 +247,67 @@ load_physics(struct ctx *c, const struct raw_scenario *r, struct scenario *s)
 	const struct raw_load *l = r->load;
 	int64_t cells;
 
-	if (integer(c, "chemistry.cells", ch->cells, 1, 32, &cells) == -1)
+	if (ycfg_int(c, "chemistry.cells", ch->cells, 1, 32, &cells) == -1)
 		return -1;
 	s->chemistry.cells = (int)cells;
-	if (num(c, "chemistry.polarisation_r_mohm", ch->polarisation_r_mohm,
+	if (ycfg_double(c, "chemistry.polarisation_r_mohm", ch->polarisation_r_mohm,
 	    0, 10000, &s->chemistry.pol_r_mohm) == -1 ||
-	    num(c, "chemistry.polarisation_tau_s", ch->polarisation_tau_s, 1,
+	    ycfg_double(c, "chemistry.polarisation_tau_s", ch->polarisation_tau_s, 1,
 	    86400, &s->chemistry.pol_tau_s) == -1 ||
-	    num(c, "thermal.ambient_c", th->ambient_c, -40, 60,
+	    ycfg_double(c, "thermal.ambient_c", th->ambient_c, -40, 60,
 	    &s->thermal.ambient_c) == -1 ||
-	    num(c, "thermal.heat_capacity_j_k", th->heat_capacity_j_k, 100,
+	    ycfg_double(c, "thermal.heat_capacity_j_k", th->heat_capacity_j_k, 100,
 	    1e7, &s->thermal.heat_capacity_j_k) == -1 ||
-	    num(c, "thermal.loss_w_k", th->loss_w_k, 0.01, 1000,
+	    ycfg_double(c, "thermal.loss_w_k", th->loss_w_k, 0.01, 1000,
 	    &s->thermal.loss_w_k) == -1 ||
-	    num(c, "bms.anchor_cell_v", b->anchor_cell_v, 3.0, 4.0,
+	    ycfg_double(c, "bms.anchor_cell_v", b->anchor_cell_v, 3.0, 4.0,
 	    &s->bms.anchor_cell_v) == -1 ||
-	    num(c, "bms.anchor_current_a", b->anchor_current_a, 0.01, 100,
+	    ycfg_double(c, "bms.anchor_current_a", b->anchor_current_a, 0.01, 100,
 	    &s->bms.anchor_current_a) == -1 ||
-	    num(c, "bms.anchor_hold_s", b->anchor_hold_s, 0, 86400,
+	    ycfg_double(c, "bms.anchor_hold_s", b->anchor_hold_s, 0, 86400,
 	    &s->bms.anchor_hold_s) == -1 ||
-	    num(c, "bms.protect_cell_v", b->protect_cell_v, 3.0, 4.3,
+	    ycfg_double(c, "bms.protect_cell_v", b->protect_cell_v, 3.0, 4.3,
 	    &s->bms.protect_cell_v) == -1 ||
-	    num(c, "bms.release_cell_v", b->release_cell_v, 2.5, 4.3,
+	    ycfg_double(c, "bms.release_cell_v", b->release_cell_v, 2.5, 4.3,
 	    &s->bms.release_cell_v) == -1 ||
-	    num(c, "bms.protect_temp_c", b->protect_temp_c, 0, 120,
+	    ycfg_double(c, "bms.protect_temp_c", b->protect_temp_c, 0, 120,
 	    &s->bms.protect_temp_c) == -1 ||
-	    num(c, "load.base_w", l->base_w, 0, 50000, &s->load.base_w) == -1 ||
-	    num(c, "load.noise_w", l->noise_w, 0, 50000,
+	    ycfg_double(c, "load.base_w", l->base_w, 0, 50000, &s->load.base_w) == -1 ||
+	    ycfg_double(c, "load.noise_w", l->noise_w, 0, 50000,
 	    &s->load.noise_w) == -1)
 		return -1;
 	if (s->bms.release_cell_v >= s->bms.protect_cell_v)
-		return fail(c, "bms.release_cell_v", "must be below "
+		return ycfg_fail(c, "bms.release_cell_v", "must be below "
 		    "bms.protect_cell_v");
 	if (s->bms.anchor_cell_v >= s->bms.protect_cell_v)
-		return fail(c, "bms.anchor_cell_v", "must be below "
+		return ycfg_fail(c, "bms.anchor_cell_v", "must be below "
 		    "bms.protect_cell_v");
 	return 0;
 }
 
 static int
-load_inverter(struct ctx *c, const struct raw_inverter *r, struct scenario *s)
+load_inverter(struct ycfg *c, const struct raw_inverter *r, struct scenario *s)
 {
-	if (boolean(c, "inverter.grid", r->grid, &s->inverter.grid) == -1 ||
-	    num(c, "inverter.max_charge_a", r->max_charge_a, 1, 2000,
+	if (ycfg_bool(c, "inverter.grid", r->grid, &s->inverter.grid) == -1 ||
+	    ycfg_double(c, "inverter.max_charge_a", r->max_charge_a, 1, 2000,
 	    &s->inverter.max_charge_a) == -1 ||
-	    num(c, "inverter.bulk_v", r->bulk_v, 10, 1000,
+	    ycfg_double(c, "inverter.bulk_v", r->bulk_v, 10, 1000,
 	    &s->inverter.bulk_v) == -1 ||
-	    num(c, "inverter.float_v", r->float_v, 10, 1000,
+	    ycfg_double(c, "inverter.float_v", r->float_v, 10, 1000,
 	    &s->inverter.float_v) == -1 ||
-	    num(c, "inverter.absorption_max_s", r->absorption_max_s, 1, 86400,
+	    ycfg_double(c, "inverter.absorption_max_s", r->absorption_max_s, 1, 86400,
 	    &s->inverter.absorption_max_s) == -1 ||
-	    num(c, "inverter.rebulk_v", r->rebulk_v, 10, 1000,
+	    ycfg_double(c, "inverter.rebulk_v", r->rebulk_v, 10, 1000,
 	    &s->inverter.rebulk_v) == -1 ||
-	    num(c, "inverter.critical_v", r->critical_v, 10, 1000,
+	    ycfg_double(c, "inverter.critical_v", r->critical_v, 10, 1000,
 	    &s->inverter.critical_v) == -1 ||
-	    num(c, "inverter.critical_recover_v", r->critical_recover_v, 10,
+	    ycfg_double(c, "inverter.critical_recover_v", r->critical_recover_v, 10,
 	    1000, &s->inverter.critical_recover_v) == -1 ||
-	    num(c, "inverter.cutoff_v", r->cutoff_v, 10, 1000,
+	    ycfg_double(c, "inverter.cutoff_v", r->cutoff_v, 10, 1000,
 	    &s->inverter.cutoff_v) == -1 ||
-	    num(c, "inverter.apply_delay_s", r->apply_delay_s, 0, 86400,
+	    ycfg_double(c, "inverter.apply_delay_s", r->apply_delay_s, 0, 86400,
 	    &s->inverter.apply_delay_s) == -1 ||
-	    boolean(c, "inverter.fault86_latch", r->fault86_latch,
+	    ycfg_bool(c, "inverter.fault86_latch", r->fault86_latch,
 	    &s->inverter.fault86_latch) == -1 ||
 	    setting_value(c, "inverter.output_priority", r->output_priority,
 	    &s->inverter.initial[SETTING_OUTPUT_PRIORITY]) == -1 ||
@@ -403,65 +315,65 @@ load_inverter(struct ctx *c, const struct raw_inverter *r, struct scenario *s)
 	    &s->inverter.initial[SETTING_CHARGER_PRIORITY]) == -1)
 		return -1;
 	if (s->inverter.float_v >= s->inverter.bulk_v)
-		return fail(c, "inverter.float_v", "must be below "
+		return ycfg_fail(c, "inverter.float_v", "must be below "
 		    "inverter.bulk_v");
 	if (s->inverter.cutoff_v >= s->inverter.critical_v ||
 	    s->inverter.critical_v >= s->inverter.critical_recover_v)
-		return fail(c, "inverter.critical_v", "need cutoff_v < "
+		return ycfg_fail(c, "inverter.critical_v", "need cutoff_v < "
 		    "critical_v < critical_recover_v");
 	return 0;
 }
 
 static int
-load_solar(struct ctx *c, const struct raw_solar *r, struct scenario *s)
+load_solar(struct ycfg *c, const struct raw_solar *r, struct scenario *s)
 {
 	char key[64];
 
-	if (num(c, "solar.peak_w", r->peak_w, 0, 50000, &s->solar.peak_w) ==
-	    -1 || num(c, "solar.clouds", r->clouds, 0, 1,
+	if (ycfg_double(c, "solar.peak_w", r->peak_w, 0, 50000, &s->solar.peak_w) ==
+	    -1 || ycfg_double(c, "solar.clouds", r->clouds, 0, 1,
 	    &s->solar.clouds) == -1)
 		return -1;
 	s->solar.npoints = (int)r->irradiance_count;
 	for (int i = 0; i < s->solar.npoints; i++) {
-		if (num(c, KEY(key, "solar.irradiance[%d].t_s", i),
+		if (ycfg_double(c, KEY(key, "solar.irradiance[%d].t_s", i),
 		    r->irradiance[i].t_s, 0, 1e7, &s->solar.t_s[i]) == -1 ||
-		    num(c, KEY(key, "solar.irradiance[%d].level", i),
+		    ycfg_double(c, KEY(key, "solar.irradiance[%d].level", i),
 		    r->irradiance[i].level, 0, 1.2, &s->solar.level[i]) == -1)
 			return -1;
 		if (i > 0 && s->solar.t_s[i] <= s->solar.t_s[i - 1])
-			return fail(c, key, "times must increase");
+			return ycfg_fail(c, key, "times must increase");
 	}
 	return 0;
 }
 
 static int
-load_packs(struct ctx *c, const struct raw_scenario *r,
+load_packs(struct ycfg *c, const struct raw_scenario *r,
     const struct profile *pf, struct scenario *s)
 {
 	char key[64];
 
 	if ((int)r->packs_count != pf->packs)
-		return fail(c, "packs", "%u packs, but the profile %s has %d",
+		return ycfg_fail(c, "packs", "%u packs, but the profile %s has %d",
 		    r->packs_count, pf->path, pf->packs);
 	s->npacks = (int)r->packs_count;
 	for (int i = 0; i < s->npacks; i++) {
 		const struct raw_pack *rp = &r->packs[i];
 		struct sc_pack *p = &s->packs[i];
 
-		if (num(c, KEY(key, "packs[%d].capacity_ah", i),
+		if (ycfg_double(c, KEY(key, "packs[%d].capacity_ah", i),
 		    rp->capacity_ah, 1, 10000, &p->capacity_ah) == -1 ||
-		    num(c, KEY(key, "packs[%d].soc_pct", i), rp->soc_pct, 0,
+		    ycfg_double(c, KEY(key, "packs[%d].soc_pct", i), rp->soc_pct, 0,
 		    100, &p->soc_pct) == -1 ||
-		    num(c, KEY(key, "packs[%d].bms_offset_pct", i),
+		    ycfg_double(c, KEY(key, "packs[%d].bms_offset_pct", i),
 		    rp->bms_offset_pct, -100, 100, &p->bms_offset_pct) == -1 ||
-		    num(c, KEY(key, "packs[%d].bms_gain_error_pct", i),
+		    ycfg_double(c, KEY(key, "packs[%d].bms_gain_error_pct", i),
 		    rp->bms_gain_error_pct, -50, 50,
 		    &p->bms_gain_error_pct) == -1 ||
-		    num(c, KEY(key, "packs[%d].r_mohm", i), rp->r_mohm, 0.1,
+		    ycfg_double(c, KEY(key, "packs[%d].r_mohm", i), rp->r_mohm, 0.1,
 		    10000, &p->r_mohm) == -1 ||
-		    num(c, KEY(key, "packs[%d].imbalance_pct", i),
+		    ycfg_double(c, KEY(key, "packs[%d].imbalance_pct", i),
 		    rp->imbalance_pct, 0, 50, &p->imbalance_pct) == -1 ||
-		    num(c, KEY(key, "packs[%d].temp_c", i), rp->temp_c, -40,
+		    ycfg_double(c, KEY(key, "packs[%d].temp_c", i), rp->temp_c, -40,
 		    90, &p->temp_c) == -1 ||
 		    onum(c, KEY(key, "packs[%d].voltage_offset_v", i),
 		    rp->voltage_offset_v, -1, 1, 0, &p->voltage_offset_v) == -1)
@@ -520,16 +432,16 @@ static const unsigned kind_keys[FK_COUNT] = {
 };
 
 static int
-check_key(struct ctx *c, const char *base, const char *name, const void *v,
+check_key(struct ycfg *c, const char *base, const char *name, const void *v,
     unsigned keys, unsigned opt, unsigned req, const char *kind)
 {
 	char key[64];
 
 	(void)snprintf(key, sizeof(key), "%s.%s", base, name);
 	if (v == NULL && (keys & req))
-		return fail(c, key, "required by kind %s", kind);
+		return ycfg_fail(c, key, "required by kind %s", kind);
 	if (v != NULL && !(keys & (opt | req)))
-		return fail(c, key, "not used by kind %s", kind);
+		return ycfg_fail(c, key, "not used by kind %s", kind);
 	return 0;
 }
 
@@ -546,7 +458,7 @@ field_index(const char *name, bool unit)
 }
 
 static int
-load_fault(struct ctx *c, int i, const struct raw_fault *r,
+load_fault(struct ycfg *c, int i, const struct raw_fault *r,
     const struct profile *pf, struct sc_fault *f)
 {
 	char base[32], key[64];
@@ -562,7 +474,7 @@ load_fault(struct ctx *c, int i, const struct raw_fault *r,
 		if (strcmp(r->kind, kind_names[k]) == 0)
 			break;
 	if (k == FK_COUNT)
-		return fail(c, KEY(key, "%s.kind", base), "unknown kind \"%s\"",
+		return ycfg_fail(c, KEY(key, "%s.kind", base), "unknown kind \"%s\"",
 		    r->kind);
 	f->kind = (enum fault_kind)k;
 	kn = kind_names[k];
@@ -580,7 +492,7 @@ load_fault(struct ctx *c, int i, const struct raw_fault *r,
 	    R_PAYLOADS, kn))
 		return -1;
 	if ((keys & R_TARGET) && (r->pack == NULL) == (r->unit == NULL))
-		return fail(c, base, "kind %s needs exactly one of pack, unit",
+		return ycfg_fail(c, base, "kind %s needs exactly one of pack, unit",
 		    kn);
 
 	/* trigger */
@@ -592,12 +504,12 @@ load_fault(struct ctx *c, int i, const struct raw_fault *r,
 			if (strcmp(r->trigger, trigger_names[t]) == 0)
 				break;
 		if (t == FT_COUNT)
-			return fail(c, KEY(key, "%s.trigger", base),
+			return ycfg_fail(c, KEY(key, "%s.trigger", base),
 			    "unknown trigger \"%s\"", r->trigger);
 		f->trigger = (enum fault_trigger)t;
 	}
 	if ((f->trigger == FT_TIME) != (r->at_s != NULL))
-		return fail(c, KEY(key, "%s.at_s", base), "at_s goes with "
+		return ycfg_fail(c, KEY(key, "%s.at_s", base), "at_s goes with "
 		    "trigger: time, and only with it");
 	if (onum(c, KEY(key, "%s.at_s", base), r->at_s, 0, 1e7, 0,
 	    &f->at_s) == -1 ||
@@ -608,20 +520,20 @@ load_fault(struct ctx *c, int i, const struct raw_fault *r,
 		return -1;
 
 	if (r->pack != NULL) {
-		if (integer(c, KEY(key, "%s.pack", base), r->pack, 1, pf->packs,
+		if (ycfg_int(c, KEY(key, "%s.pack", base), r->pack, 1, pf->packs,
 		    &v) == -1)
 			return -1;
 		f->pack = (int)v - 1;
 	}
 	if (r->unit != NULL) {
-		if (integer(c, KEY(key, "%s.unit", base), r->unit, 1, pf->units,
+		if (ycfg_int(c, KEY(key, "%s.unit", base), r->unit, 1, pf->units,
 		    &v) == -1)
 			return -1;
 		f->unit = (int)v - 1;
 	}
 	if (r->field != NULL &&
 	    (f->field = field_index(r->field, f->unit >= 0)) == -1)
-		return fail(c, KEY(key, "%s.field", base), "\"%s\" is not a "
+		return ycfg_fail(c, KEY(key, "%s.field", base), "\"%s\" is not a "
 		    "%s field of the profile", r->field,
 		    f->unit >= 0 ? "unit" : "pack");
 	if (r->setting != NULL) {
@@ -629,16 +541,16 @@ load_fault(struct ctx *c, int i, const struct raw_fault *r,
 			if (strcmp(r->setting, setting_name(s)) == 0)
 				f->setting = s;
 		if (f->setting == -1)
-			return fail(c, KEY(key, "%s.setting", base),
+			return ycfg_fail(c, KEY(key, "%s.setting", base),
 			    "\"%s\": expected output_priority or "
 			    "charger_priority", r->setting);
 	}
 	if (r->count != NULL) {
-		if (integer(c, KEY(key, "%s.count", base), r->count, 1,
+		if (ycfg_int(c, KEY(key, "%s.count", base), r->count, 1,
 		    1000000, &f->count) == -1)
 			return -1;
 	}
-	if (r->rate_per_min != NULL && num(c, KEY(key, "%s.rate_per_min", base),
+	if (r->rate_per_min != NULL && ycfg_double(c, KEY(key, "%s.rate_per_min", base),
 	    r->rate_per_min, -100, 100, &f->rate_per_min) == -1)
 		return -1;
 	if (onum(c, KEY(key, "%s.limit", base), r->limit, 0, 1000,
@@ -647,21 +559,21 @@ load_fault(struct ctx *c, int i, const struct raw_fault *r,
 	KEY(key, "%s.value", base);
 	switch (f->kind) {
 	case FK_CELL_OFFSET:
-		if (num(c, key, r->value, -1, 20, &f->value) == -1)
+		if (ycfg_double(c, key, r->value, -1, 20, &f->value) == -1)
 			return -1;
 		break;
 	case FK_PROTECTION: {
 		const char *why;
 
 		if (parse_flags(r->value, &f->bits, &why) == -1)
-			return fail(c, key, "\"%s\": %s (decimal or 0x...)",
+			return ycfg_fail(c, key, "\"%s\": %s (decimal or 0x...)",
 			    r->value, why);
 		if (f->bits == 0)
-			return fail(c, key, "no bit set");
+			return ycfg_fail(c, key, "no bit set");
 		break;
 	}
 	case FK_SLOW_APPLY:
-		if (num(c, key, r->value, 0, 1e6, &f->value) == -1)
+		if (ycfg_double(c, key, r->value, 0, 1e6, &f->value) == -1)
 			return -1;
 		break;
 	case FK_SOLAR_COLLAPSE:
@@ -684,32 +596,18 @@ int
 scenario_load(const char *path, const struct profile *pf, struct scenario *s,
     char *err, size_t errsz)
 {
-	struct ctx c = { .path = path, .err = err, .errsz = errsz };
-	const cyaml_config_t cfg = {
-		.log_fn = cy_log, .log_ctx = &c, .mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR, .flags = CYAML_CFG_NO_ALIAS,
-	};
 	struct raw_scenario *r = NULL;
-	cyaml_err_t e;
+	struct ycfg c;
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
+	ycfg_init(&c, path, err, errsz);
 	if (strlcpy(s->path, path, sizeof(s->path)) >= sizeof(s->path))
-		return fail(&c, NULL, "path too long");
-	e = cyaml_load_file(path, &cfg, &top_schema, (cyaml_data_t **)&r,
-	    NULL);
-	if (e != CYAML_OK) {
-		/* For a missing key libcyaml names the last sibling it saw,
-		 * which misleads: the key's own name says enough. */
-		if (c.cy_where[0] != '\0' &&
-		    strncmp(c.cy_msg, "Missing", 7) != 0)
-			return fail(&c, NULL, "%s (%s)", c.cy_msg[0] != '\0' ?
-			    c.cy_msg : cyaml_strerror(e), c.cy_where);
-		return fail(&c, NULL, "%s", c.cy_msg[0] != '\0' ? c.cy_msg :
-		    cyaml_strerror(e));
-	}
+		return ycfg_fail(&c, NULL, "path too long");
+	if (ycfg_load(&c, &top_schema, (void **)&r, SC_FILE_MAX) == -1)
+		goto out;
 	if (strlcpy(s->name, r->name, sizeof(s->name)) >= sizeof(s->name)) {
-		(void)fail(&c, "name", "too long");
+		(void)ycfg_fail(&c, "name", "too long");
 		goto out;
 	}
 	if (onum(&c, "duration_s", r->duration_s, 0, 1e8, 0,
@@ -725,6 +623,6 @@ scenario_load(const char *path, const struct profile *pf, struct scenario *s,
 			goto out;
 	rc = 0;
 out:
-	(void)cyaml_free(&cfg, &top_schema, r, 0);
+	ycfg_free(&c, &top_schema, r);
 	return rc;
 }
