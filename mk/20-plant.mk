@@ -3,8 +3,11 @@
 # (HARNESS_OBJS or, under ASan+UBSan, HARNESS_SAN, plus HARNESS_LIBS);
 # tests/integration/test_plant*.c: the plant driven by hand through a real
 # broker.
-PLANT_SRCS      := $(wildcard tests/plant/*.c)
-PLANT_OBJS      := $(PLANT_SRCS:%.c=$(B)/obj/%.o)
+PLANT_SRCS      := tests/plant/main.c tests/plant/model.c \
+	tests/plant/publish.c tests/plant/scenario.c tests/plant/truth.c \
+	shared/clock.c shared/cred.c shared/log.c shared/parse.c \
+	shared/profile.c shared/yamlcfg.c
+PLANT_OBJS      := $(call objs,$(PLANT_SRCS))
 PLANT_BIN       := $(B)/gridcal-plant
 
 HARNESS_SRCS    := $(wildcard tests/harness/*.c)
@@ -20,11 +23,11 @@ PLANT_SAN       := $(B)/san/gridcal-plant
 
 PROGRAMS += $(PLANT_BIN)
 
-$(PLANT_BIN): $(PLANT_OBJS) $(SHARED_OBJS)
+$(PLANT_BIN): $(PLANT_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
 
-$(PLANT_SAN): $(PLANT_SRCS:%.c=$(B)/san/%.o) $(SHARED_SAN)
+$(PLANT_SAN): $(call sans,$(PLANT_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS) -lm
 

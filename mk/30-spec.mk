@@ -13,7 +13,8 @@
 SPEC         := spec/calibration.yaml
 GEN_DIR      := $(B)/gen
 GEN_BIN      := $(B)/gridcal-spec-gen
-GEN_SRCS     := $(wildcard spec/gen*.c)
+GEN_SRCS     := spec/gen.c spec/gen_load.c spec/gen_check.c spec/gen_c.c \
+		spec/gen_pml.c spec/gen_dot.c spec/gen_out.c
 GEN_LIBS     := $(shell pkg-config --libs libcyaml yaml-0.1 libbsd-overlay libmd)
 
 CAL_GEN_HDR  := $(GEN_DIR)/calibration_table.h

@@ -1,20 +1,23 @@
 # gridcal-audit (audit/): verify, show and report the audit log.
 # tests/audit/test_cli.c drives the real binary on logs written by the real
 # writer; tests/audit/auditgen.c is `make bench-audit` (not in check).
-AUDIT_SRCS     := $(wildcard audit/*.c)
+AUDIT_SRCS     := audit/main.c audit/report.c audit/show.c audit/util.c \
+	audit/verify.c \
+	shared/audit.c shared/auditread.c shared/clock.c shared/log.c \
+	shared/parse.c shared/profile.c shared/yamlcfg.c
 AUDIT_BIN      := $(B)/gridcal-audit
 AUDIT_TEST_BIN := $(B)/tests/audit-cli
 AUDIT_BENCH    := $(B)/bench/gridcal-auditgen
 
 PROGRAMS += $(AUDIT_BIN)
 
-$(AUDIT_BIN): $(AUDIT_SRCS:%.c=$(B)/obj/%.o) $(SHARED_OBJS)
+$(AUDIT_BIN): $(call objs,$(AUDIT_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The same binary under ASan+UBSan: the tests feed it hostile input.
 AUDIT_BIN_SAN  := $(B)/san/gridcal-audit
-$(AUDIT_BIN_SAN): $(AUDIT_SRCS:%.c=$(B)/san/%.o) $(SHARED_SAN)
+$(AUDIT_BIN_SAN): $(call sans,$(AUDIT_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 

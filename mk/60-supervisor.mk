@@ -2,14 +2,21 @@
 # the generated table come from mk/30-spec.mk as MACHINE_OBJS), its
 # integration tests tests/integration/test_supervisor*.c, and the
 # command-line checks.
-SUPERVISOR_SRCS := $(filter-out supervisor/machine.c,$(wildcard supervisor/*.c))
-SUPERVISOR_OBJS := $(SUPERVISOR_SRCS:%.c=$(B)/obj/%.o)
+SUPERVISOR_SRCS := supervisor/supervisor.c supervisor/run.c \
+	supervisor/actions.c supervisor/events.c supervisor/guards.c \
+	supervisor/monitor.c supervisor/preflight.c supervisor/report.c \
+	supervisor/sm.c supervisor/snapshot.c supervisor/wdlink.c
+SUPERVISOR_SHARED := shared/clock.c shared/cred.c shared/log.c \
+	shared/parse.c shared/profile.c shared/proto.c shared/session.c \
+	shared/telemetry.c shared/yamlcfg.c
+SUPERVISOR_OBJS := $(call objs,$(SUPERVISOR_SRCS))
 PROGRAMS += $(B)/gridcal-supervisor
 
 # Every supervisor object may include the generated table header.
 $(SUPERVISOR_OBJS): | $(CAL_GEN_HDR)
 
-$(B)/gridcal-supervisor: $(SUPERVISOR_OBJS) $(MACHINE_OBJS) $(SHARED_OBJS)
+$(B)/gridcal-supervisor: $(SUPERVISOR_OBJS) $(MACHINE_OBJS) \
+    $(call objs,$(SUPERVISOR_SHARED))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Usage and configuration errors: 64 and 78, before anything else happens.
@@ -73,8 +80,8 @@ SUP_TEST_SAN_BIN := $(B)/tests/supervisor-san
 $(SUPERVISOR_SRCS:%.c=$(B)/san/%.o): | $(CAL_GEN_HDR)
 $(SUP_TEST_SRCS:%.c=$(B)/san/%.o): CFLAGS += -Isupervisor
 
-$(SUP_SAN_BIN): $(SUPERVISOR_SRCS:%.c=$(B)/san/%.o) $(MACHINE_SAN) \
-    $(SHARED_SAN)
+$(SUP_SAN_BIN): $(call sans,$(SUPERVISOR_SRCS)) $(MACHINE_SAN) \
+    $(call sans,$(SUPERVISOR_SHARED))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SUP_TEST_SAN_BIN): $(SUP_TEST_SRCS:%.c=$(B)/san/%.o) \

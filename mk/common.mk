@@ -21,9 +21,12 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 PROGRAMS      :=
 CHECK_TARGETS :=
 
-# Shared code is linked as a static archive, so a program pulls in only
-# the objects it uses. SHARED_OBJS / SHARED_SAN name the archives: list them
-# after a program's own objects and before $(LDLIBS).
+# Every program is linked from an explicit source list (its SRCS, as in a
+# BSD makefile): what a binary contains is written down in its fragment,
+# and `make tcb` counts it from the binary. Tests and bench tools may link
+# the static archive of all shared code instead: SHARED_OBJS / SHARED_SAN
+# name the archives; list them after a test's own objects and before
+# $(LDLIBS).
 SHARED_SRCS := $(filter-out %_test.c,$(wildcard shared/*.c))
 SHARED_OBJS := $(B)/libgridcal.a
 SHARED_SAN  := $(B)/libgridcal-san.a
@@ -35,6 +38,10 @@ $(SHARED_OBJS): $(SHARED_SRCS:%.c=$(B)/obj/%.o)
 $(SHARED_SAN): $(SHARED_SRCS:%.c=$(B)/san/%.o)
 	@rm -f $@
 	ar rcs $@ $^
+
+# $(call objs,SRCS) / $(call sans,SRCS): the plain and the ASan objects.
+objs = $(patsubst %.c,$(B)/obj/%.o,$(1))
+sans = $(patsubst %.c,$(B)/san/%.o,$(1))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
