@@ -3,7 +3,7 @@
 # writer; tests/audit/auditgen.c is `make bench-audit` (not in check).
 AUDIT_SRCS     := audit/main.c audit/report.c audit/show.c audit/util.c \
 	audit/verify.c \
-	shared/audit.c shared/auditread.c shared/clock.c shared/log.c \
+	shared/auditfmt.c shared/auditread.c shared/clock.c shared/log.c \
 	shared/parse.c shared/profile.c shared/yamlcfg.c
 AUDIT_BIN      := $(B)/gridcal-audit
 AUDIT_TEST_BIN := $(B)/tests/audit-cli

@@ -5,7 +5,7 @@
 # its budget. A new source file is added here by name, deliberately.
 WATCHDOG_SRCS := watchdog/watchdog.c watchdog/monitor.c watchdog/revert.c \
 	watchdog/envelope.c watchdog/mark.c watchdog/child.c \
-	shared/audit.c shared/auditread.c shared/clock.c shared/cred.c \
+	shared/audit.c shared/auditfmt.c shared/clock.c shared/cred.c \
 	shared/durable.c shared/log.c shared/parse.c shared/profile.c \
 	shared/proto.c shared/session.c shared/sigfd.c shared/telemetry.c \
 	shared/yamlcfg.c

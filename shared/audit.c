@@ -19,128 +19,13 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "auditread.h"
 #include "clock.h"
 
-#define ZERO_HASH \
-	"0000000000000000000000000000000000000000000000000000000000000000"
 #define ANCHOR_TMP	AUDIT_ANCHOR_NAME ".tmp"
-/* Bytes after the fields: },"prev":"<64>","hash":"<64>"}\n */
-#define TAIL_RESERVE	(10 + AUDIT_HASH_HEX + 1 + 9 + AUDIT_HASH_HEX + 2 + 1)
+/* Bytes after the fields: the fixed tail and the newline */
+#define TAIL_RESERVE	(AUDIT_TAIL_LEN + 1)
 /* A torn tail longer than this is not a cut record: refuse. */
 #define TORN_MAX	(2 * AUDIT_RECORD_MAX)
-
-static int
-valid_chars(const char *s, size_t max, const char *extra)
-{
-	size_t n = 0;
-
-	if (s == NULL)
-		return 0;
-	for (; s[n] != '\0'; n++) {
-		unsigned char c = (unsigned char)s[n];
-
-		if (n >= max)
-			return 0;
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_')
-			continue;
-		if (extra != NULL && c != '\0' && strchr(extra, c) != NULL)
-			continue;
-		return 0;
-	}
-	return n > 0;
-}
-
-int
-audit_valid_name(const char *s)
-{
-	return valid_chars(s, AUDIT_NAME_MAX, NULL);
-}
-
-int
-audit_valid_run(const char *s)
-{
-	return valid_chars(s, AUDIT_RUN_MAX,
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.:-");
-}
-
-const char *
-audit_actor_name(enum audit_actor a)
-{
-	return a == AUDIT_SUPERVISOR ? "supervisor" : "watchdog";
-}
-
-static size_t
-esc_len(unsigned char c)
-{
-	if (c == '"' || c == '\\')
-		return 2;
-	if (c < 0x20 || c > 0x7e)
-		return 6;
-	return 1;
-}
-
-static size_t
-esc_put(unsigned char c, char *dst)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (c == '"' || c == '\\') {
-		dst[0] = '\\';
-		dst[1] = (char)c;
-		return 2;
-	}
-	if (c < 0x20 || c > 0x7e) {
-		memcpy(dst, "\\u00", 4);
-		dst[4] = hex[c >> 4];
-		dst[5] = hex[c & 0xf];
-		return 6;
-	}
-	dst[0] = (char)c;
-	return 1;
-}
-
-size_t
-audit_escape(const unsigned char *s, size_t len, char *dst, size_t cap)
-{
-	const size_t mark = sizeof(AUDIT_TRUNC_MARK) - 1;
-	size_t total = 0, out = 0, limit;
-
-	for (size_t i = 0; i < len; i++)
-		total += esc_len(s[i]);
-	limit = total <= cap ? cap : (cap > mark ? cap - mark : 0);
-	for (size_t i = 0; i < len; i++) {
-		if (out + esc_len(s[i]) > limit)
-			break;
-		out += esc_put(s[i], dst + out);
-	}
-	if (total > cap && cap >= mark) {
-		memcpy(dst + out, AUDIT_TRUNC_MARK, mark);
-		out += mark;
-	}
-	dst[out] = '\0';
-	return out;
-}
-
-void
-audit_format_num(double d, char *dst)
-{
-	char *p;
-
-	if (!isfinite(d) || fabs(d) >= 1e15) {
-		(void)strlcpy(dst, "null", AUDIT_NUM_MAX);
-		return;
-	}
-	(void)snprintf(dst, AUDIT_NUM_MAX, "%.6f", d);
-	p = dst + strlen(dst) - 1;
-	while (*p == '0')
-		*p-- = '\0';
-	if (*p == '.')
-		*p = '\0';
-	if (strcmp(dst, "-0") == 0)
-		(void)strlcpy(dst, "0", AUDIT_NUM_MAX);
-}
 
 /* A bounded string builder: overflow is sticky and checked once. */
 struct sb {
@@ -283,10 +168,10 @@ build_record(const struct audit_log *al, enum audit_actor actor,
 	    event);
 	if (b.over || add_fields(&b, f, nf) == -1)
 		return 0;
-	sb_fmt(&b, "},\"prev\":\"%s\"", al->prev);
+	sb_fmt(&b, AUDIT_TAIL_PREV "%s\"", al->prev);
 	hashed = b.len;
 	audit_hash(line, hashed, hash);
-	sb_fmt(&b, ",\"hash\":\"%s\"}\n", hash);
+	sb_fmt(&b, AUDIT_TAIL_HASH "%s\"}\n", hash);
 	if (b.over)
 		return 0;
 	return b.len;
@@ -531,59 +416,43 @@ read_tail(int fd, off_t size, struct tail *t, char *err, size_t errsz)
 static int
 check_anchor(struct audit_log *al, struct tail *t, char *err, size_t errsz)
 {
-	struct audit_record *r;
-	char why[AUDIT_ERR_MAX], hash[AUDIT_HASH_HEX + 1];
-	char ahash[AUDIT_HASH_HEX + 1];
-	uint64_t aseq, lseq = 0;
-	int rc = -1, arc;
+	struct audit_ends e = { .seq = 0, .prev = AUDIT_ZERO_HASH };
+	char why[AUDIT_ERR_MAX], ahash[AUDIT_HASH_HEX + 1];
+	uint64_t aseq;
+	int arc;
 
 	if ((arc = audit_anchor_read(al->dirfd, &aseq, ahash, why,
 	    sizeof(why))) == -1) {
 		seterr(err, errsz, "anchor: %s", why);
 		return -1;
 	}
-	(void)strlcpy(al->prev, ZERO_HASH, sizeof(al->prev));
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		seterr(err, errsz, "calloc: %s", strerror(errno));
-		return -1;
-	}
+	(void)strlcpy(al->prev, AUDIT_ZERO_HASH, sizeof(al->prev));
 	if (t->linelen > 0) {
-		if (audit_parse(t->line, t->linelen, r, why, sizeof(why)) !=
-		    AUDIT_PERR_NONE) {
+		if (audit_layout(t->line, t->linelen, &e, why, sizeof(why)) ==
+		    -1) {
 			seterr(err, errsz, "last record: %s", why);
-			goto out;
+			return -1;
 		}
-		audit_hash(t->line, r->hashed_len, hash);
-		if (strcmp(hash, r->hash) != 0) {
-			seterr(err, errsz, "last record (seq %" PRIu64
-			    "): hash mismatch", r->seq);
-			goto out;
-		}
-		lseq = r->seq;
-		(void)strlcpy(al->prev, r->hash, sizeof(al->prev));
+		(void)strlcpy(al->prev, e.hash, sizeof(al->prev));
 	}
-	al->seq = lseq;
-	if (lseq == aseq && strcmp(al->prev, ahash) == 0)
-		rc = 0;
-	else if (lseq > 0 && lseq == aseq + 1 &&
-	    strcmp(r->prev, ahash) == 0) {
+	al->seq = e.seq;
+	if (e.seq == aseq && strcmp(al->prev, ahash) == 0)
+		return 0;
+	if (e.seq > 0 && e.seq == aseq + 1 && strcmp(e.prev, ahash) == 0) {
 		/* Crash between the log fsync and the anchor: catch up. */
-		if (anchor_write(al) == -1)
-			seterr(err, errsz, "anchor: %s", strerror(errno));
-		else
-			rc = 0;
-	} else if (lseq < aseq)
+		if (anchor_write(al) == 0)
+			return 0;
+		seterr(err, errsz, "anchor: %s", strerror(errno));
+	} else if (e.seq < aseq)
 		seterr(err, errsz, "log ends at seq %" PRIu64 " but the anchor "
-		    "records seq %" PRIu64 ": truncated", lseq, aseq);
+		    "records seq %" PRIu64 ": truncated", e.seq, aseq);
 	else if (arc == 1)
 		seterr(err, errsz, "anchor %s missing for a log of %" PRIu64
-		    " records", AUDIT_ANCHOR_NAME, lseq);
+		    " records", AUDIT_ANCHOR_NAME, e.seq);
 	else
 		seterr(err, errsz, "last record (seq %" PRIu64 ") does not "
-		    "match the anchor (seq %" PRIu64 ")", lseq, aseq);
-out:
-	free(r);
-	return rc;
+		    "match the anchor (seq %" PRIu64 ")", e.seq, aseq);
+	return -1;
 }
 
 /*
@@ -621,7 +490,7 @@ audit_open(struct audit_log *al, const char *log_path, const char *state_dir,
 
 	memset(al, 0, sizeof(*al));
 	al->fd = al->dirfd = -1;
-	(void)strlcpy(al->prev, ZERO_HASH, sizeof(al->prev));
+	(void)strlcpy(al->prev, AUDIT_ZERO_HASH, sizeof(al->prev));
 	if ((al->dirfd = open(state_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {
 		seterr(err, errsz, "%s: %s", state_dir, strerror(errno));

@@ -2,42 +2,17 @@
  * The audit log: a hash-chained JSON Lines file written only by
  * gridcal-watchdog, read and verified by gridcal-audit (shared/auditread.h).
  *
- * RECORD FORMAT (one line, fixed key order, pure printable ASCII):
- *
- *   {"seq":N,"utc":"2026-11-25T08:24:00.123Z","mono_ms":M,"run":"RUNID",
- *    "actor":"watchdog"|"supervisor","event":"NAME","fields":{...},
- *    "prev":"<64 hex>","hash":"<64 hex>"}\n
- *
- * - seq counts from 1 and continues across runs (the file is appended to).
- * - utc is CLOCK_REALTIME, mono_ms CLOCK_MONOTONIC (shared/clock.h).
- * - run is "" until audit_set_run(); then [A-Za-z0-9._:-]{1,39}.
- * - fields: keys in the caller's order; values are
- *     strings   "..." escaped canonically: '"' as \", '\' as \\, every byte
- *               below 0x20 or above 0x7e as \u00xx (two lowercase hex
- *               digits; xx is the raw byte, not a code point). Nothing
- *               else is escaped. Supervisor-reported text is therefore
- *               stored losslessly, but the file stays printable ASCII.
- *     integers  %lld
- *     doubles   %.6f with trailing zeros (and a trailing '.') removed, "-0"
- *               written as "0"; NaN, infinities and |v| >= 1e15 as null.
- *     booleans  true / false
- * - prev is the previous record's hash; 64 '0' for the first record.
- * - hash is lowercase hex SHA-256 of the line's bytes from '{' up to, not
- *   including, ',"hash":' -- this covers prev, so the records form a chain.
- *   The canonical form of a record is exactly the bytes the writer emits.
- * - Names (event, field keys): [a-z0-9_]{1,32}.
- * - A record is at most AUDIT_RECORD_MAX bytes including the newline. A
- *   string value longer than AUDIT_STR_MAX escaped bytes (or than what is
- *   left of the record) is cut at an escape boundary and ends with
- *   AUDIT_TRUNC_MARK.
+ * The record format, the fixed layout of a record's ends and the anchor
+ * are specified in shared/auditfmt.h.
  *
  * DURABILITY: every record is written with one write(2) and fsync(2)ed.
  * Only then is the anchor state_dir/audit.anchor ("<seq> <hash>\n", the
  * last durable record) replaced: tmp file, fsync, rename, fsync directory.
  * A missing anchor means "seq 0, hash 64 zeros" (an empty log).
  *
- * OPENING (audit_open) reads only the log's last line, checks its own hash,
- * and compares it with the anchor:
+ * OPENING (audit_open) reads only the log's last line at the fixed offsets
+ * of its layout (audit_layout: seq, prev, hash; no JSON parser), checks its
+ * hash, and compares it with the anchor:
  * - log seq == anchor seq and hashes equal: fine.
  * - log is exactly one record ahead and that record's prev is the anchored
  *   hash (crash between the log fsync and the anchor rename): accepted, the
@@ -71,22 +46,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUDIT_RECORD_MAX	4096	/* bytes per line, newline included */
-#define AUDIT_STR_MAX		1024	/* escaped bytes per string value */
-#define AUDIT_FIELDS_MAX	16
-#define AUDIT_NAME_MAX		32	/* event names and field keys */
-#define AUDIT_RUN_MAX		39	/* run id characters */
-#define AUDIT_HASH_HEX		64
-#define AUDIT_ERR_MAX		256
-#define AUDIT_TRUNC_MARK	"...[truncated]"
-#define AUDIT_ANCHOR_NAME	"audit.anchor"
+#include "auditfmt.h"
+
 #define AUDIT_LOG_MODE		0640
 
-enum audit_actor { AUDIT_WATCHDOG, AUDIT_SUPERVISOR };
-
-/* AF_BYTES: v.s holds n raw bytes (may contain NUL); stored as a string. */
-enum audit_ftype { AF_STR, AF_INT, AF_NUM, AF_BOOL, AF_BYTES };
-
+/* AF_BYTES: v.s holds n raw bytes (may contain NUL). */
 struct audit_field {
 	const char		*key;
 	enum audit_ftype	 type;
@@ -131,24 +95,6 @@ int	audit_append(struct audit_log *, enum audit_actor, const char *event,
 void	audit_close(struct audit_log *);
 /* Tests and benchmarks only: skip every fsync. */
 void	audit_set_nosync(struct audit_log *, int);
-
-/* [a-z0-9_]{1,32}: validate untrusted event names before appending. */
-int	audit_valid_name(const char *);
-/* [A-Za-z0-9._:-]{1,39} */
-int	audit_valid_run(const char *);
-const char *audit_actor_name(enum audit_actor);
-
-/*
- * Canonical encodings, shared with the reader so both agree byte for byte.
- * audit_escape writes at most cap bytes of escaped s (cutting at an escape
- * boundary and appending AUDIT_TRUNC_MARK if needed; cap must exceed the
- * mark), NUL-terminates, and returns the length written. dst must hold
- * cap + 1 bytes.
- */
-size_t	audit_escape(const unsigned char *s, size_t len, char *dst, size_t cap);
-/* dst holds at least AUDIT_NUM_MAX bytes; writes "null" for non-finite. */
-#define AUDIT_NUM_MAX	32
-void	audit_format_num(double, char *dst);
 
 /*
  * EVENT VOCABULARY. gridcal-audit `report` understands these; the watchdog

@@ -18,23 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sha2.h>
-
 #include "audit.h"
 #include "auditread.h"
-
-#define ZERO_HASH \
-	"0000000000000000000000000000000000000000000000000000000000000000"
-
-void
-audit_hash(const void *buf, size_t len, char out[AUDIT_HASH_HEX + 1])
-{
-	SHA2_CTX ctx;
-
-	SHA256Init(&ctx);
-	SHA256Update(&ctx, buf, len);
-	(void)SHA256End(&ctx, out);
-}
 
 /* ---------------------------------------------------------------- parser */
 
@@ -336,17 +321,6 @@ jp_fields(struct jp *p)
 }
 
 static int
-is_hash(const char *s)
-{
-	size_t n;
-
-	for (n = 0; s[n] != '\0'; n++)
-		if (hexval(s[n]) < 0)
-			return 0;
-	return n == AUDIT_HASH_HEX;
-}
-
-static int
 jp_uint(struct jp *p, const char *key, uint64_t min, uint64_t *out)
 {
 	struct audit_rfield f;
@@ -426,7 +400,7 @@ jp_value(struct jp *p, enum tkey k)
 		if (jp_string_into(p, top_keys[k], dst, AUDIT_HASH_HEX + 1) ==
 		    -1)
 			return -1;
-		if (!is_hash(dst))
+		if (!audit_is_hash(dst, strlen(dst)))
 			return jp_fail(p, AUDIT_PERR_VALUE,
 			    "\"%s\" is not 64 lowercase hex digits",
 			    top_keys[k]);
@@ -599,63 +573,6 @@ audit_parse_utc(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- anchor */
-
-int
-audit_anchor_read(int dirfd, uint64_t *seq, char hash[AUDIT_HASH_HEX + 1],
-    char *why, size_t whysz)
-{
-	char buf[128], *sp, *end;
-	ssize_t n;
-	size_t len;
-	int fd;
-
-	*seq = 0;
-	(void)strlcpy(hash, ZERO_HASH, AUDIT_HASH_HEX + 1);
-	fd = openat(dirfd, AUDIT_ANCHOR_NAME, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW);
-	if (fd == -1 && errno == ENOENT)
-		return 1;
-	if (fd == -1) {
-		(void)snprintf(why, whysz, "%s: %s", AUDIT_ANCHOR_NAME,
-		    strerror(errno));
-		return -1;
-	}
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n == -1 && errno == EINTR);
-	(void)close(fd);
-	if (n == -1) {
-		(void)snprintf(why, whysz, "%s: %s", AUDIT_ANCHOR_NAME,
-		    strerror(errno));
-		return -1;
-	}
-	len = (size_t)n;
-	buf[len] = '\0';
-	/* "<seq> <64 hex>\n" exactly */
-	if (len < 3 || buf[len - 1] != '\n' || memchr(buf, '\0', len) != NULL ||
-	    (sp = strchr(buf, ' ')) == NULL || sp == buf ||
-	    (buf[0] == '0' && sp != buf + 1))
-		goto bad;
-	buf[len - 1] = '\0';
-	*sp = '\0';
-	for (char *c = buf; *c != '\0'; c++)
-		if (!isdigit((unsigned char)*c))
-			goto bad;
-	errno = 0;
-	unsigned long long v = strtoull(buf, &end, 10);
-	if (errno == ERANGE || *end != '\0' || !is_hash(sp + 1))
-		goto bad;
-	*seq = v;
-	(void)strlcpy(hash, sp + 1, AUDIT_HASH_HEX + 1);
-	return 0;
-bad:
-	(void)snprintf(why, whysz, "%s: malformed", AUDIT_ANCHOR_NAME);
-	*seq = 0;
-	(void)strlcpy(hash, ZERO_HASH, AUDIT_HASH_HEX + 1);
-	return -1;
-}
-
 /* ---------------------------------------------------------------- reader */
 
 int
@@ -776,8 +693,8 @@ audit_verifier_init(struct audit_verifier *v, int64_t utc_slack_ms)
 {
 	memset(v, 0, sizeof(*v));
 	v->utc_slack_ms = utc_slack_ms;
-	(void)strlcpy(v->last_hash, ZERO_HASH, sizeof(v->last_hash));
-	(void)strlcpy(v->last_prev, ZERO_HASH, sizeof(v->last_prev));
+	(void)strlcpy(v->last_hash, AUDIT_ZERO_HASH, sizeof(v->last_hash));
+	(void)strlcpy(v->last_prev, AUDIT_ZERO_HASH, sizeof(v->last_prev));
 }
 
 static int

@@ -13,9 +13,6 @@
 
 #include "audit.h"
 
-/* Lowercase hex SHA-256 of len bytes. */
-void	audit_hash(const void *buf, size_t len, char out[AUDIT_HASH_HEX + 1]);
-
 /* One decoded field value. */
 struct audit_rfield {
 	char		 key[AUDIT_NAME_MAX + 1];
@@ -72,13 +69,6 @@ int	audit_field_bool(const struct audit_record *, const char *key,
 	    int *out);
 /* "2026-11-25T08:24:00.123Z" to ms since the epoch, strictly; -1 if bad. */
 int	audit_parse_utc(const char *s, int64_t *ms);
-
-/*
- * The anchor in dirfd: 0 read, 1 missing (seq 0, zero hash), -1 malformed
- * or unreadable (reason in why).
- */
-int	audit_anchor_read(int dirfd, uint64_t *seq,
-	    char hash[AUDIT_HASH_HEX + 1], char *why, size_t whysz);
 
 /* Streaming line reader: a fixed buffer, at least two records long. */
 #define AUDIT_READBUF	(64 * 1024)

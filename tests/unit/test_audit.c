@@ -458,6 +458,50 @@ START_TEST(open_refuses_truncated_or_altered)
 }
 END_TEST
 
+/*
+ * The writer reads its last record back at the fixed offsets of the layout
+ * (no JSON parser): text that imitates the layout's bytes is escaped and
+ * cannot move them; a tail that is not the layout is refused.
+ */
+START_TEST(open_reads_the_tail_at_fixed_offsets)
+{
+	static const char hostile[] = "\"},\"prev\":\"" ZERO64
+	    "\",\"hash\":\"" ZERO64 "\"}";
+	struct audit_verifier ver;
+	struct audit_log al;
+	struct audit_ends e;
+	char err[AUDIT_ERR_MAX], a[128];
+
+	write_log(2);
+	open_log(&al);
+	ck_assert_int_eq(audit_append(&al, AUDIT_SUPERVISOR, "report",
+	    &AF_S(AUDIT_F_TEXT, hostile), 1), 0);
+	audit_close(&al);
+	load();
+	ck_assert_int_eq(audit_layout(lines[2], strlen(lines[2]), &e, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(e.seq, 3);
+	ck_assert_str_eq(e.prev, field_of(1, "hash"));
+	ck_assert_str_eq(e.hash, field_of(2, "hash"));
+	save();			/* unchanged */
+	write_log(1);		/* reopens after the hostile record */
+	audit_verifier_init(&ver, AUDIT_UTC_SLACK_MS);
+	ck_assert_msg(audit_verify_file(logp, statep, &ver) == 0, "%s",
+	    ver.why);
+
+	/* the closing quote of the hash dropped: not the layout */
+	load();
+	(void)snprintf(a, sizeof(a), "4 %s\n", field_of(3, "hash"));
+	edit(3, "\"}", "}");
+	save();
+	set_anchor(a);
+	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "layout") != NULL, "%s", err);
+	ck_assert_int_eq(audit_layout("{\"seq\":01,", 11, &e, err,
+	    sizeof(err)), -1);
+}
+END_TEST
+
 START_TEST(torn_tail_is_repaired_with_evidence)
 {
 	struct audit_record *r = malloc(sizeof(*r));
@@ -943,6 +987,7 @@ audit_suite(void)
 	tcase_add_test(tc, chain_continues_across_opens);
 	tcase_add_test(tc, anchor_may_lag_by_one);
 	tcase_add_test(tc, open_refuses_truncated_or_altered);
+	tcase_add_test(tc, open_reads_the_tail_at_fixed_offsets);
 	tcase_add_test(tc, torn_tail_is_repaired_with_evidence);
 	tcase_add_test(tc, second_writer_refused);
 	tcase_add_test(tc, oversize_is_truncated_not_overflowed);
