@@ -106,13 +106,16 @@ cb_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	(void)m;
 	if (msg->payloadlen < 0)
 		return;
-	if (s->tm != NULL && tm_ingest(s->tm, msg->topic, msg->payload,
+	/* retained: the broker's copy of the past, never a fresh reading */
+	if (s->tm != NULL && msg->retain)
+		(void)tm_ingest_retained(s->tm, msg->topic, mono_ms());
+	else if (s->tm != NULL && tm_ingest(s->tm, msg->topic, msg->payload,
 	    (size_t)msg->payloadlen, mono_ms(), why, sizeof(why)) ==
 	    TM_REJECTED)
 		log_debug("%s: %s", msg->topic, why);
 	if (s->p.on_message != NULL)
 		s->p.on_message(s->p.arg, msg->topic, msg->payload,
-		    (size_t)msg->payloadlen);
+		    (size_t)msg->payloadlen, msg->retain);
 }
 
 static void

@@ -53,9 +53,11 @@ struct session_params {
 	int64_t		 backoff_max_ms;	/* cap of the doubling */
 	int64_t		 connect_timeout_ms;	/* CONNACK deadline */
 	/* every message on a subscribed topic (may be NULL); topic is
-	 * NUL-terminated, payload is len untrusted bytes (not terminated) */
+	 * NUL-terminated, payload is len untrusted bytes (not terminated);
+	 * retained: the broker's stored copy (MQTT retain flag), which may
+	 * be any age and must never count as a fresh value */
 	void		(*on_message)(void *arg, const char *topic,
-			    const void *payload, size_t len);
+			    const void *payload, size_t len, int retained);
 	/* the broker acknowledged QoS 1 publish mid (may be NULL) */
 	void		(*on_publish)(void *arg, int mid);
 	/* connection state changed: up 1 after CONNACK 0, 0 when lost
@@ -80,7 +82,8 @@ void	session_params_init(struct session_params *p, const struct profile *,
  * pack_mask and the unit fields in unit_mask (bit 1 << enum pack_field /
  * enum unit_field; ~0u: all) and ingests each message on them into the
  * store, with its arrival time on CLOCK_MONOTONIC, before p.on_message (if
- * set) sees it. -1 if a topic cannot be added.
+ * set) sees it; a retained message only through tm_ingest_retained(), so
+ * it never makes a field fresh. -1 if a topic cannot be added.
  */
 int	session_subscribe_store(struct session *, struct tm_store *,
 	    unsigned pack_mask, unsigned unit_mask);

@@ -3,8 +3,12 @@
  * the broker: untrusted, messy, sometimes garbage. A payload is stored only
  * if it parses completely, is finite and lies in the profile's plausible
  * range after unit conversion; otherwise the field becomes invalid (not
- * "last good value") and the rejection is counted.
+ * "last good value") and the rejection is counted. A retained message is
+ * not a reading at all: it only marks the field as "heard of, not heard"
+ * (telemetry.h).
  */
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,23 +121,54 @@ parse_value(const struct field_spec *fs, bool millivolt_field,
 	return 0;
 }
 
+/* The index entry of topic; NULL (counted) if it is not one of ours. */
+static const struct tm_topic *
+lookup(struct tm_store *tm, const char *topic)
+{
+	struct tm_topic key;
+	const struct tm_topic *t = NULL;
+
+	if (strlcpy(key.topic, topic, sizeof(key.topic)) < sizeof(key.topic))
+		t = bsearch(&key, tm->topics, (size_t)tm->ntopics,
+		    sizeof(tm->topics[0]), topic_cmp);
+	if (t == NULL)
+		tm->unknown_topic++;
+	return t;
+}
+
+static struct tm_sample *
+sample_of(struct tm_store *tm, const struct tm_topic *t)
+{
+	return t->pack >= 0 ? &tm->pack[t->pack][t->field] :
+	    &tm->unit[t->unit][t->field];
+}
+
+enum tm_ingest
+tm_ingest_retained(struct tm_store *tm, const char *topic, int64_t now_ms)
+{
+	const struct tm_topic *t;
+
+	if ((t = lookup(tm, topic)) == NULL)
+		return TM_UNKNOWN_TOPIC;
+	/* whatever it says, it says nothing about now */
+	sample_of(tm, t)->retained_at_ms = now_ms;
+	tm->retained++;
+	return TM_RETAINED_ONLY;
+}
+
 enum tm_ingest
 tm_ingest(struct tm_store *tm, const char *topic, const void *payload,
     size_t len, int64_t now_ms, char *why, size_t whysz)
 {
-	struct tm_topic key, *t;
+	const struct tm_topic *t;
 	const struct field_spec *fs;
 	struct tm_sample *s, next;
 	char text[PROFILE_WORD_MAX];
 	const char *reason = NULL;
 	uint64_t *rejected;
 
-	if (strlcpy(key.topic, topic, sizeof(key.topic)) >= sizeof(key.topic) ||
-	    (t = bsearch(&key, tm->topics, (size_t)tm->ntopics,
-	    sizeof(tm->topics[0]), topic_cmp)) == NULL) {
-		tm->unknown_topic++;
+	if ((t = lookup(tm, topic)) == NULL)
 		return TM_UNKNOWN_TOPIC;
-	}
 	if (t->pack >= 0) {
 		s = &tm->pack[t->pack][t->field];
 		fs = &tm->pf->pack_field[t->field];
@@ -170,7 +205,7 @@ sample_status(const struct tm_store *tm, const struct tm_sample *s,
     int64_t now_ms)
 {
 	if (s->at_ms == 0)
-		return TM_MISSING;
+		return s->retained_at_ms != 0 ? TM_RETAINED : TM_MISSING;
 	if (!s->valid)
 		return TM_INVALID;
 	if (now_ms - s->at_ms > tm->pf->timing.telemetry_max_age_ms)
@@ -265,10 +300,92 @@ tm_status_name(enum tm_status st)
 {
 	static const char *const names[] = {
 		"valid", "missing", "stale", "invalid",
+		"only a retained message (not live)",
 	};
 
 	return (unsigned)st < sizeof(names) / sizeof(names[0]) ?
 	    names[st] : "?";
+}
+
+static bool
+retained_only(const struct tm_sample *s)
+{
+	return s->at_ms == 0 && s->retained_at_ms != 0;
+}
+
+/* Appends to buf; a full buffer ends the list with "...". */
+static void
+list_add(char *buf, size_t bufsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+list_add(char *buf, size_t bufsz, const char *fmt, ...)
+{
+	size_t off = strlen(buf);
+	va_list ap;
+	int n;
+
+	if (off + 1 >= bufsz)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + off, bufsz - off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= bufsz - off) {
+		buf[off] = '\0';
+		if (off + 4 <= bufsz)
+			(void)strlcat(buf, "...", bufsz);
+	}
+}
+
+/* One pack's or unit's retained-only fields: "pack 2 (all fields)". */
+static int
+list_one(char *buf, size_t bufsz, const char *what, int n,
+    const struct tm_sample *s, int count, const char *(*name)(int))
+{
+	int only = 0;
+
+	for (int f = 0; f < count; f++)
+		only += retained_only(&s[f]);
+	if (only == 0)
+		return 0;
+	list_add(buf, bufsz, "%s%s %d", buf[0] ? ", " : "", what, n + 1);
+	if (only == count) {
+		list_add(buf, bufsz, " (all fields)");
+		return only;
+	}
+	for (int f = 0, k = 0; f < count; f++)
+		if (retained_only(&s[f]))
+			list_add(buf, bufsz, "%s%s", k++ ? "+" : " ", name(f));
+	return only;
+}
+
+static const char *
+pack_name(int f)
+{
+	return pack_field_name((enum pack_field)f);
+}
+
+static const char *
+unit_name(int f)
+{
+	return unit_field_name((enum unit_field)f);
+}
+
+int
+tm_retained_list(const struct tm_store *tm, char *buf, size_t bufsz)
+{
+	int n = 0;
+
+	if (bufsz == 0)
+		return 0;
+	buf[0] = '\0';
+	for (int p = 0; p < tm->pf->packs; p++)
+		n += list_one(buf, bufsz, "pack", p, tm->pack[p], PF_COUNT,
+		    pack_name);
+	for (int u = 0; u < tm->pf->units; u++)
+		n += list_one(buf, bufsz, "unit", u, tm->unit[u], UF_COUNT,
+		    unit_name);
+	return n;
 }
 
 uint64_t

@@ -7,6 +7,15 @@
  * A query answers TM_VALID with a value, or why there is none. There is no
  * default value: a field that was never seen, went stale, or whose latest
  * payload was rejected is "unknown" and callers must treat it as such.
+ *
+ * RETAINED MESSAGES never make a field fresh. The broker hands a new
+ * subscriber the last retained message of a topic however old it is: a
+ * pack that stopped reporting an hour ago still "publishes" its last value
+ * to every (re)subscription. Such a message is only noted (the field reads
+ * TM_RETAINED until a live message arrives, and tm_retained_list() names
+ * it); it never sets a value, an arrival time or the freshness of a field
+ * that has a live value already. The same store serves the supervisor's
+ * pre-flight and monitoring and the watchdog's envelope.
  */
 #ifndef GRIDCAL_TELEMETRY_H
 #define GRIDCAL_TELEMETRY_H
@@ -20,19 +29,22 @@ enum tm_status {
 	TM_VALID,
 	TM_MISSING,	/* never received */
 	TM_STALE,	/* older than timing.telemetry_max_age_ms */
-	TM_INVALID	/* the latest payload was rejected */
+	TM_INVALID,	/* the latest payload was rejected */
+	TM_RETAINED	/* never received live, only a retained message */
 };
 
 enum tm_ingest {
 	TM_STORED,
 	TM_UNKNOWN_TOPIC,	/* not one of ours: ignored, counted */
-	TM_REJECTED		/* ours, but the payload was refused */
+	TM_REJECTED,		/* ours, but the payload was refused */
+	TM_RETAINED_ONLY	/* ours, retained: noted, never fresh */
 };
 
 struct tm_sample {
 	int64_t	at_ms;		/* arrival of the latest payload, 0 = never */
 	int64_t	valid_at_ms;	/* arrival of the latest valid payload */
 	int64_t	invalid_at_ms;	/* first rejection after the latest valid one */
+	int64_t	retained_at_ms;	/* latest retained message, 0 = none */
 	int	valid;		/* latest payload accepted */
 	double	num;		/* numeric fields, canonical unit */
 	char	text[PROFILE_WORD_MAX];	/* text fields */
@@ -53,7 +65,7 @@ struct tm_store {
 	struct tm_sample	 unit[PROFILE_MAX_UNITS][UF_COUNT];
 	struct tm_topic		 topics[TM_TOPICS_MAX];	/* sorted by topic */
 	int			 ntopics;
-	uint64_t		 stored, unknown_topic;
+	uint64_t		 stored, unknown_topic, retained;
 	uint64_t		 rejected_pack[PF_COUNT];
 	uint64_t		 rejected_unit[UF_COUNT];
 };
@@ -68,6 +80,14 @@ enum tm_ingest tm_ingest(struct tm_store *, const char *topic,
 	    const void *payload, size_t len, int64_t now_ms,
 	    char *why, size_t whysz);
 
+/*
+ * A retained message on topic (the MQTT retain flag was set): counted and
+ * noted on the field, nothing else (see above). TM_UNKNOWN_TOPIC or
+ * TM_RETAINED_ONLY.
+ */
+enum tm_ingest tm_ingest_retained(struct tm_store *, const char *topic,
+	    int64_t now_ms);
+
 enum tm_status tm_pack(const struct tm_store *, int pack, enum pack_field,
 	    int64_t now_ms, double *out);
 enum tm_status tm_unit_num(const struct tm_store *, int unit,
@@ -80,6 +100,12 @@ int64_t	tm_pack_unknown_for(const struct tm_store *, int pack,
 int64_t	tm_unit_unknown_for(const struct tm_store *, int unit,
 	    enum unit_field, int64_t now_ms);
 const char *tm_status_name(enum tm_status);
+/*
+ * The fields that have had a retained message but never a live one, as
+ * "pack 2 (all fields), unit 1 device_mode" into buf ("" if none).
+ * Returns how many fields that is.
+ */
+int	tm_retained_list(const struct tm_store *, char *buf, size_t bufsz);
 /* Total payloads rejected on every field. */
 uint64_t tm_rejected_total(const struct tm_store *);
 

@@ -154,8 +154,14 @@ action_note_balanced(struct sup *s)
 void
 action_note_no_snapshot(struct sup *s)
 {
-	note(s, "no_snapshot", "no fresh complete snapshot within %.1f s: %s%s%s",
-	    (double)s->pf.timing.preflight_wait_ms / 1000.0, s->snap_why,
+	char ret[160];
+
+	/* a retained copy is not a reading: say which fields had only that */
+	if (tm_retained_list(&s->tm, ret, sizeof(ret)) == 0)
+		ret[0] = '\0';
+	note(s, "no_snapshot", "no fresh complete snapshot within %.1f s: "
+	    "%s%s%s%s%s", (double)s->pf.timing.preflight_wait_ms / 1000.0,
+	    s->snap_why, ret[0] ? "; only retained, never live: " : "", ret,
 	    s->broker_fatal ? "; broker: " : s->broker_up ? "" :
 	    "; not connected to the broker",
 	    s->broker_fatal ? session_error(s->ses) : "");

@@ -213,11 +213,16 @@ report_preflight(struct sup *s)
 void
 report_check(struct sup *s, int have_snapshot)
 {
+	char ret[256];
+
 	if (!have_snapshot) {
 		(void)fprintf(s->out, "check: no complete snapshot within "
 		    "%.1f s: %s%s\n", (double)s->pf.timing.preflight_wait_ms /
 		    1000.0, s->snap_why, s->broker_up ? "" :
 		    " (not connected to the broker)");
+		if (tm_retained_list(&s->tm, ret, sizeof(ret)) > 0)
+			(void)fprintf(s->out, "check: only a retained message, "
+			    "never a live one (not fresh): %s\n", ret);
 		return;
 	}
 	report_preflight(s);

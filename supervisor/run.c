@@ -32,11 +32,19 @@
 #define DRAIN_MAX	512
 
 static void
-on_message(void *arg, const char *topic, const void *payload, size_t len)
+on_message(void *arg, const char *topic, const void *payload, size_t len,
+    int retained)
 {
 	struct sup *s = arg;
 	char why[256];
 
+	/* the broker's old copy: never a fresh value (telemetry.h) */
+	if (retained) {
+		if (tm_ingest_retained(&s->tm, topic, mono_ms()) ==
+		    TM_RETAINED_ONLY)
+			log_debug("retained (not a fresh value): %s", topic);
+		return;
+	}
 	if (tm_ingest(&s->tm, topic, payload, len, mono_ms(), why,
 	    sizeof(why)) == TM_REJECTED) {
 		/* counted by the store; logged, rate-limited by verbosity */

@@ -95,8 +95,9 @@ static const char help_text[] =
 "\n"
 "TELEMETRY\n"
 "  Every period, for every pack i and unit u of the profile, one message\n"
-"  per field on the profile's topic, plain text, QoS 0, not retained,\n"
-"  in the unit the profile names for the site:\n"
+"  per field on the profile's topic, plain text, QoS 0, not retained\n"
+"  (unless a retain fault says so), in the unit the profile names for\n"
+"  the site:\n"
 "    soc                    BMS counter, integer percent\n"
 "    pack_voltage           bus voltage plus the pack's measurement offset\n"
 "    pack_current           A, positive charging\n"
@@ -125,7 +126,10 @@ static const char help_text[] =
 "  bulk voltage while the current tapers, then float.\n"
 "  The BMS re-anchors its counter to 100 % only when its highest cell is\n"
 "  at or above bms.anchor_cell_v while the pack current stays below\n"
-"  bms.anchor_current_a for bms.anchor_hold_s.\n"
+"  bms.anchor_current_a for bms.anchor_hold_s. With bms.hold_at_pct (a\n"
+"  BMS such as the EG4's) the counter stops at that value, however much\n"
+"  charge it counts, until that termination: only a termination reads\n"
+"  100 %.\n"
 "\n"
 "FAULTS\n"
 "  The scenario's faults list; each has a kind, a trigger (start, time\n"
@@ -146,6 +150,11 @@ static const char help_text[] =
 "    slow_apply value [unit] [setting] [count]  applied after value s\n"
 "    no_anchor pack                 the BMS never re-anchors\n"
 "    solar_collapse [value]         solar drops to value x (default 0)\n"
+"    retain [pack|unit] [field]     telemetry published with the MQTT\n"
+"                                   retain flag (all of it without a\n"
+"                                   target), as some daemons do: the\n"
+"                                   broker keeps the last value of a\n"
+"                                   pack that goes silent\n"
 "  count limits a fault to that many control messages or publications.\n"
 "\n"
 "TRUTH\n"
@@ -387,7 +396,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 }
 
 static void
-emit_mqtt(void *arg, const char *topic, const char *payload)
+emit_mqtt(void *arg, const char *topic, const char *payload, bool retain)
 {
 	struct runtime *rt = arg;
 	int r;
@@ -397,7 +406,7 @@ emit_mqtt(void *arg, const char *topic, const char *payload)
 		return;
 	}
 	r = mosquitto_publish(rt->m, NULL, topic, (int)strlen(payload),
-	    payload, 0, false);
+	    payload, 0, retain);
 	if (r == MOSQ_ERR_SUCCESS)
 		rt->p->published++;
 	else

@@ -11,7 +11,10 @@
  * BMS: a coulomb counter with an offset and a gain error, re-anchored to
  * 100 % only on a real termination: highest cell at or above the anchor
  * voltage while the pack current stays below the tail current for the
- * hold time. Over-voltage and temperature protection open the charge path.
+ * hold time. With bms.hold_at_pct (EG4 and many others) the counter stops
+ * at that value until the termination, however much charge it counts:
+ * only the termination shows 100 %. Over-voltage and temperature
+ * protection open the charge path.
  *
  * Inverters (paralleled, one cluster): output source priority SBU runs the
  * loads from solar and battery and touches the grid only when the bank is
@@ -163,6 +166,8 @@ plant_init(struct plant *p, const struct profile *pf,
 		k->imb = s->imbalance_pct;
 		k->voff = s->voltage_offset_v;
 		k->bms_soc = clamp(s->soc_pct + s->bms_offset_pct, 0, 100);
+		if (sc->bms.hold_at_pct > 0)
+			k->bms_soc = fmin(k->bms_soc, sc->bms.hold_at_pct);
 		k->bms_gain = s->bms_gain_error_pct / 100.0;
 		k->last_anchor_s = -1;
 		k->max_temp_seen = -100;
@@ -568,6 +573,13 @@ bms(struct plant *p, struct pack *k, double dt)
 
 	k->bms_soc = clamp(k->bms_soc + k->current * dt / 3600.0 /
 	    k->cap_ah * 100.0 * (1.0 + k->bms_gain), 0, 100);
+	/* a holding BMS shows 100 % only after a termination */
+	if (sc->bms.hold_at_pct > 0) {
+		if (k->full && k->bms_soc < sc->bms.hold_at_pct)
+			k->full = false;
+		if (!k->full)
+			k->bms_soc = fmin(k->bms_soc, sc->bms.hold_at_pct);
+	}
 	cond = !k->no_anchor && k->cell_max >= sc->bms.anchor_cell_v &&
 	    fabs(k->current) < sc->bms.anchor_current_a;
 	if (!cond) {
@@ -579,6 +591,7 @@ bms(struct plant *p, struct pack *k, double dt)
 	k->anchor_timer += dt;
 	if (k->anchor_timer >= sc->bms.anchor_hold_s) {
 		k->bms_soc = 100;
+		k->full = true;
 		k->anchors++;
 		k->last_anchor_s = p->t;
 		k->anchor_timer = -1;

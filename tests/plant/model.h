@@ -29,6 +29,8 @@ struct pack {
 	double		anchor_timer;
 	unsigned	anchors;
 	double		last_anchor_s;	/* -1: never */
+	bool		full;		/* terminated; until it drops below
+					   bms.hold_at_pct again */
 	uint32_t	bms_prot;	/* protection the BMS raised */
 	bool		chg_blocked;
 	/* faults */

@@ -2,12 +2,15 @@
 #ifndef PLANT_PLANT_H
 #define PLANT_PLANT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
 
-typedef void (*emit_fn)(void *arg, const char *topic, const char *payload);
+/* retain: publish with the MQTT retain flag (a retain fault) */
+typedef void (*emit_fn)(void *arg, const char *topic, const char *payload,
+    bool retain);
 
 /* Every telemetry field of the profile, faults applied, through emit. */
 void	publish_telemetry(struct plant *, emit_fn emit, void *arg);

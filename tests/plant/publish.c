@@ -157,6 +157,25 @@ telemetry_fault(struct plant *p, int pack, int unit, int field, char *buf,
 	return true;
 }
 
+/* Does an active retain fault cover this field? */
+static bool
+retained(const struct plant *p, int pack, int unit, int field)
+{
+	for (int i = 0; i < p->sc->nfaults; i++) {
+		const struct sc_fault *f = &p->sc->faults[i];
+
+		if (!p->frt[i].active || f->kind != FK_RETAIN)
+			continue;
+		if (f->pack == -1 && f->unit == -1)
+			return f->field == -1 || (pack >= 0 && f->field == field);
+		if ((pack >= 0 && f->pack == pack) ||
+		    (unit >= 0 && f->unit == unit))
+			if (f->field == -1 || f->field == field)
+				return true;
+	}
+	return false;
+}
+
 void
 publish_telemetry(struct plant *p, emit_fn emit, void *arg)
 {
@@ -170,7 +189,7 @@ publish_telemetry(struct plant *p, emit_fn emit, void *arg)
 				continue;
 			pack_value(p, k, f, val, sizeof(val));
 			if (telemetry_fault(p, k, -1, f, val, sizeof(val)))
-				emit(arg, topic, val);
+				emit(arg, topic, val, retained(p, k, -1, f));
 		}
 	}
 	for (int u = 0; u < p->nunits; u++) {
@@ -183,7 +202,7 @@ publish_telemetry(struct plant *p, emit_fn emit, void *arg)
 				continue;
 			unit_value(p, u, f, val, sizeof(val));
 			if (telemetry_fault(p, -1, u, f, val, sizeof(val)))
-				emit(arg, topic, val);
+				emit(arg, topic, val, retained(p, -1, u, f));
 		}
 	}
 }

@@ -41,7 +41,7 @@ struct raw_fault {
 struct raw_chem { char *cells, *polarisation_r_mohm, *polarisation_tau_s; };
 struct raw_thermal { char *ambient_c, *heat_capacity_j_k, *loss_w_k; };
 struct raw_bms {
-	char	*anchor_cell_v, *anchor_current_a, *anchor_hold_s;
+	char	*anchor_cell_v, *anchor_current_a, *anchor_hold_s, *hold_at_pct;
 	char	*protect_cell_v, *release_cell_v, *protect_temp_c;
 };
 struct raw_inverter {
@@ -146,6 +146,7 @@ static const cyaml_schema_field_t bms_fields[] = {
 	STR("anchor_cell_v", struct raw_bms, anchor_cell_v),
 	STR("anchor_current_a", struct raw_bms, anchor_current_a),
 	STR("anchor_hold_s", struct raw_bms, anchor_hold_s),
+	OSTR("hold_at_pct", struct raw_bms, hold_at_pct),
 	STR("protect_cell_v", struct raw_bms, protect_cell_v),
 	STR("release_cell_v", struct raw_bms, release_cell_v),
 	STR("protect_temp_c", struct raw_bms, protect_temp_c),
@@ -266,6 +267,8 @@ load_physics(struct ycfg *c, const struct raw_scenario *r, struct scenario *s)
 	    &s->bms.anchor_current_a) == -1 ||
 	    ycfg_double(c, "bms.anchor_hold_s", b->anchor_hold_s, 0, 86400,
 	    &s->bms.anchor_hold_s) == -1 ||
+	    onum(c, "bms.hold_at_pct", b->hold_at_pct, 50, 99.9, 0,
+	    &s->bms.hold_at_pct) == -1 ||
 	    ycfg_double(c, "bms.protect_cell_v", b->protect_cell_v, 3.0, 4.3,
 	    &s->bms.protect_cell_v) == -1 ||
 	    ycfg_double(c, "bms.release_cell_v", b->release_cell_v, 2.5, 4.3,
@@ -387,7 +390,7 @@ load_packs(struct ycfg *c, const struct raw_scenario *r,
 static const char *const kind_names[FK_COUNT] = {
 	"cell_offset", "cell_ramp", "temp_ramp", "protection", "silence",
 	"garbage", "ignore_control", "nak", "one_unit", "slow_apply",
-	"no_anchor", "solar_collapse",
+	"no_anchor", "solar_collapse", "retain",
 };
 static const char *const trigger_names[FT_COUNT] = {
 	"start", "time", "grid_charging", "calibration_settings", "absorption",
@@ -429,6 +432,7 @@ static const unsigned kind_keys[FK_COUNT] = {
 	[FK_SLOW_APPLY] = O_UNIT | R_VALUE | O_COUNT | O_SETTING,
 	[FK_NO_ANCHOR] = R_PACK,
 	[FK_SOLAR_COLLAPSE] = O_VALUE,
+	[FK_RETAIN] = O_PACK | O_UNIT | O_FIELD,
 };
 
 static int

@@ -30,6 +30,7 @@ enum fault_kind {
 	FK_SLOW_APPLY,		/* apply after value seconds */
 	FK_NO_ANCHOR,		/* pack's BMS never re-anchors */
 	FK_SOLAR_COLLAPSE,	/* solar drops to value x */
+	FK_RETAIN,		/* telemetry published retained */
 	FK_COUNT
 };
 
@@ -80,6 +81,7 @@ struct scenario {
 	} thermal;
 	struct {
 		double	anchor_cell_v, anchor_current_a, anchor_hold_s;
+		double	hold_at_pct;		/* 0: counter runs to 100 */
 		double	protect_cell_v, release_cell_v, protect_temp_c;
 	} bms;
 	struct {

@@ -196,6 +196,56 @@ START_TEST(readback_text)
 }
 END_TEST
 
+/*
+ * A retained message (the broker's copy, any age) never makes a field
+ * fresh: not valid, not "since" anything, unknown for the stale clock, and
+ * a live value it arrives after keeps its own age.
+ */
+START_TEST(retained_is_never_fresh)
+{
+	int64_t age = pf.timing.telemetry_max_age_ms;
+	char list[128];
+	double v;
+
+	ck_assert_int_eq(tm_retained_list(&tm, list, sizeof(list)), 0);
+	ck_assert_str_eq(list, "");
+	ck_assert_int_eq(tm_ingest_retained(&tm, SOC6, 1000), TM_RETAINED_ONLY);
+	ck_assert_int_eq(tm_pack(&tm, 5, PF_SOC, 1000, &v), TM_RETAINED);
+	ck_assert_str_eq(tm_status_name(TM_RETAINED),
+	    "only a retained message (not live)");
+	ck_assert_int_eq(tm.pack[5][PF_SOC].valid_at_ms, 0);
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 5, PF_SOC, 1000), INT64_MAX);
+	ck_assert_uint_eq(tm.retained, 1);
+	ck_assert_uint_eq(tm.stored, 0);
+	ck_assert_int_eq(tm_ingest_retained(&tm,
+	    "homeassistant/sensor/lifepower4_7_soc/state", 1000),
+	    TM_UNKNOWN_TOPIC);
+	/* which fields were only retained: one of pack 6, all of unit 2 */
+	for (int f = 0; f < UF_COUNT; f++) {
+		char t[PROFILE_TOPIC_MAX];
+
+		ck_assert_int_eq(topic_expand(pf.unit_field[f].topic, 2, t,
+		    sizeof(t)), 0);
+		ck_assert_int_eq(tm_ingest_retained(&tm, t, 1000),
+		    TM_RETAINED_ONLY);
+	}
+	ck_assert_int_eq(tm_retained_list(&tm, list, sizeof(list)),
+	    1 + UF_COUNT);
+	ck_assert_str_eq(list, "pack 6 soc, unit 2 (all fields)");
+	/* a bounded list is cut at a whole entry */
+	ck_assert_int_eq(tm_retained_list(&tm, list, 12), 1 + UF_COUNT);
+	ck_assert_str_eq(list, "pack 6 soc");
+	/* a live value makes it valid; a later retained copy changes nothing */
+	ck_assert_int_eq(put(SOC6, "55", 2000), TM_STORED);
+	ck_assert_int_eq(tm_ingest_retained(&tm, SOC6, 2000 + age), TM_RETAINED_ONLY);
+	ck_assert_int_eq(tm_pack(&tm, 5, PF_SOC, 2000 + age + 1, &v), TM_STALE);
+	ck_assert_int_eq(tm.pack[5][PF_SOC].valid_at_ms, 2000);
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 5, PF_SOC, 2000 + age + 100),
+	    100);
+	ck_assert_int_eq(tm_retained_list(&tm, list, sizeof(list)), UF_COUNT);
+}
+END_TEST
+
 Suite *telemetry_suite(void);
 
 Suite *
@@ -212,6 +262,7 @@ telemetry_suite(void)
 	tcase_add_test(tc, staleness_and_unknown_for);
 	tcase_add_test(tc, protection_bits);
 	tcase_add_test(tc, readback_text);
+	tcase_add_test(tc, retained_is_never_fresh);
 	suite_add_tcase(s, tc);
 	return s;
 }
