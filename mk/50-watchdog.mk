@@ -7,12 +7,12 @@ WATCHDOG_SRCS := watchdog/watchdog.c watchdog/monitor.c watchdog/revert.c \
 	watchdog/envelope.c watchdog/mark.c watchdog/child.c \
 	shared/audit.c shared/auditfmt.c shared/clock.c shared/cred.c \
 	shared/durable.c shared/log.c shared/parse.c shared/profile.c \
-	shared/proto.c shared/session.c shared/sigfd.c shared/telemetry.c \
-	shared/yamlcfg.c
+	shared/proto.c shared/proto_watchdog.c shared/session.c \
+	shared/sigfd.c shared/telemetry.c shared/yamlcfg.c
 WATCHDOG_BIN  := $(B)/gridcal-watchdog
 FAKESUP_SRCS  := tests/fakesup/fakesup.c \
 	shared/clock.c shared/log.c shared/parse.c shared/profile.c \
-	shared/proto.c shared/yamlcfg.c
+	shared/proto.c shared/proto_supervisor.c shared/yamlcfg.c
 PROGRAMS += $(WATCHDOG_BIN) $(B)/test-fakesup
 
 $(WATCHDOG_BIN): $(call objs,$(WATCHDOG_SRCS))

@@ -1,7 +1,9 @@
 /*
- * Socketpair frames: see proto.h for the layout. The encoder and the
- * decoder share one length table and one set of field checks, so nothing
- * a correct peer sends is refused and nothing else is accepted.
+ * Socketpair frames: see proto.h for the layout. What both ends share: the
+ * length table, the header, the field checks and the channel. The bodies
+ * are each end's (proto_watchdog.c, proto_supervisor.c), built on the same
+ * field checks, so nothing a correct peer sends is refused and nothing
+ * else is accepted.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -134,8 +136,8 @@ proto_revert_name(enum proto_revert_reason r)
 }
 
 /* Little-endian helpers: the frame layout does not depend on the ABI. */
-static void
-put16(uint8_t *p, uint16_t v)
+void
+proto_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v & 0xff);
 	p[1] = (uint8_t)(v >> 8);
@@ -148,8 +150,8 @@ put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint16_t
-get16(const uint8_t *p)
+uint16_t
+proto_get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | (p[1] << 8));
 }
@@ -161,8 +163,8 @@ get32(const uint8_t *p)
 	    (uint32_t)p[3] << 24;
 }
 
-static int
-event_ok(const char *s, size_t n)
+int
+proto_event_ok(const char *s, size_t n)
 {
 	size_t i;
 
@@ -173,8 +175,8 @@ event_ok(const char *s, size_t n)
 	return i > 0 && i < n;
 }
 
-static int
-text_ok(const char *s, size_t n)
+int
+proto_text_ok(const char *s, size_t n)
 {
 	size_t i;
 
@@ -184,14 +186,13 @@ text_ok(const char *s, size_t n)
 	return i < n;
 }
 
-/* A fixed string field: valid text, then only NULs to the end. */
-static int
-field_get(const uint8_t *p, size_t n, char *out, int is_event)
+int
+proto_field_get(const uint8_t *p, size_t n, char *out, int is_event)
 {
 	size_t len;
 
 	memcpy(out, p, n);
-	if (!(is_event ? event_ok(out, n) : text_ok(out, n)))
+	if (!(is_event ? proto_event_ok(out, n) : proto_text_ok(out, n)))
 		return -1;
 	for (len = strlen(out); len < n; len++)
 		if (out[len] != '\0')
@@ -199,8 +200,8 @@ field_get(const uint8_t *p, size_t n, char *out, int is_event)
 	return 0;
 }
 
-static void
-field_put(uint8_t *p, size_t n, const char *s)
+void
+proto_field_put(uint8_t *p, size_t n, const char *s)
 {
 	memset(p, 0, n);
 	memcpy(p, s, strnlen(s, n - 1));
@@ -228,98 +229,39 @@ value_to_wire(enum setting_value v)
 	return -1;
 }
 
-static int
-set_body_ok(const struct proto_msg *m)
+int
+proto_set_encode(const struct proto_msg *m, uint8_t *b)
 {
-	return setting_to_wire(m->u.set.setting) > 0 &&
-	    value_to_wire(m->u.set.value) > 0 &&
-	    m->u.set.scope <= PROFILE_MAX_UNITS;
-}
+	int ws = setting_to_wire(m->u.set.setting);
+	int wv = value_to_wire(m->u.set.value);
 
-static int
-msg_ok(const struct proto_msg *m)
-{
-	switch (m->type) {
-	case PROTO_HELLO:
-		return 1;
-	case PROTO_HEARTBEAT:
-		return m->u.heartbeat.state <= PROTO_STATE_MAX;
-	case PROTO_SET_REQUEST:
-	case PROTO_SET_ACCEPTED:
-	case PROTO_SET_CONFIRMED:
-		return set_body_ok(m);
-	case PROTO_SET_REFUSED:
-		return set_body_ok(m) && m->u.set.reason >= 1 &&
-		    m->u.set.reason <= PROTO_REFUSE_MAX &&
-		    text_ok(m->u.set.text, sizeof(m->u.set.text));
-	case PROTO_AUDIT:
-		return event_ok(m->u.audit.event, sizeof(m->u.audit.event)) &&
-		    text_ok(m->u.audit.text, sizeof(m->u.audit.text));
-	case PROTO_DONE:
-		return m->u.done.outcome >= PROTO_OUTCOME_PASS &&
-		    m->u.done.outcome <= PROTO_OUTCOME_CANCELLED &&
-		    text_ok(m->u.done.reason, sizeof(m->u.done.reason));
-	case PROTO_REVERTED:
-		return m->u.reverted.reason >= 1 &&
-		    m->u.reverted.reason <= PROTO_REVERT_MAX &&
-		    m->u.reverted.confirmed <= 1;
-	}
+	if (ws <= 0 || wv <= 0 || m->u.set.scope > PROFILE_MAX_UNITS)
+		return -1;
+	b[0] = (uint8_t)ws;
+	b[1] = (uint8_t)wv;
+	b[2] = m->u.set.scope;
 	return 0;
 }
 
 size_t
-proto_encode(const struct proto_msg *m, uint32_t seq, uint8_t *buf,
-    size_t bufsz)
+proto_encode(const struct proto_end *end, const struct proto_msg *m,
+    uint32_t seq, uint8_t *buf, size_t bufsz)
 {
 	size_t len = proto_len(m->type);
-	uint8_t *b = buf + PROTO_HDR_LEN;
 
-	if (len == 0 || len > bufsz || !msg_ok(m))
+	if (len == 0 || len > bufsz ||
+	    PROTO_IS_ANSWER(m->type) != (end->role == PROTO_ROLE_WATCHDOG))
 		return 0;
 	memset(buf, 0, len);
 	buf[0] = PROTO_VERSION;
 	buf[1] = (uint8_t)m->type;
-	put16(buf + 2, (uint16_t)len);
+	proto_put16(buf + 2, (uint16_t)len);
 	put32(buf + 4, seq);
-	switch (m->type) {
-	case PROTO_HELLO:
-		memcpy(b, m->u.hello.digest, PROTO_DIGEST_LEN);
-		break;
-	case PROTO_HEARTBEAT:
-		put16(b, m->u.heartbeat.state);
-		break;
-	case PROTO_SET_REFUSED:
-		b[3] = (uint8_t)m->u.set.reason;
-		field_put(b + 4, PROTO_TEXT_LEN, m->u.set.text);
-		/* FALLTHROUGH */
-	case PROTO_SET_REQUEST:
-	case PROTO_SET_ACCEPTED:
-	case PROTO_SET_CONFIRMED:
-		b[0] = (uint8_t)setting_to_wire(m->u.set.setting);
-		b[1] = (uint8_t)value_to_wire(m->u.set.value);
-		b[2] = m->u.set.scope;
-		break;
-	case PROTO_AUDIT:
-		field_put(b, PROTO_EVENT_LEN, m->u.audit.event);
-		field_put(b + PROTO_EVENT_LEN, PROTO_TEXT_LEN, m->u.audit.text);
-		break;
-	case PROTO_DONE:
-		b[0] = (uint8_t)m->u.done.outcome;
-		field_put(b + 1, PROTO_TEXT_LEN, m->u.done.reason);
-		break;
-	case PROTO_REVERTED:
-		b[0] = (uint8_t)m->u.reverted.reason;
-		b[1] = m->u.reverted.confirmed;
-		break;
-	}
-	return len;
+	return end->encode(m, buf + PROTO_HDR_LEN) == 0 ? len : 0;
 }
 
-static enum proto_err bad(char *, size_t, enum proto_err, const char *,
-    const char *, ...) __attribute__((format(printf, 5, 6)));
-
-static enum proto_err
-bad(char *why, size_t whysz, enum proto_err e, const char *tname,
+enum proto_err
+proto_bad(char *why, size_t whysz, enum proto_err e, const char *tname,
     const char *fmt, ...)
 {
 	char detail[96];
@@ -334,9 +276,9 @@ bad(char *why, size_t whysz, enum proto_err e, const char *tname,
 	return e;
 }
 
-static enum proto_err
-decode_set(const uint8_t *b, struct proto_msg *m, const char *tn, char *why,
-    size_t whysz)
+enum proto_err
+proto_set_decode(const uint8_t *b, struct proto_msg *m, const char *tn,
+    char *why, size_t whysz)
 {
 	switch (b[0]) {
 	case W_SETTING_OUTPUT:
@@ -346,7 +288,7 @@ decode_set(const uint8_t *b, struct proto_msg *m, const char *tn, char *why,
 		m->u.set.setting = SETTING_CHARGER_PRIORITY;
 		break;
 	default:
-		return bad(why, whysz, PROTO_E_FIELD, tn, "setting %u unknown",
+		return proto_bad(why, whysz, PROTO_E_FIELD, tn, "setting %u unknown",
 		    b[0]);
 	}
 	switch (b[1]) {
@@ -357,82 +299,18 @@ decode_set(const uint8_t *b, struct proto_msg *m, const char *tn, char *why,
 		m->u.set.value = VALUE_CALIBRATION;
 		break;
 	default:
-		return bad(why, whysz, PROTO_E_FIELD, tn, "value %u unknown",
+		return proto_bad(why, whysz, PROTO_E_FIELD, tn, "value %u unknown",
 		    b[1]);
 	}
 	if (b[2] > PROFILE_MAX_UNITS)
-		return bad(why, whysz, PROTO_E_FIELD, tn,
+		return proto_bad(why, whysz, PROTO_E_FIELD, tn,
 		    "scope %u out of range", b[2]);
 	m->u.set.scope = b[2];
 	return PROTO_OK;
 }
 
-static enum proto_err
-decode_body(const uint8_t *b, struct proto_msg *m, const char *tn, char *why,
-    size_t whysz)
-{
-	enum proto_err e;
-
-	switch (m->type) {
-	case PROTO_HELLO:
-		memcpy(m->u.hello.digest, b, PROTO_DIGEST_LEN);
-		return PROTO_OK;
-	case PROTO_HEARTBEAT:
-		m->u.heartbeat.state = get16(b);
-		if (m->u.heartbeat.state > PROTO_STATE_MAX)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "state %u out of range", m->u.heartbeat.state);
-		return PROTO_OK;
-	case PROTO_SET_REQUEST:
-	case PROTO_SET_ACCEPTED:
-	case PROTO_SET_CONFIRMED:
-		return decode_set(b, m, tn, why, whysz);
-	case PROTO_SET_REFUSED:
-		if ((e = decode_set(b, m, tn, why, whysz)) != PROTO_OK)
-			return e;
-		if (b[3] < 1 || b[3] > PROTO_REFUSE_MAX)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "reason %u unknown", b[3]);
-		m->u.set.reason = (enum proto_refusal)b[3];
-		if (field_get(b + 4, PROTO_TEXT_LEN, m->u.set.text, 0) == -1)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "malformed text");
-		return PROTO_OK;
-	case PROTO_AUDIT:
-		if (field_get(b, PROTO_EVENT_LEN, m->u.audit.event, 1) == -1)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "malformed event name");
-		if (field_get(b + PROTO_EVENT_LEN, PROTO_TEXT_LEN,
-		    m->u.audit.text, 0) == -1)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "malformed text");
-		return PROTO_OK;
-	case PROTO_DONE:
-		if (b[0] < PROTO_OUTCOME_PASS || b[0] > PROTO_OUTCOME_CANCELLED)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "outcome %u unknown", b[0]);
-		m->u.done.outcome = (enum proto_outcome)b[0];
-		if (field_get(b + 1, PROTO_TEXT_LEN, m->u.done.reason, 0) == -1)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "malformed reason");
-		return PROTO_OK;
-	case PROTO_REVERTED:
-		if (b[0] < 1 || b[0] > PROTO_REVERT_MAX)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "reason %u unknown", b[0]);
-		if (b[1] > 1)
-			return bad(why, whysz, PROTO_E_FIELD, tn,
-			    "confirmed %u not 0 or 1", b[1]);
-		m->u.reverted.reason = (enum proto_revert_reason)b[0];
-		m->u.reverted.confirmed = b[1];
-		return PROTO_OK;
-	}
-	return bad(why, whysz, PROTO_E_TYPE, "frame", "type 0x%02x unknown",
-	    (unsigned)m->type);
-}
-
 enum proto_err
-proto_decode(const uint8_t *buf, size_t len, enum proto_role role,
+proto_decode(const struct proto_end *end, const uint8_t *buf, size_t len,
     struct proto_msg *m, char *why, size_t whysz)
 {
 	const struct type_info *ti;
@@ -440,37 +318,37 @@ proto_decode(const uint8_t *buf, size_t len, enum proto_role role,
 
 	memset(m, 0, sizeof(*m));
 	if (len < PROTO_HDR_LEN)
-		return bad(why, whysz, PROTO_E_SHORT, "frame",
+		return proto_bad(why, whysz, PROTO_E_SHORT, "frame",
 		    "%u bytes, shorter than the header", (unsigned)len);
 	if (buf[0] != PROTO_VERSION)
-		return bad(why, whysz, PROTO_E_VERSION, "frame",
+		return proto_bad(why, whysz, PROTO_E_VERSION, "frame",
 		    "version %u unsupported", buf[0]);
 	if ((ti = type_info(buf[1])) == NULL)
-		return bad(why, whysz, PROTO_E_TYPE, "frame",
+		return proto_bad(why, whysz, PROTO_E_TYPE, "frame",
 		    "type 0x%02x unknown", buf[1]);
 	tn = ti->name;
-	if (PROTO_IS_ANSWER(buf[1]) != (role == PROTO_ROLE_SUPERVISOR))
-		return bad(why, whysz, PROTO_E_DIRECTION, tn,
+	if (PROTO_IS_ANSWER(buf[1]) != (end->role == PROTO_ROLE_SUPERVISOR))
+		return proto_bad(why, whysz, PROTO_E_DIRECTION, tn,
 		    "not accepted in this direction");
 	if (len < ti->len)
-		return bad(why, whysz, PROTO_E_SHORT, tn, "%u bytes, too short",
+		return proto_bad(why, whysz, PROTO_E_SHORT, tn, "%u bytes, too short",
 		    (unsigned)len);
 	if (len > ti->len)
-		return bad(why, whysz, PROTO_E_LONG, tn,
+		return proto_bad(why, whysz, PROTO_E_LONG, tn,
 		    "%u bytes or more, too long", (unsigned)len);
-	if (get16(buf + 2) != ti->len)
-		return bad(why, whysz, PROTO_E_LENGTH, tn,
-		    "length field %u disagrees", get16(buf + 2));
+	if (proto_get16(buf + 2) != ti->len)
+		return proto_bad(why, whysz, PROTO_E_LENGTH, tn,
+		    "length field %u disagrees", proto_get16(buf + 2));
 	m->type = (enum proto_type)buf[1];
 	m->seq = get32(buf + 4);
-	return decode_body(buf + PROTO_HDR_LEN, m, tn, why, whysz);
+	return end->decode(buf + PROTO_HDR_LEN, m, tn, why, whysz);
 }
 
 void
-proto_chan_init(struct proto_chan *c, int fd, enum proto_role role)
+proto_chan_init(struct proto_chan *c, int fd, const struct proto_end *end)
 {
 	c->fd = fd;
-	c->role = role;
+	c->end = end;
 	c->tx_seq = c->rx_seq = 0;
 	c->rx_per_s = c->rx_count = 0;
 	c->rx_window_ms = 0;
@@ -483,8 +361,8 @@ proto_send(struct proto_chan *c, const struct proto_msg *m)
 	size_t len;
 	ssize_t n;
 
-	if (PROTO_IS_ANSWER(m->type) != (c->role == PROTO_ROLE_WATCHDOG) ||
-	    (len = proto_encode(m, c->tx_seq + 1, buf, sizeof(buf))) == 0) {
+	if ((len = proto_encode(c->end, m, c->tx_seq + 1, buf,
+	    sizeof(buf))) == 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -532,108 +410,25 @@ proto_recv(struct proto_chan *c, struct proto_msg *m, char *why, size_t whysz)
 			c->rx_count = 0;
 		}
 		if (++c->rx_count > c->rx_per_s)
-			return bad(why, whysz, PROTO_E_FLOOD, "frames",
+			return proto_bad(why, whysz, PROTO_E_FLOOD, "frames",
 			    "more than %u in a second", c->rx_per_s);
 	}
-	e = proto_decode(buf, (size_t)n, c->role, m, why, whysz);
+	e = proto_decode(c->end, buf, (size_t)n, m, why, whysz);
 	if (e != PROTO_OK)
 		return e;
 	if (m->seq != c->rx_seq + 1)
-		return bad(why, whysz, PROTO_E_SEQ, proto_type_name(m->type),
+		return proto_bad(why, whysz, PROTO_E_SEQ, proto_type_name(m->type),
 		    "sequence %u out of order", m->seq);
 	c->rx_seq = m->seq;
 	return PROTO_OK;
 }
 
 void
-proto_set_hello(struct proto_msg *m, const uint8_t *digest)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = PROTO_HELLO;
-	memcpy(m->u.hello.digest, digest, PROTO_DIGEST_LEN);
-}
-
-void
-proto_set_heartbeat(struct proto_msg *m, unsigned state)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = PROTO_HEARTBEAT;
-	/* out of range stays out of range: the encoder refuses it */
-	m->u.heartbeat.state = (uint16_t)(state > PROTO_STATE_MAX ?
-	    PROTO_STATE_MAX + 1 : state);
-}
-
-void
-proto_set_request(struct proto_msg *m, enum setting s, enum setting_value v)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = PROTO_SET_REQUEST;
-	m->u.set.setting = s;
-	m->u.set.value = v;
-	m->u.set.scope = PROTO_SCOPE_ALL;
-}
-
-void
-proto_set_answer(struct proto_msg *m, enum proto_type t, enum setting s,
-    enum setting_value v)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = t;
-	m->u.set.setting = s;
-	m->u.set.value = v;
-	m->u.set.scope = PROTO_SCOPE_ALL;
-}
-
-void
-proto_set_reverted(struct proto_msg *m, enum proto_revert_reason r,
-    int confirmed)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = PROTO_REVERTED;
-	m->u.reverted.reason = r;
-	m->u.reverted.confirmed = confirmed != 0;
-}
-
-/* Copies text, replacing what the decoder would refuse with '?'. */
-static void
-text_copy(char *dst, size_t dstsz, const char *src)
+proto_text_copy(char *dst, size_t dstsz, const char *src)
 {
 	size_t i;
 
 	for (i = 0; i + 1 < dstsz && src[i] != '\0'; i++)
 		dst[i] = (src[i] >= 0x20 && src[i] <= 0x7e) ? src[i] : '?';
 	dst[i] = '\0';
-}
-
-void
-proto_set_refused(struct proto_msg *m, enum setting s, enum setting_value v,
-    enum proto_refusal r, const char *text)
-{
-	proto_set_answer(m, PROTO_SET_REFUSED, s, v);
-	m->u.set.reason = r;
-	text_copy(m->u.set.text, sizeof(m->u.set.text), text);
-}
-
-int
-proto_set_audit(struct proto_msg *m, const char *event, const char *text)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = PROTO_AUDIT;
-	if (strlen(event) >= sizeof(m->u.audit.event) ||
-	    !event_ok(event, strlen(event) + 1))
-		return -1;
-	(void)strlcpy(m->u.audit.event, event, sizeof(m->u.audit.event));
-	text_copy(m->u.audit.text, sizeof(m->u.audit.text), text);
-	return 0;
-}
-
-int
-proto_set_done(struct proto_msg *m, enum proto_outcome o, const char *reason)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = PROTO_DONE;
-	m->u.done.outcome = o;
-	text_copy(m->u.done.reason, sizeof(m->u.done.reason), reason);
-	return o >= PROTO_OUTCOME_PASS && o <= PROTO_OUTCOME_CANCELLED ?
-	    0 : -1;
 }

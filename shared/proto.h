@@ -187,6 +187,25 @@ enum proto_role {
 	PROTO_ROLE_SUPERVISOR	/* receives answers, sends requests */
 };
 
+struct proto_msg;
+
+/*
+ * One end's codec: the bodies it encodes and the bodies it decodes. Each
+ * end links only its own: gridcal-watchdog decodes requests and encodes
+ * answers (shared/proto_watchdog.c), the supervisor the other way round
+ * (shared/proto_supervisor.c). The header, the lengths and every field
+ * check are shared (shared/proto.c).
+ */
+struct proto_end {
+	enum proto_role	 role;
+	/* body of m (checked: -1 if a field is out of range) into b */
+	int		(*encode)(const struct proto_msg *m, uint8_t *b);
+	enum proto_err	(*decode)(const uint8_t *b, struct proto_msg *m,
+			    const char *tname, char *why, size_t whysz);
+};
+extern const struct proto_end proto_watchdog;	/* proto_watchdog.c */
+extern const struct proto_end proto_supervisor;	/* proto_supervisor.c */
+
 /* A parsed frame. Only the member for .type is meaningful. */
 struct proto_msg {
 	enum proto_type	type;
@@ -224,7 +243,7 @@ struct proto_msg {
 /* One end of the socketpair. */
 struct proto_chan {
 	int		fd;
-	enum proto_role	role;
+	const struct proto_end *end;
 	uint32_t	tx_seq;		/* last sequence number sent */
 	uint32_t	rx_seq;		/* last sequence number received */
 	unsigned	rx_per_s;	/* flood limit, 0 = none (default) */
@@ -243,25 +262,26 @@ const char *proto_revert_name(enum proto_revert_reason); /* "heartbeat" */
 int	proto_outcome_parse(const char *name);
 
 /*
- * Encodes m (with sequence number seq) into buf. Returns the frame length,
- * or 0 if a field of m is out of range or bufsz is too small: the encoder
- * refuses to produce a frame the decoder would refuse.
+ * Encodes m (with sequence number seq) as sent by end into buf. Returns
+ * the frame length, or 0 if end does not send m's type, a field of m is
+ * out of range or bufsz is too small: the encoder refuses to produce a
+ * frame the decoder would refuse.
  */
-size_t	proto_encode(const struct proto_msg *m, uint32_t seq, uint8_t *buf,
-	    size_t bufsz);
+size_t	proto_encode(const struct proto_end *, const struct proto_msg *m,
+	    uint32_t seq, uint8_t *buf, size_t bufsz);
 /*
- * Parses one received frame of len bytes as received by role (len may
+ * Parses one received frame of len bytes as received by end (len may
  * exceed PROTO_FRAME_MAX when the caller saw a truncated frame). Checks,
  * in order: header present, version, type known, direction, length field,
  * exact length, every body field. On error *m is unspecified and why (if
  * not NULL) gets a one-line reason such as "HEARTBEAT: state 2000 > 1023".
  * Does not check the sequence number (proto_recv does).
  */
-enum proto_err proto_decode(const uint8_t *buf, size_t len,
-	    enum proto_role role, struct proto_msg *m, char *why, size_t whysz);
+enum proto_err proto_decode(const struct proto_end *, const uint8_t *buf,
+	    size_t len, struct proto_msg *m, char *why, size_t whysz);
 
-/* Sets up a channel on a connected SOCK_SEQPACKET fd. */
-void	proto_chan_init(struct proto_chan *, int fd, enum proto_role);
+/* Sets up a channel for end on a connected SOCK_SEQPACKET fd. */
+void	proto_chan_init(struct proto_chan *, int fd, const struct proto_end *);
 /*
  * Sends one frame (MSG_NOSIGNAL, so a dead peer is EPIPE, not SIGPIPE).
  * 0 on success; -1 with errno set (EINVAL: m does not encode; EAGAIN: a
@@ -278,8 +298,7 @@ int	proto_send(struct proto_chan *, const struct proto_msg *m);
 enum proto_err proto_recv(struct proto_chan *, struct proto_msg *m,
 	    char *why, size_t whysz);
 
-/* Convenience constructors for the frames each side sends. */
-void	proto_set_hello(struct proto_msg *, const uint8_t *digest);
+/* Constructors for the frames each side sends: the watchdog's answers */
 /* SET_ACCEPTED, SET_CONFIRMED or SET_REFUSED for setting s, value v. */
 void	proto_set_answer(struct proto_msg *, enum proto_type, enum setting,
 	    enum setting_value);
@@ -288,6 +307,8 @@ void	proto_set_refused(struct proto_msg *, enum setting, enum setting_value,
 	    enum proto_refusal, const char *text);
 void	proto_set_reverted(struct proto_msg *, enum proto_revert_reason,
 	    int confirmed);
+/* and the supervisor's requests */
+void	proto_set_hello(struct proto_msg *, const uint8_t *digest);
 void	proto_set_heartbeat(struct proto_msg *, unsigned state);
 void	proto_set_request(struct proto_msg *, enum setting,
 	    enum setting_value);
@@ -296,5 +317,24 @@ int	proto_set_audit(struct proto_msg *, const char *event,
 	    const char *text);
 int	proto_set_done(struct proto_msg *, enum proto_outcome,
 	    const char *reason);
+
+/* ---- for the two ends' codecs (proto_watchdog.c, proto_supervisor.c) ---- */
+void	proto_put16(uint8_t *, uint16_t);
+uint16_t proto_get16(const uint8_t *);
+/* event: [a-z0-9_]+, text: printable ASCII; NUL-terminated within n */
+int	proto_event_ok(const char *, size_t n);
+int	proto_text_ok(const char *, size_t n);
+/* A fixed string field: valid text, then only NULs to the end. */
+int	proto_field_get(const uint8_t *, size_t n, char *out, int is_event);
+void	proto_field_put(uint8_t *, size_t n, const char *);
+/* Copies text, replacing what the decoder would refuse with '?'. */
+void	proto_text_copy(char *dst, size_t dstsz, const char *src);
+/* The setting, value and scope bytes of the SET_* bodies. */
+int	proto_set_encode(const struct proto_msg *, uint8_t *b);
+enum proto_err proto_set_decode(const uint8_t *b, struct proto_msg *,
+	    const char *tname, char *why, size_t whysz);
+enum proto_err proto_bad(char *why, size_t whysz, enum proto_err,
+	    const char *tname, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -92,7 +92,7 @@ wdlink_open(struct wdlink *w, int fd, const uint8_t *digest,
 		    strerror(errno));
 		return -1;
 	}
-	proto_chan_init(&w->ch, fd, PROTO_ROLE_SUPERVISOR);
+	proto_chan_init(&w->ch, fd, &proto_supervisor);
 	w->up = true;
 	proto_set_hello(&m, digest);
 	if (send_msg(w, &m) == -1)

@@ -102,7 +102,7 @@ child_start(void)
 	if (wd.child == 0)
 		child_exec(sv[1], argv);
 	(void)close(sv[1]);
-	proto_chan_init(&wd.chan, sv[0], PROTO_ROLE_WATCHDOG);
+	proto_chan_init(&wd.chan, sv[0], &proto_watchdog);
 	wd.chan.rx_per_s = WD_FLOOD_PER_S;
 	wd.chan_open = 1;
 	wd.phase = PH_HELLO;

@@ -334,7 +334,7 @@ main(int argc, char *argv[])
 		say("cannot start: %s", profile == NULL ? "no --profile" : err);
 		return 13;
 	}
-	proto_chan_init(&ch, fd, PROTO_ROLE_SUPERVISOR);
+	proto_chan_init(&ch, fd, &proto_supervisor);
 	if ((script = getenv("FAKESUP_SCRIPT")) == NULL ||
 	    (script = strdup(script)) == NULL)
 		return 13;

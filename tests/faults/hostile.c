@@ -609,7 +609,7 @@ main(int argc, char *argv[])
 		die(78, "profile");
 	}
 	read_conf(&h, profile);
-	proto_chan_init(&h.ch, fd, PROTO_ROLE_SUPERVISOR);
+	proto_chan_init(&h.ch, fd, &proto_supervisor);
 	h.hb_ms = h.pf.timing.heartbeat_interval_ms;
 	h.give_up = mono_ms() + HOSTILE_LIFETIME_MS;
 

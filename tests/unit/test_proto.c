@@ -16,10 +16,24 @@
 
 static uint8_t buf[PROTO_FRAME_MAX + 64];
 
+/* The end that sends m's type, the end that receives as role. */
+static const struct proto_end *
+sender(const struct proto_msg *m)
+{
+	return PROTO_IS_ANSWER(m->type) ? &proto_watchdog : &proto_supervisor;
+}
+
+static const struct proto_end *
+receiver(enum proto_role role)
+{
+	return role == PROTO_ROLE_WATCHDOG ? &proto_watchdog :
+	    &proto_supervisor;
+}
+
 static size_t
 enc(const struct proto_msg *m)
 {
-	size_t n = proto_encode(m, 1, buf, sizeof(buf));
+	size_t n = proto_encode(sender(m), m, 1, buf, sizeof(buf));
 
 	ck_assert_uint_gt(n, 0);
 	ck_assert_uint_eq(n, proto_len(m->type));
@@ -30,7 +44,8 @@ static enum proto_err
 dec(size_t len, enum proto_role role, struct proto_msg *m)
 {
 	char why[128] = "";
-	enum proto_err e = proto_decode(buf, len, role, m, why, sizeof(why));
+	enum proto_err e = proto_decode(receiver(role), buf, len, m, why,
+	    sizeof(why));
 
 	if (e != PROTO_OK)
 		ck_assert_msg(why[0] != '\0', "no reason for %s",
@@ -129,7 +144,8 @@ START_TEST(encoder_refuses_bad_messages)
 	struct proto_msg m;
 
 	proto_set_heartbeat(&m, PROTO_STATE_MAX + 1);
-	ck_assert_uint_eq(proto_encode(&m, 1, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(proto_encode(sender(&m), &m, 1, buf,
+	    sizeof(buf)), 0);
 	ck_assert_int_eq(proto_set_audit(&m, "Bad-Name", "x"), -1);
 	ck_assert_int_eq(proto_set_audit(&m, "", "x"), -1);
 	ck_assert_int_eq(proto_set_audit(&m,
@@ -139,11 +155,20 @@ START_TEST(encoder_refuses_bad_messages)
 	    "1\xe2\x86\x92" "2\n"), 0);
 	ck_assert_str_eq(m.u.audit.text, "1???2?");
 	ck_assert_int_eq(proto_set_done(&m, 9, "x"), -1);
-	ck_assert_uint_eq(proto_encode(&m, 1, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(proto_encode(sender(&m), &m, 1, buf,
+	    sizeof(buf)), 0);
 	proto_set_request(&m, SETTING_COUNT, VALUE_EVERYDAY);
-	ck_assert_uint_eq(proto_encode(&m, 1, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(proto_encode(sender(&m), &m, 1, buf,
+	    sizeof(buf)), 0);
 	proto_set_request(&m, SETTING_OUTPUT_PRIORITY, VALUE_EVERYDAY);
-	ck_assert_uint_eq(proto_encode(&m, 1, buf, 10), 0);	/* no room */
+	ck_assert_uint_eq(proto_encode(sender(&m), &m, 1, buf, 10), 0);
+	/* each end encodes only what it sends */
+	ck_assert_uint_eq(proto_encode(&proto_watchdog, &m, 1, buf,
+	    sizeof(buf)), 0);
+	proto_set_answer(&m, PROTO_SET_CONFIRMED, SETTING_OUTPUT_PRIORITY,
+	    VALUE_EVERYDAY);
+	ck_assert_uint_eq(proto_encode(&proto_supervisor, &m, 1, buf,
+	    sizeof(buf)), 0);
 }
 END_TEST
 
@@ -287,8 +312,8 @@ START_TEST(socketpair_exchange)
 	int sv[2];
 
 	pair(sv);
-	proto_chan_init(&w, sv[0], PROTO_ROLE_WATCHDOG);
-	proto_chan_init(&s, sv[1], PROTO_ROLE_SUPERVISOR);
+	proto_chan_init(&w, sv[0], &proto_watchdog);
+	proto_chan_init(&s, sv[1], &proto_supervisor);
 	ck_assert_int_eq(proto_recv(&w, &r, why, sizeof(why)), PROTO_E_AGAIN);
 	for (unsigned i = 0; i < 5; i++) {
 		proto_set_heartbeat(&m, i);
@@ -328,11 +353,11 @@ START_TEST(socketpair_oversized_and_sequence)
 	int sv[2];
 
 	pair(sv);
-	proto_chan_init(&w, sv[0], PROTO_ROLE_WATCHDOG);
-	proto_chan_init(&s, sv[1], PROTO_ROLE_SUPERVISOR);
+	proto_chan_init(&w, sv[0], &proto_watchdog);
+	proto_chan_init(&s, sv[1], &proto_supervisor);
 	/* a valid AUDIT frame with trailing bytes: longer than the buffer */
 	ck_assert_int_eq(proto_set_audit(&m, "state", "x"), 0);
-	n = proto_encode(&m, 1, big, sizeof(big));
+	n = proto_encode(sender(&m), &m, 1, big, sizeof(big));
 	memset(big + n, 0, sizeof(big) - n);
 	ck_assert_int_eq(send(sv[1], big, sizeof(big), 0),
 	    (ssize_t)sizeof(big));
@@ -345,7 +370,7 @@ START_TEST(socketpair_oversized_and_sequence)
 	proto_set_heartbeat(&m, 1);
 	ck_assert_int_eq(proto_send(&s, &m), 0);
 	ck_assert_int_eq(proto_recv(&w, &r, why, sizeof(why)), PROTO_OK);
-	n = proto_encode(&m, 1, big, sizeof(big));
+	n = proto_encode(sender(&m), &m, 1, big, sizeof(big));
 	ck_assert_int_eq(send(sv[1], big, n, 0), (ssize_t)n);
 	ck_assert_int_eq(proto_recv(&w, &r, why, sizeof(why)), PROTO_E_SEQ);
 	/* an empty frame */
