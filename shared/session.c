@@ -180,6 +180,10 @@ session_free(struct session *s)
 		return;
 	for (int i = 0; i < s->ntopics; i++)
 		free(s->topics[i]);
+	if (s->mosq != NULL && mosquitto_socket(s->mosq) != -1) {
+		s->state = S_IDLE;	/* cb_disconnect stays quiet */
+		(void)mosquitto_disconnect(s->mosq);	/* no will */
+	}
 	if (s->mosq != NULL)
 		mosquitto_destroy(s->mosq);
 	free(s);
@@ -374,6 +378,27 @@ session_drain(struct session *s, int64_t timeout_ms)
 		(void)session_handle(s, pfd.revents, now = mono_ms());
 	}
 	return s->unacked > 0 ? -1 : 0;
+}
+
+int
+session_set_will(struct session *s, const char *topic, const char *payload)
+{
+	int rc, was_up = s->state == S_UP;
+
+	if ((rc = mosquitto_will_set(s->mosq, topic, (int)strlen(payload),
+	    payload, 1, true)) != MOSQ_ERR_SUCCESS) {
+		(void)snprintf(s->err, sizeof(s->err), "will on %s: %s", topic,
+		    mosquitto_strerror(rc));
+		return -1;
+	}
+	if (s->state != S_UP && s->state != S_CONNECTING)
+		return 0;	/* the next CONNECT carries it */
+	s->state = S_IDLE;	/* deliberate: cb_disconnect stays quiet */
+	(void)mosquitto_disconnect(s->mosq);
+	s->next_try_ms = s->now_ms;	/* at the next session_handle() */
+	if (was_up && s->p.on_state != NULL)
+		s->p.on_state(s->p.arg, 0);
+	return 0;
 }
 
 int

@@ -94,6 +94,7 @@ int	session_subscribe_store(struct session *, struct tm_store *,
  */
 struct session *session_new(const struct session_params *, char *err,
 	    size_t errsz);
+/* Disconnects cleanly (the will is discarded), then frees. */
 void	session_free(struct session *);
 
 /* Adds an exact topic (no wildcards) to the subscription list; -1 if full,
@@ -124,6 +125,18 @@ int	session_publish(struct session *, const char *topic,
  * last message (an alarm cleared) before exit. 0 if all were acknowledged.
  */
 int	session_drain(struct session *, int64_t timeout_ms);
+
+/*
+ * LAST WILL. The broker publishes payload on topic (QoS 1, retained) if we
+ * vanish without a DISCONNECT: killed, hung past 1.5 x keepalive, power
+ * lost. MQTT carries one will per connection, in CONNECT only: a will set
+ * while connected reconnects at once to arm it (a QoS 1 publish made right
+ * after is queued and follows the new CONNECT). session_free() disconnects
+ * cleanly, which discards the will: the caller publishes the "all clear"
+ * on the topic before. -1 with session_error() if libmosquitto refuses it.
+ */
+int	session_set_will(struct session *, const char *topic,
+	    const char *payload);
 
 int	session_connected(const struct session *);
 /* Connections made so far (1 after the first CONNACK). */

@@ -31,8 +31,10 @@ mark_set(void)
 	n = snprintf(line, sizeof(line), "calibration %s pid %ld profile %s\n",
 	    ts, (long)getpid(), wd.pf.digest_hex);
 	if (n > 0 && (size_t)n < sizeof(line) &&
-	    durable_write(wd.pf.state_dir, MARK, line, (size_t)n) == 0)
+	    durable_write(wd.pf.state_dir, MARK, line, (size_t)n) == 0) {
+		alarm_will(1);	/* before the value is published */
 		return 0;
+	}
 	log_warn("intent mark %s/" MARK, wd.pf.state_dir);
 	return -1;
 }

@@ -100,6 +100,62 @@ alarm_set(int raise, int64_t now)
 }
 
 /*
+ * The last will on the alarm topic: what the site must know if we die -
+ * that we did, in which run and state, and whether calibration settings
+ * may be applied (then someone must run recover). Armed at start with what
+ * the mark says, re-armed once before the first calibration value goes out
+ * (write ahead: the will says "applied" before anything is). Never
+ * re-armed on the way back: it stays "may be applied" until the clean end
+ * replaces it.
+ */
+void
+alarm_will(int applied)
+{
+	char msg[384];
+
+	if (wd.will_armed && wd.will_applied >= applied)
+		return;
+	(void)snprintf(msg, sizeof(msg), "{\"alarm\":\"watchdog_died\","
+	    "\"site\":\"%s\",\"run\":\"%s\",\"command\":\"%s\","
+	    "\"method\":\"%s\",\"state\":\"%s\","
+	    "\"settings_may_be_applied\":%s,\"do\":\"%s\"}", wd.pf.site,
+	    wd.audit.run, wd.command, wd.method != NULL ? wd.method : "none",
+	    applied ? (wd.phase == PH_RECOVERY ? "recovery" : "calibration") :
+	    "running", applied ? "true" : "false", applied ?
+	    "revert now: gridcal-watchdog recover" : "none");
+	if (session_set_will(wd.sess, wd.pf.alarm_topic, msg) == -1)
+		log_warnx("%s", session_error(wd.sess));
+	else {
+		wd.will_armed = 1;
+		wd.will_applied = applied;
+	}
+}
+
+/*
+ * Session on_state: back on the broker after a lost connection, which may
+ * have fired the will while we lived. We guard again: say so (no alarm; a
+ * revert alarm stands as it is). The first connection leaves a dead
+ * predecessor's will standing until our recovery is confirmed.
+ */
+void
+alarm_on_state(void *arg, int up)
+{
+	(void)arg;
+	if (up && session_connects(wd.sess) >= 2 && !wd.rv.alarm &&
+	    (!wd.dirty || wd.phase != PH_RECOVERY))
+		alarm_clear_end();
+}
+
+/* The clean end: settings everyday and confirmed, the will replaced. */
+void
+alarm_clear_end(void)
+{
+	if (session_publish(wd.sess, wd.pf.alarm_topic, "", 0, 1, 1, NULL) ==
+	    -1)
+		log_warnx("%s", session_error(wd.sess));
+}
+
+/*
  * Starts the revert if calibration values may be applied, or if the
  * supervisor asked. Any trigger latches the run: no calibration after it.
  */

@@ -245,6 +245,7 @@ main(int argc, char *argv[])
 	session_params_init(&sp, &wd.pf, wd.pf.cred_watchdog,
 	    "gridcal-watchdog");
 	sp.on_publish = ctl_acked;
+	sp.on_state = alarm_on_state;
 	sp.backoff_max_ms = 1000;	/* a revert may be waiting */
 	/* only what the revert and the envelope read: less untrusted input */
 	(void)strlcpy(err, "bad telemetry topics", sizeof(err));
@@ -268,7 +269,10 @@ main(int argc, char *argv[])
 		wd.dirty = 1;
 		revert_start(PROTO_REVERT_RECOVERY, wd.start_ms);
 	}
+	alarm_will(wd.dirty);
 	loop();
+	if (!wd.dirty)	/* everyday, confirmed: replace the will */
+		alarm_clear_end();
 	(void)session_drain(wd.sess, WD_DRAIN_MS);	/* the alarm cleared */
 	audit_end();
 	log_info("%s (exit %d)", wd.why, wd.exit_code);

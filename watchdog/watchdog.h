@@ -87,6 +87,7 @@ struct wd {
 	int64_t			 kill_at_ms;	/* SIGKILL a lingering child */
 	unsigned		 last_state;	/* from the last heartbeat */
 	int			 dirty;		/* calibration may be applied */
+	int			 will_armed, will_applied;	/* last will */
 	int			 latched;	/* no calibration any more */
 	int			 exit_code;	/* first cause to end the run */
 	char			 why[PROTO_TEXT_LEN];
@@ -125,6 +126,9 @@ void	ctl_acked(void *arg, int mid);	/* session on_publish */
 void	revert_start(enum proto_revert_reason, int64_t now);
 void	revert_request(enum setting, int64_t now);
 void	revert_tick(int64_t now);
+void	alarm_will(int applied);
+void	alarm_clear_end(void);
+void	alarm_on_state(void *arg, int up);	/* session on_state */
 
 /* envelope.c */
 int	envelope_check(int64_t now);
