@@ -7,7 +7,7 @@
 # Fragments must not edit each other's variables beyond appending.
 
 PUBLIC := all check demo bench bench-peer model faults
-.PHONY: $(PUBLIC) deps clean
+.PHONY: $(PUBLIC) deps clean install uninstall
 
 DEB_PACKAGES := libmosquitto-dev mosquitto mosquitto-clients libcyaml-dev libyaml-dev \
 	check libsubunit-dev libbsd-dev libmd-dev pkg-config spin graphviz \
@@ -28,6 +28,10 @@ deps:
 	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# no deps: installing builds nothing and needs no package
+install uninstall:
+	@$(MAKE) --no-print-directory GRIDCAL_INNER=1 $@
 
 clean:
 	rm -rf build

@@ -184,7 +184,9 @@ rig_watchdog(struct rig *r, const char *method, bool confirm, bool show)
 	    (char *)"--method", (char *)method, confirm ? (char *)"--confirm" :
 	    NULL, NULL };
 
-	if (harness_path(bin, sizeof(bin), "build/gridcal-watchdog") == -1)
+	if (r->wd_bin[0] != '\0')
+		(void)strlcpy(bin, r->wd_bin, sizeof(bin));
+	else if (harness_path(bin, sizeof(bin), "build/gridcal-watchdog") == -1)
 		return -1;
 	if (hproc_spawn(&r->wd, argv, NULL, show ? NULL : r->wd_out,
 	    show ? NULL : r->wd_err) == -1)

@@ -23,6 +23,7 @@ struct rig {
 	char		audit_log[PATH_MAX];
 	char		state_dir[PATH_MAX];
 	char		wd_out[PATH_MAX], wd_err[PATH_MAX];
+	char		wd_bin[PATH_MAX];	/* "": build/gridcal-watchdog */
 	char		plant_final[4096];
 	struct hbroker	br;
 	struct hobs	*obs;

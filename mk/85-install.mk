@@ -1,0 +1,137 @@
+# make install / make uninstall (issue 18), for a site or a package:
+#   PREFIX   (/usr/local)  bin/ gridcal-watchdog gridcal-audit,
+#                          sbin/ gridcal-setup, libexec/gridcal/ the
+#                          supervisor, share/gridcal/ the example profile
+#                          and the broker configuration, share/man/
+#   DESTDIR  staging root, prefixed to every path (packages, tests)
+#   SYSTEMDUNITDIR         the systemd system unit directory
+# Installs only what `all` built: it never compiles. Paths inside the
+# shipped files (the profile's paths.supervisor, the units' ExecStart) are
+# the installed ones, with PREFIX substituted; DESTDIR never appears in them.
+PREFIX          ?= /usr/local
+BINDIR          ?= $(PREFIX)/bin
+SBINDIR         ?= $(PREFIX)/sbin
+LIBEXECDIR      ?= $(PREFIX)/libexec/gridcal
+DATADIR         ?= $(PREFIX)/share/gridcal
+MANDIR          ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR  ?= $(or $(shell pkg-config --variable=systemdsystemunitdir \
+	systemd 2>/dev/null),/lib/systemd/system)
+INSTALL         ?= install
+
+SETUP_SRCS := $(wildcard setup/*.c)
+SETUP_BIN  := $(B)/gridcal-setup
+PROGRAMS   += $(SETUP_BIN)
+
+# gridcal-setup links nothing of the watchdog; it knows where make
+# installed the shared files.
+$(SETUP_SRCS:%.c=$(B)/obj/%.o): CFLAGS += -DGRIDCAL_DATADIR='"$(DATADIR)"'
+$(SETUP_BIN): $(SETUP_SRCS:%.c=$(B)/obj/%.o) $(SHARED_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+$(SETUP_SRCS:%.c=$(B)/obj/%.o): mk/85-install.mk
+
+INSTALL_SUBST := sed -e 's|@BINDIR@|$(BINDIR)|g' \
+	-e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+	-e 's|@DATADIR@|$(DATADIR)|g' \
+	-e 's|/usr/local/libexec/gridcal|$(LIBEXECDIR)|g'
+
+MAN_PAGES := $(wildcard man/*.[1-8])
+UNITS     := $(wildcard systemd/*.service systemd/*.timer)
+UNIT_DROPINS := $(wildcard systemd/*.d/*.conf)
+SHARE_FILES := $(wildcard share/*)
+
+.PHONY: install uninstall
+install:
+	@for f in $(B)/gridcal-watchdog $(B)/gridcal-audit \
+	    $(B)/gridcal-supervisor $(SETUP_BIN); do [ -x $$f ] || { \
+	    echo "install: $$f is not built: run make first" >&2; exit 1; }; done
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
+	$(INSTALL) -m 0755 $(B)/gridcal-watchdog $(B)/gridcal-audit \
+	    $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 $(SETUP_BIN) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0755 $(B)/gridcal-supervisor $(DESTDIR)$(LIBEXECDIR)/
+	$(INSTALL_SUBST) profiles/eg4-lp4-v2.yaml > $(DESTDIR)$(DATADIR)/eg4-lp4-v2.yaml
+	chmod 0644 $(DESTDIR)$(DATADIR)/eg4-lp4-v2.yaml
+	for f in $(SHARE_FILES); do $(INSTALL) -m 0644 $$f $(DESTDIR)$(DATADIR)/; done
+	for f in $(UNITS); do $(INSTALL_SUBST) $$f > \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/}; done
+	for f in $(UNIT_DROPINS); do d=$${f#systemd/}; \
+	    $(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)/$${d%/*} && \
+	    $(INSTALL) -m 0644 $$f $(DESTDIR)$(SYSTEMDUNITDIR)/$$d; done
+	for f in $(MAN_PAGES); do s=$${f##*.}; \
+	    $(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s && \
+	    $(INSTALL) -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/; done
+
+# Removes what install put there; /etc/gridcal, /var/lib/gridcal (the
+# audit log) and the system users are the site's: gridcal-setup made them
+# and they stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/gridcal-watchdog \
+	    $(DESTDIR)$(BINDIR)/gridcal-audit \
+	    $(DESTDIR)$(SBINDIR)/gridcal-setup \
+	    $(DESTDIR)$(LIBEXECDIR)/gridcal-supervisor \
+	    $(DESTDIR)$(DATADIR)/eg4-lp4-v2.yaml \
+	    $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(SHARE_FILES))) \
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS))) \
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNIT_DROPINS:systemd/%=%)) \
+	    $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
+	    $(sort $(dir $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNIT_DROPINS:systemd/%=%)))) \
+	    2>/dev/null || true
+
+# ---- checks ----
+# check-install: install into a DESTDIR, run the installed gridcal-setup on
+# it and a full calibration, a SIGKILL (the last will) and the boot
+# recovery from the installed tree (tests/install/test_install.c); then
+# uninstall leaves only what gridcal-setup made (the site's files).
+INSTALL_TEST_BIN  := $(B)/tests/install
+
+$(INSTALL_TEST_BIN): $(B)/obj/tests/install/test_install.o $(RIG_OBJS) \
+    $(HARNESS_OBJS) $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -pthread -lm
+
+# The DESTDIR is outside build/ (common.mk includes every *.d there, and a
+# unit drop-in directory is one) and traversable: the supervisor runs as
+# gridcal from it.
+.PHONY: check-install check-units
+check-install: _all $(INSTALL_TEST_BIN)
+	@set -e; d=$$(mktemp -d /tmp/gridcal-destdir-XXXXXX); \
+	trap 'rm -rf $$d' EXIT; chmod 0755 $$d; \
+	$(MAKE) --no-print-directory GRIDCAL_INNER=1 install DESTDIR=$$d \
+	    PREFIX=/usr/local >/dev/null; \
+	GRIDCAL_ROOT=$(CURDIR) GRIDCAL_UNITDIR=$(SYSTEMDUNITDIR) \
+	    $(INSTALL_TEST_BIN) $$d /usr/local; \
+	$(MAKE) --no-print-directory GRIDCAL_INNER=1 uninstall DESTDIR=$$d \
+	    PREFIX=/usr/local >/dev/null; \
+	left=$$(cd $$d && find . -type f | sort | \
+	    grep -v -e '^./etc/gridcal/' -e '^./var/lib/gridcal/' -e \
+	    '^./setup.out$$' -e '^./victim$$' || true); \
+	if [ -n "$$left" ]; then echo "uninstall left:" $$left; exit 1; fi; \
+	echo "check-install: uninstall removed everything it installed"
+
+# check-units: the installed units pass systemd-analyze verify without a
+# word, and their exposure scores (reported in README.md) do not regress.
+UNITS_MAX_EXPOSURE := 2.5
+check-units: _all
+	@command -v systemd-analyze >/dev/null || { \
+	    echo "check-units: SKIP (no systemd-analyze)"; exit 0; }; \
+	set -e; d=$$(mktemp -d); trap 'rm -rf $$d' EXIT; \
+	$(MAKE) --no-print-directory GRIDCAL_INNER=1 install DESTDIR=$$d \
+	    SYSTEMDUNITDIR=/units BINDIR=$(CURDIR)/$(B) >/dev/null; \
+	cp $$d/units/gridcal@.service $$d/units/gridcal@grid.service; \
+	cd $$d/units; \
+	out=$$(systemd-analyze verify --man=no ./gridcal-recover.service \
+	    ./gridcal@grid.service 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	for u in gridcal-recover.service gridcal@grid.service; do \
+	    s=$$(systemd-analyze security --offline=yes ./$$u 2>&1 | \
+	        sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'); \
+	    echo "check-units: $$u exposure $$s (at most $(UNITS_MAX_EXPOSURE))"; \
+	    awk -v s="$$s" -v m=$(UNITS_MAX_EXPOSURE) \
+	        'BEGIN { exit !(s != "" && s + 0 <= m + 0) }'; done
+
+CHECK_TARGETS += check-install check-units
+

@@ -1,0 +1,99 @@
+/*
+ * The broker side: one broker user per program, each with a random
+ * password written once into its credentials file (a file that exists
+ * keeps its password), and the mosquitto lines that let each read and
+ * write exactly the profile's topics. The passwords are never printed: the
+ * lines read them from the files.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "setup.h"
+#include "telemetry.h"
+
+#define PASS_LEN	32
+
+static const char *const broker_user[2] = { "gridcal-watchdog",
+    "gridcal-supervisor" };
+
+static void
+cred_text(char *buf, size_t bufsz, const char *user)
+{
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	char pass[PASS_LEN + 1];
+
+	for (int i = 0; i < PASS_LEN; i++)	/* 190 bits */
+		pass[i] = alnum[arc4random_uniform(sizeof(alnum) - 1)];
+	pass[PASS_LEN] = '\0';
+	(void)snprintf(buf, bufsz, "%s:%s\n", user, pass);
+	explicit_bzero(pass, sizeof(pass));
+}
+
+/*
+ * The watchdog's file: its own user's, 0600 (read before or after it drops
+ * root); the supervisor's: the supervisor user's, 0600 (it reads it after
+ * the drop). Two files, two inodes, neither readable by the other.
+ */
+void
+broker_credentials(void)
+{
+	char text[128];
+
+	if (strcmp(su.pf.cred_watchdog, su.pf.cred_supervisor) == 0)
+		errx(SETUP_EX_CONFIG, "%s: credentials.watchdog and "
+		    "credentials.supervisor must be different files",
+		    su.pf.path);
+	cred_text(text, sizeof(text), broker_user[0]);
+	file_ensure(su.pf.cred_watchdog, text, su.watchdog.uid,
+	    su.watchdog.gid, 0600);
+	cred_text(text, sizeof(text), broker_user[1]);
+	file_ensure(su.pf.cred_supervisor, text, su.supervisor.uid,
+	    su.supervisor.gid, 0600);
+	explicit_bzero(text, sizeof(text));
+}
+
+static void
+acl_user(const char *user, const struct tm_store *tm, int watchdog)
+{
+	(void)printf("user %s\n", user);
+	for (int i = 0; i < tm->ntopics; i++)
+		(void)printf("topic read %s\n", tm->topics[i].topic);
+	if (watchdog) {
+		for (int s = 0; s < SETTING_COUNT; s++)
+			(void)printf("topic write %s\n", su.pf.control[s].topic);
+		/* the retained alarm and the watchdog's last will */
+		(void)printf("topic write %s\n", su.pf.alarm_topic);
+	} else
+		(void)printf("topic write %s\n", su.pf.status_topic);
+	(void)printf("\n");
+}
+
+void
+broker_print_lines(void)
+{
+	static struct tm_store tm;
+
+	if (tm_init(&tm, &su.pf) == -1)
+		errx(SETUP_EX_CONFIG, "%s: bad telemetry topics", su.pf.path);
+	(void)printf("\n"
+	    "# ---- mosquitto: what to add on %s:%u ----\n"
+	    "# In the broker's configuration (see %s/mosquitto-gridcal.conf):\n"
+	    "#   allow_anonymous false\n"
+	    "#   password_file /etc/mosquitto/passwd\n"
+	    "#   acl_file /etc/mosquitto/acl\n"
+	    "# The users, with the passwords gridcal-setup wrote:\n",
+	    su.pf.broker_host, su.pf.broker_port, su.datadir);
+	(void)printf("mosquitto_passwd -b /etc/mosquitto/passwd %s "
+	    "\"$(cut -d: -f2- %s)\"\n", broker_user[0], su.pf.cred_watchdog);
+	(void)printf("mosquitto_passwd -b /etc/mosquitto/passwd %s "
+	    "\"$(cut -d: -f2- %s)\"\n", broker_user[1],
+	    su.pf.cred_supervisor);
+	(void)printf("# In the ACL file (no other user may write the control "
+	    "or alarm topics):\n\n");
+	acl_user(broker_user[0], &tm, 1);
+	acl_user(broker_user[1], &tm, 0);
+	(void)printf("# then: systemctl reload mosquitto\n");
+}

@@ -1,0 +1,374 @@
+/*
+ * The installed tree, as a site would get it (issue 18): `make install
+ * DESTDIR=D` has run (mk/85-install.mk); here gridcal-setup prepares D,
+ * then the INSTALLED programs run against a harness broker and plant:
+ *   setup         owners and modes the watchdog's checks demand; a second
+ *                 run changes nothing; a wrong mode is repaired; a symlink
+ *                 planted for a credentials file is refused
+ *   calibration   a full simulated grid calibration: PASS, both units back
+ *                 in everyday settings (plant truth), the audit log in the
+ *                 state directory verified by the installed gridcal-audit
+ *   last will     the watchdog SIGKILLed mid-charge: the broker publishes
+ *                 its will on the alarm topic within 2 x keepalive, saying
+ *                 settings may be applied
+ *   boot recovery the installed gridcal-recover.service's ExecStart reverts
+ *                 what the killed run left (plant truth), clears the alarm
+ * usage: test-install DESTDIR PREFIX (as root: users and owners are real)
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/demo/rig.h"
+
+#define KEEPALIVE_S	5	/* profiles/sim.yaml.in broker.keepalive_s */
+
+static const char *dest, *prefix;
+static int failures;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		failures++;						\
+		(void)fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+		(void)fprintf(stderr, __VA_ARGS__);			\
+		(void)fputc('\n', stderr);				\
+	}								\
+} while (0)
+
+static void
+dpath(char *buf, size_t bufsz, const char *a, const char *b)
+{
+	(void)snprintf(buf, bufsz, "%s%s%s", dest, a, b != NULL ? b : "");
+}
+
+/* Runs the installed gridcal-setup --root dest [extra]; output in out. */
+static int
+setup_run(const char *extra, char *out, size_t outsz)
+{
+	char bin[PATH_MAX], log[PATH_MAX], *text;
+	char *argv[] = { bin, (char *)"--root", (char *)dest, (char *)extra,
+	    NULL };
+	struct hproc p;
+
+	dpath(bin, sizeof(bin), prefix, "/sbin/gridcal-setup");
+	dpath(log, sizeof(log), "/setup.out", NULL);
+	if (hproc_spawn(&p, argv, NULL, log, log) == -1 ||
+	    hproc_wait(&p, 60000) == -1)
+		return -1;
+	out[0] = '\0';
+	if ((text = harness_read_file(log, NULL)) != NULL) {
+		(void)strlcpy(out, text, outsz);
+		free(text);
+	}
+	return hproc_exit_code(&p);
+}
+
+static void
+expect_stat(const char *site_path, const char *user, mode_t mode, bool dir)
+{
+	char path[PATH_MAX];
+	struct passwd *pw = getpwnam(user);
+	struct stat st;
+
+	dpath(path, sizeof(path), site_path, NULL);
+	CHECK(pw != NULL, "no user %s", user);
+	if (pw == NULL)
+		return;
+	CHECK(lstat(path, &st) == 0, "%s: %s", path, strerror(errno));
+	CHECK(dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode), "%s: type",
+	    path);
+	CHECK(st.st_uid == pw->pw_uid && st.st_gid == pw->pw_gid,
+	    "%s: owner %ld:%ld, want %s", path, (long)st.st_uid,
+	    (long)st.st_gid, user);
+	CHECK((st.st_mode & 07777) == mode, "%s: mode %04o, want %04o", path,
+	    (unsigned)(st.st_mode & 07777), (unsigned)mode);
+}
+
+static void
+test_setup(void)
+{
+	static char out[65536];
+	char path[PATH_MAX], victim[PATH_MAX], *before, *after;
+	int rc;
+
+	rc = setup_run(NULL, out, sizeof(out));
+	CHECK(rc == 0, "gridcal-setup: exit %d\n%s", rc, out);
+	expect_stat("/etc/gridcal", "root", 0755, true);
+	expect_stat("/etc/gridcal/profile.yaml", "root", 0644, false);
+	expect_stat("/etc/gridcal/watchdog.cred", "gridcal-watchdog", 0600,
+	    false);
+	expect_stat("/etc/gridcal/supervisor.cred", "gridcal", 0600, false);
+	expect_stat("/var/lib/gridcal", "gridcal-watchdog", 0700, true);
+	CHECK(strstr(out, "mosquitto_passwd -b /etc/mosquitto/passwd "
+	    "gridcal-watchdog") != NULL, "no mosquitto_passwd line:\n%s", out);
+	CHECK(strstr(out, "user gridcal-watchdog\n") != NULL &&
+	    strstr(out, "topic write solar/control/lvx6048/output_priority\n")
+	    != NULL && strstr(out, "topic write gridcal/alarm\n") != NULL &&
+	    strstr(out, "topic read homeassistant/sensor/lifepower4_6_soc/"
+	    "state\n") != NULL, "ACL lines missing:\n%s", out);
+	CHECK(strstr(out, "audit_log") == NULL, "the shipped profile's audit "
+	    "log is not in its state directory:\n%s", out);
+
+	/* idempotent: nothing changes, passwords stay */
+	dpath(path, sizeof(path), "/etc/gridcal/watchdog.cred", NULL);
+	before = harness_read_file(path, NULL);
+	rc = setup_run(NULL, out, sizeof(out));
+	after = harness_read_file(path, NULL);
+	CHECK(rc == 0 && strstr(out, "nothing to change") != NULL,
+	    "second run: exit %d\n%s", rc, out);
+	CHECK(before != NULL && after != NULL && strcmp(before, after) == 0,
+	    "second run rewrote %s", path);
+	free(before);
+	free(after);
+
+	/* a wrong mode is repaired; --dry-run only says so */
+	dpath(path, sizeof(path), "/etc/gridcal/supervisor.cred", NULL);
+	CHECK(chmod(path, 0644) == 0, "chmod %s", path);
+	rc = setup_run("--dry-run", out, sizeof(out));
+	CHECK(rc == 0 && strstr(out, "would chmod") != NULL, "dry run: %d\n%s",
+	    rc, out);
+	expect_stat("/etc/gridcal/supervisor.cred", "gridcal", 0644, false);
+	rc = setup_run(NULL, out, sizeof(out));
+	CHECK(rc == 0 && strstr(out, "chmod") != NULL, "repair: %d\n%s", rc,
+	    out);
+	expect_stat("/etc/gridcal/supervisor.cred", "gridcal", 0600, false);
+
+	/* a symlink where a credentials file belongs is not followed */
+	dpath(path, sizeof(path), "/etc/gridcal/watchdog.cred", NULL);
+	dpath(victim, sizeof(victim), "/victim", NULL);
+	CHECK(harness_write_file(victim, "untouched\n", 0644) == 0, "victim");
+	dpath(out, sizeof(out), "/etc/gridcal/watchdog.cred.keep", NULL);
+	CHECK(rename(path, out) == 0 && symlink(victim, path) == 0,
+	    "plant symlink");
+	rc = setup_run(NULL, out, sizeof(out));
+	CHECK(rc != 0, "setup followed a symlink: exit 0\n%s", out);
+	before = harness_read_file(victim, NULL);
+	CHECK(before != NULL && strcmp(before, "untouched\n") == 0 &&
+	    access(victim, F_OK) == 0, "the symlink's target was changed");
+	free(before);
+	{
+		struct stat st;
+
+		CHECK(lstat(victim, &st) == 0 && (st.st_mode & 0777) == 0644 &&
+		    st.st_uid == 0, "the symlink's target was chowned/chmoded");
+	}
+	dpath(out, sizeof(out), "/etc/gridcal/watchdog.cred.keep", NULL);
+	CHECK(unlink(path) == 0 && rename(out, path) == 0, "restore");
+}
+
+/* The broker's password for user into the installed credentials file,
+ * keeping the file (owner, mode) gridcal-setup made. */
+static int
+give_password(struct rig *r, const char *user, const char *site_path)
+{
+	char path[PATH_MAX], line[128];
+	int fd, n;
+
+	dpath(path, sizeof(path), site_path, NULL);
+	n = snprintf(line, sizeof(line), "%s:%s\n", user,
+	    hbroker_password(&r->br, user));
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW)) == -1 ||
+	    write(fd, line, (size_t)n) != n || close(fd) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+start_site(struct rig *r)
+{
+	static char cw[PATH_MAX], cs[PATH_MAX], sd[PATH_MAX], al[PATH_MAX],
+	    sv[PATH_MAX];
+	struct hprofile_kv ov[] = {
+		{ "credentials.watchdog", cw },
+		{ "credentials.supervisor", cs },
+		{ "paths.state_dir", sd },
+		{ "paths.audit_log", al },
+		{ "paths.supervisor", sv },
+		{ "paths.supervisor_user", "gridcal" },
+	};
+
+	dpath(cw, sizeof(cw), "/etc/gridcal/watchdog.cred", NULL);
+	dpath(cs, sizeof(cs), "/etc/gridcal/supervisor.cred", NULL);
+	dpath(sd, sizeof(sd), "/var/lib/gridcal", NULL);
+	dpath(al, sizeof(al), "/var/lib/gridcal/audit.jsonl", NULL);
+	dpath(sv, sizeof(sv), prefix, "/libexec/gridcal/gridcal-supervisor");
+	if (rig_start(r, "install", "reference.yaml", ov,
+	    sizeof(ov) / sizeof(ov[0]), NULL) == -1)
+		return -1;
+	/* the installed tree's, not the rig's */
+	(void)strlcpy(r->state_dir, sd, sizeof(r->state_dir));
+	(void)strlcpy(r->audit_log, al, sizeof(r->audit_log));
+	dpath(r->wd_bin, sizeof(r->wd_bin), prefix, "/bin/gridcal-watchdog");
+	if (give_password(r, "watchdog", "/etc/gridcal/watchdog.cred") == -1 ||
+	    give_password(r, "supervisor", "/etc/gridcal/supervisor.cred") ==
+	    -1) {
+		(void)fprintf(stderr, "cannot write the credentials\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+audit_verify_installed(struct rig *r)
+{
+	char bin[PATH_MAX];
+	char *argv[] = { bin, (char *)"verify", r->audit_log,
+	    (char *)"--state-dir", r->state_dir, NULL };
+
+	dpath(bin, sizeof(bin), prefix, "/bin/gridcal-audit");
+	return hproc_run(argv, 20000);
+}
+
+static void
+fresh_truth(struct rig *r)
+{
+	(void)hobs_wait_count(r->obs, HPLANT_STATUS_TOPIC,
+	    hobs_count(r->obs, HPLANT_STATUS_TOPIC) + 2, 5000);
+}
+
+static void
+test_calibration(struct rig *r)
+{
+	int rc;
+
+	CHECK(rig_watchdog(r, "grid", true, false) == 0, "watchdog start");
+	rc = rig_watchdog_wait(r, 180000);
+	CHECK(rc == 0, "installed gridcal-watchdog calibrate: exit %d (see "
+	    "%s)", rc, r->wd_err);
+	fresh_truth(r);
+	CHECK(rig_truth_everyday(r), "not everyday after the run");
+	CHECK(rig_truth_soc_at_least(r, 99.0), "not re-anchored");
+	CHECK(audit_verify_installed(r) == 0, "installed gridcal-audit verify");
+}
+
+/* The command line of the installed unit's ExecStart=, split on blanks. */
+static int
+unit_exec(const char *unit, char *buf, size_t bufsz, char **argv, int max)
+{
+	char path[PATH_MAX], *text, *line, *p;
+	int n = 0;
+
+	dpath(path, sizeof(path), getenv("GRIDCAL_UNITDIR"), unit);
+	if ((text = harness_read_file(path, NULL)) == NULL ||
+	    (line = strstr(text, "\nExecStart=")) == NULL) {
+		free(text);
+		return -1;
+	}
+	(void)strlcpy(buf, line + strlen("\nExecStart="), bufsz);
+	free(text);
+	buf[strcspn(buf, "\n")] = '\0';
+	for (p = strtok(buf, " "); p != NULL && n < max - 1;
+	    p = strtok(NULL, " "))
+		argv[n++] = p;
+	argv[n] = NULL;
+	return n;
+}
+
+static bool
+will_seen(struct hobs *obs, void *arg)
+{
+	char alarm[512];
+
+	(void)arg;
+	return hobs_latest(obs, "gridcal/alarm", alarm, sizeof(alarm)) > 0 &&
+	    strstr(alarm, "watchdog_died") != NULL;
+}
+
+static void
+test_will_and_recovery(struct rig *r)
+{
+	static char line[1024], alarm[512], bin[PATH_MAX];
+	char *argv[16];
+	int64_t t0, took;
+	int n;
+
+	CHECK(rig_watchdog(r, "grid", true, false) == 0, "watchdog start");
+	CHECK(hobs_wait_truth_str(r->obs, "units[0].output_priority",
+	    "solar_utility_battery", 60000) == 0, "never charging");
+	CHECK(hproc_signal(&r->wd, SIGKILL) == 0, "SIGKILL");
+	t0 = harness_now_ms();
+	(void)hproc_wait(&r->wd, 10000);
+	r->wd_up = false;
+	/* the property: the will is out within 2 x keepalive */
+	(void)hobs_wait(r->obs, will_seen, NULL, 2 * KEEPALIVE_S * 1000);
+	(void)hobs_latest(r->obs, "gridcal/alarm", alarm, sizeof(alarm));
+	took = harness_now_ms() - t0;
+	printf("install: last will on gridcal/alarm %lld ms after SIGKILL: %s\n",
+	    (long long)took, alarm);
+	CHECK(strstr(alarm, "\"alarm\":\"watchdog_died\"") != NULL &&
+	    strstr(alarm, "\"settings_may_be_applied\":true") != NULL &&
+	    strstr(alarm, "\"state\":\"calibration\"") != NULL,
+	    "no last will within %d s: \"%s\"", 2 * KEEPALIVE_S, alarm);
+	fresh_truth(r);
+	CHECK(!rig_truth_everyday(r), "the kill left everyday settings: the "
+	    "recovery below would prove nothing");
+
+	/* boot: what gridcal-recover.service runs, on the test profile */
+	n = unit_exec("/gridcal-recover.service", line, sizeof(line), argv, 16);
+	CHECK(n >= 2 && strcmp(argv[n - 1], "recover") == 0,
+	    "gridcal-recover.service: ExecStart ... recover expected");
+	if (n < 2)
+		return;
+	for (int i = 0; i < n; i++)
+		if (strcmp(argv[i], "/etc/gridcal/profile.yaml") == 0)
+			argv[i] = r->profile;
+		else if (i == 0) {
+			(void)snprintf(bin, sizeof(bin), "%s%s", dest, argv[0]);
+			argv[0] = bin;
+		}
+	CHECK(hproc_run(argv, 120000) == 0, "installed recover failed");
+	fresh_truth(r);
+	CHECK(rig_truth_everyday(r), "recover did not revert the planted SUB");
+	CHECK(hobs_wait_payload(r->obs, "gridcal/alarm", "", 10000) == 0,
+	    "recover did not replace the will's alarm");
+	CHECK(audit_verify_installed(r) == 0, "audit log after the kill");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct rig r, r2;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc != 3 || argv[1][0] != '/' || argv[2][0] != '/') {
+		(void)fprintf(stderr, "usage: test-install DESTDIR PREFIX\n");
+		return 64;
+	}
+	if (geteuid() != 0) {
+		(void)printf("install: SKIP (needs root: users and owners)\n");
+		return 77;
+	}
+	if (getenv("GRIDCAL_UNITDIR") == NULL)
+		(void)setenv("GRIDCAL_UNITDIR", "/lib/systemd/system", 1);
+	dest = argv[1];
+	prefix = argv[2];
+	test_setup();
+	printf("install: setup %s\n", failures ? "FAILED" : "ok");
+	if (failures == 0 && start_site(&r) == 0) {
+		test_calibration(&r);
+		printf("install: calibration %s\n", failures ? "FAILED" : "ok");
+		rig_stop(&r);
+		/* a site with packs to charge again */
+		if (failures == 0 && start_site(&r2) == 0)
+			test_will_and_recovery(&r2);
+		else if (failures == 0)
+			failures++;
+		rig_stop(&r2);
+		printf("install: last will and recovery %s\n", failures ?
+		    "FAILED" : "ok");
+	} else if (failures == 0) {
+		failures++;
+		(void)fprintf(stderr, "FAIL: the site did not start\n");
+		rig_stop(&r);
+	}
+	printf("install: %s (%d failures)\n", failures ? "FAIL" : "PASS",
+	    failures);
+	return failures ? 1 : 0;
+}
