@@ -141,6 +141,7 @@ tick(int64_t now)
 	    strcmp(wd.command, "recover") != 0))
 		return;
 	wd.phase = PH_CLOSED;
+	notify("READY=1");	/* recovered: a run may begin */
 	if (wd.audit_failed)
 		wd_finish(wd.audit_open ? WD_EX_IOERR : WD_EX_CANTCREAT,
 		    "the audit log cannot be written");
@@ -186,6 +187,7 @@ loop(void)
 		if (wd.chan_open && pfd[2].revents != 0)
 			mon_read(now);
 		tick(now);
+		notify_tick(now);
 	}
 }
 
@@ -225,6 +227,7 @@ main(int argc, char *argv[])
 	int ch, verbose = 0;
 
 	log_init("gridcal-watchdog", 0);
+	notify_init();
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+hp:v", longopts, NULL)) != -1) {
 		if (ch == 'h')
@@ -271,6 +274,7 @@ main(int argc, char *argv[])
 	}
 	alarm_will(wd.dirty);
 	loop();
+	notify("STOPPING=1");
 	if (!wd.dirty)	/* everyday, confirmed: replace the will */
 		alarm_clear_end();
 	(void)session_drain(wd.sess, WD_DRAIN_MS);	/* the alarm cleared */

@@ -7,6 +7,7 @@
  *   envelope.c  the last-resort hard limits
  *   mark.c      the durable intent mark
  *   child.c     fork, privilege drop, exec of the supervisor
+ *   notify.c    systemd readiness and liveness (sd_notify protocol)
  */
 #ifndef GRIDCAL_WATCHDOG_H
 #define GRIDCAL_WATCHDOG_H
@@ -137,6 +138,11 @@ int	envelope_check(int64_t now);
 int	mark_present(void);
 int	mark_set(void);
 void	mark_clear(void);
+
+/* notify.c: systemd's notify socket, if any */
+void	notify_init(void);
+void	notify(const char *msg);
+void	notify_tick(int64_t now);
 
 /* child.c */
 void	child_user(void);

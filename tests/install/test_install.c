@@ -15,7 +15,11 @@
  *                 what the killed run left (plant truth), clears the alarm
  * usage: test-install DESTDIR PREFIX (as root: users and owners are real)
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+
+#include <poll.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +94,8 @@ expect_stat(const char *site_path, const char *user, mode_t mode, bool dir)
 	CHECK((st.st_mode & 07777) == mode, "%s: mode %04o, want %04o", path,
 	    (unsigned)(st.st_mode & 07777), (unsigned)mode);
 }
+
+static void	test_notify(struct rig *);
 
 static void
 test_setup(void)
@@ -246,6 +252,96 @@ test_calibration(struct rig *r)
 	CHECK(rig_truth_everyday(r), "not everyday after the run");
 	CHECK(rig_truth_soc_at_least(r, 99.0), "not re-anchored");
 	CHECK(audit_verify_installed(r) == 0, "installed gridcal-audit verify");
+	test_notify(r);
+}
+
+/*
+ * systemd's notify protocol, as gridcal@.service (Type=notify,
+ * WatchdogSec=) sees it: READY=1 once recovery is over, WATCHDOG=1 at half
+ * of WATCHDOG_USEC from the loop, STOPPING=1 at the end.
+ */
+static void
+test_notify(struct rig *r)
+{
+	char sock[PATH_MAX], env1[PATH_MAX + 32], bin[PATH_MAX], msg[256];
+	char *envp[] = { env1, (char *)"WATCHDOG_USEC=200000", NULL };
+	char *argv[] = { bin, (char *)"--profile", r->profile,
+	    (char *)"calibrate", (char *)"--method", (char *)"solar", NULL };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, ready = 0, pings = 0, stopping = 0, order_ok = 1;
+	int64_t until = harness_now_ms() + 120000, first = 0, last = 0;
+	struct hproc p;
+	ssize_t n;
+
+	dpath(sock, sizeof(sock), "/notify.sock", NULL);
+	(void)unlink(sock);
+	(void)strlcpy(sun.sun_path, sock, sizeof(sun.sun_path));
+	(void)snprintf(env1, sizeof(env1), "NOTIFY_SOCKET=%s", sock);
+	dpath(bin, sizeof(bin), prefix, "/bin/gridcal-watchdog");
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK(fd != -1 && bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0,
+	    "notify socket: %s", strerror(errno));
+	CHECK(hproc_spawn(&p, argv, envp, r->wd_out, r->wd_err) == 0,
+	    "watchdog start");
+	while (!stopping && harness_now_ms() < until) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((n = recv(fd, msg, sizeof(msg) - 1, 0)) <= 0)
+			continue;
+		msg[n] = '\0';
+		if (strcmp(msg, "READY=1") == 0)
+			ready++;
+		else if (strcmp(msg, "WATCHDOG=1") == 0) {
+			last = harness_now_ms();
+			first = pings++ == 0 ? last : first;
+		} else if (strcmp(msg, "STOPPING=1") == 0)
+			stopping = 1;
+		order_ok &= !stopping || ready == 1;
+	}
+	(void)hproc_wait(&p, 60000);
+	(void)close(fd);
+	(void)unlink(sock);
+	printf("install: notify READY=1 x%d, WATCHDOG=1 x%d over %lld ms, "
+	    "STOPPING=1 %s; solar run exit %d\n", ready, pings,
+	    (long long)(last - first), stopping ? "yes" : "no",
+	    hproc_exit_code(&p));
+	CHECK(ready == 1 && stopping && order_ok, "READY=1 once, then "
+	    "STOPPING=1: ready %d stopping %d", ready, stopping);
+}
+
+/* A datagram socket for NOTIFY_SOCKET; its path into path. */
+static int
+notify_socket(char *path, size_t pathsz, const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	dpath(path, pathsz, name, NULL);
+	(void)unlink(path);
+	(void)strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd != -1 && bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return fd;
+	if (fd != -1)
+		(void)close(fd);
+	return -1;
+}
+
+/* Messages queued on fd equal to want. */
+static int
+notify_count(int fd, const char *want)
+{
+	char msg[256];
+	ssize_t n;
+	int k = 0;
+
+	while ((n = recv(fd, msg, sizeof(msg) - 1, 0)) > 0) {
+		msg[n] = '\0';
+		k += strcmp(msg, want) == 0;
+	}
+	return k;
 }
 
 /* The command line of the installed unit's ExecStart=, split on blanks. */
@@ -289,10 +385,33 @@ test_will_and_recovery(struct rig *r)
 	int64_t t0, took;
 	int n;
 
-	CHECK(rig_watchdog(r, "grid", true, false) == 0, "watchdog start");
+	char sock[PATH_MAX], env1[PATH_MAX + 32];
+	char *envp[] = { env1, (char *)"WATCHDOG_USEC=200000", NULL };
+	char *wargv[] = { r->wd_bin, (char *)"--profile", r->profile,
+	    (char *)"calibrate", (char *)"--method", (char *)"grid",
+	    (char *)"--confirm", NULL };
+	int64_t spawned;
+	int nfd, pings;
+
+	/* WATCHDOG=1 from the loop, at most every 100 ms, up to the kill */
+	nfd = notify_socket(sock, sizeof(sock), "/notify-run.sock");
+	CHECK(nfd != -1, "notify socket: %s", strerror(errno));
+	(void)snprintf(env1, sizeof(env1), "NOTIFY_SOCKET=%s", sock);
+	spawned = harness_now_ms();
+	CHECK(hproc_spawn(&r->wd, wargv, envp, r->wd_out, r->wd_err) == 0,
+	    "watchdog start");
+	r->wd_up = true;
 	CHECK(hobs_wait_truth_str(r->obs, "units[0].output_priority",
 	    "solar_utility_battery", 60000) == 0, "never charging");
 	CHECK(hproc_signal(&r->wd, SIGKILL) == 0, "SIGKILL");
+	pings = notify_count(nfd, "WATCHDOG=1");
+	printf("install: WATCHDOG=1 x%d in the %lld ms before the kill\n",
+	    pings, (long long)(harness_now_ms() - spawned));
+	CHECK(pings >= 2 && pings <= 2 + (harness_now_ms() - spawned) / 90,
+	    "WATCHDOG=1 %d times in %lld ms at WATCHDOG_USEC=200000", pings,
+	    (long long)(harness_now_ms() - spawned));
+	(void)close(nfd);
+	(void)unlink(sock);
 	t0 = harness_now_ms();
 	(void)hproc_wait(&r->wd, 10000);
 	r->wd_up = false;
