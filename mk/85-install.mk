@@ -18,16 +18,20 @@ SYSTEMDUNITDIR  ?= $(or $(shell pkg-config --variable=systemdsystemunitdir \
 	systemd 2>/dev/null),/lib/systemd/system)
 INSTALL         ?= install
 
-SETUP_SRCS := $(wildcard setup/*.c)
+# gridcal-setup: a program of its own (sbin), never linked into the
+# watchdog. It reads the profile with the loader the watchdog uses.
+SETUP_SRCS := setup/setup.c setup/users.c setup/files.c setup/broker.c \
+	shared/log.c shared/parse.c shared/profile.c shared/telemetry.c \
+	shared/yamlcfg.c shared/clock.c
 SETUP_BIN  := $(B)/gridcal-setup
 PROGRAMS   += $(SETUP_BIN)
 
-# gridcal-setup links nothing of the watchdog; it knows where make
-# installed the shared files.
-$(SETUP_SRCS:%.c=$(B)/obj/%.o): CFLAGS += -DGRIDCAL_DATADIR='"$(DATADIR)"'
-$(SETUP_BIN): $(SETUP_SRCS:%.c=$(B)/obj/%.o) $(SHARED_OBJS)
+# It knows where make installs the shared files.
+$(call objs,$(filter setup/%,$(SETUP_SRCS))): CFLAGS += \
+	-DGRIDCAL_DATADIR='"$(DATADIR)"'
+$(call objs,$(filter setup/%,$(SETUP_SRCS))): mk/85-install.mk
+$(SETUP_BIN): $(call objs,$(SETUP_SRCS))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
-$(SETUP_SRCS:%.c=$(B)/obj/%.o): mk/85-install.mk
 
 INSTALL_SUBST := sed -e 's|@BINDIR@|$(BINDIR)|g' \
 	-e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
@@ -135,3 +139,21 @@ check-units: _all
 
 CHECK_TARGETS += check-install check-units
 
+
+# check-man: gridcal.yaml(5) against the loader's own key table
+# (tests/man/profile_keys.c compiles shared/profile.c in); every page
+# formats without a warning.
+PROFILE_KEYS_BIN := $(B)/tests/profile-keys
+$(PROFILE_KEYS_BIN): $(B)/obj/tests/man/profile_keys.o $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+.PHONY: check-man
+check-man: $(PROFILE_KEYS_BIN)
+	$(PROFILE_KEYS_BIN) man/gridcal.yaml.5 profiles/eg4-lp4-v2.yaml
+	@set -e; for m in $(MAN_PAGES); do \
+	    out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 groff -mandoc -Tutf8 -ww -z $$m 2>&1); \
+	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; done; \
+	echo "check-man: $(words $(MAN_PAGES)) pages format cleanly"
+
+CHECK_TARGETS += check-man
