@@ -11,10 +11,11 @@
 # supervisor defines.
 
 SPEC         := spec/calibration.yaml
+WD_SPEC      := spec/watchdog.yaml
 GEN_DIR      := $(B)/gen
 GEN_BIN      := $(B)/gridcal-spec-gen
 GEN_SRCS     := spec/gen.c spec/gen_load.c spec/gen_check.c spec/gen_c.c \
-		spec/gen_pml.c spec/gen_dot.c spec/gen_out.c
+		spec/gen_pml.c spec/gen_dot.c spec/gen_out.c spec/gen_wd.c
 GEN_LIBS     := $(shell pkg-config --libs libcyaml yaml-0.1 libbsd-overlay libmd)
 
 CAL_GEN_HDR  := $(GEN_DIR)/calibration_table.h
@@ -22,8 +23,10 @@ CAL_GEN_SRC  := $(GEN_DIR)/calibration_table.c
 CAL_GEN_STUB := $(GEN_DIR)/calibration_stubs.c
 CAL_GEN_PML  := $(GEN_DIR)/calibration.pml
 CAL_GEN_DOT  := $(GEN_DIR)/calibration.dot
+WD_GEN_HDR   := $(GEN_DIR)/watchdog_rules.h
+WD_GEN_PML   := $(GEN_DIR)/watchdog_rules.pml
 CAL_GEN      := $(CAL_GEN_HDR) $(CAL_GEN_SRC) $(CAL_GEN_STUB) $(CAL_GEN_PML) \
-		$(CAL_GEN_DOT)
+		$(CAL_GEN_DOT) $(WD_GEN_HDR) $(WD_GEN_PML)
 
 MACHINE_OBJS := $(B)/obj/supervisor/machine.o $(B)/obj/$(CAL_GEN_SRC:.c=.o)
 MACHINE_SAN  := $(B)/san/supervisor/machine.o $(B)/san/$(CAL_GEN_SRC:.c=.o)
@@ -35,9 +38,9 @@ $(GEN_BIN): $(GEN_SRCS:%.c=$(B)/obj/%.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(GEN_LIBS)
 
 # One run writes every output (grouped target: make runs it once).
-$(CAL_GEN) &: $(GEN_BIN) $(SPEC)
+$(CAL_GEN) &: $(GEN_BIN) $(SPEC) $(WD_SPEC)
 	@mkdir -p $(GEN_DIR)
-	$(GEN_BIN) -o $(GEN_DIR) $(SPEC)
+	$(GEN_BIN) -o $(GEN_DIR) -w $(WD_SPEC) $(SPEC)
 
 $(B)/obj/supervisor/machine.o $(B)/san/supervisor/machine.o: | $(CAL_GEN_HDR)
 $(B)/obj/$(GEN_DIR)/%.o $(B)/san/$(GEN_DIR)/%.o: | $(CAL_GEN_HDR)
@@ -58,9 +61,10 @@ $(GEN_BIN_SAN): $(GEN_SRCS:%.c=$(B)/san/%.o)
 
 .PHONY: check-spec-gen check-spec-gen-san
 check-spec-gen: $(GEN_BIN)
-	tests/spec/gen-tests.sh $(GEN_BIN) $(SPEC) $(B)/tests/spec-gen
+	tests/spec/gen-tests.sh $(GEN_BIN) $(SPEC) $(WD_SPEC) $(B)/tests/spec-gen
 check-spec-gen-san: $(GEN_BIN_SAN)
-	tests/spec/gen-tests.sh $(GEN_BIN_SAN) $(SPEC) $(B)/tests/spec-gen-san
+	tests/spec/gen-tests.sh $(GEN_BIN_SAN) $(SPEC) $(WD_SPEC) \
+	    $(B)/tests/spec-gen-san
 
 # The engine on the real table, with the generated stubs (tests only).
 MACHINE_TEST     := $(B)/tests/spec-machine
@@ -93,7 +97,8 @@ MODEL_PML   ?= $(CAL_GEN_PML)
 MODEL_PROPS ?=
 
 .PHONY: model-check check-model-bites
-model-check: $(MODEL_PML) spec/facts.pml spec/watchdog.pml spec/properties.pml
+model-check: $(MODEL_PML) spec/facts.pml spec/watchdog.pml spec/properties.pml \
+    $(WD_GEN_PML)
 	spec/modelcheck.sh $(addprefix -p ,$(MODEL_PROPS)) $(MODEL_DIR) $(MODEL_PML)
 
 _model: model-check
@@ -101,7 +106,8 @@ _model: model-check
 # Each tests/spec/model/*.patch breaks the spec; model-check must fail on
 # it with the fixture's expected property violated.
 check-model-bites: $(GEN_BIN)
-	tests/spec/model-bites.sh $(GEN_BIN) $(SPEC) $(B)/model/bites "$(MAKE)"
+	tests/spec/model-bites.sh $(GEN_BIN) $(SPEC) $(WD_SPEC) $(B)/model/bites \
+	    "$(MAKE)"
 
 CHECK_TARGETS += check-spec-gen check-spec-gen-san check-machine \
 		 check-machine-san model-check check-model-bites

@@ -15,6 +15,9 @@ FAKESUP_SRCS  := tests/fakesup/fakesup.c \
 	shared/proto.c shared/proto_supervisor.c shared/yamlcfg.c
 PROGRAMS += $(WATCHDOG_BIN) $(B)/test-fakesup
 
+# The request table and the orders are generated from spec/watchdog.yaml.
+$(call objs,watchdog/monitor.c watchdog/revert.c): | $(WD_GEN_HDR)
+
 $(WATCHDOG_BIN): $(call objs,$(WATCHDOG_SRCS))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -21,7 +21,7 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: gridcal-spec-gen [-n] [-c | -o DIR] SPEC.yaml\n"
+"usage: gridcal-spec-gen [-n] [-c | -o DIR] [-w WATCHDOG.yaml] SPEC.yaml\n"
 "\n"
 "Reads the calibration spec and writes into DIR (default build/gen):\n"
 "  calibration_table.h  enums of states, events, guards, actions and\n"
@@ -33,6 +33,12 @@ usage(int status)
 "  calibration_stubs.c  stub guards and actions for tests of the engine\n"
 "  calibration.pml      the machine in Promela for spec/watchdog.pml\n"
 "  calibration.dot      a Graphviz picture\n"
+"and, with -w, from the watchdog's rules (spec/watchdog.yaml), data only:\n"
+"  watchdog_rules.h     the watchdog's request table rows, set and revert\n"
+"                       orders and value permits (watchdog/monitor.c,\n"
+"                       watchdog/revert.c)\n"
+"  watchdog_rules.pml   the whitelist's permits and the revert order for\n"
+"                       spec/watchdog.pml\n"
 "Files are written to a temporary name and renamed when complete.\n"
 "\n"
 "The spec is rejected (exit 65, every violation on stderr as FILE:LINE:) if:\n"
@@ -57,12 +63,19 @@ usage(int status)
 "    revert for a holding state; a reverting state cannot reach a state\n"
 "    that does not hold the settings through reverting states; a terminal\n"
 "    state holds the settings\n"
+"  - with -w: the watchdog's rules are malformed (settings or values not\n"
+"    in wire order, an order that is not every setting once, a request\n"
+"    no phase permits, everyday not permitted always), or a row requests\n"
+"    a calibration value the watchdog would not permit from its state:\n"
+"    from a reverting state, or before every setting ahead of it in\n"
+"    set_order is confirmed on every path to the state\n"
 "\n"
 "  -c            check only, write nothing\n"
 "  -n, --no-check  skip the rules above (names must still resolve): only\n"
 "                for model fixtures that must reach SPIN to show that a\n"
 "                property catches what the rules would have\n"
 "  -o DIR        output directory (must exist)\n"
+"  -w FILE       the watchdog's rules: check against them, write them\n"
 "  -h, --help    this text\n"
 "\n"
 "Exit status: 0 written, 64 usage, 65 spec rejected, 66 spec unreadable,\n"
@@ -79,11 +92,12 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct spec sp;
-	const char *dir = "build/gen";
+	static struct wd_spec wd;
+	const char *dir = "build/gen", *wdpath = NULL;
 	struct stat st;
 	int ch, nocheck = 0, checkonly = 0, rc = 0;
 
-	while ((ch = getopt_long(argc, argv, "cno:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "cno:w:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			checkonly = 1;
@@ -93,6 +107,9 @@ main(int argc, char *argv[])
 			break;
 		case 'o':
 			dir = optarg;
+			break;
+		case 'w':
+			wdpath = optarg;
 			break;
 		case 'h':
 			usage(0);
@@ -109,9 +126,18 @@ main(int argc, char *argv[])
 		spec_free(&sp);
 		return sp.errors > 0 ? EX_DATAERR : EX_NOINPUT;
 	}
-	if (!nocheck && spec_check(&sp) > 0) {
+	if (wdpath != NULL && wd_load(&wd, wdpath) == -1) {
+		fprintf(stderr, "gen: %s: rejected\n", wdpath);
+		wd_free(&wd);
+		spec_free(&sp);
+		return EX_DATAERR;
+	}
+	if (!nocheck && (spec_check(&sp) > 0 ||
+	    (wdpath != NULL && wd_check(&sp, &wd) > 0))) {
 		fprintf(stderr, "gen: %s: rejected: %d error%s\n", sp.path,
-		    sp.errors, sp.errors == 1 ? "" : "s");
+		    sp.errors + wd.errors, sp.errors + wd.errors == 1 ? "" :
+		    "s");
+		wd_free(&wd);
 		spec_free(&sp);
 		return EX_DATAERR;
 	}
@@ -122,9 +148,12 @@ main(int argc, char *argv[])
 			return EX_CANTCREAT;
 		}
 		if (emit_c(&sp, dir) == -1 || emit_stubs(&sp, dir) == -1 ||
-		    emit_pml(&sp, dir) == -1 || emit_dot(&sp, dir) == -1)
+		    emit_pml(&sp, dir) == -1 || emit_dot(&sp, dir) == -1 ||
+		    (wdpath != NULL && (emit_wd_c(&wd, dir) == -1 ||
+		    emit_wd_pml(&wd, dir) == -1)))
 			rc = EX_CANTCREAT;
 	}
+	wd_free(&wd);
 	spec_free(&sp);
 	return rc;
 }

@@ -132,6 +132,36 @@ void	out_abandon(struct out *);
 const char *upper(const char *prefix, const char *name, char *buf,
 	    size_t bufsz);
 
+/* gen_wd.c: the watchdog's rules (spec/watchdog.yaml). */
+#define WD_SETTINGS	2	/* output, charger: shared/proto.h wire order */
+#define WD_VALUES	2	/* everyday, calibration */
+#define WD_REQUESTS	5	/* hello, heartbeat, set_request, audit, done */
+#define WD_MAX_PHASES	8
+enum wd_permit { WD_PERMIT_ALWAYS, WD_PERMIT_AUTHORISED };
+
+struct wd_spec {
+	const char	*path;
+	struct {
+		const char *name, *profile, *model;
+	}		 settings[WD_SETTINGS];
+	int		 permit[WD_VALUES];	/* enum wd_permit */
+	int		 set_order[WD_SETTINGS];	/* indices into settings */
+	int		 revert_order[WD_SETTINGS];
+	struct {
+		const char *name;
+		unsigned    permits;		/* bit per request */
+	}		 phases[WD_MAX_PHASES];
+	int		 nphases;
+	int		 errors;
+	void		*raw;
+};
+int	wd_load(struct wd_spec *, const char *path);
+void	wd_free(struct wd_spec *);
+/* The supervisor's request actions against the rules; error count. */
+int	wd_check(const struct spec *, struct wd_spec *);
+int	emit_wd_c(const struct wd_spec *, const char *dir);
+int	emit_wd_pml(const struct wd_spec *, const char *dir);
+
 int	emit_c(const struct spec *, const char *dir);
 int	emit_stubs(const struct spec *, const char *dir);
 int	emit_pml(const struct spec *, const char *dir);

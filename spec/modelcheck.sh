@@ -1,6 +1,8 @@
 #!/bin/sh
 # Model-checks the generated supervisor machine composed with the watchdog
-# model: spec/facts.pml + GEN_PML + spec/watchdog.pml + spec/properties.pml.
+# model: spec/facts.pml + GEN_PML + the watchdog's generated permits
+# (watchdog_rules.pml beside GEN_PML) + spec/watchdog.pml +
+# spec/properties.pml.
 #
 # usage: spec/modelcheck.sh [-D NAME=VALUE]... [-p PROP]... WORKDIR GEN_PML
 #
@@ -46,10 +48,14 @@ mkdir -p "$work" || exit 2
 cd "$work" || exit 2
 rm -f pan pan-end ./*.trail results
 
+# The watchdog's permits are generated beside the machine (-w).
+rules=$(dirname "$gen")/watchdog_rules.pml
+[ -r "$rules" ] || { echo "modelcheck: $rules: not readable" >&2; exit 2; }
 cat > model.pml <<EOF
 /* Composed by spec/modelcheck.sh; do not edit. */
 #include "$top/spec/facts.pml"
 #include "$gen"
+#include "$rules"
 #include "$top/spec/watchdog.pml"
 #include "$top/spec/properties.pml"
 EOF

@@ -80,7 +80,7 @@ bit sup_exited, sup_hung, sup_rogue, sup_killed;
 /* ---- the watchdog ---- */
 bit dirty_out, dirty_chg;	/* the durable intent mark, per setting */
 #define WD_DIRTY	(dirty_out || dirty_chg)
-bit chg_cal_confirmed;		/* volatile: output may follow */
+bit cal_confirmed_chg, cal_confirmed_out;	/* volatile: confirmed once */
 bit wd_locked;			/* volatile: a revert started this run */
 byte awaiting;			/* volatile: calibration value awaiting readback */
 bit wd_alarm;			/* retained alarm while a revert is unconfirmed */
@@ -88,11 +88,13 @@ bit wd_finished;
 bit cal_published;		/* ghost */
 bit wd_sigterm, envelope_trip, wd_run_expired;
 
-/* What the whitelist permits for a calibration value of setting s. */
-#define PERMITTED(s)	(method == M_GRID && authorised && \
-			 ((s == SET_CHARGER && !chg_cal_confirmed && \
-			   !dirty_chg) || \
-			  (s == SET_OUTPUT && chg_cal_confirmed && !dirty_out)))
+/*
+ * What the whitelist permits for a calibration value of setting s
+ * (PERMITTED) and the revert order (WD_REVERT_STEPS) are generated from
+ * spec/watchdog.yaml into build/gen/watchdog_rules.pml, which
+ * spec/modelcheck.sh includes before this file: the same rules the
+ * watchdog's C tables are generated from.
+ */
 
 #define PLANT_CLEAN	(plant_out == V_EVERYDAY && plant_chg == V_EVERYDAY)
 #define CAL_ANYWHERE	(plant_out == V_CALIBRATION || \
@@ -146,16 +148,13 @@ inline confirm_everyday(slot, readback)
 	od
 }
 
-/* The watchdog's own revert: output priority, then charger priority. */
+/* The watchdog's own revert, in spec/watchdog.yaml's revert_order. */
 inline wd_revert()
 {
 	wd_locked = 1;
 	awaiting = 0;
 	wd_alarm = WD_DIRTY;
-	confirm_everyday(slot_out, plant_out);
-	dirty_out = 0;
-	confirm_everyday(slot_chg, plant_chg);
-	dirty_chg = 0;
+	WD_REVERT_STEPS;
 	wd_alarm = 0;
 	printf("MSC: wd: revert confirmed by readback\n")
 }
@@ -196,10 +195,11 @@ end_wait:
 	do
 	:: atomic { awaiting == SET_CHARGER && plant_chg == V_CALIBRATION ->
 		awaiting = 0;
-		chg_cal_confirmed = 1;
+		cal_confirmed_chg = 1;
 		notify(EV_charger_calibration_confirmed) }
 	:: atomic { awaiting == SET_OUTPUT && plant_out == V_CALIBRATION ->
 		awaiting = 0;
+		cal_confirmed_out = 1;
 		notify(EV_output_calibration_confirmed) }
 	:: atomic { (awaiting == SET_CHARGER && plant_chg != V_CALIBRATION) ||
 	    (awaiting == SET_OUTPUT && plant_out != V_CALIBRATION) ->
@@ -257,7 +257,8 @@ crashed:
 	 * (`recover`) finds the intent mark and reverts.
 	 */
 	sup_killed = 1;
-	chg_cal_confirmed = 0;
+	cal_confirmed_chg = 0;
+	cal_confirmed_out = 0;
 	wd_locked = 0;
 	awaiting = 0;
 	if

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "watchdog.h"
+#include "watchdog_rules.h"	/* generated from spec/watchdog.yaml */
 
 #define MON_BATCH	64	/* frames per read; more waiting is a flood */
 #define P(ph)		(1 << (ph))
@@ -114,20 +115,33 @@ mon_done(const struct proto_msg *m, int64_t now)
 	    PROTO_OUTCOME_PASS, m->u.done.reason, 0, now);
 }
 
-/* The whitelist for calibration values: a refusal here is a violation. */
+/*
+ * The whitelist for calibration values: a refusal here is a violation.
+ * The permit and the set order are spec/watchdog.yaml's.
+ */
 static const char *
 whitelist(enum setting s, enum proto_refusal *r)
 {
+	static const enum setting order[SETTING_COUNT] = WD_SET_ORDER;
+	static const int permit[VALUE_COUNT] = WD_VALUE_PERMITS;
+	static char why[64];
+	char *u;
+
 	*r = PROTO_REFUSE_NOT_AUTHORISED;
-	if (!wd.authorised)
+	if (permit[VALUE_CALIBRATION] == WD_PERMIT_AUTHORISED && !wd.authorised)
 		return "calibration values need --method grid --confirm";
 	*r = PROTO_REFUSE_PHASE;
 	if (wd.set[0].pending || wd.set[1].pending || wd.set[s].confirmed)
 		return "one request at a time, each value once";
 	*r = PROTO_REFUSE_ORDER;
-	if (s == SETTING_OUTPUT_PRIORITY &&
-	    !wd.set[SETTING_CHARGER_PRIORITY].confirmed)
-		return "charger priority must be confirmed first";
+	for (int i = 0; i < SETTING_COUNT && order[i] != s; i++)
+		if (!wd.set[order[i]].confirmed) {
+			(void)snprintf(why, sizeof(why), "%s must be confirmed "
+			    "first", setting_name(order[i]));
+			if ((u = strchr(why, '_')) != NULL)
+				*u = ' ';	/* "charger priority" */
+			return why;
+		}
 	return NULL;
 }
 
@@ -158,7 +172,7 @@ ready(enum setting s, enum proto_refusal *r, int64_t now)
 }
 
 static void
-mon_set(const struct proto_msg *m, int64_t now)
+mon_set_request(const struct proto_msg *m, int64_t now)
 {
 	enum setting s = m->u.set.setting;
 	enum setting_value v = m->u.set.value;
@@ -199,18 +213,16 @@ mon_eof(const char *why, int64_t now)
 		wd_end(PROTO_REVERT_EOF, WD_EX_SUPERVISOR, why, SIGTERM, now);
 }
 
-/* HELLO and DONE move the phase on, so each is permitted once. */
+/*
+ * The phases that permit each request: spec/watchdog.yaml. HELLO and DONE
+ * move the phase on, so each is permitted once.
+ */
+#define ROW(t, phases, fn)	{ t, phases, fn },
 static const struct mon_ent {
 	enum proto_type	 type;
 	int		 permit;	/* P(phase) it is permitted in */
 	void		(*fn)(const struct proto_msg *, int64_t);
-} mon_table[] = {
-	{ PROTO_HELLO,		P(PH_HELLO),	mon_hello },
-	{ PROTO_HEARTBEAT,	P(PH_RUN),	mon_heartbeat },
-	{ PROTO_SET_REQUEST,	P(PH_RUN),	mon_set },
-	{ PROTO_AUDIT,		P(PH_RUN),	mon_audit },
-	{ PROTO_DONE,		P(PH_RUN),	mon_done },
-};
+} mon_table[] = { WD_REQUEST_ROWS(ROW) };
 #define NENT	(sizeof(mon_table) / sizeof(mon_table[0]))
 
 /* Reads what the supervisor sent, a bounded batch per loop iteration. */

@@ -12,11 +12,10 @@
 #include "clock.h"
 #include "log.h"
 #include "watchdog.h"
+#include "watchdog_rules.h"	/* generated from spec/watchdog.yaml */
 
-/* Runbook order: output priority back to SBU first, then the charger. */
-static const enum setting order[SETTING_COUNT] = {
-	SETTING_OUTPUT_PRIORITY, SETTING_CHARGER_PRIORITY
-};
+/* Runbook order (spec/watchdog.yaml): output priority back to SBU first. */
+static const enum setting order[SETTING_COUNT] = WD_REVERT_ORDER;
 
 /*
  * QoS 1 on the cluster topic (lvx-control applies it to both units at
@@ -189,8 +188,12 @@ revert_start(enum proto_revert_reason why, int64_t now)
 void
 revert_request(enum setting s, int64_t now)
 {
+	int step = 0;
+
+	while (step < SETTING_COUNT - 1 && order[step] != s)
+		step++;
 	revert_start(PROTO_REVERT_REQUESTED, now);
-	if (wd.rv.step > (s == SETTING_OUTPUT_PRIORITY ? 0 : 1))
+	if (wd.rv.step > step)
 		mon_answer(PROTO_SET_CONFIRMED, s, VALUE_EVERYDAY);
 	else
 		wd.set[s].answer = 1;

@@ -4,14 +4,15 @@
 #    are complete: the C compiles (-Wpedantic), the dot renders, spin parses
 #    the Promela;
 #  - every tests/spec/reject/*.yaml is refused with exit 65 and every
-#    "# expect: TEXT" line of the fixture appears on stderr;
+#    "# expect: TEXT" line of the fixture appears on stderr; so is every
+#    tests/spec/reject-watchdog/*.yaml, a broken WD_SPEC, with the real SPEC;
 #  - --no-check lets a rejected but resolvable fixture through (model
 #    fixtures use it), and usage errors exit 64, a missing spec 66.
 #
-# usage: tests/spec/gen-tests.sh GEN_BIN SPEC WORKDIR
+# usage: tests/spec/gen-tests.sh GEN_BIN SPEC WD_SPEC WORKDIR
 set -u
-[ $# -eq 3 ] || { echo "usage: $0 GEN_BIN SPEC WORKDIR" >&2; exit 64; }
-gen=$1 spec=$2 work=$3
+[ $# -eq 4 ] || { echo "usage: $0 GEN_BIN SPEC WD_SPEC WORKDIR" >&2; exit 64; }
+gen=$1 spec=$2 wdspec=$3 work=$4
 here=$(dirname "$0")
 pass=0 fail=0
 
@@ -21,13 +22,13 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 rm -rf "$work" && mkdir -p "$work/out" || exit 2
 
 # The real spec: accepted, every output present and usable.
-if "$gen" -o "$work/out" "$spec" 2> "$work/real.err"; then
+if "$gen" -o "$work/out" -w "$wdspec" "$spec" 2> "$work/real.err"; then
 	ok
 else
 	bad "$spec rejected:"; cat "$work/real.err"
 fi
 for f in calibration_table.h calibration_table.c calibration_stubs.c \
-    calibration.pml calibration.dot; do
+    calibration.pml calibration.dot watchdog_rules.h watchdog_rules.pml; do
 	if [ -s "$work/out/$f" ]; then ok; else bad "$f not written"; fi
 done
 left=$(find "$work/out" -name '.calibration*' | head -1)
@@ -54,6 +55,7 @@ top=$(cd "$here/../.." && pwd)
 cat > "$work/parse.pml" <<EOF
 #include "$top/spec/facts.pml"
 #include "$(cd "$work/out" && pwd)/calibration.pml"
+#include "$(cd "$work/out" && pwd)/watchdog_rules.pml"
 #include "$top/spec/watchdog.pml"
 #include "$top/spec/properties.pml"
 EOF
@@ -87,6 +89,28 @@ for f in "$here"/reject/*.yaml; do
 	good=1
 	while IFS= read -r want; do
 		if ! grep -qF -- "$want" "$work/$name.err"; then
+			bad "$name: stderr lacks \"$want\":"
+			sed 's/^/    /' "$work/$name.err"
+			good=0
+		fi
+	done <<EOF
+$(sed -n 's/^# expect: //p' "$f")
+EOF
+	[ $good -eq 1 ] && ok
+done
+
+# Every broken watchdog section: refused with the real spec, exit 65.
+for f in "$here"/reject-watchdog/*.yaml; do
+	name=wd-$(basename "$f" .yaml)
+	rc=0
+	"$gen" -c -w "$f" "$spec" > /dev/null 2> "$work/$name.err" || rc=$?
+	if [ $rc -ne 65 ]; then
+		bad "$name: exit $rc, want 65"; cat "$work/$name.err"
+		continue
+	fi
+	good=1
+	while IFS= read -r want; do
+		if [ -z "$want" ] || ! grep -qF -- "$want" "$work/$name.err"; then
 			bad "$name: stderr lacks \"$want\":"
 			sed 's/^/    /' "$work/$name.err"
 			good=0

@@ -1,15 +1,16 @@
 #!/bin/sh
 # Proves that `make model` bites: every tests/spec/model/*.patch breaks the
-# real spec in one way; the broken spec is generated (with --no-check if
+# real spec (or, if it patches spec/watchdog.yaml, the watchdog's rules) in
+# one way; the broken spec is generated (with --no-check if
 # the fixture says "# gen: --no-check", after checking that the generator
 # does reject it with the "# rejected:" message) and `make model-check` is
 # run on it for the "# expect:" properties. It must fail, and each expected
 # property must be reported VIOLATED (with its counterexample).
 #
-# usage: tests/spec/model-bites.sh GEN_BIN SPEC WORKDIR MAKE
+# usage: tests/spec/model-bites.sh GEN_BIN SPEC WD_SPEC WORKDIR MAKE
 set -u
-[ $# -eq 4 ] || { echo "usage: $0 GEN_BIN SPEC WORKDIR MAKE" >&2; exit 64; }
-gen=$1 spec=$2 work=$3 make=$4
+[ $# -eq 5 ] || { echo "usage: $0 GEN_BIN SPEC WD_SPEC WORKDIR MAKE" >&2; exit 64; }
+gen=$1 spec=$2 wdspec=$3 work=$4 make=$5
 here=$(dirname "$0")
 pass=0 fail=0
 
@@ -21,8 +22,13 @@ for p in "$here"/model/*.patch; do
 	dir=$work/$name
 	rm -rf "$dir" && mkdir -p "$dir/gen" || exit 2
 	echo "== $name: $(sed -n '1s/^# //p' "$p")"
-	if ! patch -s -o "$dir/spec.yaml" "$spec" "$p"; then
-		bad "$name: does not apply to $spec any more; update the fixture"
+	cp "$spec" "$dir/spec.yaml" && cp "$wdspec" "$dir/watchdog.yaml" || exit 2
+	target=$dir/spec.yaml orig=$spec
+	if grep -q '^--- spec/watchdog.yaml' "$p"; then
+		target=$dir/watchdog.yaml orig=$wdspec
+	fi
+	if ! patch -s -o "$target" "$orig" "$p"; then
+		bad "$name: does not apply to $orig any more; update the fixture"
 		continue
 	fi
 	flags=$(sed -n 's/^# gen: //p' "$p")
@@ -31,7 +37,8 @@ for p in "$here"/model/*.patch; do
 	[ -n "$expect" ] || { bad "$name: no '# expect:' line"; continue; }
 	if [ -n "$rejected" ]; then
 		rc=0
-		"$gen" -c "$dir/spec.yaml" 2> "$dir/gen.err" || rc=$?
+		"$gen" -c -w "$dir/watchdog.yaml" "$dir/spec.yaml" \
+		    2> "$dir/gen.err" || rc=$?
 		if [ $rc -eq 65 ] && grep -qF -- "$rejected" "$dir/gen.err"; then
 			ok
 			echo "   generator rejects it: $rejected"
@@ -40,7 +47,8 @@ for p in "$here"/model/*.patch; do
 		fi
 	fi
 	# shellcheck disable=SC2086
-	if ! "$gen" $flags -o "$dir/gen" "$dir/spec.yaml"; then
+	if ! "$gen" $flags -o "$dir/gen" -w "$dir/watchdog.yaml" \
+	    "$dir/spec.yaml"; then
 		bad "$name: generator refused the fixture"
 		continue
 	fi
