@@ -4,7 +4,7 @@
 # in it earns its place (SAFETY.md, DEVELOPERS.md "Trusted computing base").
 #
 # `make check` runs tcb-report: the same figures, and the budget named,
-# but it does not fail while the watchdog is still over it (4,797 lines
+# but it does not fail while the watchdog is still over it (4,928 lines
 # when this was written). Once `make tcb` passes, replace tcb-report by
 # tcb in CHECK_TARGETS below, so that CI holds the budget.
 TCB_BUDGET ?= 3000
