@@ -6,7 +6,7 @@
 #   CHECK_TARGETS internal targets run by `check` (in order)
 # Fragments must not edit each other's variables beyond appending.
 
-PUBLIC := all check demo bench bench-peer model faults
+PUBLIC := all check demo bench bench-peer model faults fuzz
 .PHONY: $(PUBLIC) deps clean install uninstall
 
 DEB_PACKAGES := libmosquitto-dev mosquitto mosquitto-clients libcyaml-dev libyaml-dev \

@@ -1,0 +1,970 @@
+/*
+ * (a) The watchdog's request handling: the real gridcal-watchdog main()
+ * and its poll() loop (watchdog/watchdog.c, monitor.c, revert.c,
+ * envelope.c, shared/proto.c, telemetry.c, profile.c) with session, clock,
+ * signals, log, audit writer, child and mark replaced at link time by the
+ * stubs in tests/fuzz/stub_*.c. The supervisor is this harness, on the
+ * other end of a real SOCK_SEQPACKET socketpair; so are the broker, the
+ * plant (two units, six packs) and time. One loop iteration consumes one
+ * operation from the input; when the input ends the world turns healthy
+ * (broker up, plant answering, the supervisor exits) and the run must end
+ * on its own with the plant back at its everyday settings.
+ *
+ * Input: a configuration byte, then operations (see step()).
+ *   config bits 0-1  0 grid --confirm, 1 grid, 2 solar, 3 solar --confirm
+ *               2    an intent mark is present at start (plant left in
+ *                    calibration settings)
+ *               3    broker down at start        4  no automatic heartbeats
+ *               5    plant silent (no readback)  6  no automatic PUBACKs
+ *               7    the supervisor ignores SIGTERM
+ *
+ * ORACLES, on every publish (wdf_publish):
+ *   - only the profile's control topics and values, QoS 1, not retained;
+ *     the alarm topic retained;
+ *   - a calibration value only in an authorised run (grid --confirm),
+ *     after a HELLO with the right digest and before DONE, with the mark
+ *     durable, once per setting per run, charger priority first and output
+ *     priority only after the charger's value was confirmed by the readback
+ *     of every unit, never once a revert has started, never while the
+ *     plant shows a pack over the envelope or silent past its stale limit;
+ *   - a revert publishes output priority first, charger priority only
+ *     after output priority was confirmed.
+ * On every step and record:
+ *   - after heartbeat loss, child death, EOF, a violation, a signal,
+ *     run_max, DONE or a failed audit write, with calibration possibly
+ *     applied, the revert's first publish comes within REVERT_BOUND_MS;
+ *   - heartbeat_lost.age_ms is above the timeout and at most twice it;
+ *   - "confirmed" is recorded only when every unit's readback, newer than
+ *     the publish, shows the value; SET_CONFIRMED and REVERTED confirmed=1
+ *     only after that; the mark is cleared only once the revert is
+ *     confirmed; the watchdog's answers decode.
+ * At the end: the loop ended, the mark is gone, the plant runs everyday.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "proto.h"
+#include "telemetry.h"
+#include "watchdog.h"
+#include "wdfuzz.h"
+
+int	gridcal_watchdog_main(int, char **);
+int	LLVMFuzzerInitialize(int *, char ***);
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define TICK_MS		50	/* the watchdog's own tick (WD_TICK_MS) */
+#define PLANT_EVERY_MS	250	/* the plant reports this often */
+#define DRAIN_CAP_MS	(300 * 1000)
+#define T0		1000000	/* virtual monotonic time at start */
+#define NQ		256
+#define NSIG_Q		16
+
+enum mph { M_HELLO, M_RUN, M_DONE };
+
+static struct wd wd0;		/* the watchdog's state before main() */
+static struct profile mpf;	/* the model's own copy of the profile */
+static char profile_path[4096];
+
+static struct world {
+	struct fuzz_in	 in;
+	int64_t		 now;
+	const struct profile_timing *t;
+	/* configuration */
+	const char	*method;
+	int		 confirm, authorised;
+	/* broker */
+	int		 connected;
+	unsigned	 connects;
+	int		 auto_ack, publish_fail;
+	void		(*on_publish)(void *, int);
+	void		*arg;
+	struct { int mid, s, v; } q[NQ];
+	int		 nq, next_mid;
+	/* plant */
+	struct tm_store	*tm;
+	int		 applied[SETTING_COUNT];	/* VALUE_* it runs */
+	int		 auto_plant;
+	int64_t		 last_plant;
+	int		 hot[PROFILE_MAX_PACKS];	/* 1 cell, 2 temp, 3 silent */
+	int		 was_hot[PROFILE_MAX_PACKS];	/* the latest values were */
+	int64_t		 cell_at[PROFILE_MAX_PACKS];	/* latest values */
+	int		 lied;		/* a readback the plant does not run */
+	int		 rb_val[SETTING_COUNT][PROFILE_MAX_UNITS]; /* -1 other */
+	int64_t		 rb_at[SETTING_COUNT][PROFILE_MAX_UNITS];
+	/* supervisor */
+	int		 sup_fd;
+	struct proto_chan sup;
+	int		 started, alive, exited, stubborn, auto_hb;
+	int64_t		 run_start, last_hb_sent;
+	enum mph	 ph;
+	int		 saw_confirmed[SETTING_COUNT];
+	int		 outstanding;	/* a calibration request in flight */
+	int		 req_setting;
+	/* the watchdog's side */
+	int		 sigq[NSIG_Q], nsig;
+	int		 mark_present, mark_fail, mark_durable;
+	int		 audit_fail, audit_broken;
+	/* the model */
+	int		 latched;	/* a trigger the model is sure of */
+	int		 latched_wd;	/* the watchdog said it reverts */
+	int		 req_latched;	/* latched when the request was sent */
+	const char	*latch_why;
+	int		 dirty, reverting;
+	int64_t		 revert_due;
+	const char	*due_why;
+	int		 calib_pubs[SETTING_COUNT];	/* attempts */
+	int		 calib_sent[SETTING_COUNT];	/* sent or queued */
+	int64_t		 calib_pub_at[SETTING_COUNT];
+	int		 calib_confirmed[SETTING_COUNT];
+	int		 everyday_confirmed[SETTING_COUNT];
+	int64_t		 advance;
+	int		 draining;
+	int64_t		 drain_start;
+} W;
+
+/* A revert's first publish comes in the tick that sees the trigger; this
+ * is generous (two heartbeat timeouts), never a timing figure. */
+#define REVERT_BOUND_MS	(2 * W.t->heartbeat_timeout_ms)
+
+/* ---- setup ---- */
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	memcpy(&wd0, &wd, sizeof(wd));
+	(void)snprintf(profile_path, sizeof(profile_path),
+	    "%s/tests/fuzz/watchdog-profile.yaml", fuzz_root());
+	(void)setenv("FUZZ_PROFILE", profile_path, 0);
+	fuzz_reference_profile(&mpf);
+	return 0;
+}
+
+/* ---- the model ---- */
+
+static void
+latch(const char *why)
+{
+	if (!W.latched) {
+		W.latched = 1;
+		W.latch_why = why;
+	}
+	if (W.dirty && !W.reverting && W.revert_due == 0) {
+		W.revert_due = W.now + REVERT_BOUND_MS;
+		W.due_why = why;
+	}
+}
+
+static int
+setting_of(const char *name)
+{
+	for (int s = 0; s < SETTING_COUNT; s++)
+		if (strcmp(name, setting_name(s)) == 0)
+			return s;
+	return -1;
+}
+
+/* Every unit's latest readback shows v, newer than the last calibration
+ * publish of s (the plant truth the watchdog may believe). */
+static int
+truth(int s, int v)
+{
+	for (int u = 0; u < mpf.units; u++)
+		if (W.rb_val[s][u] != v || W.rb_at[s][u] <= W.calib_pub_at[s])
+			return 0;
+	return 1;
+}
+
+static int
+pack_hot(int p)
+{
+	return W.was_hot[p] && W.now - W.cell_at[p] <= W.t->telemetry_max_age_ms;
+}
+
+static int
+pack_silent(int p)
+{
+	/* the envelope counts from its own start, never from the epoch */
+	int64_t since = W.cell_at[p] != 0 ? W.cell_at[p] : T0;
+
+	return W.now - since > mpf.limits.env_stale_ms +
+	    W.t->telemetry_max_age_ms + 2 * TICK_MS;
+}
+
+static void
+child_die(void)
+{
+	if (!W.alive)
+		return;
+	W.alive = 0;
+	if (W.sup_fd != -1)
+		(void)close(W.sup_fd);
+	W.sup_fd = -1;
+	W.exited = 1;
+	if (W.nsig < NSIG_Q)
+		W.sigq[W.nsig++] = SIGCHLD;
+	latch("child death");
+}
+
+/* The watchdog's own word that a revert started: from then on nothing. */
+static void
+latch_wd(const char *why)
+{
+	W.latched_wd = 1;
+	latch(why);
+}
+
+static void
+violation(const char *why)
+{
+	W.ph = M_DONE;
+	latch(why);
+}
+
+/* What the watchdog must make of a frame it receives. Only sure
+ * consequences latch the model; an unsure one leaves it be. */
+static void
+model_request(const struct proto_msg *m, int seq_ok)
+{
+	int s, v;
+
+	if (!seq_ok) {
+		violation("bad sequence number");
+		return;
+	}
+	switch (W.ph) {
+	case M_HELLO:
+		if (m->type == PROTO_HELLO && memcmp(m->u.hello.digest,
+		    mpf.digest, PROTO_DIGEST_LEN) == 0) {
+			W.ph = M_RUN;
+			W.last_hb_sent = W.now;
+		} else
+			violation("frame before HELLO, or a wrong digest");
+		return;
+	case M_DONE:
+		violation("frame after DONE");
+		return;
+	case M_RUN:
+		break;
+	}
+	switch (m->type) {
+	case PROTO_HEARTBEAT:
+		W.last_hb_sent = W.now;
+		return;
+	case PROTO_AUDIT:
+		return;
+	case PROTO_DONE:
+		W.ph = M_DONE;
+		latch("DONE");
+		return;
+	case PROTO_SET_REQUEST:
+		break;
+	default:
+		violation("HELLO twice");
+		return;
+	}
+	s = m->u.set.setting;
+	v = m->u.set.value;
+	if (m->u.set.scope != PROTO_SCOPE_ALL)
+		violation("single-unit write");
+	else if (v == VALUE_EVERYDAY)
+		latch("everyday requested");
+	else if (!W.authorised)
+		violation("calibration in an unauthorised run");
+	else if (W.saw_confirmed[s])
+		violation("calibration value twice");
+	else if (s == SETTING_OUTPUT_PRIORITY &&
+	    !W.saw_confirmed[SETTING_CHARGER_PRIORITY])
+		violation("output priority first");
+	else if (W.outstanding)
+		latch("overlapping requests");	/* a violation, or reverting */
+	else {
+		W.outstanding = 1;
+		W.req_setting = s;
+		/* the watchdog reads frames in order: what came before
+		 * the request decides, not what comes after it */
+		W.req_latched = W.latched;
+	}
+}
+
+/* ---- the supervisor's end ---- */
+
+static void
+send_msg(struct proto_msg *m, int seq_ok)
+{
+	uint8_t buf[PROTO_FRAME_MAX];
+	uint32_t seq = W.sup.tx_seq + (seq_ok ? 1 : 2);
+	size_t len;
+
+	if (W.sup_fd == -1 || (len = proto_encode(m, seq, buf, sizeof(buf))) ==
+	    0)
+		return;
+	if (send(W.sup_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)len)
+		return;
+	if (seq_ok)
+		W.sup.tx_seq++;
+	model_request(m, seq_ok);
+}
+
+static void
+answers(void)
+{
+	struct proto_msg m;
+	char why[128];
+	enum proto_err e;
+	int s, v;
+
+	while (W.sup_fd != -1 &&
+	    (e = proto_recv(&W.sup, &m, why, sizeof(why))) != PROTO_E_AGAIN) {
+		if (e == PROTO_E_EOF)
+			return;
+		FUZZ_ASSERT(e == PROTO_OK, "the watchdog sent a bad frame: %s: %s",
+		    proto_err_name(e), why);
+		s = m.u.set.setting;
+		v = m.u.set.value;
+		switch (m.type) {
+		case PROTO_SET_ACCEPTED:
+			FUZZ_ASSERT(v == VALUE_EVERYDAY || W.calib_sent[s] == 1,
+			    "SET_ACCEPTED %s calibration, not published",
+			    setting_name(s));
+			break;
+		case PROTO_SET_CONFIRMED:
+			if (v == VALUE_CALIBRATION) {
+				FUZZ_ASSERT(W.calib_confirmed[s] || W.audit_broken,
+				    "SET_CONFIRMED %s calibration, readback "
+				    "never showed it", setting_name(s));
+				W.saw_confirmed[s] = 1;
+				W.outstanding = 0;
+			}
+			break;
+		case PROTO_SET_REFUSED:
+			if (v == VALUE_CALIBRATION)
+				W.outstanding = 0;
+			if (PROTO_REFUSE_IS_VIOLATION(m.u.set.reason)) {
+				W.ph = M_DONE;
+				latch_wd("refused as a violation");
+			}
+			break;
+		case PROTO_REVERTED:
+			latch_wd("REVERTED");
+			if (m.u.reverted.confirmed)
+				FUZZ_ASSERT(W.audit_broken ||
+				    (W.everyday_confirmed[0] &&
+				    W.everyday_confirmed[1]),
+				    "REVERTED confirmed before the readback");
+			break;
+		default:
+			FUZZ_ASSERT(0, "answer type %d", m.type);
+		}
+	}
+}
+
+static void
+frame(void)
+{
+	static const char *const events[] = { "state", "preflight", "report",
+	    "abort", "x", "Bad-Name", "" };
+	uint8_t t = fuzz_u8(&W.in), b;
+	int seq_ok = (t & 0xc0) != 0xc0;
+	struct proto_msg m;
+	char text[48];
+	const uint8_t *p;
+	size_t len;
+
+	memset(&m, 0, sizeof(m));
+	switch (t & 7) {
+	case 0:
+		proto_set_hello(&m, mpf.digest);
+		if (fuzz_u8(&W.in) == 0xff)
+			m.u.hello.digest[0] ^= 1;
+		break;
+	case 1:
+	case 2:
+	case 7:
+		proto_set_heartbeat(&m, fuzz_u16(&W.in) % (PROTO_STATE_MAX + 1));
+		break;
+	case 3:
+	case 4:
+		b = fuzz_u8(&W.in);
+		proto_set_request(&m, (enum setting)(b & 1),
+		    (enum setting_value)((b >> 1) & 1));
+		if ((b & 0x0c) == 0x0c)
+			m.u.set.scope = 1 + (b >> 4) % PROFILE_MAX_UNITS;
+		break;
+	case 5:
+		p = fuzz_bytes(&W.in, fuzz_u8(&W.in) % sizeof(text), &len);
+		memcpy(text, p, len);
+		text[len] = '\0';
+		if (proto_set_audit(&m, events[fuzz_u8(&W.in) % 7], text) == -1)
+			return;
+		break;
+	default:
+		if (proto_set_done(&m, 1 + fuzz_u8(&W.in) % 5, "fuzz") == -1)
+			return;
+	}
+	send_msg(&m, seq_ok);
+}
+
+static void
+raw_frame(void)
+{
+	uint8_t buf[PROTO_FRAME_MAX + 8];
+	struct proto_msg m;
+	const uint8_t *p;
+	size_t len;
+	int seq_ok;
+
+	p = fuzz_bytes(&W.in, fuzz_u16(&W.in) % sizeof(buf), &len);
+	if (len == 0 || W.sup_fd == -1)
+		return;
+	memcpy(buf, p, len);
+	if (send(W.sup_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)len)
+		return;
+	if (proto_decode(buf, len, PROTO_ROLE_WATCHDOG, &m, NULL, 0) !=
+	    PROTO_OK) {
+		violation("a frame that does not parse");
+		return;
+	}
+	if ((seq_ok = m.seq == W.sup.tx_seq + 1))
+		W.sup.tx_seq++;
+	model_request(&m, seq_ok);
+}
+
+/* ---- broker and plant ---- */
+
+static void
+ack_one(void)
+{
+	if (!W.connected || W.nq == 0)
+		return;
+	int mid = W.q[0].mid, s = W.q[0].s, v = W.q[0].v;
+
+	memmove(W.q, W.q + 1, (size_t)(--W.nq) * sizeof(W.q[0]));
+	if (s >= 0)
+		W.applied[s] = v;	/* lvx-control applies it to both units */
+	if (W.on_publish != NULL)
+		W.on_publish(W.arg, mid);
+}
+
+static void
+deliver(const char *tmpl, int n, const char *text)
+{
+	char topic[PROFILE_TOPIC_MAX];
+
+	if (W.tm == NULL || topic_expand(tmpl, n, topic, sizeof(topic)) == -1)
+		return;
+	(void)tm_ingest(W.tm, topic, text, strlen(text), W.now, NULL, 0);
+}
+
+static void
+readback(int s, int u, int v)
+{
+	enum unit_field f = s == SETTING_OUTPUT_PRIORITY ? UF_OUTPUT_PRIORITY :
+	    UF_CHARGER_PRIORITY;
+
+	deliver(mpf.unit_field[f].topic, u + 1, v >= 0 ?
+	    mpf.control[s].readback[v] : "Utility first");
+	W.rb_val[s][u] = v;
+	W.rb_at[s][u] = W.now;
+}
+
+static void
+plant(void)
+{
+	if (!W.auto_plant || W.now - W.last_plant < PLANT_EVERY_MS)
+		return;
+	W.last_plant = W.now;
+	for (int u = 0; u < mpf.units; u++)
+		for (int s = 0; s < SETTING_COUNT; s++)
+			readback(s, u, W.applied[s]);
+	for (int p = 0; p < mpf.packs; p++) {
+		if (W.hot[p] == 3)
+			continue;
+		deliver(mpf.pack_field[PF_CELL_VOLTAGE_MAX].topic, p + 1,
+		    W.hot[p] == 1 ? "3.70" : "3.40");
+		deliver(mpf.pack_field[PF_TEMP_PCB].topic, p + 1,
+		    W.hot[p] == 2 ? "55" : "25");
+		deliver(mpf.pack_field[PF_TEMP_CELL].topic, p + 1, "24");
+		W.cell_at[p] = W.now;
+		W.was_hot[p] = W.hot[p] != 0;
+	}
+}
+
+/* ---- checks every iteration ---- */
+
+static void
+checks(void)
+{
+	/* a frame sent just after a deadline is still read before the tick
+	 * that notices it: one tick of slack */
+	if (!W.latched && W.started && W.ph != M_DONE &&
+	    W.now - W.last_hb_sent > W.t->heartbeat_timeout_ms + TICK_MS)
+		latch(W.ph == M_HELLO ? "no HELLO in time" : "heartbeat loss");
+	if (W.alive && W.now - W.run_start > W.t->run_max_ms + TICK_MS)
+		latch("run_max");
+	for (int p = 0; p < mpf.packs && W.dirty; p++)
+		if (pack_hot(p))
+			latch("envelope");
+	if (W.revert_due != 0)
+		FUZZ_ASSERT(W.now <= W.revert_due, "%s at %lld ms, calibration "
+		    "possibly applied, and no revert publish %lld ms later",
+		    W.due_why, (long long)(W.revert_due - REVERT_BOUND_MS - T0),
+		    (long long)REVERT_BOUND_MS);
+}
+
+/* ---- one loop iteration of the watchdog: the world moves ---- */
+
+static void
+healthy(void)
+{
+	W.draining = 1;
+	W.drain_start = W.now;
+	if (!W.connected)
+		W.connects++;
+	W.connected = W.auto_ack = W.auto_plant = 1;
+	W.publish_fail = W.mark_fail = W.stubborn = 0;
+	memset(W.hot, 0, sizeof(W.hot));
+	child_die();		/* the supervisor exits */
+}
+
+void
+wdf_step(void)
+{
+	uint8_t op, b;
+
+	answers();
+	while (W.auto_ack && W.connected && W.nq > 0)
+		ack_one();
+	plant();
+	if (W.auto_hb && W.alive && W.ph == M_RUN &&
+	    W.now - W.last_hb_sent >= W.t->heartbeat_interval_ms) {
+		struct proto_msg m;
+
+		proto_set_heartbeat(&m, 7);
+		send_msg(&m, 1);
+	}
+	checks();
+	if (W.advance > 0 || W.draining) {
+		int64_t d = W.advance < TICK_MS && !W.draining ? W.advance :
+		    TICK_MS;
+
+		W.now += d;
+		W.advance -= W.advance > d ? d : W.advance;
+		FUZZ_ASSERT(!W.draining || W.now - W.drain_start < DRAIN_CAP_MS,
+		    "healthy broker and plant for %d s, and the run goes on "
+		    "(dirty %d, mark %d)", DRAIN_CAP_MS / 1000, wd.dirty,
+		    W.mark_durable);
+		return;
+	}
+	if (!fuzz_more(&W.in)) {
+		healthy();
+		return;
+	}
+	op = fuzz_u8(&W.in);
+	switch (op % 16) {
+	case 0: case 1: case 2:
+		frame();
+		break;
+	case 3:
+		raw_frame();
+		break;
+	case 4: case 5:
+		W.advance = fuzz_u8(&W.in) * 20;
+		break;
+	case 6:
+		W.advance = fuzz_u8(&W.in) * 500;
+		break;
+	case 7:
+		ack_one();
+		break;
+	case 8:
+		if ((W.connected = !W.connected))
+			W.connects++;
+		break;
+	case 9:
+		b = fuzz_u8(&W.in);
+		readback(b & 1, (b >> 1) % mpf.units, (int)((b >> 4) % 3) - 1);
+		W.lied |= W.rb_val[b & 1][(b >> 1) % mpf.units] != W.applied[b & 1];
+		break;
+	case 10:
+		W.auto_plant = !W.auto_plant;
+		break;
+	case 11:
+		b = fuzz_u8(&W.in);
+		W.hot[b % mpf.packs] = (b >> 4) % 4;
+		break;
+	case 12:
+		child_die();
+		break;
+	case 13:
+		b = fuzz_u8(&W.in);
+		if (W.nsig < NSIG_Q)
+			W.sigq[W.nsig++] = (const int[]){ SIGTERM, SIGINT,
+			    SIGHUP, SIGQUIT }[b & 3];
+		latch("signal");
+		break;
+	case 14:
+		b = fuzz_u8(&W.in);
+		W.publish_fail ^= b & 1;
+		W.mark_fail ^= (b >> 1) & 1;
+		W.audit_fail |= (b >> 2) & (b >> 3) & 1;	/* it stays */
+		W.stubborn ^= (b >> 4) & 1;
+		W.auto_hb ^= (b >> 5) & 1;
+		W.auto_ack ^= (b >> 6) & 1;
+		break;
+	default:	/* the supervisor closes its end but lives on */
+		if (W.sup_fd != -1) {
+			(void)close(W.sup_fd);
+			W.sup_fd = -1;
+			latch("EOF");
+		}
+	}
+}
+
+/* ---- the stubs' hooks ---- */
+
+int64_t
+wdf_now(void)
+{
+	return W.now;
+}
+
+void
+wdf_session_params(const struct session_params *p)
+{
+	W.on_publish = p->on_publish;
+	W.arg = p->arg;
+}
+
+void
+wdf_session_store(struct tm_store *tm)
+{
+	W.tm = tm;
+}
+
+int
+wdf_connected(void)
+{
+	return W.connected;
+}
+
+unsigned
+wdf_connects(void)
+{
+	return W.connects;
+}
+
+int
+wdf_next_signal(void)
+{
+	int sig;
+
+	if (W.nsig == 0)
+		return 0;
+	sig = W.sigq[0];
+	memmove(W.sigq, W.sigq + 1, (size_t)(--W.nsig) * sizeof(W.sigq[0]));
+	return sig;
+}
+
+void
+wdf_fatal(const char *msg)
+{
+	FUZZ_ASSERT(0, "the watchdog died: %s", msg);
+	abort();
+}
+
+static void
+publish_calibration(int s)
+{
+	FUZZ_ASSERT(W.authorised, "%s calibration in a run not started with "
+	    "--method grid --confirm", setting_name(s));
+	/* frames are read in order: the state when the request was sent */
+	FUZZ_ASSERT(W.outstanding && W.req_setting == s, "%s calibration "
+	    "without a permitted request (after HELLO, before DONE, no "
+	    "violation, one at a time)", setting_name(s));
+	FUZZ_ASSERT(W.mark_durable, "%s calibration without a durable mark",
+	    setting_name(s));
+	/* once each: a publish the broker refused did not happen */
+	FUZZ_ASSERT(W.calib_sent[s] == 0, "%s calibration published twice",
+	    setting_name(s));
+	FUZZ_ASSERT(!W.latched_wd && !W.req_latched, "%s calibration after a "
+	    "revert started (%s)", setting_name(s), W.latch_why);
+	if (s == SETTING_OUTPUT_PRIORITY)
+		FUZZ_ASSERT(W.calib_confirmed[SETTING_CHARGER_PRIORITY],
+		    "output priority before charger priority was confirmed");
+	else
+		FUZZ_ASSERT(W.calib_pubs[SETTING_OUTPUT_PRIORITY] == 0,
+		    "charger priority after output priority");
+	for (int p = 0; p < mpf.packs; p++)
+		FUZZ_ASSERT(!pack_hot(p) && !pack_silent(p), "%s calibration "
+		    "while pack %d is %s", setting_name(s), p + 1,
+		    pack_hot(p) ? "over the envelope" : "silent");
+	W.calib_pubs[s]++;
+	W.calib_pub_at[s] = W.now;
+	W.dirty = 1;
+	W.reverting = 0;
+	memset(W.everyday_confirmed, 0, sizeof(W.everyday_confirmed));
+}
+
+int
+wdf_publish(const char *topic, const void *payload, size_t len, int qos,
+    int retain, int *mid)
+{
+	int s = -1, v = -1;
+
+	for (int i = 0; i < SETTING_COUNT; i++)
+		if (strcmp(topic, mpf.control[i].topic) == 0)
+			s = i;
+	if (s == -1) {
+		FUZZ_ASSERT(strcmp(topic, mpf.alarm_topic) == 0,
+		    "publish on %s", topic);
+		FUZZ_ASSERT(retain == 1 && qos == 1, "alarm not retained");
+	} else {
+		for (int i = 0; i < VALUE_COUNT; i++)
+			if (len == strlen(mpf.control[s].value[i]) &&
+			    memcmp(payload, mpf.control[s].value[i], len) == 0)
+				v = i;
+		FUZZ_ASSERT(v != -1, "%s: %.*s is not one of the profile's "
+		    "values", topic, (int)len, (const char *)payload);
+		FUZZ_ASSERT(qos == 1 && retain == 0, "%s qos %d retain %d", topic,
+		    qos, retain);
+		if (v == VALUE_CALIBRATION)
+			publish_calibration(s);
+		else {
+			/* (with the audit log broken, "confirmed" goes
+			 * unrecorded: the order is not checked then) */
+			FUZZ_ASSERT(s == SETTING_OUTPUT_PRIORITY ||
+			    W.everyday_confirmed[SETTING_OUTPUT_PRIORITY] ||
+			    W.audit_broken,
+			    "charger priority reverted before output priority "
+			    "was confirmed");
+			if (W.started)	/* recovery latches nothing */
+				latch_wd("a revert publish");
+			if (s == SETTING_OUTPUT_PRIORITY) {
+				W.reverting = 1;
+				W.revert_due = 0;
+			}
+		}
+	}
+	if (mid != NULL)
+		*mid = 0;
+	if (W.publish_fail)
+		return -1;
+	if (s != -1 && v == VALUE_CALIBRATION)
+		W.calib_sent[s]++;
+	if (W.nq < NQ) {
+		W.q[W.nq].mid = ++W.next_mid;
+		W.q[W.nq].s = s;
+		W.q[W.nq].v = v;
+		W.nq++;
+		if (mid != NULL)
+			*mid = W.next_mid;
+	}
+	return 0;
+}
+
+static void
+audit_confirmed(const char *setting, const char *value)
+{
+	int s = setting != NULL ? setting_of(setting) : -1, v = -1;
+
+	FUZZ_ASSERT(s != -1, "confirmed: setting %s", setting);
+	for (int i = 0; i < VALUE_COUNT; i++)
+		if (value != NULL && strcmp(value, mpf.control[s].value[i]) == 0)
+			v = i;
+	FUZZ_ASSERT(v != -1, "confirmed: value %s", value);
+	FUZZ_ASSERT(truth(s, v), "confirmed %s=%s but the readback of every "
+	    "unit since the publish does not show it", setting, value);
+	if (v == VALUE_CALIBRATION)
+		W.calib_confirmed[s] = 1;
+	else
+		W.everyday_confirmed[s] = 1;
+}
+
+/* [a-z0-9_]{1,32} (shared/audit.h) */
+static int
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > AUDIT_NAME_MAX)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static const struct audit_field *
+field(const struct audit_field *f, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(f[i].key, key) == 0)
+			return &f[i];
+	return NULL;
+}
+
+int
+wdf_audit(enum audit_actor actor, const char *event,
+    const struct audit_field *f, size_t n)
+{
+	const struct audit_field *x;
+
+	FUZZ_ASSERT(valid_name(event), "event name %s", event);
+	if (actor == AUDIT_SUPERVISOR)
+		FUZZ_ASSERT(W.ph != M_HELLO, "supervisor record before HELLO");
+	else if (strcmp(event, AUDIT_EV_HEARTBEAT_LOST) == 0) {
+		x = field(f, n, "age_ms");
+		FUZZ_ASSERT(x != NULL && x->type == AF_INT, "heartbeat_lost "
+		    "without age_ms");
+		FUZZ_ASSERT(x->v.i > W.t->heartbeat_timeout_ms &&
+		    x->v.i <= 2 * W.t->heartbeat_timeout_ms, "heartbeat_lost "
+		    "age_ms %lld, timeout %lld", (long long)x->v.i,
+		    (long long)W.t->heartbeat_timeout_ms);
+	} else if (strcmp(event, AUDIT_EV_REVERT_TRIGGER) == 0) {
+		x = field(f, n, "reason");
+		FUZZ_ASSERT(x != NULL && x->type == AF_STR, "revert_trigger "
+		    "without reason");
+		if (strcmp(x->v.s, "recovery") != 0)
+			latch_wd("revert_trigger");
+	} else if (strcmp(event, AUDIT_EV_CONFIRMED) == 0) {
+		const struct audit_field *s = field(f, n, "setting"),
+		    *v = field(f, n, "value");
+
+		audit_confirmed(s != NULL ? s->v.s : NULL,
+		    v != NULL ? v->v.s : NULL);
+	} else if (strcmp(event, AUDIT_EV_REVERT_CONFIRMED) == 0) {
+		FUZZ_ASSERT(W.everyday_confirmed[0] && W.everyday_confirmed[1],
+		    "revert_confirmed before both settings were");
+		W.dirty = W.reverting = 0;
+		W.revert_due = 0;
+	}
+	if (W.audit_fail)
+		W.audit_broken = 1;
+	if (W.audit_broken && W.started)
+		latch_wd("audit failure");
+	return W.audit_broken ? -1 : 0;
+}
+
+int
+wdf_child_start(int fd)
+{
+	W.sup_fd = fd;
+	proto_chan_init(&W.sup, fd, PROTO_ROLE_SUPERVISOR);
+	W.started = W.alive = 1;
+	W.run_start = W.last_hb_sent = W.now;
+	W.ph = M_HELLO;
+	return 0;
+}
+
+void
+wdf_child_signal(int sig)
+{
+	if (sig == SIGKILL || (sig == SIGTERM && !W.stubborn))
+		child_die();
+}
+
+int
+wdf_child_exited(void)
+{
+	int e = W.exited;
+
+	W.exited = 0;
+	return e;
+}
+
+int
+wdf_mark_present(void)
+{
+	return W.mark_present;
+}
+
+int
+wdf_mark_set(void)
+{
+	if (W.mark_fail)
+		return -1;
+	W.mark_durable = 1;
+	return 0;
+}
+
+void
+wdf_mark_clear(void)
+{
+	FUZZ_ASSERT(!W.dirty || W.audit_broken || (W.everyday_confirmed[0] &&
+	    W.everyday_confirmed[1]), "mark cleared, revert not confirmed");
+	W.mark_durable = 0;
+}
+
+/* ---- one run ---- */
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const methods[] = { "grid", "grid", "solar",
+	    "solar" };
+	char *argv[10];
+	int argc = 0;
+	uint8_t cfg;
+
+	memcpy(&wd, &wd0, sizeof(wd));
+	memset(&W, 0, sizeof(W));
+	W.in = (struct fuzz_in){ data, size };
+	cfg = fuzz_u8(&W.in);
+	W.now = T0;
+	W.t = &mpf.timing;
+	W.sup_fd = -1;
+	W.method = methods[cfg & 3];
+	W.confirm = (cfg & 3) == 0 || (cfg & 3) == 3;
+	W.authorised = (cfg & 3) == 0;
+	W.mark_present = W.mark_durable = (cfg >> 2) & 1;
+	W.connected = !((cfg >> 3) & 1);
+	W.connects = W.connected;
+	W.auto_hb = !((cfg >> 4) & 1);
+	W.auto_plant = !((cfg >> 5) & 1);
+	W.auto_ack = !((cfg >> 6) & 1);
+	W.stubborn = (cfg >> 7) & 1;
+	/* the plant runs what an earlier run left */
+	W.applied[0] = W.applied[1] = W.mark_present ? VALUE_CALIBRATION :
+	    VALUE_EVERYDAY;
+	W.dirty = W.mark_present;
+	if (W.dirty) {
+		W.revert_due = W.now + REVERT_BOUND_MS;
+		W.due_why = "intent mark at start";
+	}
+	memset(W.rb_val, 0xff, sizeof(W.rb_val));
+
+	argv[argc++] = "gridcal-watchdog";
+	argv[argc++] = "--profile";
+	argv[argc++] = profile_path;
+	argv[argc++] = "calibrate";
+	argv[argc++] = "--method";
+	argv[argc++] = (char *)W.method;
+	if (W.confirm)
+		argv[argc++] = "--confirm";
+	argv[argc] = NULL;
+	optind = 0;		/* glibc: start getopt afresh */
+	(void)gridcal_watchdog_main(argc, argv);
+
+	FUZZ_ASSERT(!W.mark_durable, "the run ended with the mark down");
+	FUZZ_ASSERT(!W.dirty || W.audit_broken, "the run ended with "
+	    "calibration possibly applied and no confirmed revert");
+	W.connected = 1;	/* what libmosquitto still holds goes out */
+	while (W.nq > 0)
+		ack_one();
+	for (int s = 0; s < SETTING_COUNT && !W.lied; s++)
+		FUZZ_ASSERT(W.applied[s] == VALUE_EVERYDAY, "the plant runs %s "
+		    "calibration at the end", setting_name(s));
+	if (W.sup_fd != -1)
+		(void)close(W.sup_fd);
+	if (wd.chan_open)
+		(void)close(wd.chan.fd);
+	return 0;
+}

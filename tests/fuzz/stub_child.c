@@ -1,0 +1,68 @@
+/*
+ * Link-time stand-in for watchdog/child.c: no fork, no exec. The parent's
+ * side is as in child.c (a real SOCK_SEQPACKET socketpair, our end
+ * non-blocking, the flood limit, the phase); the supervisor is the harness,
+ * holding the other end. Signals go to the harness's model of the child.
+ */
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "watchdog.h"
+#include "wdfuzz.h"
+
+#define FAKE_PID	424242
+
+void
+child_user(void)
+{
+	wd.child_uid = 1000;
+	wd.child_gid = 1000;
+}
+
+int
+child_start(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
+		return -1;
+	wd.child = FAKE_PID;
+	proto_chan_init(&wd.chan, sv[0], PROTO_ROLE_WATCHDOG);
+	wd.chan.rx_per_s = WD_FLOOD_PER_S;
+	wd.chan_open = 1;
+	wd.phase = PH_HELLO;
+	wd.run_start_ms = wd.last_hb_ms = mono_ms();
+	return wdf_child_start(sv[1]);
+}
+
+/* As child.c: a grace later, SIGKILL unless it was that. */
+void
+child_kill(int sig)
+{
+	if (wd.child <= 0)
+		return;
+	wdf_child_signal(sig);
+	if (sig == SIGKILL || wd.kill_at_ms == 0)
+		wd.kill_at_ms = sig == SIGKILL ? 0 :
+		    mono_ms() + wd.pf.timing.heartbeat_timeout_ms;
+}
+
+/* As child.c: reap, read what it sent before it went, then EOF. */
+void
+child_reap(int64_t now)
+{
+	if (wd.child <= 0 || !wdf_child_exited())
+		return;
+	mon_read(now);
+	wd.child = 0;
+	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", "signal 9"));
+	if (wd.chan_open)
+		mon_eof("supervisor exited", now);
+}
