@@ -4,14 +4,16 @@
  *
  * Input: records of [topic u8][dt u8][len u8][payload len bytes]. topic
  * below the store's topic count names one of ours; 0xff takes the topic
- * from the input (len-prefixed), anything else is a near miss of one of
- * ours (a byte changed or appended).
+ * from the input (len-prefixed), 0xfe is a retained copy (the MQTT retain
+ * flag) of one of ours, anything else is a near miss of one of ours (a
+ * byte changed or appended).
  *
  * Oracles after every message: the result and the counters agree; a stored
  * numeric value is finite and within the profile's range in its canonical
  * unit; a stored text is printable; a rejected field reads TM_INVALID and
  * never keeps a value an earlier payload gave; an unknown topic changes
- * nothing.
+ * nothing; a retained copy never makes a field valid nor changes its
+ * value.
  */
 #include <ctype.h>
 #include <math.h>
@@ -129,12 +131,33 @@ one(const char *topic, const uint8_t *payload, size_t len, int64_t now)
 	FUZZ_ASSERT(sample_of(t)->at_ms == now, "%s", topic);
 }
 
+static void
+retained(const struct tm_topic *t, int64_t now)
+{
+	const struct tm_sample was = *sample_of(t);
+	uint64_t stored = tm.stored;
+	const char *txt;
+	double v;
+	enum tm_status before = query(t, now, &v, &txt);
+
+	(void)tm_ingest_retained(&tm, t->topic, now);
+	FUZZ_ASSERT(tm.stored == stored, "%s: retained counted as stored",
+	    t->topic);
+	FUZZ_ASSERT(before == TM_VALID || query(t, now, &v, &txt) != TM_VALID,
+	    "%s: a retained copy made it valid", t->topic);
+	FUZZ_ASSERT(sample_of(t)->valid_at_ms == was.valid_at_ms &&
+	    memcmp(&sample_of(t)->num, &was.num, sizeof(was.num)) == 0 &&
+	    strcmp(sample_of(t)->text, was.text) == 0,
+	    "%s: a retained copy changed the value", t->topic);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
 	char topic[PROFILE_TOPIC_MAX + 8];
 	int64_t now = 1000;
+	uint64_t sent = 0;
 
 	if (tm_init(&tm, &pf) == -1)
 		abort();
@@ -144,6 +167,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len;
 
 		now += fuzz_u8(&in) * 250;	/* up to ~64 s between messages */
+		if (sel == 0xfe) {
+			retained(&tm.topics[fuzz_u8(&in) % tm.ntopics], now);
+			continue;
+		}
 		if (sel == 0xff) {
 			p = fuzz_bytes(&in, fuzz_u8(&in) % sizeof(topic), &len);
 			memcpy(topic, p, len);
@@ -161,6 +188,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		p = fuzz_bytes(&in, fuzz_u8(&in), &len);
 		one(topic, p, len, now);
+		sent++;
 		/* time passes: every value ages the same way */
 		for (int i = 0; i < tm.ntopics; i++) {
 			const char *txt;
@@ -174,7 +202,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (long long)(now - s->at_ms));
 		}
 	}
-	FUZZ_ASSERT(tm.stored + tm.unknown_topic + tm_rejected_total(&tm) > 0 ||
-	    size == 0, "messages not counted");
+	FUZZ_ASSERT(tm.stored + tm.unknown_topic + tm_rejected_total(&tm) ==
+	    sent, "%llu messages, %llu counted", (unsigned long long)sent,
+	    (unsigned long long)(tm.stored + tm.unknown_topic +
+	    tm_rejected_total(&tm)));
 	return 0;
 }

@@ -84,7 +84,9 @@ static struct world {
 	unsigned	 connects;
 	int		 auto_ack, publish_fail;
 	void		(*on_publish)(void *, int);
+	void		(*on_state)(void *, int);
 	void		*arg;
+	int		 will_applied;	/* the last will says "may be applied" */
 	struct { int mid, s, v; } q[NQ];
 	int		 nq, next_mid;
 	/* plant */
@@ -304,7 +306,8 @@ send_msg(struct proto_msg *m, int seq_ok)
 	uint32_t seq = W.sup.tx_seq + (seq_ok ? 1 : 2);
 	size_t len;
 
-	if (W.sup_fd == -1 || (len = proto_encode(m, seq, buf, sizeof(buf))) ==
+	if (W.sup_fd == -1 || (len = proto_encode(&proto_supervisor, m, seq, buf,
+	    sizeof(buf))) ==
 	    0)
 		return;
 	if (send(W.sup_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
@@ -430,7 +433,7 @@ raw_frame(void)
 	if (send(W.sup_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
 	    (ssize_t)len)
 		return;
-	if (proto_decode(buf, len, PROTO_ROLE_WATCHDOG, &m, NULL, 0) !=
+	if (proto_decode(&proto_watchdog, buf, len, &m, NULL, 0) !=
 	    PROTO_OK) {
 		violation("a frame that does not parse");
 		return;
@@ -476,6 +479,18 @@ readback(int s, int u, int v)
 	    mpf.control[s].readback[v] : "Utility first");
 	W.rb_val[s][u] = v;
 	W.rb_at[s][u] = W.now;
+}
+
+static void
+retained(int s, int u)
+{
+	enum unit_field f = s == SETTING_OUTPUT_PRIORITY ? UF_OUTPUT_PRIORITY :
+	    UF_CHARGER_PRIORITY;
+	char topic[PROFILE_TOPIC_MAX];
+
+	if (W.tm != NULL && topic_expand(mpf.unit_field[f].topic, u + 1, topic,
+	    sizeof(topic)) == 0)
+		(void)tm_ingest_retained(W.tm, topic, W.now);
 }
 
 static void
@@ -529,8 +544,12 @@ healthy(void)
 {
 	W.draining = 1;
 	W.drain_start = W.now;
-	if (!W.connected)
+	if (!W.connected) {
 		W.connects++;
+		W.connected = 1;
+		if (W.on_state != NULL)
+			W.on_state(W.arg, 1);
+	}
 	W.connected = W.auto_ack = W.auto_plant = 1;
 	W.publish_fail = W.mark_fail = W.stubborn = 0;
 	memset(W.hot, 0, sizeof(W.hot));
@@ -590,9 +609,15 @@ wdf_step(void)
 	case 8:
 		if ((W.connected = !W.connected))
 			W.connects++;
+		if (W.on_state != NULL)
+			W.on_state(W.arg, W.connected);
 		break;
 	case 9:
 		b = fuzz_u8(&W.in);
+		if (b & 0x80) {		/* a retained copy: never fresh */
+			retained(b & 1, (b >> 1) % mpf.units);
+			break;
+		}
 		readback(b & 1, (b >> 1) % mpf.units, (int)((b >> 4) % 3) - 1);
 		W.lied |= W.rb_val[b & 1][(b >> 1) % mpf.units] != W.applied[b & 1];
 		break;
@@ -643,6 +668,7 @@ void
 wdf_session_params(const struct session_params *p)
 {
 	W.on_publish = p->on_publish;
+	W.on_state = p->on_state;
 	W.arg = p->arg;
 }
 
@@ -650,6 +676,15 @@ void
 wdf_session_store(struct tm_store *tm)
 {
 	W.tm = tm;
+}
+
+int
+wdf_set_will(const char *topic, const char *payload)
+{
+	FUZZ_ASSERT(strcmp(topic, mpf.alarm_topic) == 0, "will on %s", topic);
+	W.will_applied = strstr(payload, "\"settings_may_be_applied\":true") !=
+	    NULL;
+	return 0;
 }
 
 int
@@ -694,6 +729,8 @@ publish_calibration(int s)
 	    "violation, one at a time)", setting_name(s));
 	FUZZ_ASSERT(W.mark_durable, "%s calibration without a durable mark",
 	    setting_name(s));
+	FUZZ_ASSERT(W.will_applied, "%s calibration before the last will says "
+	    "settings may be applied", setting_name(s));
 	/* once each: a publish the broker refused did not happen */
 	FUZZ_ASSERT(W.calib_sent[s] == 0, "%s calibration published twice",
 	    setting_name(s));
@@ -857,7 +894,7 @@ int
 wdf_child_start(int fd)
 {
 	W.sup_fd = fd;
-	proto_chan_init(&W.sup, fd, PROTO_ROLE_SUPERVISOR);
+	proto_chan_init(&W.sup, fd, &proto_supervisor);
 	W.started = W.alive = 1;
 	W.run_start = W.last_hb_sent = W.now;
 	W.ph = M_HELLO;

@@ -34,7 +34,7 @@ child_start(void)
 	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
 		return -1;
 	wd.child = FAKE_PID;
-	proto_chan_init(&wd.chan, sv[0], PROTO_ROLE_WATCHDOG);
+	proto_chan_init(&wd.chan, sv[0], &proto_watchdog);
 	wd.chan.rx_per_s = WD_FLOOD_PER_S;
 	wd.chan_open = 1;
 	wd.phase = PH_HELLO;

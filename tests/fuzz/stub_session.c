@@ -102,6 +102,13 @@ session_drain(struct session *s, int64_t timeout_ms)
 }
 
 int
+session_set_will(struct session *s, const char *topic, const char *payload)
+{
+	(void)s;
+	return wdf_set_will(topic, payload);
+}
+
+int
 session_connected(const struct session *s)
 {
 	(void)s;

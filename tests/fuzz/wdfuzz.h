@@ -3,7 +3,8 @@
  * link time, what the watchdog reaches outside itself: the MQTT session
  * (stub_session.c), the clocks (stub_clock.c), signals (stub_sigfd.c),
  * logging (stub_log.c), the audit log writer (stub_audit.c), the child
- * process (stub_child.c) and the intent mark (stub_mark.c). Every stub
+ * process (stub_child.c) and the intent mark's file (stub_durable.c; the
+ * real watchdog/mark.c runs). Every stub
  * calls into the harness, which plays broker, plant and supervisor from
  * the fuzz input and checks the oracles.
  */
@@ -24,6 +25,7 @@ void	wdf_step(void);			/* session_handle: the world moves */
 int	wdf_publish(const char *topic, const void *payload, size_t len,
 	    int qos, int retain, int *mid);
 int	wdf_connected(void);
+int	wdf_set_will(const char *topic, const char *payload);
 unsigned wdf_connects(void);
 /* signals: the next one for the watchdog, 0 if none */
 int	wdf_next_signal(void);
@@ -36,7 +38,7 @@ int	wdf_audit(enum audit_actor, const char *event,
 int	wdf_child_start(int fd);
 void	wdf_child_signal(int sig);
 int	wdf_child_exited(void);
-/* mark */
+/* the intent mark's file */
 int	wdf_mark_present(void);
 int	wdf_mark_set(void);
 void	wdf_mark_clear(void);
