@@ -65,7 +65,7 @@ struct raw_profile {
 		struct { char *bulk_voltage_v, *bulk_tolerance_v,
 		    *tail_current_per_pack_a, *tail_current_total_a; } absorption;
 		struct { char *soc_min_pct, *pack_voltage_spread_v,
-		    *cell_delta_max_mv; } verify;
+		    *cell_delta_max_mv, *reanchor_pct; } verify;
 		struct { char *cell_voltage_max_v, *temperature_max_c,
 		    *stale_s; } envelope;
 	} limits;
@@ -207,7 +207,8 @@ static const cyaml_schema_field_t absorption_schema[] = {
 };
 static const cyaml_schema_field_t verify_schema[] = {
 	L(verify, soc_min_pct), L(verify, pack_voltage_spread_v),
-	L(verify, cell_delta_max_mv), CYAML_FIELD_END
+	L(verify, cell_delta_max_mv),
+	OPT_STR("reanchor_pct", RP, limits.verify.reanchor_pct), CYAML_FIELD_END
 };
 static const cyaml_schema_field_t envelope_schema[] = {
 	L(envelope, cell_voltage_max_v), L(envelope, temperature_max_c),
@@ -479,10 +480,21 @@ static const struct num_key num_keys[] = {
 	NT(progress_interval_s, progress_interval_ms, 0.01, 86400),
 };
 
+/* Re-anchored reads 100 % unless the profile says otherwise. */
+#define REANCHOR_DEFAULT_PCT	100.0
+/* A BMS that has not terminated may read this much: never "re-anchored". */
+#define HELD_PCT		99.0
+
 static int
 load_numbers(struct ycfg *c, const struct raw_profile *r,
     struct profile *pf)
 {
+	pf->limits.verify_reanchor_pct = REANCHOR_DEFAULT_PCT;
+	if (r->limits.verify.reanchor_pct != NULL &&
+	    ycfg_double(c, "limits.verify.reanchor_pct",
+	    r->limits.verify.reanchor_pct, 50, 100,
+	    &pf->limits.verify_reanchor_pct) == -1)
+		return -1;
 	for (size_t i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++) {
 		const struct num_key *k = &num_keys[i];
 		const char *s = *(char *const *)((const char *)r + k->raw);
@@ -523,10 +535,22 @@ check_limits(struct ycfg *c, const struct profile *pf)
 	NEED(l->abort_temp_min_c < l->abort_temp_max_c,
 	    "limits.abort.temperature_min_c", "must be below "
 	    "limits.abort.temperature_max_c");
-	NEED(l->pre_temp_min_c >= l->abort_temp_min_c &&
-	    l->pre_temp_max_c <= l->abort_temp_max_c,
+	NEED(l->pre_temp_min_c >= l->abort_temp_min_c,
 	    "limits.preflight.temperature_min_c", "the pre-flight range must "
 	    "lie within the abort range");
+	/* charging warms the pack: a pack let in at the abort limit aborts */
+	NEED(l->pre_temp_max_c < l->abort_temp_max_c,
+	    "limits.preflight.temperature_max_c", "%.1f C must be below "
+	    "limits.abort.temperature_max_c (%.1f C): leave a margin for the "
+	    "charge to warm the pack", l->pre_temp_max_c, l->abort_temp_max_c);
+	NEED(l->verify_reanchor_pct > HELD_PCT,
+	    "limits.verify.reanchor_pct", "%.1f %% is not a re-anchor: a BMS "
+	    "that has not terminated may hold at %.0f %%; use the value its "
+	    "counter jumps to (100)", l->verify_reanchor_pct, HELD_PCT);
+	NEED(l->verify_reanchor_pct >= l->verify_soc_pct,
+	    "limits.verify.reanchor_pct", "%.1f %% must be at least "
+	    "limits.verify.soc_min_pct (%.1f %%)", l->verify_reanchor_pct,
+	    l->verify_soc_pct);
 	NEED(l->env_temp_max_c > l->abort_temp_max_c,
 	    "limits.envelope.temperature_max_c", "must be above "
 	    "limits.abort.temperature_max_c");

@@ -92,6 +92,12 @@ struct profile_limits {
 	double	tail_per_pack_a, tail_total_a;
 	/* verify */
 	double	verify_soc_pct, verify_voltage_spread_v, verify_cell_delta_mv;
+	/*
+	 * What a counter reads once it re-anchored (limits.verify.reanchor_pct,
+	 * default 100): a BMS that has not seen a termination may hold at 99,
+	 * so PASS needs this on every pack (or a jump to it seen in the hold).
+	 */
+	double	verify_reanchor_pct;
 	/* watchdog last-resort envelope: wider than the supervisor's */
 	double	env_cell_v, env_temp_max_c;
 	int64_t	env_stale_ms;

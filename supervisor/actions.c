@@ -91,8 +91,9 @@ action_record_after_snapshot(struct sup *s)
 {
 	s->after = s->snap;
 	s->have_after = true;
-	if (monitor_verified(&s->pf, &s->after, &s->lagging, s->verify_why,
-	    sizeof(s->verify_why)))
+	/* "reanchored" is the reason only when every pack did */
+	if (monitor_verified(&s->pf, &s->after, s->anchored, &s->lagging,
+	    s->verify_why, sizeof(s->verify_why)))
 		note(s, "reanchored", "%s", s->verify_why);
 }
 
@@ -182,8 +183,10 @@ action_note_engage_timeout(struct sup *s)
 void
 action_note_lagging_packs(struct sup *s)
 {
-	note(s, "lagging", "not re-anchored after the longest hold "
-	    "(%.0f s): %s", (double)s->pf.timing.absorption_max_ms / 1000.0,
+	/* lagging packs, or every pack re-anchored but a spread is wide */
+	note(s, s->lagging != 0 ? "lagging" : "not_verified", "after the "
+	    "longest hold (%.0f s): %s",
+	    (double)s->pf.timing.absorption_max_ms / 1000.0,
 	    s->verify_why[0] ? s->verify_why : "no verify snapshot");
 }
 
@@ -285,10 +288,11 @@ void
 action_extend_hold(struct sup *s)
 {
 	uint32_t lagging;
-	char why[200];
+	char why[PROTO_TEXT_LEN];
 
-	(void)monitor_verified(&s->pf, &s->snap, &lagging, why, sizeof(why));
-	log_info("not re-anchored yet (%s); holding absorption longer", why);
+	(void)monitor_verified(&s->pf, &s->snap, s->anchored, &lagging, why,
+	    sizeof(why));
+	log_info("not verified yet (%s); holding absorption longer", why);
 	s->hold_armed = true;
 	s->taper_since_ms = 0;
 }

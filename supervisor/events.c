@@ -321,6 +321,37 @@ link_lost(struct sup *s)
 	s->finished = true;
 }
 
+/*
+ * In the hold, a counter that jumps to the re-anchor value re-anchored,
+ * even if the verify snapshot later reads it a little lower (float, load).
+ */
+static void
+watch_anchor(struct sup *s)
+{
+	uint32_t fresh;
+	double v;
+
+	switch (s->state) {
+	case CAL_STATE_SOLAR_ABSORPTION:
+	case CAL_STATE_SOLAR_VERIFY:
+	case CAL_STATE_GRID_ABSORPTION:
+	case CAL_STATE_GRID_VERIFY:
+		break;
+	default:
+		return;
+	}
+	if ((fresh = monitor_watch_anchor(&s->tm, s->now, &s->anchored)) == 0)
+		return;
+	for (int p = 0; p < s->pf.packs; p++)
+		if ((fresh & (1u << p)) &&
+		    tm_pack(&s->tm, p, PF_SOC, s->now, &v) == TM_VALID) {
+			log_info("pack %d re-anchored: its counter reads "
+			    "%.0f %%", p + 1, v);
+			(void)wdlink_audit(&s->wd, "reanchor", "pack=%d "
+			    "soc=%.0f", p + 1, v);
+		}
+}
+
 void
 events_dispatch(struct sup *s)
 {
@@ -330,6 +361,7 @@ events_dispatch(struct sup *s)
 	};
 	int steps = 0;
 
+	watch_anchor(s);
 	while (!s->finished && steps < MAX_STEPS) {
 		size_t i;
 

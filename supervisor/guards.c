@@ -93,9 +93,10 @@ bool
 guard_packs_reanchored(const struct sup *s)
 {
 	uint32_t lagging;
-	char why[200];
+	char why[PROTO_TEXT_LEN];
 
-	return monitor_verified(&s->pf, &s->snap, &lagging, why, sizeof(why));
+	return monitor_verified(&s->pf, &s->snap, s->anchored, &lagging, why,
+	    sizeof(why));
 }
 
 bool

@@ -136,17 +136,19 @@ mismatch_now(const struct tm_store *tm, const struct expect *ex, int64_t now,
 				ufirst = u;
 			} else if (strcmp(first, rb) != 0) {
 				(void)snprintf(why, whysz,
-				    "setting=%s unit%d=%s unit%d=%s",
+				    "setting=%s unit%d=\"%s\" unit%d=\"%s\"",
 				    setting_name(s), ufirst + 1, first, u + 1,
 				    rb);
 				return true;
 			}
 			if (ex->value[s] >= 0 && profile_readback_value(tm->pf,
 			    s, rb) != ex->value[s]) {
+				/* quoted: a wrong case or a stray blank
+				 * must be visible */
 				(void)snprintf(why, whysz,
-				    "setting=%s unit=%d readback=%s expected=%s",
-				    setting_name(s), u + 1, rb,
-				    tm->pf->control[s].readback[ex->value[s]]);
+				    "setting=%s unit=%d readback=\"%s\" "
+				    "expected=\"%s\"", setting_name(s), u + 1,
+				    rb, tm->pf->control[s].readback[ex->value[s]]);
 				return true;
 			}
 		}
@@ -196,30 +198,47 @@ monitor_total_current(const struct tm_store *tm, int64_t now_ms, double *amps)
 	return true;
 }
 
+/* The unit's text field, or why there is none ("stale"). */
+static const char *
+text_or_status(const struct tm_store *tm, int u, enum unit_field f,
+    int64_t now, bool *valid)
+{
+	const char *t;
+	enum tm_status st;
+
+	st = tm_unit_text(tm, u, f, now, &t);
+	*valid = st == TM_VALID;
+	return *valid ? t : tm_status_name(st);
+}
+
+/* Each reason shows the string that arrived next to the one expected. */
 static bool
 unit_engaged(const struct tm_store *tm, int u, int64_t now, char *why,
     size_t whysz)
 {
 	const struct profile *pf = tm->pf;
 	const char *mode, *dir, *op;
+	bool ok;
 
-	if (tm_unit_text(tm, u, UF_DEVICE_MODE, now, &mode) != TM_VALID ||
-	    !profile_is_grid_mode(pf, mode)) {
-		(void)snprintf(why, whysz, "unit %d device mode not a grid mode",
-		    u + 1);
+	mode = text_or_status(tm, u, UF_DEVICE_MODE, now, &ok);
+	if (!ok || !profile_is_grid_mode(pf, mode)) {
+		(void)snprintf(why, whysz, "unit %d device mode %s%s%s not a "
+		    "grid mode", u + 1, ok ? "\"" : "", mode, ok ? "\"" : "");
 		return false;
 	}
-	if (tm_unit_text(tm, u, UF_LINE_DIRECTION, now, &dir) != TM_VALID ||
-	    strcmp(dir, pf->line_input) != 0) {
-		(void)snprintf(why, whysz, "unit %d line direction not %s",
-		    u + 1, pf->line_input);
+	dir = text_or_status(tm, u, UF_LINE_DIRECTION, now, &ok);
+	if (!ok || strcmp(dir, pf->line_input) != 0) {
+		(void)snprintf(why, whysz, "unit %d line direction %s%s%s, "
+		    "expected \"%s\"", u + 1, ok ? "\"" : "", dir,
+		    ok ? "\"" : "", pf->line_input);
 		return false;
 	}
-	if (tm_unit_text(tm, u, UF_OUTPUT_PRIORITY, now, &op) != TM_VALID ||
-	    profile_readback_value(pf, SETTING_OUTPUT_PRIORITY, op) !=
+	op = text_or_status(tm, u, UF_OUTPUT_PRIORITY, now, &ok);
+	if (!ok || profile_readback_value(pf, SETTING_OUTPUT_PRIORITY, op) !=
 	    VALUE_CALIBRATION) {
-		(void)snprintf(why, whysz, "unit %d output priority not %s",
-		    u + 1, pf->control[SETTING_OUTPUT_PRIORITY].readback[
+		(void)snprintf(why, whysz, "unit %d output priority reads "
+		    "%s%s%s, expected \"%s\"", u + 1, ok ? "\"" : "", op,
+		    ok ? "\"" : "", pf->control[SETTING_OUTPUT_PRIORITY].readback[
 		    VALUE_CALIBRATION]);
 		return false;
 	}
@@ -292,22 +311,61 @@ monitor_tapered(const struct tm_store *tm, int64_t now_ms)
 	return sum <= l->tail_total_a + EPS;
 }
 
+uint32_t
+monitor_watch_anchor(const struct tm_store *tm, int64_t now_ms,
+    uint32_t *anchored)
+{
+	double v, at = tm->pf->limits.verify_reanchor_pct;
+	uint32_t was = *anchored;
+
+	for (int p = 0; p < tm->pf->packs; p++)
+		if (tm_pack(tm, p, PF_SOC, now_ms, &v) == TM_VALID &&
+		    v >= at - EPS)
+			*anchored |= 1u << p;
+	return *anchored & ~was;
+}
+
+/* "pack 6 at 99 %, pack 4 at 97 %" for the packs in mask. */
+static void
+lagging_figures(const struct snapshot *n, uint32_t mask, char *buf,
+    size_t bufsz)
+{
+	size_t off = 0;
+	int len;
+
+	buf[0] = '\0';
+	for (int p = 0; p < n->packs && off < bufsz; p++)
+		if (mask & (1u << p)) {
+			len = snprintf(buf + off, bufsz - off, "%spack %d at "
+			    "%.0f %%", off ? ", " : "", p + 1, n->soc[p]);
+			if (len < 0)
+				return;
+			off += (size_t)len;
+		}
+}
+
 bool
 monitor_verified(const struct profile *pf, const struct snapshot *n,
-    uint32_t *lagging, char *why, size_t whysz)
+    uint32_t anchored, uint32_t *lagging, char *why, size_t whysz)
 {
 	const struct profile_limits *l = &pf->limits;
-	char list[64];
+	char list[64], figs[120];
 
 	*lagging = 0;
-	for (int p = 0; p < n->packs; p++)
-		if (n->soc[p] < l->verify_soc_pct - EPS)
+	for (int p = 0; p < n->packs; p++) {
+		bool reanchored = n->soc[p] >= l->verify_reanchor_pct - EPS ||
+		    (anchored & (1u << p));
+
+		if (!reanchored || n->soc[p] < l->verify_soc_pct - EPS)
 			*lagging |= 1u << p;
+	}
 	if (*lagging != 0) {
 		monitor_lagging_list(*lagging, list, sizeof(list));
-		(void)snprintf(why, whysz, "pack(s) %s below %.0f %% SoC "
-		    "(SoC %.1f..%.1f %%)", list, l->verify_soc_pct, n->soc_lo,
-		    n->soc_hi);
+		lagging_figures(n, *lagging, figs, sizeof(figs));
+		(void)snprintf(why, whysz, "not re-anchored: %s (a re-anchor "
+		    "reads %.0f %%; no jump to it was seen during the hold); "
+		    "extend the hold or investigate pack %s", figs,
+		    l->verify_reanchor_pct, list);
 		return false;
 	}
 	if (n->volt_spread >= l->verify_voltage_spread_v - EPS) {
@@ -321,9 +379,10 @@ monitor_verified(const struct profile *pf, const struct snapshot *n,
 		    l->verify_cell_delta_mv);
 		return false;
 	}
-	(void)snprintf(why, whysz, "every pack at %.1f %% SoC or more, voltage "
-	    "spread %.3f V, max cell delta %.0f mV", n->soc_lo, n->volt_spread,
-	    n->delta_hi);
+	(void)snprintf(why, whysz, "every pack re-anchored (read %.0f %% or "
+	    "seen jumping to it in the hold; SoC now %.1f..%.1f %%), voltage "
+	    "spread %.3f V, max cell delta %.0f mV", l->verify_reanchor_pct,
+	    n->soc_lo, n->soc_hi, n->volt_spread, n->delta_hi);
 	return true;
 }
 

@@ -66,12 +66,23 @@ bool	monitor_tapered(const struct tm_store *, int64_t now_ms);
 bool	monitor_total_current(const struct tm_store *, int64_t now_ms,
 	    double *amps);
 /*
- * The verify rule on a fresh snapshot: every pack SoC at least the limit,
- * pack voltage spread and every cell delta below theirs. *lagging gets a
- * bit per pack (bit 0 = pack 1) whose SoC is below the limit.
+ * The verify rule on a fresh snapshot: every pack re-anchored, i.e. its
+ * counter reads the re-anchor value (limits.verify.reanchor_pct) or was
+ * seen at it during the hold (a bit in anchored, from
+ * monitor_watch_anchor), and reads at least verify_soc_pct; pack voltage
+ * spread and every cell delta below their limits. A counter at 99 % is
+ * not re-anchored: a BMS holds there until a real termination. *lagging
+ * gets a bit per pack (bit 0 = pack 1) that did not re-anchor; why then
+ * says "extend the hold or investigate pack N".
  */
 bool	monitor_verified(const struct profile *, const struct snapshot *,
-	    uint32_t *lagging, char *why, size_t whysz);
+	    uint32_t anchored, uint32_t *lagging, char *why, size_t whysz);
+/*
+ * During the hold: sets a bit in *anchored for every pack whose live SoC
+ * reads the re-anchor value now. Returns the bits that are new.
+ */
+uint32_t monitor_watch_anchor(const struct tm_store *, int64_t now_ms,
+	    uint32_t *anchored);
 /* "6" or "2,6" from a lagging mask. */
 void	monitor_lagging_list(uint32_t lagging, char *buf, size_t bufsz);
 

@@ -338,7 +338,8 @@ report_final(struct sup *s)
 		fmt_num(d, sizeof(d), 0, a.delta_mv[p]);
 		(void)fprintf(f, "  %4d   %5s %% -> %5s %%%s  %7s V  %6s mV%s\n",
 		    p + 1, b, av, fresh(s, p) ? " " : "*", v, d,
-		    s->lagging & (1u << p) ? "   (lagging)" : "");
+		    s->lagging & (1u << p) ? "   (lagging)" :
+		    s->have_after ? "   (re-anchored)" : "");
 		if (!fresh(s, p))
 			stale = true;
 	}

@@ -89,7 +89,9 @@ struct sup {
 	bool			have_before, have_after;
 	struct preflight	pre;
 	uint32_t		lagging;
-	char			verify_why[200];
+	uint32_t		anchored;	/* seen at the re-anchor value
+						   during the hold (bit per pack) */
+	char			verify_why[PROTO_TEXT_LEN];
 
 	/* outcome and reason */
 	enum proto_outcome	pending;	/* set_outcome_*, 0 = none */

@@ -97,9 +97,13 @@ START_TEST(pre_temperature_window)
 	ASSERT_CLASS(PRE_DRIFT, "drift");
 	sn.temp_cell[3] = 4.9;
 	ASSERT_CLASS(PRE_UNSAFE, "temperature");
-	sn.temp_cell[3] = 45.0;
+	/* the pre-flight maximum (40 C) leaves a margin below the abort
+	 * limit (45 C): a pack at 44 C is not let in to warm past it */
+	sn.temp_cell[3] = 40.0;
 	ASSERT_CLASS(PRE_DRIFT, "drift");
-	sn.temp_pcb[3] = 45.1;
+	sn.temp_pcb[3] = 40.1;
+	ASSERT_CLASS(PRE_UNSAFE, "temperature");
+	sn.temp_pcb[3] = 44.0;
 	ASSERT_CLASS(PRE_UNSAFE, "temperature");
 }
 END_TEST
@@ -267,6 +271,9 @@ START_TEST(mon_mismatch_needs_to_persist)
 		    sizeof(why)), want[i]);
 	}
 	ck_assert_msg(strstr(why, "setting=output_priority") != NULL, "%s", why);
+	/* the string that arrived next to the one expected, quoted */
+	ck_assert_msg(strstr(why, "readback=\"SBU\" expected=\"SUB\"") !=
+	    NULL, "%s", why);
 	/* units that disagree, whatever the state needs */
 	{
 		static struct monitor m2;
@@ -279,7 +286,7 @@ START_TEST(mon_mismatch_needs_to_persist)
 		put("lvx6048_2_output_source_priority", "SBU", 3001 + g);
 		ck_assert_int_eq(monitor_alarm(&m2, &tm, &any, 3001 + g, why,
 		    sizeof(why)), AL_UNIT_MISMATCH);
-		ck_assert_msg(strstr(why, "unit1=SUB unit2=SBU") != NULL, "%s",
+		ck_assert_msg(strstr(why, "unit1=\"SUB\" unit2=\"SBU\"") != NULL, "%s",
 		    why);
 	}
 	/* back to what the state needs: the clock resets */
@@ -299,7 +306,14 @@ START_TEST(mon_engaged)
 	ck_assert(monitor_engaged(&tm, 1000, why, sizeof(why)));
 	put("lvx6048_2_line_power_direction", "idle", 1000);
 	ck_assert(!monitor_engaged(&tm, 1000, why, sizeof(why)));
-	ck_assert_ptr_nonnull(strstr(why, "unit 2"));
+	/* what arrived, next to what was expected */
+	ck_assert_str_eq(why, "unit 2 line direction \"idle\", expected "
+	    "\"input\"");
+	put("lvx6048_2_line_power_direction", "input", 1000);
+	put("lvx6048_2_output_source_priority", "Sub", 1000);
+	ck_assert(!monitor_engaged(&tm, 1000, why, sizeof(why)));
+	ck_assert_str_eq(why, "unit 2 output priority reads \"Sub\", "
+	    "expected \"SUB\"");
 }
 END_TEST
 
@@ -331,24 +345,71 @@ END_TEST
 START_TEST(verify_names_lagging_packs)
 {
 	uint32_t lag;
-	char why[200];
+	char why[256];
 
 	for (int p = 0; p < 6; p++) {
 		sn.soc[p] = 100;
 		sn.volt[p] = 56.40;
 	}
-	ck_assert(monitor_verified(&pf, &sn, &lag, why, sizeof(why)));
+	ck_assert(monitor_verified(&pf, &sn, 0, &lag, why, sizeof(why)));
 	ck_assert_uint_eq(lag, 0);
+	ck_assert_ptr_nonnull(strstr(why, "every pack re-anchored"));
 	sn.soc[3] = 98.9;
 	sn.soc[5] = 92;
 	snapshot_derive(&sn);
-	ck_assert(!monitor_verified(&pf, &sn, &lag, why, sizeof(why)));
+	ck_assert(!monitor_verified(&pf, &sn, 0, &lag, why, sizeof(why)));
 	ck_assert_uint_eq(lag, (1u << 3) | (1u << 5));
-	ck_assert_ptr_nonnull(strstr(why, "4,6"));
+	ck_assert_ptr_nonnull(strstr(why, "investigate pack 4,6"));
+	ck_assert_ptr_null(strstr(why, "re-anchored ("));
+	/* 99 % is where a BMS holds before its termination: not re-anchored */
 	sn.soc[3] = sn.soc[5] = 99;
+	snapshot_derive(&sn);
+	ck_assert(!monitor_verified(&pf, &sn, 0, &lag, why, sizeof(why)));
+	ck_assert_uint_eq(lag, (1u << 3) | (1u << 5));
+	ck_assert_ptr_nonnull(strstr(why, "pack 4 at 99 %, pack 6 at 99 %"));
+	ck_assert_ptr_nonnull(strstr(why, "extend the hold or investigate "
+	    "pack 4,6"));
+	/* a jump to 100 % seen during the hold is a re-anchor */
+	ck_assert(!monitor_verified(&pf, &sn, 1u << 3, &lag, why,
+	    sizeof(why)));
+	ck_assert_uint_eq(lag, 1u << 5);
+	ck_assert(monitor_verified(&pf, &sn, (1u << 3) | (1u << 5), &lag, why,
+	    sizeof(why)));
+	/* but not if it then reads below the verify minimum */
+	sn.soc[5] = 97;
+	snapshot_derive(&sn);
+	ck_assert(!monitor_verified(&pf, &sn, (1u << 3) | (1u << 5), &lag,
+	    why, sizeof(why)));
+	ck_assert_uint_eq(lag, 1u << 5);
+	sn.soc[3] = sn.soc[5] = 100;
 	sn.volt[0] = 56.50;	/* spread 0.1 V: must be below */
 	snapshot_derive(&sn);
-	ck_assert(!monitor_verified(&pf, &sn, &lag, why, sizeof(why)));
+	ck_assert(!monitor_verified(&pf, &sn, 0, &lag, why, sizeof(why)));
+	ck_assert_uint_eq(lag, 0);
+}
+END_TEST
+
+START_TEST(watch_anchor_sees_the_jump)
+{
+	uint32_t anchored = 0;
+	char obj[64];
+
+	for (int p = 1; p <= 6; p++) {
+		(void)snprintf(obj, sizeof(obj), "lifepower4_%d_soc", p);
+		put(obj, "99", 1000);
+	}
+	ck_assert_uint_eq(monitor_watch_anchor(&tm, 1000, &anchored), 0);
+	put("lifepower4_2_soc", "100", 1100);
+	ck_assert_uint_eq(monitor_watch_anchor(&tm, 1100, &anchored), 1u << 1);
+	ck_assert_uint_eq(monitor_watch_anchor(&tm, 1100, &anchored), 0);
+	put("lifepower4_2_soc", "99", 1200);
+	ck_assert_uint_eq(monitor_watch_anchor(&tm, 1200, &anchored), 0);
+	ck_assert_uint_eq(anchored, 1u << 1);
+	/* a retained 100 % is not a jump */
+	ck_assert_int_eq(tm_ingest_retained(&tm,
+	    "homeassistant/sensor/lifepower4_5_soc/state", 1300),
+	    TM_RETAINED_ONLY);
+	ck_assert_uint_eq(monitor_watch_anchor(&tm, 1300, &anchored), 0);
 }
 END_TEST
 
@@ -391,6 +452,7 @@ supervisor_logic_suite(void)
 	tcase_add_test(tc, mon_engaged);
 	tcase_add_test(tc, mon_taper);
 	tcase_add_test(tc, verify_names_lagging_packs);
+	tcase_add_test(tc, watch_anchor_sees_the_jump);
 	tcase_add_test(tc, snapshot_needs_every_field_fresh);
 	suite_add_tcase(s, tc);
 	return s;

@@ -76,6 +76,8 @@ START_TEST(reference_loads)
 	ck_assert(!profile_is_grid_mode(&pf, "Battery"));
 	ck_assert_int_eq(strlen(pf.digest_hex), 64);
 	ck_assert(pf.pack_field[PF_PROTECTION].empty_is_zero);
+	ck_assert_double_eq_tol(pf.limits.verify_reanchor_pct, 100, 1e-9);
+	ck_assert(pf.limits.pre_temp_max_c < pf.limits.abort_temp_max_c);
 }
 END_TEST
 
@@ -135,6 +137,19 @@ static const struct bad_case bad_cases[] = {
 	  "topic \"solar/control/lvx6048/output_priority\" is used twice" },
 	{ "  stale_s: 120", "  stale_s: 30", "limits.envelope.stale_s: must be above" },
 	{ "site: eg4-lp4-v2", "site: eg4-lp4-v2\nsite: again", "Mapping field already seen" },
+	/* a pack let in at the abort temperature aborts as soon as it warms */
+	{ "    temperature_max_c: 40\n", "    temperature_max_c: 45\n",
+	  "limits.preflight.temperature_max_c: 45.0 C must be below "
+	  "limits.abort.temperature_max_c (45.0 C)" },
+	{ "    temperature_max_c: 40\n", "    temperature_max_c: 47\n",
+	  "limits.preflight.temperature_max_c: 47.0 C must be below" },
+	/* 99 % is where a BMS holds before its termination */
+	{ "reanchor_pct: 100", "reanchor_pct: 99",
+	  "limits.verify.reanchor_pct: 99.0 % is not a re-anchor" },
+	{ "reanchor_pct: 100", "reanchor_pct: 100.5",
+	  "limits.verify.reanchor_pct: \"100.5\": out of range" },
+	{ "soc_min_pct: 99\n", "soc_min_pct: 99.8\n    bogus_pct: 1\n",
+	  "limits.verify.bogus_pct: unknown key" },
 };
 
 START_TEST(malformed_refused)
@@ -151,6 +166,38 @@ START_TEST(malformed_refused)
 	    "case %d: error does not name the file: %s", _i, err);
 	ck_assert_msg(strstr(err, bc->expect) != NULL,
 	    "case %d: expected \"%s\" in: %s", _i, bc->expect, err);
+	unlink(path);
+}
+END_TEST
+
+/* limits.verify.reanchor_pct: 100 when absent; never below soc_min_pct. */
+START_TEST(reanchor_default_and_order)
+{
+	struct profile pf;
+	char err[PROFILE_ERR_MAX];
+	const char *path = "/tmp/gridcal-unit-profile-reanchor.yaml";
+
+	write_variant(path, "    reanchor_pct: 100\n", "");
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_double_eq_tol(pf.limits.verify_reanchor_pct, 100, 1e-9);
+	write_variant(path, "    reanchor_pct: 100\n",
+	    "    reanchor_pct: 99.5\n");
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_double_eq_tol(pf.limits.verify_reanchor_pct, 99.5, 1e-9);
+	write_variant(path, "    soc_min_pct: 99\n", "    soc_min_pct: 100\n");
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	/* soc_min_pct 100 with the default re-anchor value of 100: fine;
+	 * a re-anchor value below the verify minimum is refused */
+	write_variant(path, "    soc_min_pct: 99\n"
+	    "    # PASS needs every pack's counter at this value (or seen "
+	    "jumping to\n"
+	    "    # it during the hold): the BMS holds at 99 until a real "
+	    "termination\n"
+	    "    reanchor_pct: 100\n",
+	    "    soc_min_pct: 99.8\n    reanchor_pct: 99.5\n");
+	ck_assert_int_eq(profile_load(path, &pf, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "limits.verify.reanchor_pct: 99.5 % must be "
+	    "at least limits.verify.soc_min_pct (99.8 %)") != NULL, "%s", err);
 	unlink(path);
 }
 END_TEST
@@ -188,6 +235,7 @@ profile_suite(void)
 
 	tcase_add_test(tc, reference_loads);
 	tcase_add_test(tc, fahrenheit_and_millivolts);
+	tcase_add_test(tc, reanchor_default_and_order);
 	tcase_add_loop_test(tc, malformed_refused, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, empty_and_missing_files);
