@@ -186,6 +186,14 @@ plant_init(struct plant *p, const struct profile *pf,
 	plant_advance(p, 0);
 }
 
+const char *
+plant_readback(const struct plant *p, int setting, int value)
+{
+	const char *w = p->sc->inverter.readback[setting][value];
+
+	return w[0] != '\0' ? w : p->pf->control[setting].readback[value];
+}
+
 /* ---- faults ---- */
 
 bool

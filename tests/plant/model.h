@@ -128,6 +128,9 @@ const char *plant_control(struct plant *, const char *topic,
 	    const void *payload, size_t len);
 
 const char *unit_mode_name(enum unit_mode);
+/* What a unit reports for setting at value: the scenario's word, or the
+ * profile's readback string. */
+const char *plant_readback(const struct plant *, int setting, int value);
 const char *charge_stage_name(enum charge_stage);
 /* Uniform in [0, 1) from a seeded generator state. */
 double	rng_next(uint64_t *state);

@@ -104,12 +104,12 @@ unit_value(struct plant *p, int u, int f, char *buf, size_t sz)
 		(void)strlcpy(buf, unit_mode_name(un->mode), sz);
 		break;
 	case UF_OUTPUT_PRIORITY:
-		(void)strlcpy(buf, pf->control[SETTING_OUTPUT_PRIORITY].readback[
-		    un->setting[SETTING_OUTPUT_PRIORITY]], sz);
+		(void)strlcpy(buf, plant_readback(p, SETTING_OUTPUT_PRIORITY,
+		    un->setting[SETTING_OUTPUT_PRIORITY]), sz);
 		break;
 	case UF_CHARGER_PRIORITY:
-		(void)strlcpy(buf, pf->control[SETTING_CHARGER_PRIORITY].readback[
-		    un->setting[SETTING_CHARGER_PRIORITY]], sz);
+		(void)strlcpy(buf, plant_readback(p, SETTING_CHARGER_PRIORITY,
+		    un->setting[SETTING_CHARGER_PRIORITY]), sz);
 		break;
 	case UF_LINE_DIRECTION:
 		(void)strlcpy(buf, un->line_input ? pf->line_input : "idle", sz);

@@ -49,6 +49,8 @@ struct raw_inverter {
 	char	*rebulk_v, *critical_v, *critical_recover_v, *cutoff_v;
 	char	*apply_delay_s, *fault86_latch;
 	char	*output_priority, *charger_priority;
+	char	*output_readback_everyday, *output_readback_calibration;
+	char	*charger_readback_everyday, *charger_readback_calibration;
 };
 struct raw_load { char *base_w, *noise_w; };
 struct raw_solar {
@@ -166,6 +168,14 @@ static const cyaml_schema_field_t inverter_fields[] = {
 	STR("fault86_latch", struct raw_inverter, fault86_latch),
 	STR("output_priority", struct raw_inverter, output_priority),
 	STR("charger_priority", struct raw_inverter, charger_priority),
+	OSTR("output_readback_everyday", struct raw_inverter,
+	    output_readback_everyday),
+	OSTR("output_readback_calibration", struct raw_inverter,
+	    output_readback_calibration),
+	OSTR("charger_readback_everyday", struct raw_inverter,
+	    charger_readback_everyday),
+	OSTR("charger_readback_calibration", struct raw_inverter,
+	    charger_readback_calibration),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_field_t load_fields[] = {
@@ -288,6 +298,58 @@ load_physics(struct ycfg *c, const struct raw_scenario *r, struct scenario *s)
 	return 0;
 }
 
+/*
+ * A site whose inverters report other words than the profile's defaults
+ * (an installer then configures the profile to match): a readback word is
+ * a non-empty word without blanks at either end, and the two values of a
+ * setting differ.
+ */
+static int
+load_readbacks(struct ycfg *c, const struct raw_inverter *r,
+    struct scenario *s)
+{
+	static const char *const keys[SETTING_COUNT][VALUE_COUNT] = {
+		[SETTING_OUTPUT_PRIORITY] = {
+			[VALUE_EVERYDAY] = "inverter.output_readback_everyday",
+			[VALUE_CALIBRATION] =
+			    "inverter.output_readback_calibration",
+		},
+		[SETTING_CHARGER_PRIORITY] = {
+			[VALUE_EVERYDAY] = "inverter.charger_readback_everyday",
+			[VALUE_CALIBRATION] =
+			    "inverter.charger_readback_calibration",
+		},
+	};
+	const char *raw[SETTING_COUNT][VALUE_COUNT] = {
+		[SETTING_OUTPUT_PRIORITY] = { r->output_readback_everyday,
+		    r->output_readback_calibration },
+		[SETTING_CHARGER_PRIORITY] = { r->charger_readback_everyday,
+		    r->charger_readback_calibration },
+	};
+
+	for (int st = 0; st < SETTING_COUNT; st++) {
+		char (*w)[PROFILE_WORD_MAX] = s->inverter.readback[st];
+
+		for (int v = 0; v < VALUE_COUNT; v++) {
+			const char *t = raw[st][v];
+			size_t n;
+
+			if (t == NULL)
+				continue;
+			n = strlen(t);
+			if (n == 0 || t[0] == ' ' || t[n - 1] == ' ' ||
+			    n >= sizeof(w[v]))
+				return ycfg_fail(c, keys[st][v], "\"%s\": not "
+				    "a readback word", t);
+			(void)strlcpy(w[v], t, sizeof(w[v]));
+		}
+		if (w[0][0] != '\0' && strcmp(w[0], w[1]) == 0)
+			return ycfg_fail(c, keys[st][VALUE_CALIBRATION],
+			    "must differ from the everyday readback");
+	}
+	return 0;
+}
+
 static int
 load_inverter(struct ycfg *c, const struct raw_inverter *r, struct scenario *s)
 {
@@ -316,6 +378,8 @@ load_inverter(struct ycfg *c, const struct raw_inverter *r, struct scenario *s)
 	    &s->inverter.initial[SETTING_OUTPUT_PRIORITY]) == -1 ||
 	    setting_value(c, "inverter.charger_priority", r->charger_priority,
 	    &s->inverter.initial[SETTING_CHARGER_PRIORITY]) == -1)
+		return -1;
+	if (load_readbacks(c, r, s) == -1)
 		return -1;
 	if (s->inverter.float_v >= s->inverter.bulk_v)
 		return ycfg_fail(c, "inverter.float_v", "must be below "

@@ -91,6 +91,8 @@ struct scenario {
 		double	apply_delay_s;
 		bool	fault86_latch;
 		int	initial[SETTING_COUNT];	/* VALUE_* */
+		/* the site's own readback words; "" = the profile's */
+		char	readback[SETTING_COUNT][VALUE_COUNT][PROFILE_WORD_MAX];
 	} inverter;
 	struct {
 		double	base_w, noise_w;

@@ -90,9 +90,9 @@ units_json(struct jbuf *b, const struct plant *p)
 		jadd(b, ",\"charger_priority\":");
 		jstr(b, pf->control[SETTING_CHARGER_PRIORITY].value[cp]);
 		jadd(b, ",\"output_readback\":");
-		jstr(b, pf->control[SETTING_OUTPUT_PRIORITY].readback[op]);
+		jstr(b, plant_readback(p, SETTING_OUTPUT_PRIORITY, op));
 		jadd(b, ",\"charger_readback\":");
-		jstr(b, pf->control[SETTING_CHARGER_PRIORITY].readback[cp]);
+		jstr(b, plant_readback(p, SETTING_CHARGER_PRIORITY, cp));
 		jadd(b, ",\"calibration\":%s,\"mode\":",
 		    tf(op == VALUE_CALIBRATION || cp == VALUE_CALIBRATION));
 		jstr(b, unit_mode_name(un->mode));
