@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "parse.h"
 #include "profile.h"
+#include "version.h"
 
 static const char usage_text[] =
 "usage: gridcal-audit [--profile FILE] verify [LOG] [--state-dir DIR]\n"
@@ -97,6 +98,7 @@ static const char help_text[] =
 "     --now T          report: the reference time for \"days since\"\n"
 "                      (default: now)\n"
 "     --help, -h       this text\n"
+"     --version        the release\n"
 "\n"
 "EXIT STATUS\n"
 "     0   success; for verify: the log is intact\n"
@@ -107,7 +109,7 @@ static const char help_text[] =
 "     78  bad profile\n"
 "\n"
 "EXAMPLES\n"
-"     gridcal-audit verify /var/log/gridcal/audit.log \\\n"
+"     gridcal-audit verify /var/lib/gridcal/audit.jsonl \\\n"
 "         --state-dir /var/lib/gridcal\n"
 "     gridcal-audit --profile /etc/gridcal/profile.yaml report\n"
 "     gridcal-audit show audit.log --since 7d\n";
@@ -124,6 +126,7 @@ enum { O_PROFILE = 256, O_STATE, O_SLACK, O_RUN, O_SINCE, O_JSON, O_NOW };
 static const struct option global_opts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -238,6 +241,9 @@ main(int argc, char **argv)
 		case 'h':
 			(void)fputs(usage_text, stdout);
 			(void)fputs(help_text, stdout);
+			return AX_OK;
+		case 'V':
+			(void)printf("gridcal-audit %s\n", GRIDCAL_VERSION);
 			return AX_OK;
 		default:
 			usage();

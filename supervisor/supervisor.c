@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "sup.h"
+#include "version.h"
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -70,6 +71,7 @@ usage(int status)
 "  --confirm          authorise the setting changes of a grid run\n"
 "  -v, --verbose      more detail on stderr (repeatable)\n"
 "  -h, --help         this text\n"
+"  --version          the release\n"
 "\n"
 "EXIT STATUS\n"
 "  calibrate: 0 PASS, 2 FAIL, 3 ABORTED, 4 REFUSED, 5 CANCELLED\n"
@@ -112,6 +114,7 @@ main(int argc, char *argv[])
 		{ "confirm", no_argument, NULL, O_CONFIRM },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *profile_path = PROFILE_DEFAULT_PATH, *wdfd = NULL;
@@ -141,6 +144,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(0);
+		case 'V':
+			(void)printf("gridcal-supervisor %s\n", GRIDCAL_VERSION);
+			return 0;
 		default:
 			usage(SUP_EXIT_USAGE);
 		}

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "parse.h"
 #include "plant.h"
+#include "version.h"
 
 #define EX_USAGE	64
 #define EX_UNAVAILABLE	69
@@ -263,6 +264,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -275,6 +277,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->status_topic = "plant/status";
 	while ((ch = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'V': printf("gridcal-plant %s\n", GRIDCAL_VERSION); exit(0);
 		case 'p': o->profile = optarg; break;
 		case 's': o->scenario = optarg; break;
 		case 'b': o->broker = optarg; break;
