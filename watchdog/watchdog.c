@@ -17,6 +17,7 @@
 #include "log.h"
 #include "sigfd.h"
 #include "watchdog.h"
+#include "version.h"
 #include "watchdog_usage.h"	/* generated from gridcal-watchdog.txt */
 
 #define WD_TICK_MS	50	/* every deadline is checked this often */
@@ -135,6 +136,12 @@ tick(int64_t now)
 	if (wd.dirty && !wd.rv.active && envelope_check(now))
 		revert_start(PROTO_REVERT_ENVELOPE, now);
 	revert_tick(now);
+	/* no broker in time, nothing to revert: refused, nothing changed */
+	if (wd.phase == PH_RECOVERY && !wd.dirty && wd.exit_code < 0 &&
+	    session_connects(wd.sess) == 0 &&
+	    now - wd.start_ms > wd.pf.timing.preflight_wait_ms)
+		wd_finish(WD_EX_REFUSED, "no broker within "
+		    "timing.preflight_wait_s");
 	/* recovery is over and we can act for the supervisor: start it */
 	if (wd.phase != PH_RECOVERY || wd.rv.active ||
 	    (session_connects(wd.sess) == 0 && wd.exit_code < 0 &&
@@ -220,6 +227,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct session_params sp;
@@ -236,11 +244,21 @@ main(int argc, char *argv[])
 			wd.profile_arg = optarg;
 		else if (ch == 'v')
 			verbose++;
+		else if (ch == 'V') {
+			(void)printf("gridcal-watchdog %s\n", GRIDCAL_VERSION);
+			return 0;
+		}
 		else
 			usage("unknown option or missing argument");
 	}
 	parse_command(argc - optind, argv + optind);
 	log_setverbose(verbose);
+	/* no silent loss of privilege separation; tests say so in words */
+	if (geteuid() != 0 && getenv("GRIDCAL_TEST_UNPRIVILEGED") == NULL) {
+		log_setfatalstatus(WD_EX_NOPERM);
+		fatalx("not started as root: refusing to run without privilege "
+		    "separation");
+	}
 	profile_load_or_die(wd.profile_arg, &wd.pf);	/* exit 78 */
 	if (strcmp(wd.command, "calibrate") == 0)
 		child_user();				/* exit 77 */

@@ -18,11 +18,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
 
 #include <poll.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -96,6 +100,7 @@ expect_stat(const char *site_path, const char *user, mode_t mode, bool dir)
 }
 
 static void	test_notify(struct rig *);
+static void	test_refusals(struct rig *);
 
 static void
 test_setup(void)
@@ -253,6 +258,7 @@ test_calibration(struct rig *r)
 	CHECK(rig_truth_soc_at_least(r, 99.0), "not re-anchored");
 	CHECK(audit_verify_installed(r) == 0, "installed gridcal-audit verify");
 	test_notify(r);
+	test_refusals(r);
 }
 
 /*
@@ -342,6 +348,134 @@ notify_count(int fd, const char *want)
 		k += strcmp(msg, want) == 0;
 	}
 	return k;
+}
+
+/* Runs argv as user nobody (env: extra, may be NULL); its exit code. */
+static int
+run_as_nobody(char *const argv[], const char *extra)
+{
+	struct passwd *pw = getpwnam("nobody");
+	char *envp[] = { (char *)extra, NULL };
+	pid_t pid;
+	int st;
+
+	if (pw == NULL || (pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+			_exit(126);
+		execve(argv[0], argv, extra != NULL ? envp : (char *[]){ NULL });
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A loopback port nobody listens on (bound, then released). */
+static unsigned
+dead_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port = 0;
+
+	if (fd != -1 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd != -1)
+		(void)close(fd);
+	return port;
+}
+
+/* Replaces the value of the first "key: " line of text with value. */
+static char *
+set_key(char *text, const char *key, const char *value)
+{
+	char *at = strstr(text, key), *eol, *out;
+	size_t n;
+
+	if (at == NULL || (eol = strchr(at, '\n')) == NULL)
+		return text;
+	n = strlen(text) + strlen(value) + strlen(key) + 2;
+	if ((out = malloc(n)) == NULL)
+		return text;
+	(void)snprintf(out, n, "%.*s%s%s%s", (int)(at - text), text, key,
+	    value, eol);
+	free(text);
+	return out;
+}
+
+/*
+ * Every installed program says its release; a watchdog not started as
+ * root refuses (77) unless a test says so; a broker that never answers
+ * ends a calibrate REFUSED (3) within a bound, with nothing changed.
+ */
+static void
+test_refusals(struct rig *r)
+{
+	static const char *const progs[] = { "/bin/gridcal-watchdog",
+	    "/bin/gridcal-audit", "/sbin/gridcal-setup",
+	    "/libexec/gridcal/gridcal-supervisor" };
+	char bin[PATH_MAX], prof[PATH_MAX + 32], port[16], mark[PATH_MAX + 32];
+	char *argv[8], *text;
+	int64_t t0, took;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		dpath(bin, sizeof(bin), prefix, progs[i]);
+		argv[0] = bin;
+		argv[1] = (char *)"--version";
+		argv[2] = NULL;
+		CHECK(hproc_run(argv, 10000) == 0, "%s --version", bin);
+	}
+	dpath(bin, sizeof(bin), prefix, "/bin/gridcal-watchdog");
+	argv[0] = bin;
+	argv[1] = (char *)"--profile";
+	argv[2] = r->profile;
+	argv[3] = (char *)"recover";
+	argv[4] = NULL;
+	rc = run_as_nobody(argv, NULL);
+	CHECK(rc == 77, "not root: exit %d, want 77", rc);
+	rc = run_as_nobody(argv, "GRIDCAL_TEST_UNPRIVILEGED=1");
+	CHECK(rc != 77 && rc != 126 && rc != 127, "not root, test flag: exit "
+	    "%d (refused anyway)", rc);
+
+	/* no broker: refused within 2 x (preflight_wait_s + the drain) */
+	(void)snprintf(port, sizeof(port), "%u", dead_port());
+	CHECK((text = harness_read_file(r->profile, NULL)) != NULL, "profile");
+	if (text == NULL)
+		return;
+	text = set_key(text, "  port: ", port);
+	text = set_key(text, "  preflight_wait_s: ", "1");
+	(void)snprintf(prof, sizeof(prof), "%s/nobroker.yaml", r->workdir);
+	CHECK(harness_write_file(prof, text, 0644) == 0, "%s", prof);
+	free(text);
+	argv[2] = prof;
+	argv[3] = (char *)"calibrate";
+	argv[4] = (char *)"--method";
+	argv[5] = (char *)"grid";
+	argv[6] = (char *)"--confirm";
+	argv[7] = NULL;
+	t0 = harness_now_ms();
+	rc = hproc_run(argv, 60000);
+	took = harness_now_ms() - t0;
+	printf("install: no broker: exit %d after %lld ms (preflight_wait_s "
+	    "1)\n", rc, (long long)took);
+	CHECK(rc == 3 && took <= 2 * (1000 + 2000), "no broker: exit %d after "
+	    "%lld ms, want 3 within 6000 ms", rc, (long long)took);
+	(void)snprintf(mark, sizeof(mark), "%s/watchdog.intent", r->state_dir);
+	CHECK(access(mark, F_OK) == -1, "no broker: intent mark written");
+	text = harness_read_file(r->audit_log, NULL);
+	CHECK(text != NULL && strstr(text, "\"outcome\":\"refused\","
+	    "\"reason\":\"no broker within timing.preflight_wait_s\"") !=
+	    NULL, "no broker: no refused outcome in the audit log");
+	free(text);
 }
 
 /* The command line of the installed unit's ExecStart=, split on blanks. */
