@@ -31,7 +31,7 @@ $(call objs,$(filter setup/%,$(SETUP_SRCS))): CFLAGS += \
 	-DGRIDCAL_DATADIR='"$(DATADIR)"'
 $(call objs,$(filter setup/%,$(SETUP_SRCS))): mk/85-install.mk
 $(SETUP_BIN): $(call objs,$(SETUP_SRCS))
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 INSTALL_SUBST := sed -e 's|@BINDIR@|$(BINDIR)|g' \
 	-e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
@@ -95,7 +95,7 @@ INSTALL_TEST_BIN  := $(B)/tests/install
 $(INSTALL_TEST_BIN): $(B)/obj/tests/install/test_install.o $(RIG_OBJS) \
     $(HARNESS_OBJS) $(SHARED_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -pthread -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -pthread -lm
 
 # The DESTDIR is outside build/ (common.mk includes every *.d there, and a
 # unit drop-in directory is one) and traversable: the supervisor runs as
@@ -146,7 +146,7 @@ CHECK_TARGETS += check-install check-units
 PROFILE_KEYS_BIN := $(B)/tests/profile-keys
 $(PROFILE_KEYS_BIN): $(B)/obj/tests/man/profile_keys.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 .PHONY: check-man
 check-man: $(PROFILE_KEYS_BIN)
@@ -157,3 +157,43 @@ check-man: $(PROFILE_KEYS_BIN)
 	echo "check-man: $(words $(MAN_PAGES)) pages format cleanly"
 
 CHECK_TARGETS += check-man
+
+# check-hardening: what a Debian packager expects, read back from the
+# binaries with readelf: PIE, full RELRO (GNU_RELRO + BIND_NOW), the stack
+# protector and fortified calls; and CFLAGS/CPPFLAGS/LDFLAGS from the
+# environment or the command line (dpkg-buildflags) on the compile and
+# link lines.
+# what make install ships
+HARDEN_BINS := $(B)/gridcal-watchdog $(B)/gridcal-audit \
+	$(B)/gridcal-supervisor $(SETUP_BIN)
+.PHONY: check-hardening
+check-hardening: $(HARDEN_BINS)
+	@set -e; for b in $(HARDEN_BINS); do \
+	    readelf -hW $$b | grep -q 'Type:.*DYN' || { echo "$$b: not PIE"; exit 1; }; \
+	    readelf -lW $$b | grep -q GNU_RELRO || { echo "$$b: no RELRO"; exit 1; }; \
+	    readelf -dW $$b | grep -Eq 'BIND_NOW|FLAGS.*NOW' || { \
+	        echo "$$b: no BIND_NOW (partial RELRO)"; exit 1; }; \
+	    syms=$$(readelf --dyn-syms -W $$b); \
+	    echo "$$syms" | grep -q __stack_chk_fail || { \
+	        echo "$$b: no stack protector"; exit 1; }; \
+	    echo "$$syms" | grep -Eq '__[a-z]+_chk@' || { \
+	        echo "$$b: no fortified call (_FORTIFY_SOURCE)"; exit 1; }; \
+	done; echo "check-hardening: $(words $(HARDEN_BINS)) binaries: PIE, full RELRO, stack protector, fortified"
+	@set -e; fresh="env -u GRIDCAL_ENV_CFLAGS -u GRIDCAL_ENV_CPPFLAGS \
+	    -u GRIDCAL_ENV_LDFLAGS -u MAKEFLAGS -u MFLAGS"; \
+	out=$$($$fresh CFLAGS=-DPROBE_ENV_C CPPFLAGS=-DPROBE_ENV_CPP \
+	    LDFLAGS=-Wl,--probe-env-ld $(MAKE) --no-print-directory -n -B \
+	    GRIDCAL_INNER=1 $(B)/gridcal-audit 2>&1); \
+	for w in PROBE_ENV_C PROBE_ENV_CPP probe-env-ld; do \
+	    echo "$$out" | grep -q -- "$$w" || { echo "environment $$w not used"; exit 1; }; done; \
+	out=$$($$fresh $(MAKE) --no-print-directory -n -B GRIDCAL_INNER=1 \
+	    CFLAGS=-DPROBE_CMD_C LDFLAGS=-Wl,--probe-cmd-ld $(B)/gridcal-audit 2>&1); \
+	for w in PROBE_CMD_C probe-cmd-ld fstack-protector-strong; do \
+	    echo "$$out" | grep -q -- "$$w" || { echo "command line $$w not used"; exit 1; }; done; \
+	echo "check-hardening: CFLAGS, CPPFLAGS, LDFLAGS from the environment and the command line are used"; \
+	out=$$($$fresh -u GRIDCAL_INNER $(MAKE) --no-print-directory -n all 2>&1); \
+	if echo "$$out" | grep -q apt-get; then \
+	    echo "make all would run apt-get:"; echo "$$out"; exit 1; fi; \
+	echo "check-hardening: make all runs no apt-get"
+
+CHECK_TARGETS += check-hardening

@@ -9,11 +9,25 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check)
 CHECK_LIBS   := $(shell pkg-config --libs check)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wvla
-CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -Ishared -I$(B)/gen \
-	   $(PKG_CFLAGS) $(CHECK_CFLAGS)
-SANFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-	    -fno-sanitize-recover=all
-LDLIBS  := $(PKG_LIBS) -lm
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment or the command line
+# (dpkg-buildflags) come after ours, so they win; the Debian hardening set
+# is there either way (make check-hardening reads it back with readelf).
+# Captured once: sub-makes get the originals, not our expansion.
+GRIDCAL_ENV_CFLAGS   ?= $(CFLAGS)
+GRIDCAL_ENV_CPPFLAGS ?= $(CPPFLAGS)
+GRIDCAL_ENV_LDFLAGS  ?= $(LDFLAGS)
+export GRIDCAL_ENV_CFLAGS GRIDCAL_ENV_CPPFLAGS GRIDCAL_ENV_LDFLAGS
+HARDEN_CFLAGS  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
+override CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -Ishared \
+	   -I$(B)/gen $(PKG_CFLAGS) $(CHECK_CFLAGS) $(HARDEN_CFLAGS) \
+	   $(GRIDCAL_ENV_CPPFLAGS) $(GRIDCAL_ENV_CFLAGS)
+override LDFLAGS := $(HARDEN_LDFLAGS) $(GRIDCAL_ENV_LDFLAGS)
+# ASan wants its own interceptors, not glibc's fortified ones.
+SANFLAGS := -O1 -U_FORTIFY_SOURCE -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined -fno-sanitize-recover=all
+# Link lines are "$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)": LDFLAGS ride here.
+LDLIBS  := $(LDFLAGS) $(PKG_LIBS) -lm
 
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
