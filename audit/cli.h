@@ -35,6 +35,10 @@ struct opts {
 int	cmd_verify(const struct opts *);
 int	cmd_show(const struct opts *);
 int	cmd_report(const struct opts *);
+int	cmd_rotate(const struct opts *);
+/* The segments a rotated log (verified into last) continues: 0 intact. */
+int	verify_segments(const char *log, const struct audit_verifier *last,
+	    int64_t utc_slack_ms, int quiet);
 
 /*
  * Untrusted bytes made safe for a terminal with strvisx(3): C-style and

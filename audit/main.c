@@ -1,6 +1,7 @@
 /*
  * gridcal-audit: the owner's and installer's view of the audit log.
- * Read-only: it never writes the log or the anchor.
+ * Read-only, except rotate (audit/rotate.c), which closes the log as a
+ * segment and starts the next, chained to it.
  */
 #include <err.h>
 #include <getopt.h>
@@ -20,6 +21,7 @@ static const char usage_text[] =
 "       gridcal-audit [--profile FILE] show [LOG] [--run ID] [--since T]\n"
 "                     [--json]\n"
 "       gridcal-audit [--profile FILE] report [LOG] [--json] [--now T]\n"
+"       gridcal-audit [--profile FILE] rotate [LOG] [--state-dir DIR]\n"
 "       gridcal-audit --help\n";
 
 static const char help_text[] =
@@ -35,7 +37,8 @@ static const char help_text[] =
 "     supervisor reported), the event, its fields, the previous record's\n"
 "     hash and its own SHA-256 hash. The watchdog also keeps the last\n"
 "     sequence number and hash in STATE_DIR/audit.anchor, so removing\n"
-"     records from the end is detectable. gridcal-audit only reads.\n"
+"     records from the end is detectable. gridcal-audit only reads, but\n"
+"     for rotate.\n"
 "\n"
 "     LOG may be \"-\" for standard input. With --profile, LOG defaults to\n"
 "     the profile's audit_log and --state-dir to its state_dir.\n"
@@ -72,6 +75,12 @@ static const char help_text[] =
 "             hostile string cannot control the terminal. The chain is\n"
 "             checked on the way; records after the first problem are\n"
 "             marked with '!'.\n"
+"\n"
+"     rotate  Closes the log (it must verify with its anchor; not while a\n"
+"             run writes it) as the segment LOG.<seq>, ending with a\n"
+"             segment_end record, and starts a new LOG whose first record,\n"
+"             segment_start, is chained to it; the anchor follows. verify\n"
+"             then checks every earlier segment back to seq 1.\n"
 "\n"
 "     report  One row per run: start, duration, method, authorisation,\n"
 "             outcome and reason, SoC spread before -> after, packs that\n"
@@ -149,6 +158,7 @@ allowed(const char *cmd, int opt)
 	switch (opt) {
 	case O_STATE:
 	case O_SLACK:
+		return strcmp(cmd, "verify") == 0 || strcmp(cmd, "rotate") == 0;
 	case 'q':
 		return strcmp(cmd, "verify") == 0;
 	case O_RUN:
@@ -255,7 +265,7 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[0];
 	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "show") != 0 &&
-	    strcmp(cmd, "report") != 0) {
+	    strcmp(cmd, "report") != 0 && strcmp(cmd, "rotate") != 0) {
 		warnx("unknown command %s", cmd);
 		usage();
 	}
@@ -265,7 +275,8 @@ main(int argc, char **argv)
 			errx(AX_CONFIG, "%s", err);
 		if (o.log == NULL)
 			o.log = pf.audit_log;
-		if (o.state_dir == NULL && strcmp(cmd, "verify") == 0)
+		if (o.state_dir == NULL && (strcmp(cmd, "verify") == 0 ||
+		    strcmp(cmd, "rotate") == 0))
 			o.state_dir = pf.state_dir;
 		o.verify_soc_pct = pf.limits.verify_soc_pct;
 	}
@@ -285,5 +296,7 @@ main(int argc, char **argv)
 		return cmd_verify(&o);
 	if (strcmp(cmd, "show") == 0)
 		return cmd_show(&o);
+	if (strcmp(cmd, "rotate") == 0)
+		return cmd_rotate(&o);
 	return cmd_report(&o);
 }

@@ -2,7 +2,7 @@
 # tests/audit/test_cli.c drives the real binary on logs written by the real
 # writer; tests/audit/auditgen.c is `make bench-audit` (not in check).
 AUDIT_SRCS     := audit/main.c audit/report.c audit/show.c audit/util.c \
-	audit/verify.c \
+	audit/verify.c audit/rotate.c shared/audit.c shared/durable.c \
 	shared/auditfmt.c shared/auditread.c shared/clock.c shared/log.c \
 	shared/parse.c shared/profile.c shared/yamlcfg.c
 AUDIT_BIN      := $(B)/gridcal-audit

@@ -243,7 +243,8 @@ audit_append(struct audit_log *al, enum audit_actor actor, const char *event,
 	}
 	if (!audit_valid_name(event) || nf > AUDIT_FIELDS_MAX ||
 	    (nf > 0 && f == NULL) ||
-	    (actor != AUDIT_WATCHDOG && actor != AUDIT_SUPERVISOR)) {
+	    (actor != AUDIT_WATCHDOG && actor != AUDIT_SUPERVISOR &&
+	    actor != AUDIT_OPERATOR)) {
 		errno = EINVAL;
 		return -1;
 	}

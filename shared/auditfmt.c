@@ -44,7 +44,8 @@ audit_valid_run(const char *s)
 const char *
 audit_actor_name(enum audit_actor a)
 {
-	return a == AUDIT_SUPERVISOR ? "supervisor" : "watchdog";
+	return a == AUDIT_SUPERVISOR ? "supervisor" : a == AUDIT_OPERATOR ?
+	    "operator" : "watchdog";
 }
 
 int

@@ -71,7 +71,8 @@
 #define AUDIT_TAIL_LEN		(sizeof(AUDIT_TAIL_PREV) - 1 + AUDIT_HASH_HEX + \
 	1 + AUDIT_UNHASHED_LEN)
 
-enum audit_actor { AUDIT_WATCHDOG, AUDIT_SUPERVISOR };
+/* operator: gridcal-audit rotate's segment_end and segment_start only */
+enum audit_actor { AUDIT_WATCHDOG, AUDIT_SUPERVISOR, AUDIT_OPERATOR };
 
 /* AF_BYTES: raw bytes (may contain NUL), stored as a string. */
 enum audit_ftype { AF_STR, AF_INT, AF_NUM, AF_BOOL, AF_BYTES };

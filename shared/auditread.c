@@ -381,6 +381,8 @@ jp_value(struct jp *p, enum tkey k)
 			r->actor = AUDIT_WATCHDOG;
 		else if (strcmp(actor, "supervisor") == 0)
 			r->actor = AUDIT_SUPERVISOR;
+		else if (strcmp(actor, "operator") == 0)
+			r->actor = AUDIT_OPERATOR;
 		else
 			return jp_fail(p, AUDIT_PERR_VALUE, "bad \"actor\"");
 		return 0;
@@ -738,6 +740,25 @@ audit_verifier_line(struct audit_verifier *v, uint64_t lineno,
 		return vbad(v, AUDIT_BAD_HASH, lineno, r->seq,
 		    "stored hash %.12s... but the record hashes to %.12s...: "
 		    "record altered", r->hash, hash);
+	/* gridcal-audit rotate: this segment continues an earlier one; the
+	 * caller checks that one (audit_verifier.continues) */
+	if (v->records == 0 && r->seq > 1 && r->actor == AUDIT_OPERATOR &&
+	    strcmp(r->event, "segment_start") == 0) {
+		const char *prev_seg = audit_field_str(r, "previous");
+
+		if (prev_seg == NULL || prev_seg[0] == '\0' ||
+		    strchr(prev_seg, '/') != NULL ||
+		    strlen(prev_seg) >= sizeof(v->continues))
+			return vbad(v, AUDIT_BAD_VALUE, lineno, r->seq,
+			    "segment_start without a previous segment name");
+		(void)strlcpy(v->continues, prev_seg, sizeof(v->continues));
+		v->first_seq = r->seq;
+		(void)strlcpy(v->last_hash_at_start, r->prev,
+		    sizeof(v->last_hash_at_start));
+		v->last_seq = r->seq - 1;
+		(void)strlcpy(v->last_hash, r->prev, sizeof(v->last_hash));
+		expect = r->seq;
+	}
 	v->cur_ok = 1;
 	v->cur_seq = r->seq;
 	(void)strlcpy(v->cur_hash, r->hash, sizeof(v->cur_hash));

@@ -131,6 +131,11 @@ struct audit_verifier {
 	int64_t		last_mono_ms;
 	uint64_t	utc_steps;	/* tolerated backward wall-clock steps */
 	int		anchor_lag;	/* verify_file: anchor one record behind */
+	/* a rotated log: it starts at first_seq, chained to the last record
+	 * of the segment file `continues` (same directory) */
+	uint64_t	first_seq;
+	char		continues[128];
+	char		last_hash_at_start[AUDIT_HASH_HEX + 1];	/* its prev */
 	/* the first problem */
 	enum audit_bad	bad;
 	uint64_t	bad_line;	/* 1-based line of the record concerned */

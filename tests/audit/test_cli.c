@@ -646,6 +646,60 @@ START_TEST(report_shows_crash_repair)
 }
 END_TEST
 
+/*
+ * rotate: the log becomes a segment ending in segment_end, the new log
+ * starts with segment_start chained to it; the writer (the watchdog)
+ * carries on; verify follows the segments back to seq 1 and notices a
+ * segment altered, cut or missing; a log held by a writer, or one that
+ * does not verify, is not rotated.
+ */
+START_TEST(rotate_chains_segments)
+{
+	char seg[PATH_MAX + 32], seg_name[64], keep[PATH_MAX + 32];
+
+	write_n(10);
+	(void)snprintf(seg, sizeof(seg), "%s.%010d", logp, 11);
+	(void)snprintf(seg_name, sizeof(seg_name), "audit.log.%010d", 11);
+	ck_assert_int_eq(run("rotate", logp, "--state-dir", statep, NULL), 0);
+	ck_out("rotated");
+	ck_assert_int_eq(access(seg, F_OK), 0);
+	/* the watchdog opens the new segment and appends to it */
+	write_n(3);
+	ck_assert_int_eq(verify_state(), 0);
+	ck_out("intact: 4 records, seq 12..15");
+	ck_out(seg_name);
+	ck_out("intact, seq 1..11, chained to the next");
+	/* a second rotation: three segments, all followed */
+	ck_assert_int_eq(run("rotate", logp, "--state-dir", statep, NULL), 0);
+	ck_assert_int_eq(verify_state(), 0);
+	ck_out("seq 1..11");
+	ck_out("seq 12..16");
+	/* a writer holds the log: not rotated */
+	wopen(NULL);
+	ck_assert_int_ne(run("rotate", logp, "--state-dir", statep, NULL), 0);
+	audit_close(&al);
+	/* the oldest segment altered and re-hashed: the chain says so */
+	(void)strlcpy(keep, logp, sizeof(keep));
+	(void)strlcpy(logp, seg, sizeof(logp));
+	load();
+	edit(9, "\"i\":9", "\"i\":8");
+	rehash(9);
+	save();
+	(void)strlcpy(logp, keep, sizeof(logp));
+	ck_assert_int_eq(verify_state(), 1);
+	ck_out("NOT INTACT");
+	ck_out(seg_name);
+	/* a log that does not verify is not rotated */
+	ck_assert_int_eq(run("rotate", logp, "--state-dir", statep, NULL), 1);
+	ck_out("not rotated");
+	/* the segment gone */
+	ck_assert_int_eq(unlink(seg), 0);
+	ck_assert_int_eq(verify_state(), 1);
+	(void)snprintf(seg, sizeof(seg), "%s.%010d", logp, 16);
+	ck_assert_int_eq(unlink(seg), 0);
+}
+END_TEST
+
 START_TEST(usage_and_errors)
 {
 	write_n(2);
@@ -697,6 +751,7 @@ audit_cli_suite(void)
 	tcase_add_test(tc, report_computes_figures);
 	tcase_add_test(tc, report_distrusts_supervisor_text);
 	tcase_add_test(tc, report_shows_crash_repair);
+	tcase_add_test(tc, rotate_chains_segments);
 	tcase_add_test(tc, usage_and_errors);
 	suite_add_tcase(s, tc);
 	return s;
