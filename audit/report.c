@@ -7,6 +7,15 @@
  * Figures the watchdog records itself are preferred; supervisor-reported
  * text (the "report" and "preflight" events) is untrusted, parsed strictly
  * and only used for what the watchdog cannot know (SoC figures).
+ *
+ * A successful calibration is the watchdog's outcome "pass" backed by the
+ * watchdog's own records in the same run, never the supervisor's word: in
+ * a grid run both calibration values confirmed by readback (before the
+ * first revert trigger) and a confirmed revert, in a solar run a "verify"
+ * record with ok=true; a "verify" record with ok=false denies any PASS.
+ * (Logs from before the verify record existed count on the settings
+ * evidence alone for grid runs.) A "pass" without that evidence is shown
+ * as "unproven".
  */
 #include <inttypes.h>
 #include <math.h>
@@ -20,6 +29,7 @@
 
 #define WORD_MAX	64
 #define TEXT_MAX	256
+#define EV_VERIFY	"verify"	/* watchdog/watchdog.h WD_EV_VERIFY */
 
 struct run {
 	char		id[AUDIT_RUN_MAX + 1];
@@ -34,6 +44,9 @@ struct run {
 	int		authorised;	/* -1 unknown */
 	char		outcome[WORD_MAX];
 	char		reason[TEXT_MAX];
+	int		wd_outcome;	/* outcome is the watchdog's */
+	unsigned	cal_confirmed;	/* 1 charger, 2 output: calibration */
+	int		verify;		/* verify record: -1 none, 0 no, 1 ok */
 	char		sup_outcome[WORD_MAX];
 	char		sup_reason[TEXT_MAX];
 	char		sup_method[WORD_MAX];
@@ -75,6 +88,7 @@ run_init(struct run *u, const struct audit_record *r)
 	u->authorised = -1;
 	u->spread_before = u->spread_after = u->pre_spread = NAN;
 	u->trigger_mono = u->revert_ms = -1;
+	u->verify = -1;
 }
 
 static void
@@ -208,8 +222,22 @@ watchdog_event(struct run *u, const struct audit_record *r)
 	} else if (strcmp(e, AUDIT_EV_END) == 0)
 		u->has_end = 1;
 	else if (strcmp(e, AUDIT_EV_OUTCOME) == 0) {
+		u->outcome[0] = '\0';
 		copy_str(r, "outcome", u->outcome, sizeof(u->outcome));
 		copy_str(r, "reason", u->reason, sizeof(u->reason));
+		u->wd_outcome = u->outcome[0] != '\0';
+	} else if (strcmp(e, AUDIT_EV_CONFIRMED) == 0 &&
+	    u->revert_triggers == 0) {	/* before any revert: calibration */
+		char set[WORD_MAX] = "";
+
+		copy_str(r, "setting", set, sizeof(set));
+		u->cal_confirmed |= strcmp(set, "charger_priority") == 0 ? 1 :
+		    strcmp(set, "output_priority") == 0 ? 2 : 0;
+	} else if (strcmp(e, EV_VERIFY) == 0) {
+		int ok = 0;
+
+		u->verify = audit_field_bool(r, "ok", &ok) == 0 && ok &&
+		    u->verify != 0;
 	} else if (strcmp(e, AUDIT_EV_REFUSE) == 0)
 		u->refusals++;
 	else if (strcmp(e, AUDIT_EV_REVERT_TRIGGER) == 0) {
@@ -230,10 +258,36 @@ watchdog_event(struct run *u, const struct audit_record *r)
 		u->repaired = 1;
 }
 
+/* What the watchdog's records lack for its "pass"; NULL if nothing. */
+static const char *
+unproven(const struct run *u)
+{
+	if (u->verify == 0)
+		return "the watchdog's verify record denies it";
+	if (strcmp(u->method, "grid") == 0) {
+		if (u->cal_confirmed != 3)
+			return "a calibration value was never confirmed";
+		if (u->revert_confirmed == 0)
+			return "no confirmed revert";
+		return NULL;
+	}
+	if (strcmp(u->method, "solar") == 0 && u->verify == 1)
+		return NULL;
+	return "no verify record of the watchdog";
+}
+
 /* Final figures of a run, filling in from what the supervisor reported. */
 static void
 run_finish(struct report *rp, struct run *u)
 {
+	const char *no;
+
+	if (u->wd_outcome && strcasecmp(u->outcome, "pass") == 0 &&
+	    (no = unproven(u)) != NULL) {
+		(void)strlcpy(u->outcome, "unproven", sizeof(u->outcome));
+		(void)snprintf(u->reason, sizeof(u->reason), "pass claimed; "
+		    "%s", no);
+	}
 	if (u->outcome[0] == '\0' && u->sup_outcome[0] != '\0') {
 		(void)strlcpy(u->outcome, u->sup_outcome, sizeof(u->outcome));
 		(void)strlcpy(u->reason, u->sup_reason, sizeof(u->reason));
@@ -257,7 +311,8 @@ run_finish(struct report *rp, struct run *u)
 	    list_lagging(u->soc_after, rp->o->verify_soc_pct, u->lagging,
 	    sizeof(u->lagging)) == 0)
 		u->lagging_known = 1;
-	if (strcasecmp(u->outcome, "pass") == 0 && !u->unverified &&
+	if (u->wd_outcome && strcasecmp(u->outcome, "pass") == 0 &&
+	    !u->unverified &&
 	    (!rp->ok_have || u->start_ms >= rp->ok_ms)) {
 		rp->ok_have = 1;
 		rp->ok_ms = u->start_ms;

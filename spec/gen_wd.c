@@ -414,8 +414,10 @@ emit_wd_pml(const struct wd_spec *w, const char *dir)
 		out_printf(&o, "%s\\\n\t (s == %s && !cal_confirmed_%s && "
 		    "!dirty_%s", i > 0 ? " ||" : "", upper("SET_",
 		    w->settings[w->set_order[i]].name, up, sizeof(up)), m, m);
+		/* confirmed once, and still read back in calibration now */
 		for (int j = 0; j < i; j++)
-			out_printf(&o, " && cal_confirmed_%s",
+			out_printf(&o, " && cal_confirmed_%s && plant_%s == "
+			    "V_CALIBRATION", w->settings[w->set_order[j]].model,
 			    w->settings[w->set_order[j]].model);
 		out_printf(&o, ")");
 	}

@@ -5,6 +5,7 @@
  * violation: audited, refused, reverted if dirty, the supervisor killed.
  * Operational refusals (broker down, no mark...) end nothing.
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +112,7 @@ static void
 mon_done(const struct proto_msg *m, int64_t now)
 {
 	wd.phase = PH_DONE;	/* it has a grace period to exit */
+	verdict_claim(m->u.done.outcome);
 	wd_end(PROTO_REVERT_DONE, WD_EX_PASS + (int)m->u.done.outcome -
 	    PROTO_OUTCOME_PASS, m->u.done.reason, 0, now);
 }
@@ -124,7 +126,7 @@ whitelist(enum setting s, enum proto_refusal *r)
 {
 	static const enum setting order[SETTING_COUNT] = WD_SET_ORDER;
 	static const int permit[VALUE_COUNT] = WD_VALUE_PERMITS;
-	static char why[64];
+	static char why[128];
 	char *u;
 
 	*r = PROTO_REFUSE_NOT_AUTHORISED;
@@ -133,11 +135,14 @@ whitelist(enum setting s, enum proto_refusal *r)
 	*r = PROTO_REFUSE_PHASE;
 	if (wd.set[0].pending || wd.set[1].pending || wd.set[s].confirmed)
 		return "one request at a time, each value once";
+	/* not "was confirmed once": a second operator may have set it back */
 	*r = PROTO_REFUSE_ORDER;
 	for (int i = 0; i < SETTING_COUNT && order[i] != s; i++)
-		if (!wd.set[order[i]].confirmed) {
+		if (!wd.set[order[i]].confirmed ||
+		    !ctl_holds(order[i], VALUE_CALIBRATION)) {
 			(void)snprintf(why, sizeof(why), "%s must be confirmed "
-			    "first", setting_name(order[i]));
+			    "first, and read back in calibration on every unit "
+			    "now", setting_name(order[i]));
 			if ((u = strchr(why, '_')) != NULL)
 				*u = ' ';	/* "charger priority" */
 			return why;
@@ -201,6 +206,7 @@ mon_set_request(const struct proto_msg *m, int64_t now)
 	}
 	wd.set[s].pending = 1;
 	wd.set[s].since_ms = now;
+	wd.ev_published = 1;
 	(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, v, &AF_I("attempt", 1), 1);
 	mon_answer(PROTO_SET_ACCEPTED, s, v);
 }
@@ -225,6 +231,19 @@ static const struct mon_ent {
 } mon_table[] = { WD_REQUEST_ROWS(ROW) };
 #define NENT	(sizeof(mon_table) / sizeof(mon_table[0]))
 
+/*
+ * recv() returns 0 for end of file and for a zero-length frame alike; only
+ * a peer that has really shut its end down leaves the socket hung up.
+ */
+static int
+peer_gone(void)
+{
+	struct pollfd p = { .fd = wd.chan.fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == -1 || (p.revents & (POLLRDHUP | POLLHUP |
+	    POLLERR)) != 0;
+}
+
 /* Reads what the supervisor sent, a bounded batch per loop iteration. */
 void
 mon_read(int64_t now)
@@ -238,6 +257,10 @@ mon_read(int64_t now)
 		if ((err = proto_recv(&wd.chan, &m, why, sizeof(why))) ==
 		    PROTO_E_AGAIN)
 			return;
+		if (err == PROTO_E_EOF && !peer_gone()) {
+			violation("zero-length frame", now);
+			return;
+		}
 		if (err == PROTO_E_EOF || err == PROTO_E_SYS) {	/* gone */
 			mon_eof("socket closed", now);
 			return;

@@ -34,6 +34,26 @@ ctl_publish(enum setting s, enum setting_value v, int *mid)
 	return -1;
 }
 
+/*
+ * An installer's wrong-case string was once invisible: say what arrived
+ * next to what was expected, once per setting and string.
+ */
+static void
+mismatch(int u, enum setting s, enum setting_value v, const char *got)
+{
+	static char last[SETTING_COUNT][PROFILE_WORD_MAX];
+
+	if (profile_readback_value(&wd.pf, s, got) != -1 ||
+	    strcmp(last[s], got) == 0)
+		return;
+	(void)strlcpy(last[s], got, sizeof(last[s]));
+	log_warnx("unit %d %s readback \"%s\" is neither \"%s\" nor \"%s\" "
+	    "(waiting for \"%s\")", u + 1, setting_name(s), got,
+	    wd.pf.control[s].readback[VALUE_EVERYDAY],
+	    wd.pf.control[s].readback[VALUE_CALIBRATION],
+	    wd.pf.control[s].readback[v]);
+}
+
 /* 1 if every unit's valid readback, newer than since, shows v. */
 static int
 readback(enum setting s, enum setting_value v, int64_t since,
@@ -42,12 +62,25 @@ readback(enum setting s, enum setting_value v, int64_t since,
 	enum unit_field f = s == SETTING_OUTPUT_PRIORITY ? UF_OUTPUT_PRIORITY :
 	    UF_CHARGER_PRIORITY;
 
-	for (int u = 0; u < wd.pf.units; u++)
+	for (int u = 0; u < wd.pf.units; u++) {
 		if (tm_unit_text(&wd.tm, u, f, mono_ms(), text) != TM_VALID ||
-		    wd.tm.unit[u][f].valid_at_ms <= since ||
-		    profile_readback_value(&wd.pf, s, *text) != (int)v)
+		    wd.tm.unit[u][f].valid_at_ms <= since)
 			return 0;
+		if (profile_readback_value(&wd.pf, s, *text) != (int)v) {
+			mismatch(u, s, v, *text);
+			return 0;
+		}
+	}
 	return wd.pf.units > 0;
+}
+
+/* The order rule: 1 while every unit's current readback shows s at v. */
+int
+ctl_holds(enum setting s, enum setting_value v)
+{
+	const char *rb;
+
+	return readback(s, v, INT64_MIN, &rb);
 }
 
 static void
@@ -69,10 +102,16 @@ ctl_tick(int64_t now)
 		    readback(s, VALUE_CALIBRATION, wd.set[s].since_ms, &rb)) {
 			wd.set[s].pending = 0;
 			wd.set[s].confirmed = 1;
+			wd.ev_confirmed |= 1u << s;
 			confirmed(s, VALUE_CALIBRATION, rb, 1);
 		} else if (wd.set[s].pending && now - wd.set[s].since_ms >
-		    wd.pf.timing.set_confirm_ms)
+		    wd.pf.timing.set_confirm_ms) {
+			log_warnx("%s=%s not confirmed within %lld ms",
+			    setting_name(s), wd.pf.control[s].value[
+			    VALUE_CALIBRATION], (long long)
+			    wd.pf.timing.set_confirm_ms);
 			revert_start(PROTO_REVERT_CONFIRM_TIMEOUT, now);
+		}
 }
 
 /* Retained, so whoever looks later still sees it; "" removes it. */
@@ -162,11 +201,12 @@ void
 revert_start(enum proto_revert_reason why, int64_t now)
 {
 	const char *rb;
-	int late = 0;
+	unsigned late = 0;
 
 	for (int s = 0; s < SETTING_COUNT; s++)	/* published, not yet seen */
-		late |= wd.set[s].pending && !readback(s, VALUE_CALIBRATION,
-		    wd.set[s].since_ms, &rb);
+		if (wd.set[s].pending && !readback(s, VALUE_CALIBRATION,
+		    wd.set[s].since_ms, &rb))
+			late |= 1u << s;
 	wd.latched |= why != PROTO_REVERT_RECOVERY;	/* before the run */
 	wd.set[0].pending = wd.set[1].pending = 0;
 	if (wd.rv.active || (!wd.dirty && why != PROTO_REVERT_REQUESTED))
@@ -177,10 +217,7 @@ revert_start(enum proto_revert_reason why, int64_t now)
 	wd.rv.active = 1;
 	wd.rv.reason = why;
 	wd.rv.trigger_ms = wd.rv.next_pub = now;
-	/* an unconfirmed calibration value may still land: the readback must
-	 * then be later than that could take (set_confirm_s) and then some */
-	wd.rv.settle_ms = late ? wd.pf.timing.set_confirm_ms +
-	    wd.pf.timing.revert_confirm_ms : 0;
+	wd.rv.late = late;
 	mon_reverted(why, 0);
 }
 
@@ -215,8 +252,22 @@ step_confirmed(enum setting s, const char *rb, int64_t now)
 	if (wd.rv.alarm)
 		alarm_set(0, now);
 	mark_clear();
+	wd.ev_reverted = 1;
 	wd.rv.active = wd.dirty = 0;
 	mon_reverted(wd.rv.reason, 1);
+}
+
+/*
+ * An unconfirmed calibration value may still land: that setting's
+ * readback must then be later than that could take (set_confirm_s) and
+ * then some. A setting whose value was confirmed, or never published,
+ * has nothing in flight: its readback counts at once.
+ */
+static int64_t
+settle(enum setting s)
+{
+	return wd.rv.late & (1u << s) ? wd.pf.timing.set_confirm_ms +
+	    wd.pf.timing.revert_confirm_ms : 0;
 }
 
 /* Doubles from revert_retry_s with each attempt, up to revert_retry_max_s. */
@@ -235,8 +286,9 @@ ctl_acked(void *arg, int mid)
 	if (!wd.rv.active || mid == 0 || mid != wd.rv.mid)
 		return;
 	wd.rv.mid = 0;
-	wd.rv.confirm_by = MAX(wd.rv.confirm_by,
-	    mono_ms() + wd.pf.timing.revert_confirm_ms + wd.rv.settle_ms);
+	wd.rv.confirm_by = MAX(wd.rv.confirm_by, mono_ms() +
+	    wd.pf.timing.revert_confirm_ms + settle(order[wd.rv.step %
+	    SETTING_COUNT]));
 	wd.rv.next_pub = MAX(wd.rv.next_pub,
 	    wd.rv.confirm_by + backoff(wd.rv.attempt));
 }
@@ -250,7 +302,7 @@ revert_tick(int64_t now)
 	if (!wd.rv.active)
 		return;
 	if (wd.rv.attempt > 0 && readback(s, VALUE_EVERYDAY, wd.rv.first_ms +
-	    wd.rv.settle_ms, &rb)) {
+	    settle(s), &rb)) {
 		step_confirmed(s, rb, now);
 		return;
 	}
@@ -266,7 +318,6 @@ revert_tick(int64_t now)
 	if (ctl_publish(s, VALUE_EVERYDAY, &wd.rv.mid) == 0)
 		(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, VALUE_EVERYDAY,
 		    &AF_I("attempt", wd.rv.attempt), 1);
-	wd.rv.confirm_by = now + wd.pf.timing.revert_confirm_ms +
-	    wd.rv.settle_ms;
+	wd.rv.confirm_by = now + wd.pf.timing.revert_confirm_ms + settle(s);
 	wd.rv.next_pub = wd.rv.confirm_by + backoff(wd.rv.attempt);
 }

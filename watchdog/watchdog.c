@@ -121,8 +121,10 @@ audit_end(void)
 
 	if (strcmp(wd.command, "recover") == 0)
 		o = wd.exit_code == 0 ? "recovered" : "error";
+	/* claim: what the supervisor's DONE said; outcome: what we found */
 	(void)WD_AUDIT(AUDIT_EV_OUTCOME, AF_S("outcome", o),
-	    AF_S("reason", wd.why), AF_I("exit", wd.exit_code));
+	    AF_S("reason", wd.why), AF_I("exit", wd.exit_code),
+	    AF_S("claim", verdict_claim_name()));
 	(void)wd_audit(AUDIT_WATCHDOG, AUDIT_EV_END, NULL, 0);
 	if (wd.audit_open)
 		audit_close(&wd.audit);
@@ -133,6 +135,7 @@ tick(int64_t now)
 {
 	mon_tick(now);
 	ctl_tick(now);
+	verdict_tick(now);
 	if (wd.dirty && !wd.rv.active && envelope_check(now))
 		revert_start(PROTO_REVERT_ENVELOPE, now);
 	revert_tick(now);
@@ -268,12 +271,12 @@ main(int argc, char *argv[])
 	sp.on_publish = ctl_acked;
 	sp.on_state = alarm_on_state;
 	sp.backoff_max_ms = 1000;	/* a revert may be waiting */
-	/* only what the revert and the envelope read: less untrusted input */
+	/* only what the revert, the envelope and the verdict read */
 	(void)strlcpy(err, "bad telemetry topics", sizeof(err));
 	if (tm_init(&wd.tm, &wd.pf) == -1 ||
 	    (wd.sess = session_new(&sp, err, sizeof(err))) == NULL ||
 	    session_subscribe_store(wd.sess, &wd.tm, 1u << PF_CELL_VOLTAGE_MAX |
-	    1u << PF_TEMP_PCB | 1u << PF_TEMP_CELL, 1u << UF_OUTPUT_PRIORITY |
+	    1u << PF_TEMP_PCB | 1u << PF_TEMP_CELL | 1u << PF_SOC, 1u << UF_OUTPUT_PRIORITY |
 	    1u << UF_CHARGER_PRIORITY) == -1)
 		fatalx("%s", wd.sess == NULL ? err : session_error(wd.sess));
 	log_setfatalstatus(WD_EX_OSERR);
@@ -284,9 +287,10 @@ main(int argc, char *argv[])
 	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)	/* a full disk: EFBIG */
 		fatal("signals");
 	wd.start_ms = mono_ms();
+	mark_lock();	/* exit 75 before the mark, the log or the broker */
 	audit_start();
 	if (mark_present()) {
-		log_warnx("intent mark found: reverting before anything else");
+		mark_describe();
 		wd.dirty = 1;
 		revert_start(PROTO_REVERT_RECOVERY, wd.start_ms);
 	}
@@ -296,6 +300,7 @@ main(int argc, char *argv[])
 	if (!wd.dirty)	/* everyday, confirmed: replace the will */
 		alarm_clear_end();
 	(void)session_drain(wd.sess, WD_DRAIN_MS);	/* the alarm cleared */
+	verdict_end();
 	audit_end();
 	log_info("%s (exit %d)", wd.why, wd.exit_code);
 	session_free(wd.sess);

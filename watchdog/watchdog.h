@@ -5,7 +5,8 @@
  *   monitor.c   the socketpair: request table, permits, answers
  *   revert.c    publishing, readback confirmation, the revert, the alarm
  *   envelope.c  the last-resort hard limits
- *   mark.c      the durable intent mark
+ *   mark.c      the durable intent mark and the state directory's lock
+ *   verdict.c   the run's outcome from the watchdog's own evidence
  *   child.c     fork, privilege drop, exec of the supervisor
  *   notify.c    systemd readiness and liveness (sd_notify protocol)
  */
@@ -34,6 +35,11 @@
 #define WD_EX_IOERR		74
 #define WD_EX_NOPERM		77
 #define WD_EX_CONFIG		78
+#define WD_EX_LOCKED		75	/* another watchdog holds state_dir */
+
+/* audit records of the watchdog's own, beyond shared/audit.h's */
+#define WD_EV_VERIFY		"verify"	/* verdict.c */
+#define WD_EV_RECOVERY		"recovery"	/* mark.c: what was found */
 
 #define WD_FLOOD_PER_S		200	/* frames per second from the child */
 
@@ -60,7 +66,8 @@ struct wd_revert {
 	int	attempts;	/* publishes of the whole revert */
 	int	mid;		/* unacknowledged publish, 0 = none */
 	int64_t	first_ms;	/* first publish of the current setting */
-	int64_t	settle_ms;	/* readback must be this much later */
+	unsigned late;		/* 1 << setting: its calibration value was
+				 * published and not seen: settle it */
 	int64_t	confirm_by, next_pub, trigger_ms;
 	int	alarm;		/* retained alarm raised */
 };
@@ -94,6 +101,10 @@ struct wd {
 	char			 why[PROTO_TEXT_LEN];
 	struct wd_set		 set[SETTING_COUNT];
 	struct wd_revert	 rv;
+	/* evidence for the verdict (verdict.c) */
+	unsigned		 ev_confirmed;	/* 1 << setting: calibration */
+	int			 ev_published;	/* a calibration value went out */
+	int			 ev_reverted;	/* a revert was confirmed */
 };
 
 extern struct wd wd;
@@ -122,6 +133,7 @@ void	mon_eof(const char *why, int64_t now);
 
 /* revert.c */
 int	ctl_publish(enum setting, enum setting_value, int *mid);
+int	ctl_holds(enum setting, enum setting_value);
 void	ctl_tick(int64_t now);
 void	ctl_acked(void *arg, int mid);	/* session on_publish */
 void	revert_start(enum proto_revert_reason, int64_t now);
@@ -135,7 +147,9 @@ void	alarm_on_state(void *arg, int up);	/* session on_state */
 int	envelope_check(int64_t now);
 
 /* mark.c */
+void	mark_lock(void);
 int	mark_present(void);
+void	mark_describe(void);
 int	mark_set(void);
 void	mark_clear(void);
 
@@ -143,6 +157,12 @@ void	mark_clear(void);
 void	notify_init(void);
 void	notify(const char *msg);
 void	notify_tick(int64_t now);
+
+/* verdict.c */
+void	verdict_tick(int64_t now);
+void	verdict_claim(enum proto_outcome);
+const char *verdict_claim_name(void);
+void	verdict_end(void);
 
 /* child.c */
 void	child_user(void);

@@ -43,6 +43,10 @@
  *	after-done	DONE, then a HEARTBEAT
  *	overlap		charger priority calibration twice, without waiting
  *			for the answer to the first
+ *	empty-frame	a zero-length frame, the socket left open
+ *	claim-pass	charger priority calibration only (confirmed), back
+ *			to everyday (confirmed), then DONE PASS and exit 0:
+ *			a claim the watchdog's evidence does not support
  *
  * Every frame received and every step is logged to stderr as
  * "test-hostile: ...", so the suite can check what the watchdog answered.
@@ -81,7 +85,8 @@ enum behaviour {
 	B_PUPPET, B_EXIT, B_FLOOD_HB, B_FLOOD_AUDIT, B_BAD_SETTING,
 	B_BAD_VALUE, B_SINGLE_UNIT, B_CALIB, B_OUTPUT_FIRST, B_SHORT_FRAME,
 	B_LONG_FRAME, B_BAD_LENGTH, B_BAD_TYPE, B_ANSWER_TYPE, B_BAD_SEQ,
-	B_BAD_DIGEST, B_NO_HELLO, B_AFTER_DONE, B_OVERLAP
+	B_BAD_DIGEST, B_NO_HELLO, B_AFTER_DONE, B_OVERLAP, B_EMPTY_FRAME,
+	B_CLAIM_PASS
 };
 
 static const struct {
@@ -97,7 +102,8 @@ static const struct {
 	{ "bad-type", B_BAD_TYPE }, { "answer-type", B_ANSWER_TYPE },
 	{ "bad-seq", B_BAD_SEQ }, { "bad-digest", B_BAD_DIGEST },
 	{ "no-hello", B_NO_HELLO }, { "after-done", B_AFTER_DONE },
-	{ "overlap", B_OVERLAP },
+	{ "overlap", B_OVERLAP }, { "empty-frame", B_EMPTY_FRAME },
+	{ "claim-pass", B_CLAIM_PASS },
 };
 
 struct hostile {
@@ -323,6 +329,13 @@ output_confirmed(const struct hostile *h)
 }
 
 static bool
+charger_everyday(const struct hostile *h)
+{
+	return h->confirmed[SETTING_CHARGER_PRIORITY] == VALUE_EVERYDAY + 1 ||
+	    h->refused > 0;
+}
+
+static bool
 never(const struct hostile *h)
 {
 	(void)h;
@@ -507,6 +520,24 @@ act(struct hostile *h)
 		(void)send_set(h, SETTING_CHARGER_PRIORITY, VALUE_CALIBRATION);
 		(void)send_set(h, SETTING_CHARGER_PRIORITY, VALUE_CALIBRATION);
 		return;
+	case B_EMPTY_FRAME:
+		if (send(h->ch.fd, body, 0, MSG_NOSIGNAL) == -1)
+			hlog("send empty frame: %s", strerror(errno));
+		else
+			hlog("sent a zero-length frame");
+		return;
+	case B_CLAIM_PASS:
+		if (send_set(h, SETTING_CHARGER_PRIORITY, VALUE_CALIBRATION) ==
+		    -1 || pump(h, charger_confirmed) == -1 || h->refused ||
+		    h->reverted)
+			die(EX_BROKEN, "charger priority not confirmed");
+		if (send_set(h, SETTING_CHARGER_PRIORITY, VALUE_EVERYDAY) == -1 ||
+		    pump(h, charger_everyday) == -1 || h->refused)
+			die(EX_BROKEN, "charger priority not back");
+		if (proto_set_done(&m, PROTO_OUTCOME_PASS, "reanchored") == 0 &&
+		    send_msg(h, &m) == 0)
+			die(0, "DONE PASS sent");
+		die(EX_BROKEN, "DONE");
 	}
 }
 
