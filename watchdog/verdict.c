@@ -9,7 +9,7 @@
  *          record below
  * The verify record is the watchdog's snapshot at DONE of the highest
  * state of charge it read itself (fresh, valid telemetry) from each pack
- * since HELLO: every pack must have reached limits.verify.soc_min_pct.
+ * since HELLO: every pack must have reached limits.verify.reanchor_pct.
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,13 +45,13 @@ verdict_claim(enum proto_outcome o)
 	claim = (int)o;
 	verified = wd.pf.packs > 0;
 	for (int p = 0; p < wd.pf.packs; p++) {
-		verified &= soc_max[p] >= wd.pf.limits.verify_soc_pct;
+		verified &= soc_max[p] >= wd.pf.limits.verify_reanchor_pct;
 		n = strlen(list);
 		(void)snprintf(list + n, sizeof(list) - n, "%s%.1f",
 		    p > 0 ? "," : "", soc_max[p]);
 	}
 	(void)WD_AUDIT(WD_EV_VERIFY, AF_S("soc_max", list),
-	    AF_D("soc_min_pct", wd.pf.limits.verify_soc_pct),
+	    AF_D("reanchor_pct", wd.pf.limits.verify_reanchor_pct),
 	    AF_B("ok", verified));
 }
 
@@ -80,7 +80,7 @@ lacking(void)
 		return "a solar-only run published a setting";
 	if (!verified)
 		return "a pack's state of charge never reached "
-		    "limits.verify.soc_min_pct in the watchdog's telemetry";
+		    "limits.verify.reanchor_pct in the watchdog's telemetry";
 	return NULL;
 }
 

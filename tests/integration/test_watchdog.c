@@ -786,7 +786,7 @@ audit_report(struct env *e, char *out, size_t outsz)
 /*
  * The supervisor's DONE is a claim (issue 12, defect 5). Both settings
  * confirmed and the revert confirmed, but no pack's counter ever reached
- * limits.verify.soc_min_pct in the watchdog's own telemetry: FAIL.
+ * limits.verify.reanchor_pct in the watchdog's own telemetry: FAIL.
  */
 START_TEST(grid_pass_claim_without_soc)
 {
