@@ -41,6 +41,9 @@ enum gen_source {
 };
 
 enum gen_setting { SETTING_NONE, SETTING_OUTPUT, SETTING_CHARGER };
+/* What a state expects the readback of a setting to show. */
+enum gen_expect { EXPECT_UNDECLARED, EXPECT_ANY, EXPECT_EVERYDAY,
+	EXPECT_CALIBRATION };
 enum gen_value { VALUE_NONE, VALUE_EVERYDAY, VALUE_CALIBRATION };
 
 struct g_state {
@@ -49,6 +52,7 @@ struct g_state {
 	bool			 holds;		/* may hold calibration settings */
 	bool			 reverting;	/* part of the revert sequence */
 	enum gen_outcome	 outcome;	/* != NONE: terminal */
+	enum gen_expect		 expect[2];	/* readback: output, charger */
 };
 
 struct g_event {

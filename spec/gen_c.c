@@ -10,6 +10,15 @@
 
 #define ID_MAX	(GEN_NAME_MAX + 32)
 
+/* Undeclared (a terminal state) expects nothing: no abort row runs there. */
+static const char *
+expect_name(enum gen_expect x)
+{
+	return x == EXPECT_EVERYDAY ? "CAL_EXPECT_EVERYDAY" :
+	    x == EXPECT_CALIBRATION ? "CAL_EXPECT_CALIBRATION" :
+	    "CAL_EXPECT_ANY";
+}
+
 static void
 banner(struct out *o, const struct spec *sp)
 {
@@ -162,6 +171,11 @@ write_header(const struct spec *sp, const char *dir)
 	    "extern const bool cal_state_holds_settings[CAL_STATE_COUNT];\n"
 	    "/* The state is part of the revert sequence. */\n"
 	    "extern const bool cal_state_reverting[CAL_STATE_COUNT];\n"
+	    "/* What the readback of every unit must show in the state (the\n"
+	    " * spec's readback:): [0] output priority, [1] charger priority. */\n"
+	    "enum cal_expect { CAL_EXPECT_ANY, CAL_EXPECT_EVERYDAY, "
+	    "CAL_EXPECT_CALIBRATION };\n"
+	    "extern const enum cal_expect cal_state_expect[CAL_STATE_COUNT][2];\n"
 	    "extern const bool cal_event_abort[CAL_EVENT_COUNT];\n"
 	    "extern const enum cal_source cal_event_source[CAL_EVENT_COUNT];\n\n",
 	    max_guards(sp), max_actions(sp), sp->nrows);
@@ -316,6 +330,12 @@ source_flags(struct out *o, const struct spec *sp)
 	for (i = 0; i < sp->nstates; i++)
 		out_printf(o, "\t%s,\n",
 		    sp->states[i].reverting ? "true" : "false");
+	out_printf(o, "};\n\nconst enum cal_expect "
+	    "cal_state_expect[CAL_STATE_COUNT][2] = {\n");
+	for (i = 0; i < sp->nstates; i++)
+		out_printf(o, "\t{ %s, %s },\n",
+		    expect_name(sp->states[i].expect[0]),
+		    expect_name(sp->states[i].expect[1]));
 	out_printf(o, "};\n\nconst bool cal_event_abort[CAL_EVENT_COUNT] = "
 	    "{\n");
 	for (i = 0; i < sp->nevents; i++)

@@ -141,6 +141,33 @@ check_terminal_rows(struct spec *sp)
 	}
 }
 
+/*
+ * Every state that is not terminal declares what the readback of each
+ * setting must show there (the unit_mismatch check): a state without a
+ * declaration would expect nothing and so fail open. A state that does
+ * not hold the settings expects everyday on both.
+ */
+static void
+check_readback(struct spec *sp)
+{
+	for (int i = 0; i < sp->nstates; i++) {
+		const struct g_state *s = &sp->states[i];
+
+		if (s->outcome != OUTCOME_NONE)
+			continue;
+		if (s->expect[0] == EXPECT_UNDECLARED ||
+		    s->expect[1] == EXPECT_UNDECLARED)
+			spec_error(sp, s->line, "state %s declares no readback "
+			    "expectation (readback: {output: ..., charger: ...})",
+			    s->name);
+		else if (!s->holds && (s->expect[0] != EXPECT_EVERYDAY ||
+		    s->expect[1] != EXPECT_EVERYDAY))
+			spec_error(sp, s->line, "state %s does not hold the "
+			    "settings: its readback must be everyday for both",
+			    s->name);
+	}
+}
+
 /* No row can be shadowed by an earlier row of its group. */
 static void
 check_order(struct spec *sp)
@@ -367,6 +394,7 @@ spec_check(struct spec *sp)
 	check_states(sp);
 	check_unused(sp);
 	check_terminal_rows(sp);
+	check_readback(sp);
 	check_order(sp);
 	check_graph(sp);
 	check_aborts(sp);

@@ -22,8 +22,12 @@
 
 #include "gen.h"
 
+struct raw_readback {
+	char	*output, *charger;
+};
 struct raw_state {
 	char	*name, *doc, *holds_settings, *reverting, *outcome;
+	struct raw_readback *readback;
 };
 struct raw_event {
 	char	*name, *doc, *source, *abort;
@@ -71,12 +75,19 @@ static const cyaml_schema_value_t name_entry = {
 	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, GEN_NAME_MAX),
 };
 
+static const cyaml_schema_field_t readback_fields[] = {
+	STR("output", RQ, struct raw_readback, output, 16),
+	STR("charger", RQ, struct raw_readback, charger, 16),
+	CYAML_FIELD_END
+};
 static const cyaml_schema_field_t state_fields[] = {
 	STR("name", RQ, struct raw_state, name, GEN_NAME_MAX),
 	STR("doc", RQ, struct raw_state, doc, GEN_DOC_MAX),
 	STR("holds_settings", OPT, struct raw_state, holds_settings, 8),
 	STR("reverting", OPT, struct raw_state, reverting, 8),
 	STR("outcome", OPT, struct raw_state, outcome, 16),
+	CYAML_FIELD_MAPPING_PTR("readback", OPT, struct raw_state, readback,
+	    readback_fields),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t state_entry = {
@@ -405,6 +416,20 @@ get_outcome(struct spec *sp, int line, const char *what, const char *v)
 	return (enum gen_outcome)(i + 1);
 }
 
+static enum gen_expect
+get_expect(struct spec *sp, int line, const char *state, const char *key,
+    const char *v)
+{
+	static const char *const names[] = { "any", "everyday", "calibration" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(v, names[i]) == 0)
+			return (enum gen_expect)(EXPECT_ANY + i);
+	spec_error(sp, line, "state %s: readback.%s \"%s\" is not any, "
+	    "everyday or calibration", state, key, v);
+	return EXPECT_UNDECLARED;
+}
+
 static void
 load_states(struct spec *sp, const struct raw_spec *r, const struct lines *ln)
 {
@@ -431,6 +456,12 @@ load_states(struct spec *sp, const struct raw_spec *r, const struct lines *ln)
 		s->reverting = get_bool(sp, s->line, rs->name, "reverting",
 		    rs->reverting);
 		s->outcome = get_outcome(sp, s->line, rs->name, rs->outcome);
+		if (rs->readback != NULL) {
+			s->expect[0] = get_expect(sp, s->line, rs->name,
+			    "output", rs->readback->output);
+			s->expect[1] = get_expect(sp, s->line, rs->name,
+			    "charger", rs->readback->charger);
+		}
 		sp->nstates++;
 	}
 }

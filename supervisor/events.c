@@ -23,39 +23,24 @@
 
 /*
  * What the readbacks must show in each state, for the unit_mismatch check:
- * X_ANY while a setting is in transition (or the state has no abort rows).
- * A state added to the spec without a line here expects nothing.
+ * the spec's readback: of the state (cal_state_expect), -1 for "any" while
+ * a setting is in transition. Every state that is not terminal declares it
+ * (the generator refuses one that does not).
  */
-enum { X_ANY, X_EVERYDAY, X_CALIBRATION };
-static const struct {
-	uint8_t	out, chg;
-} expect_tab[CAL_STATE_COUNT] = {
-	[CAL_STATE_IDLE] =		{ X_EVERYDAY, X_EVERYDAY },
-	[CAL_STATE_PREFLIGHT] =		{ X_EVERYDAY, X_EVERYDAY },
-	[CAL_STATE_SOLAR_CHARGING] =	{ X_EVERYDAY, X_EVERYDAY },
-	[CAL_STATE_SOLAR_ABSORPTION] =	{ X_EVERYDAY, X_EVERYDAY },
-	[CAL_STATE_SOLAR_VERIFY] =	{ X_EVERYDAY, X_EVERYDAY },
-	[CAL_STATE_ENABLE_CHARGER] =	{ X_EVERYDAY, X_ANY },
-	[CAL_STATE_ENABLE_OUTPUT] =	{ X_ANY, X_CALIBRATION },
-	[CAL_STATE_ENGAGING] =		{ X_CALIBRATION, X_CALIBRATION },
-	[CAL_STATE_GRID_CHARGING] =	{ X_CALIBRATION, X_CALIBRATION },
-	[CAL_STATE_GRID_ABSORPTION] =	{ X_CALIBRATION, X_CALIBRATION },
-	[CAL_STATE_GRID_VERIFY] =	{ X_CALIBRATION, X_CALIBRATION },
-};
-
 static int
-expect_value(uint8_t x)
+expect_value(enum cal_expect x)
 {
-	return x == X_EVERYDAY ? VALUE_EVERYDAY : x == X_CALIBRATION ?
-	    VALUE_CALIBRATION : -1;
+	return x == CAL_EXPECT_EVERYDAY ? VALUE_EVERYDAY :
+	    x == CAL_EXPECT_CALIBRATION ? VALUE_CALIBRATION : -1;
 }
 
 static void
 expect_for(int state, struct expect *ex)
 {
-	ex->value[SETTING_OUTPUT_PRIORITY] = expect_value(expect_tab[state].out);
+	ex->value[SETTING_OUTPUT_PRIORITY] =
+	    expect_value(cal_state_expect[state][0]);
 	ex->value[SETTING_CHARGER_PRIORITY] =
-	    expect_value(expect_tab[state].chg);
+	    expect_value(cal_state_expect[state][1]);
 }
 
 /* Dispatches ev if the state has rows for it; true if it did. */
