@@ -46,6 +46,8 @@ struct raw_transition {
 	char		**from;
 	unsigned	  from_count;
 	char		 *event;
+	char		**events;	/* or a group of events handled alike */
+	unsigned	  events_count;
 	char		**guards;
 	unsigned	  guards_count;
 	char		**actions;
@@ -136,7 +138,9 @@ static const cyaml_schema_value_t action_entry = {
 static const cyaml_schema_field_t transition_fields[] = {
 	CYAML_FIELD_SEQUENCE("from", RQ, struct raw_transition, from,
 	    &name_entry, 1, GEN_MAX_STATES),
-	STR("event", RQ, struct raw_transition, event, GEN_NAME_MAX),
+	STR("event", OPT, struct raw_transition, event, GEN_NAME_MAX),
+	CYAML_FIELD_SEQUENCE("events", OPT, struct raw_transition, events,
+	    &name_entry, 2, GEN_MAX_EVENTS),
 	CYAML_FIELD_SEQUENCE("guards", OPT, struct raw_transition, guards,
 	    &name_entry, 0, GEN_ROW_GUARDS),
 	CYAML_FIELD_SEQUENCE("actions", OPT, struct raw_transition, actions,
@@ -628,14 +632,30 @@ static void
 load_transition(struct spec *sp, const struct raw_transition *rt, int line)
 {
 	struct g_row proto;
-	unsigned i, j;
-	int k, bad = 0;
+	unsigned i, j, nev;
+	int k, bad = 0, ev[GEN_MAX_EVENTS];
 
 	memset(&proto, 0, sizeof(proto));
 	proto.line = line;
-	if ((proto.event = find_event(sp, rt->event)) < 0) {
-		spec_error(sp, line, "unknown event \"%s\"", rt->event);
-		bad = 1;
+	if ((rt->event == NULL) == (rt->events == NULL)) {
+		spec_error(sp, line, "a transition has either event or events");
+		return;
+	}
+	nev = rt->event != NULL ? 1 : rt->events_count;
+	for (i = 0; i < nev; i++) {
+		const char *name = rt->event != NULL ? rt->event :
+		    rt->events[i];
+
+		if ((ev[i] = find_event(sp, name)) < 0) {
+			spec_error(sp, line, "unknown event \"%s\"", name);
+			bad = 1;
+		}
+		for (j = 0; j < i; j++)
+			if (ev[j] == ev[i] && ev[i] >= 0) {
+				spec_error(sp, line, "event %s is listed "
+				    "twice in events", name);
+				bad = 1;
+			}
 	}
 	if ((proto.to = find_state(sp, rt->to)) < 0) {
 		spec_error(sp, line, "unknown state \"%s\" in to", rt->to);
@@ -680,14 +700,18 @@ load_transition(struct spec *sp, const struct raw_transition *rt, int line)
 		}
 		if (bad)
 			continue;
-		if (sp->nrows == GEN_MAX_ROWS) {
-			spec_error(sp, line, "more than %d rows after "
-			    "expanding from lists", GEN_MAX_ROWS);
-			return;
+		for (j = 0; j < nev; j++) {
+			if (sp->nrows == GEN_MAX_ROWS) {
+				spec_error(sp, line, "more than %d rows after "
+				    "expanding from and events lists",
+				    GEN_MAX_ROWS);
+				return;
+			}
+			proto.from = k;
+			proto.event = ev[j];
+			proto.order = sp->nrows;
+			sp->rows[sp->nrows++] = proto;
 		}
-		proto.from = k;
-		proto.order = sp->nrows;
-		sp->rows[sp->nrows++] = proto;
 	}
 }
 

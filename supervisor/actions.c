@@ -1,9 +1,9 @@
 /*
  * The actions of spec/calibration.yaml: each does one small thing to the
  * run context. None dispatches an event or decides a transition; timers
- * they arm are raised by events.c. `report` and `send_done` only mark the
- * work as due: the runtime prints the report and sends DONE once the
- * machine has reached its terminal state, whose outcome the table names.
+ * they arm are raised by events.c. The report and DONE are not actions:
+ * the runtime prints the report and sends DONE once the machine has
+ * reached its terminal state, whose outcome the table names.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -356,16 +356,4 @@ action_audit_reverted(struct sup *s)
 	(void)wdlink_audit(&s->wd, "reverted", "output=%s charger=%s",
 	    s->pf.control[SETTING_OUTPUT_PRIORITY].value[VALUE_EVERYDAY],
 	    s->pf.control[SETTING_CHARGER_PRIORITY].value[VALUE_EVERYDAY]);
-}
-
-void
-action_report(struct sup *s)
-{
-	s->report_due = true;
-}
-
-void
-action_send_done(struct sup *s)
-{
-	s->done_due = true;
 }

@@ -302,7 +302,6 @@ link_lost(struct sup *s)
 	(void)strlcpy(s->reason, "watchdog link lost: ", sizeof(s->reason));
 	(void)strlcat(s->reason, s->wd.error, sizeof(s->reason));
 	log_warnx("%s", s->reason);
-	s->report_due = true;
 	s->finished = true;
 }
 

@@ -101,7 +101,6 @@ struct sup {
 	char			event_why[200];	/* figures of the last abort */
 	bool			requested;	/* a calibration value was asked */
 	bool			reverted;	/* everyday confirmed (watchdog) */
-	bool			report_due, done_due;
 	bool			finished;	/* terminal state reached */
 
 	/* output */

@@ -200,7 +200,7 @@ START_TEST(test_grid_pass)
 	ck_assert(machine_terminal(&m));
 	ck_assert(!machine_holds_settings(&m));
 	ck_assert_int_eq(machine_outcome(&m), CAL_OUTCOME_PASS);
-	ck_assert_int_eq(sup.log[sup.nlog - 1], CAL_ACTION_SEND_DONE);
+	ck_assert_int_eq(sup.log[sup.nlog - 1], CAL_ACTION_AUDIT_REVERTED);
 	ck_assert_uint_eq(m.steps, 10);
 	ck_assert_uint_eq(step_calls, 10);
 	ck_assert_int_eq(last_step.from, CAL_STATE_REVERT_CHARGER);
