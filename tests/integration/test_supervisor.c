@@ -638,6 +638,66 @@ START_TEST(check_no_broker)
 }
 END_TEST
 
+/*
+ * Every field published retained (as many daemons do) and pack 3 silent
+ * after its first publication: the broker's retained copies of pack 3 are
+ * not fresh values. No snapshot (13), and check names what was only
+ * retained.
+ */
+START_TEST(check_retained_not_fresh)
+{
+	static const char *const from[] = { "faults: []" };
+	static const char *const to[] = { "faults:\n"
+	    "  - { kind: retain }\n"
+	    "  - { kind: silence, pack: 3, trigger: time, at_s: 1 }\n" };
+	static const struct hprofile_kv ov[] = {
+		{ "timing.preflight_wait_s", "2" },
+	};
+	static char out[8192];
+	char scen[PATH_MAX];
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(harness_workdir(r.workdir, sizeof(r.workdir),
+	    "sup-retained"), 0);
+	ck_assert_int_eq(rig_scenario(&r, "reference.yaml", from, to, 1, scen,
+	    sizeof(scen)), 0);
+	ck_assert_int_eq(with_binary(&r, "sup-retained", scen, ov, 1), 0);
+	ck_assert_int_eq(run_check(out, sizeof(out)), 13);
+	ck_assert_msg(strstr(out, "pack 3 soc: only a retained message") !=
+	    NULL, "%s", out);
+	ck_assert_msg(strstr(out, "never a live one (not fresh): pack 3 (all "
+	    "fields)") != NULL, "%s", out);
+	rig_stop(&r);
+}
+END_TEST
+
+/*
+ * An installer's profile says "Solar first", the site reports "Solar
+ * First": check refuses (a unit not at its everyday settings) and shows
+ * the string that arrived next to the one expected.
+ */
+START_TEST(check_readback_wrong_case)
+{
+	static const char *const from[] = { "  charger_priority: everyday\n" };
+	static const char *const to[] = { "  charger_priority: everyday\n"
+	    "  charger_readback_everyday: Solar First\n" };
+	static char out[8192];
+	char scen[PATH_MAX];
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(harness_workdir(r.workdir, sizeof(r.workdir),
+	    "sup-case"), 0);
+	ck_assert_int_eq(rig_scenario(&r, "reference.yaml", from, to, 1, scen,
+	    sizeof(scen)), 0);
+	ck_assert_int_eq(with_binary(&r, "sup-case", scen, NULL, 0), 0);
+	ck_assert_int_eq(run_check(out, sizeof(out)), 12);
+	ck_assert_msg(strstr(out, "charger_priority reads \"Solar First\", "
+	    "not the everyday \"Solar first\"") != NULL, "%s", out);
+	ck_assert_uint_eq(rig_control_count(&r), 0);
+	rig_stop(&r);
+}
+END_TEST
+
 Suite	*supervisor_logic_suite(void);	/* test_supervisor_logic.c */
 
 static Suite *
@@ -682,6 +742,9 @@ supervisor_suite(void)
 		{ "check_unsafe", check_unsafe, NULL },
 		{ "check_balanced", check_balanced, NULL },
 		{ "check_no_broker", check_no_broker, NULL },
+		{ "check_retained_not_fresh", check_retained_not_fresh, NULL },
+		{ "check_readback_wrong_case", check_readback_wrong_case,
+		    NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
