@@ -11,16 +11,16 @@
 #   CHECK_TARGETS internal targets run by `check` (in order)
 # Fragments must not edit each other's variables beyond appending.
 
-PUBLIC := all check demo bench bench-peer model faults fuzz
+PUBLIC := all check demo docs-images bench bench-peer model faults fuzz
 TESTING := $(filter-out all,$(PUBLIC))
 .PHONY: $(PUBLIC) deps deps-test clean install uninstall
 
 # build: what `make all` needs
 DEB_PACKAGES := libmosquitto-dev libcyaml-dev libyaml-dev libbsd-dev \
-	libmd-dev pkg-config
+	libmd-dev pkg-config libcairo2-dev
 # tests, demo, model, bench: a broker to test against and the tools
 DEB_TEST_PACKAGES := mosquitto mosquitto-clients check libsubunit-dev \
-	spin graphviz valgrind
+	spin graphviz valgrind libexpat1-dev
 
 # $(call missing,PACKAGES): the ones dpkg does not have installed
 missing = $$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p \

@@ -16,6 +16,7 @@
 #define AX_NOT_INTACT	1	/* the log failed verification */
 #define AX_USAGE	64	/* EX_USAGE */
 #define AX_NOINPUT	66	/* EX_NOINPUT: log or state dir missing */
+#define AX_UNAVAILABLE	69	/* EX_UNAVAILABLE: due: broker unusable */
 #define AX_IOERR	74	/* EX_IOERR: read error */
 #define AX_CONFIG	78	/* EX_CONFIG: bad profile */
 
@@ -30,6 +31,12 @@ struct opts {
 	int64_t		 utc_slack_ms;
 	double		 verify_soc_pct;	/* report: lagging if below */
 	int64_t		 now_ms;	/* report: "days since" reference */
+	const char	*output;	/* plot: -o FILE */
+	int		 html;		/* report --html */
+	int		 live;		/* due: classify the bank now */
+	int		 publish;	/* due: retained on due_topic */
+	const char	*cred;		/* due: report-only broker user */
+	const char	*due_topic;
 };
 
 int	cmd_verify(const struct opts *);
@@ -39,6 +46,24 @@ int	cmd_rotate(const struct opts *);
 /* The segments a rotated log (verified into last) continues: 0 intact. */
 int	verify_segments(const char *log, const struct audit_verifier *last,
 	    int64_t utc_slack_ms, int quiet);
+int	cmd_plot(const struct opts *);
+struct profile;
+int	cmd_due(const struct opts *, const struct profile *);
+
+/* report --html (audit/html.c): one row of the table. */
+struct html_row {
+	const char	*start, *duration, *method, *outcome, *reason, *run;
+	const char	*lagging;	/* NULL: unknown */
+	double		 before, after;	/* SoC spread, NAN unknown */
+	int		 authorised;	/* -1 unknown */
+	int		 revert_attempts;
+	int		 verified;
+};
+struct plot;
+void	html_begin(void);
+void	html_row(const struct html_row *);
+/* The summary line, the plot of p (if it has a run), the end of the page. */
+int	html_end(const char *summary, int intact, const struct plot *p);
 
 /*
  * Untrusted bytes made safe for a terminal with strvisx(3): C-style and

@@ -20,8 +20,12 @@ static const char usage_text[] =
 "                     [--utc-slack SECONDS] [--quiet]\n"
 "       gridcal-audit [--profile FILE] show [LOG] [--run ID] [--since T]\n"
 "                     [--json]\n"
-"       gridcal-audit [--profile FILE] report [LOG] [--json] [--now T]\n"
+"       gridcal-audit [--profile FILE] report [LOG] [--json | --html]\n"
+"                     [--run ID] [--now T]\n"
 "       gridcal-audit [--profile FILE] rotate [LOG] [--state-dir DIR]\n"
+"       gridcal-audit [--profile FILE] plot [LOG] [--run ID] -o FILE\n"
+"       gridcal-audit [--profile FILE] due [LOG] [--live] [--publish]\n"
+"                     [--cred FILE] [--topic T] [--json] [--quiet] [--now T]\n"
 "       gridcal-audit --help\n";
 
 static const char help_text[] =
@@ -94,6 +98,32 @@ static const char help_text[] =
 "             never ok=false); a pass without them is shown as\n"
 "             \"unproven\", and the supervisor's word alone never counts.\n"
 "             The chain is checked too.\n"
+"             With --html, a self-contained HTML page: the same table and\n"
+"             the plot of one run (--run ID, default the last) embedded.\n"
+"\n"
+"     plot    A picture of one run (--run ID, default the last) from the\n"
+"             log alone, drawn with cairo to FILE: SVG if its name ends in\n"
+"             .svg, PNG otherwise. Four panels over the time into the run:\n"
+"             each pack's SoC, max cell voltage with the abort limit, pack\n"
+"             (bus) voltage and current, from the supervisor's \"sample\"\n"
+"             records (one per progress interval); the absorption hold\n"
+"             shaded; every setting change the watchdog confirmed by\n"
+"             readback, each revert trigger and envelope trip marked and\n"
+"             listed. Prints one summary line.\n"
+"\n"
+"     due     Whether a calibration is due, and why; the answer is the exit\n"
+"             status (below), for a timer. Due when cadence.days (profile;\n"
+"             30 without one) have passed since the last PASS, or there is\n"
+"             none: only the watchdog's own outcome record counts, where the\n"
+"             chain covers it, never the supervisor's report. With --live\n"
+"             (needs --profile and --cred) also when the bank shows the\n"
+"             drift signature now: the supervisor's pre-flight\n"
+"             classification on a fresh snapshot says drift (pack voltages\n"
+"             agree, the SoC spread is over the limit); a live imbalance or\n"
+"             unsafe bank answers \"do not calibrate now\". --publish puts\n"
+"             the answer as JSON, retained, on the due topic (--topic,\n"
+"             default gridcal/SITE/due) for Home Assistant, with the\n"
+"             report-only broker user of --cred.\n"
 "\n"
 "OPTIONS\n"
 "     --profile FILE   site profile supplying default paths and, for\n"
@@ -103,14 +133,21 @@ static const char help_text[] =
 "                      (NTP, boards without a clock); default 300 seconds.\n"
 "                      Smaller steps are counted in verify's summary.\n"
 "                      mono_ms may never go backwards within a run.\n"
-"     --quiet, -q      verify: no output when intact\n"
-"     --run ID         show: only records of run ID\n"
+"     --quiet, -q      verify: no output when intact; due: no output\n"
+"     --run ID         show: only records of run ID; plot, report --html:\n"
+"                      the run to draw\n"
+"     --output, -o F   plot: the file to write (.svg or .png)\n"
+"     --html           report: an HTML page with the plot\n"
+"     --live           due: also classify the bank now (broker)\n"
+"     --publish        due: the answer, retained, on the due topic\n"
+"     --cred FILE      due: the report-only user's \"user:password\" file\n"
+"     --topic T        due: the topic to publish on\n"
 "     --since T        show: only records at or after T: a UTC time\n"
 "                      2026-11-25[T08:24[:00[.000]]][Z], or a time before\n"
 "                      now: 7d, 12h, 30m\n"
 "     --json           show: the selected records as JSON Lines, exactly\n"
-"                      as stored; report: one JSON object\n"
-"     --now T          report: the reference time for \"days since\"\n"
+"                      as stored; report, due: one JSON object\n"
+"     --now T          report, due: the reference time for \"days since\"\n"
 "                      (default: now)\n"
 "     --help, -h       this text\n"
 "     --version        the release\n"
@@ -122,12 +159,18 @@ static const char help_text[] =
 "     66  the log or the state directory cannot be opened\n"
 "     74  read error\n"
 "     78  bad profile\n"
+"   due answers: 0 due, 1 not due, 2 do not calibrate now (live: the\n"
+"     bank is unsafe or imbalanced), 3 cannot tell (the log is not\n"
+"     intact); 69 the broker could not be used (--live, --publish)\n"
 "\n"
 "EXAMPLES\n"
 "     gridcal-audit verify /var/lib/gridcal/audit.jsonl \\\n"
 "         --state-dir /var/lib/gridcal\n"
 "     gridcal-audit --profile /etc/gridcal/profile.yaml report\n"
-"     gridcal-audit show audit.log --since 7d\n";
+"     gridcal-audit show audit.log --since 7d\n"
+"     gridcal-audit plot audit.log -o run.svg\n"
+"     gridcal-audit --profile /etc/gridcal/profile.yaml due --live \\\n"
+"         --cred /etc/gridcal/report.cred\n";
 
 static void __attribute__((noreturn))
 usage(void)
@@ -136,7 +179,8 @@ usage(void)
 	exit(AX_USAGE);
 }
 
-enum { O_PROFILE = 256, O_STATE, O_SLACK, O_RUN, O_SINCE, O_JSON, O_NOW };
+enum { O_PROFILE = 256, O_STATE, O_SLACK, O_RUN, O_SINCE, O_JSON, O_NOW,
+    O_HTML, O_LIVE, O_PUBLISH, O_CRED, O_TOPIC };
 
 static const struct option global_opts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
@@ -153,6 +197,12 @@ static const struct option cmd_opts[] = {
 	{ "since", required_argument, NULL, O_SINCE },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "now", required_argument, NULL, O_NOW },
+	{ "output", required_argument, NULL, 'o' },
+	{ "html", no_argument, NULL, O_HTML },
+	{ "live", no_argument, NULL, O_LIVE },
+	{ "publish", no_argument, NULL, O_PUBLISH },
+	{ "cred", required_argument, NULL, O_CRED },
+	{ "topic", required_argument, NULL, O_TOPIC },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -166,16 +216,55 @@ allowed(const char *cmd, int opt)
 	case O_SLACK:
 		return strcmp(cmd, "verify") == 0 || strcmp(cmd, "rotate") == 0;
 	case 'q':
-		return strcmp(cmd, "verify") == 0;
+		return strcmp(cmd, "verify") == 0 || strcmp(cmd, "due") == 0;
+	case O_LIVE:
+	case O_PUBLISH:
+	case O_CRED:
+	case O_TOPIC:
+		return strcmp(cmd, "due") == 0;
 	case O_RUN:
+		return strcmp(cmd, "show") == 0 || strcmp(cmd, "plot") == 0 ||
+		    strcmp(cmd, "report") == 0;
 	case O_SINCE:
 		return strcmp(cmd, "show") == 0;
-	case O_JSON:
-		return strcmp(cmd, "show") == 0 || strcmp(cmd, "report") == 0;
-	case O_NOW:
+	case 'o':
+		return strcmp(cmd, "plot") == 0;
+	case O_HTML:
 		return strcmp(cmd, "report") == 0;
+	case O_JSON:
+		return strcmp(cmd, "show") == 0 || strcmp(cmd, "report") == 0 ||
+		    strcmp(cmd, "due") == 0;
+	case O_NOW:
+		return strcmp(cmd, "report") == 0 || strcmp(cmd, "due") == 0;
 	}
 	return 0;
+}
+
+/* due: what --live and --publish need, the profile's cadence or 30 days. */
+static int
+due(struct opts *o, struct profile *pf)
+{
+	static struct profile none;
+	static char topic[PROFILE_TOPIC_MAX];
+
+	if ((o->live || o->publish) && (pf == NULL || o->cred == NULL))
+		errx(AX_USAGE, "due: --live and --publish need --profile and "
+		    "--cred (the report-only broker user)");
+	if (pf == NULL) {
+		none.cadence_days = PROFILE_CADENCE_DAYS;
+		pf = &none;
+	}
+	if (o->publish && o->due_topic == NULL) {
+		if (snprintf(topic, sizeof(topic), "gridcal/%s/due", pf->site) >=
+		    (int)sizeof(topic))
+			errx(AX_CONFIG, "due: site name too long for a topic");
+		o->due_topic = topic;
+	}
+	if (o->due_topic != NULL && (o->due_topic[0] == '\0' ||
+	    strpbrk(o->due_topic, "+#") != NULL))
+		errx(AX_USAGE, "--topic %s: an exact topic, no wildcards",
+		    o->due_topic);
+	return cmd_due(o, pf);
 }
 
 static void
@@ -187,7 +276,7 @@ parse_cmd_opts(const char *cmd, int argc, char **argv, struct opts *o,
 	int ch;
 
 	optind = 0;	/* glibc: full re-initialisation */
-	while ((ch = getopt_long(argc, argv, "qh", cmd_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "qho:", cmd_opts, NULL)) != -1) {
 		if (ch == 'h') {
 			(void)fputs(usage_text, stdout);
 			(void)fputs(help_text, stdout);
@@ -224,6 +313,24 @@ parse_cmd_opts(const char *cmd, int argc, char **argv, struct opts *o,
 			break;
 		case O_NOW:
 			*now = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case O_HTML:
+			o->html = 1;
+			break;
+		case O_LIVE:
+			o->live = 1;
+			break;
+		case O_PUBLISH:
+			o->publish = 1;
+			break;
+		case O_CRED:
+			o->cred = optarg;
+			break;
+		case O_TOPIC:
+			o->due_topic = optarg;
 			break;
 		}
 	}
@@ -271,7 +378,8 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[0];
 	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "show") != 0 &&
-	    strcmp(cmd, "report") != 0 && strcmp(cmd, "rotate") != 0) {
+	    strcmp(cmd, "report") != 0 && strcmp(cmd, "rotate") != 0 &&
+	    strcmp(cmd, "plot") != 0 && strcmp(cmd, "due") != 0) {
 		warnx("unknown command %s", cmd);
 		usage();
 	}
@@ -304,5 +412,13 @@ main(int argc, char **argv)
 		return cmd_show(&o);
 	if (strcmp(cmd, "rotate") == 0)
 		return cmd_rotate(&o);
+	if (strcmp(cmd, "plot") == 0)
+		return cmd_plot(&o);
+	if (strcmp(cmd, "due") == 0)
+		return due(&o, profile != NULL ? &pf : NULL);
+	if (o.json && o.html)
+		errx(AX_USAGE, "report: --json and --html exclude each other");
+	if (o.run != NULL && !o.html)
+		errx(AX_USAGE, "report: --run only applies with --html");
 	return cmd_report(&o);
 }

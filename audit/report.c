@@ -26,6 +26,7 @@
 
 #include "cli.h"
 #include "parse.h"
+#include "plot.h"
 
 #define WORD_MAX	64
 #define TEXT_MAX	256
@@ -74,6 +75,7 @@ struct report {
 	char			 ok_run[AUDIT_RUN_MAX + 1];
 	char			 ok_start[32];
 	int64_t			 ok_ms;
+	struct plot		*plot;		/* --html */
 };
 
 static void
@@ -355,6 +357,10 @@ print_header(struct report *rp)
 	if (rp->began)
 		return;
 	rp->began = 1;
+	if (rp->o->html) {
+		html_begin();
+		return;
+	}
 	if (rp->o->json) {
 		(void)printf("{\"runs\":[");
 		return;
@@ -457,6 +463,28 @@ print_json(const struct report *rp, const struct run *u)
 }
 
 static void
+html_put(const struct run *u)
+{
+	struct html_row h;
+	char dur[32];
+
+	fmt_duration(run_duration(u), dur, sizeof(dur));
+	h.start = u->start;
+	h.duration = dur;
+	h.method = u->method;
+	h.outcome = u->outcome;
+	h.reason = u->reason;
+	h.run = u->id[0] != '\0' ? u->id : "-";
+	h.lagging = u->lagging_known ? u->lagging : NULL;
+	h.before = u->spread_before;
+	h.after = u->spread_after;
+	h.authorised = u->authorised;
+	h.revert_attempts = u->revert_attempts;
+	h.verified = !u->unverified;
+	html_row(&h);
+}
+
+static void
 flush_run(struct report *rp)
 {
 	if (!rp->have)
@@ -464,6 +492,8 @@ flush_run(struct report *rp)
 	run_finish(rp, &rp->cur);
 	if (rp->o->json)
 		print_json(rp, &rp->cur);
+	else if (rp->o->html)
+		html_put(&rp->cur);
 	else
 		print_row(&rp->cur);
 	rp->nruns++;
@@ -480,6 +510,8 @@ report_one(const struct audit_record *r, const char *line, size_t len,
 	(void)line;
 	(void)len;
 	print_header(rp);
+	if (rp->plot != NULL)
+		plot_feed(rp->plot, r, w->verified);
 	if (r == NULL) {
 		if (rp->have)
 			u->unverified = 1;
@@ -514,12 +546,28 @@ cmd_report(const struct opts *o)
 	if (rp == NULL)
 		return AX_IOERR;
 	rp->o = o;
+	if (o->html)
+		rp->plot = plot_new(o->run);
 	/* The header waits for the log to open: errors come alone. */
 	(void)walk_log(o, &w, report_one, rp);
 	print_header(rp);
 	flush_run(rp);
 	rc = walk_verdict(o, &w);
-	if (o->json) {
+	if (o->html) {
+		char sum[256];
+
+		if (rp->ok_have)
+			(void)snprintf(sum, sizeof(sum), "%" PRIu64 " run(s). "
+			    "Last successful calibration: %s (run %s), %" PRId64
+			    " day(s) ago.", rp->nruns, rp->ok_start, rp->ok_run,
+			    (o->now_ms - rp->ok_ms) / 86400000);
+		else
+			(void)snprintf(sum, sizeof(sum), "%" PRIu64 " run(s). "
+			    "No successful calibration in the log.", rp->nruns);
+		if (html_end(sum, rc == AX_OK, rp->plot) == -1 && rc == AX_OK)
+			rc = AX_IOERR;
+		plot_free(rp->plot);
+	} else if (o->json) {
 		(void)printf("%s],\n \"last_success\":", rp->nruns > 0 ? "\n" :
 		    "");
 		if (rp->ok_have) {

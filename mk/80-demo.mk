@@ -15,3 +15,10 @@ $(DEMO_BIN): $(B)/obj/tests/demo/demo.o $(RIG_OBJS) $(DEMO_HARNESS) \
 # Runs from the top directory: the harness finds build/ and tests/ there.
 _demo: _all $(DEMO_BIN)
 	@GRIDCAL_ROOT=$(CURDIR) $(DEMO_BIN)
+
+# The README's picture of a run: make demo, then its run.svg / run.png
+# (gridcal-audit plot, from the demo's audit log) copied into docs/.
+.PHONY: _docs-images
+_docs-images: _demo
+	@mkdir -p docs
+	cp $(B)/demo/run.svg $(B)/demo/run.png docs/

@@ -41,6 +41,7 @@ struct raw_profile {
 	struct { char *watchdog, *supervisor; } credentials;
 	struct { char *state_dir, *audit_log, *supervisor, *supervisor_user; } paths;
 	struct { char *packs, *units; } bank;
+	struct { char *days; } cadence;
 	struct raw_field pack_fields[PF_COUNT];
 	struct raw_field unit_fields[UF_COUNT];
 	struct {
@@ -118,6 +119,10 @@ static const cyaml_schema_field_t paths_schema[] = {
 	STR("audit_log", RP, paths.audit_log),
 	STR("supervisor", RP, paths.supervisor),
 	STR("supervisor_user", RP, paths.supervisor_user), CYAML_FIELD_END
+};
+/* Optional: gridcal-audit due's calendar (PROFILE_CADENCE_DAYS if absent). */
+static const cyaml_schema_field_t cadence_schema[] = {
+	OPT_STR("days", RP, cadence.days), CYAML_FIELD_END
 };
 static const cyaml_schema_field_t bank_schema[] = {
 	STR("packs", RP, bank.packs), STR("units", RP, bank.units),
@@ -234,6 +239,9 @@ static const cyaml_schema_field_t top_schema[] = {
 	STR("site", RP, site),
 	MAP("broker", broker_schema), MAP("credentials", cred_schema),
 	MAP("paths", paths_schema), MAP("bank", bank_schema),
+	{ .key = "cadence", .data_offset = 0, .value = {
+	    .type = CYAML_MAPPING, .flags = CYAML_FLAG_OPTIONAL,
+	    .data_size = sizeof(RP), .mapping = { .fields = cadence_schema } } },
 	MAP("pack_fields", pack_fields_schema),
 	MAP("unit_fields", unit_fields_schema),
 	MAP("control", control_schema), MAP("readback", readback_schema),
@@ -701,6 +709,10 @@ load_site(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
 	    &v) == -1)
 		return -1;
 	pf->units = (int)v;
+	pf->cadence_days = PROFILE_CADENCE_DAYS;
+	if (r->cadence.days != NULL && ycfg_double(c, "cadence.days",
+	    r->cadence.days, 1, 365, &pf->cadence_days) == -1)
+		return -1;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #define PROFILE_DEFAULT_PATH	"/etc/gridcal/profile.yaml"
 #define PROFILE_MAX_PACKS	16
 #define PROFILE_MAX_UNITS	4
+#define PROFILE_CADENCE_DAYS	30	/* cadence.days when absent */
 #define PROFILE_TOPIC_MAX	128
 #define PROFILE_WORD_MAX	32
 #define PROFILE_MODES_MAX	4
@@ -139,6 +140,7 @@ struct profile {
 	char		supervisor_user[PROFILE_WORD_MAX];
 
 	int		packs, units;
+	double		cadence_days;	/* gridcal-audit due: calendar */
 	struct field_spec pack_field[PF_COUNT];
 	struct field_spec unit_field[UF_COUNT];
 

@@ -140,6 +140,63 @@ report_status(struct sup *s)
 		log_debug("status: %s", session_error(s->ses));
 }
 
+/* One pack field of packs [first, last) as "a,b,c" ("?" unknown). */
+static void
+sample_list(const struct tm_store *tm, enum pack_field f, int prec,
+    int first, int last, int64_t now, char *buf, size_t bufsz)
+{
+	size_t off = 0;
+	double v;
+	int len;
+
+	buf[0] = '\0';
+	for (int p = first; p < last && off < bufsz; p++) {
+		if (tm_pack(tm, p, f, now, &v) == TM_VALID)
+			len = snprintf(buf + off, bufsz - off, "%s%.*f",
+			    p > first ? "," : "", prec, v);
+		else
+			len = snprintf(buf + off, bufsz - off, "%s?",
+			    p > first ? "," : "");
+		if (len < 0)
+			return;
+		off += (size_t)len;
+	}
+}
+
+/*
+ * The monitoring sample `gridcal-audit plot` draws: per pack SoC, pack
+ * voltage, max cell voltage and current, valid values only ("?" else).
+ * Exactly one record with each progress line, so at most one per
+ * timing.progress_interval_s (an 8-hour run at 60 s: 480 records, about
+ * 230 KB), within the watchdog's AUDIT rate and byte budget. A record
+ * holds SAMPLE_PACKS packs (p= the first) to fit an AUDIT frame's text
+ * (PROTO_TEXT_LEN); a bigger bank is sampled group by group in turn.
+ */
+#define SAMPLE_PACKS	6
+static void
+audit_sample(struct sup *s)
+{
+	static int first;	/* the group this interval samples */
+	char soc[48], volt[48], cell[48], amps[56];
+	int last;
+
+	if (first >= s->pf.packs)
+		first = 0;
+	last = first + SAMPLE_PACKS < s->pf.packs ? first + SAMPLE_PACKS :
+	    s->pf.packs;
+	sample_list(&s->tm, PF_SOC, 1, first, last, s->now, soc, sizeof(soc));
+	sample_list(&s->tm, PF_PACK_VOLTAGE, 2, first, last, s->now, volt,
+	    sizeof(volt));
+	sample_list(&s->tm, PF_CELL_VOLTAGE_MAX, 3, first, last, s->now, cell,
+	    sizeof(cell));
+	sample_list(&s->tm, PF_PACK_CURRENT, 1, first, last, s->now, amps,
+	    sizeof(amps));
+	(void)wdlink_audit(&s->wd, "sample", "state=%s p=%d soc=%s volt=%s "
+	    "cell=%s amps=%s", sup_state_name(s->state), first + 1, soc, volt,
+	    cell, amps);
+	first = last;
+}
+
 void
 report_progress(struct sup *s)
 {
@@ -169,6 +226,7 @@ report_progress(struct sup *s)
 	    temp, tp1);
 	(void)fflush(s->out);
 	report_status(s);
+	audit_sample(s);
 }
 
 /* One row per pack: the figures a pre-flight decision was made on. */

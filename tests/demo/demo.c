@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+
 #include "rig.h"
 
 #define RUN_TIMEOUT_MS	100000	/* the demo must finish in two minutes */
@@ -69,12 +73,60 @@ truth_line(struct rig *r, const char *when)
 	return hi - lo;
 }
 
+/*
+ * What the demo leaves in build/demo/ for people to look at: the picture
+ * of the run (run.svg, run.png) and the HTML report, all made by
+ * gridcal-audit from the audit log alone. `make docs-images` copies the
+ * pictures into docs/ for the README.
+ */
+static int
+artefacts(struct rig *r)
+{
+	static const char *const pics[] = { "run.svg", "run.png" };
+	char bin[PATH_MAX], dir[PATH_MAX], out[PATH_MAX + 16];
+	char *argv[8];
+	struct hproc p;
+
+	if (harness_path(bin, sizeof(bin), "build/gridcal-audit") == -1 ||
+	    harness_path(dir, sizeof(dir), "build/demo") == -1)
+		return -1;
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		say("mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(pics) / sizeof(pics[0]); i++) {
+		(void)snprintf(out, sizeof(out), "%s/%s", dir, pics[i]);
+		argv[0] = bin;
+		argv[1] = (char *)"plot";
+		argv[2] = r->audit_log;
+		argv[3] = (char *)"-o";
+		argv[4] = out;
+		argv[5] = NULL;
+		if (hproc_run(argv, 20000) != 0)
+			return -1;
+	}
+	(void)snprintf(out, sizeof(out), "%s/report.html", dir);
+	argv[1] = (char *)"--profile";
+	argv[2] = r->profile;
+	argv[3] = (char *)"report";
+	argv[4] = r->audit_log;
+	argv[5] = (char *)"--html";
+	argv[6] = NULL;
+	if (hproc_spawn(&p, argv, NULL, out, NULL) == -1 ||
+	    hproc_wait(&p, 20000) == -1 || hproc_exit_code(&p) != 0) {
+		say("gridcal-audit report --html failed");
+		return -1;
+	}
+	say("left in %s: run.svg, run.png, report.html", dir);
+	return 0;
+}
+
 int
 main(void)
 {
 	static struct rig r;
 	int64_t t0 = harness_now_ms();
-	bool anchored, everyday, intact;
+	bool anchored, everyday, intact, made;
 	double before, after;
 	int rc;
 
@@ -106,6 +158,9 @@ main(void)
 	intact = rig_audit_verify(&r, true) == 0;
 	say("audit report:");
 	(void)rig_audit_report(&r);
+	say("drawing the run: gridcal-audit plot %s -o build/demo/run.svg",
+	    r.audit_log);
+	made = artefacts(&r) == 0;
 	rig_stop(&r);
 	say("SoC spread of the BMS counters (plant truth): %.1f %% -> %.1f %%",
 	    before, after);
@@ -113,7 +168,8 @@ main(void)
 	    "(plant truth): %s; audit log intact: %s; watchdog exit %d",
 	    anchored ? "yes" : "NO", everyday ? "yes" : "NO",
 	    intact ? "yes" : "NO", rc);
-	say("%s in %.1f s", anchored && everyday && intact && rc == 0 ?
-	    "PASS" : "FAIL", (double)(harness_now_ms() - t0) / 1000.0);
-	return anchored && everyday && intact && rc == 0 ? 0 : 1;
+	say("%s in %.1f s", anchored && everyday && intact && made &&
+	    rc == 0 ? "PASS" : "FAIL", (double)(harness_now_ms() - t0) /
+	    1000.0);
+	return anchored && everyday && intact && made && rc == 0 ? 0 : 1;
 }

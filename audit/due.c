@@ -1,0 +1,292 @@
+/*
+ * gridcal-audit due: is a calibration due, and why.
+ *
+ * Two reasons, either suffices:
+ *   - the calendar: cadence.days (profile) have passed since the last PASS
+ *     in the audit log, or there is none. Only the watchdog's own
+ *     "outcome" record counts, and only where the hash chain covers it:
+ *     the supervisor's "report" is a claim and never makes a PASS;
+ *   - with --live, the drift signature on the bank now: the supervisor's
+ *     own pre-flight classification (supervisor/preflight.c, linked in,
+ *     not copied) on a fresh complete snapshot says "drift" (pack voltages
+ *     agree, the SoC spread is over limits.preflight.drift_soc_spread_pct).
+ * A live "imbalance" or "unsafe" overrides: do not calibrate now.
+ *
+ * The answer is the exit status, for a timer (gridcal-due.timer runs a
+ * solar-only attempt on 0; systemd's ExecCondition skips on 1..254):
+ *   0 due, 1 not due, 2 due or not, do not calibrate now (live: unsafe or
+ *   imbalance), 3 cannot tell (the log is not intact), 64.. errors.
+ *
+ * --publish puts the answer, retained, on the "due" topic for Home
+ * Assistant with a report-only broker user (--cred): it may read
+ * telemetry and write that topic, nothing else (the shipped ACL).
+ */
+#include <err.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "preflight.h"
+#include "session.h"
+#include "snapshot.h"
+#include "telemetry.h"
+
+#define DUE_YES		0
+#define DUE_NO		1
+#define DUE_HOLD	2
+#define DUE_UNKNOWN	3
+
+struct due {
+	int		have_pass;
+	int64_t		pass_ms;
+	char		pass_run[AUDIT_RUN_MAX + 1];
+	char		pass_utc[32];
+	uint64_t	records;
+};
+
+static void
+due_one(const struct audit_record *r, const char *line, size_t len,
+    struct walk *w, void *arg)
+{
+	struct due *d = arg;
+	const char *out;
+
+	(void)line;
+	(void)len;
+	if (r == NULL || !w->verified)
+		return;
+	d->records++;
+	if (r->actor != AUDIT_WATCHDOG || strcmp(r->event, AUDIT_EV_OUTCOME) != 0 ||
+	    (out = audit_field_str(r, "outcome")) == NULL ||
+	    strcasecmp(out, "pass") != 0)
+		return;
+	if (!d->have_pass || r->utc_ms >= d->pass_ms) {
+		d->have_pass = 1;
+		d->pass_ms = r->utc_ms;
+		(void)strlcpy(d->pass_run, r->run, sizeof(d->pass_run));
+		(void)strlcpy(d->pass_utc, r->utc, sizeof(d->pass_utc));
+	}
+}
+
+/* ---- the live snapshot ---- */
+
+struct live {
+	struct tm_store	 tm;
+	struct session	*ses;
+	struct snapshot	 snap;
+	struct preflight pre;
+	int		 have;
+	char		 why[256];
+};
+
+static int
+live_open(const struct opts *o, const struct profile *pf, struct live *l)
+{
+	struct session_params sp;
+	char err[SESSION_ERR_MAX];
+
+	if (tm_init(&l->tm, pf) == -1) {
+		warnx("%s: a telemetry topic template does not expand",
+		    pf->path);
+		return -1;
+	}
+	session_params_init(&sp, pf, o->cred, "gridcal-due");
+	if ((l->ses = session_new(&sp, err, sizeof(err))) == NULL) {
+		warnx("broker session: %s", err);
+		return -1;
+	}
+	if (session_subscribe_store(l->ses, &l->tm, ~0u, ~0u) == -1) {
+		warnx("subscribe: %s", session_error(l->ses));
+		return -1;
+	}
+	return 0;
+}
+
+/* Bounded by timing.preflight_wait_s, like the supervisor's check. */
+static int
+live_classify(const struct profile *pf, struct live *l)
+{
+	int64_t now = mono_ms(), deadline = now + pf->timing.preflight_wait_ms;
+	struct pollfd pfd;
+	int t;
+
+	(void)strlcpy(l->why, "no telemetry yet", sizeof(l->why));
+	while (now < deadline) {
+		session_pollfd(l->ses, &pfd);
+		pfd.revents = 0;
+		t = session_next_ms(l->ses, now);
+		if (t > deadline - now)
+			t = (int)(deadline - now);
+		if (pfd.fd != -1 && poll(&pfd, 1, t) == -1)
+			pfd.revents = 0;
+		now = mono_ms();
+		if (session_handle(l->ses, pfd.revents, now) == -1) {
+			warnx("broker: %s", session_error(l->ses));
+			return -1;
+		}
+		if (snapshot_take(&l->tm, 0, now, &l->snap, l->why,
+		    sizeof(l->why)) == 0) {
+			l->have = 1;
+			preflight_classify(pf, &l->snap, &l->pre);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- the answer ---- */
+
+struct answer {
+	int	code;
+	char	reason[800];
+	double	days;		/* since the last PASS; NAN none */
+};
+
+static void
+decide(const struct opts *o, const struct profile *pf, const struct due *d,
+    const struct live *l, int intact, struct answer *a)
+{
+	int by_cal;
+	char cal[200];
+
+	a->days = d->have_pass ? (double)(o->now_ms - d->pass_ms) / 86400000.0 :
+	    NAN;
+	by_cal = !d->have_pass || a->days >= pf->cadence_days;
+	if (d->have_pass)
+		(void)snprintf(cal, sizeof(cal), "%.1f day(s) since the last "
+		    "PASS (%s, run %s), cadence %.0f days", a->days,
+		    d->pass_utc, d->pass_run, pf->cadence_days);
+	else
+		(void)snprintf(cal, sizeof(cal), "no PASS recorded by the "
+		    "watchdog in the log, cadence %.0f days",
+		    pf->cadence_days);
+	if (!intact) {
+		a->code = DUE_UNKNOWN;
+		(void)snprintf(a->reason, sizeof(a->reason), "cannot tell: the "
+		    "log is not intact (gridcal-audit verify); %s", cal);
+		return;
+	}
+	if (l != NULL && l->have && (l->pre.cls == PRE_UNSAFE ||
+	    l->pre.cls == PRE_IMBALANCE)) {
+		a->code = DUE_HOLD;
+		(void)snprintf(a->reason, sizeof(a->reason), "do not calibrate "
+		    "now: the bank is %s (%s: %s); %s",
+		    preflight_class_name(l->pre.cls), l->pre.code, l->pre.why,
+		    cal);
+		return;
+	}
+	if (l != NULL && l->have && l->pre.cls == PRE_DRIFT) {
+		a->code = DUE_YES;
+		(void)snprintf(a->reason, sizeof(a->reason), "drift: %s; %s",
+		    l->pre.why, cal);
+		return;
+	}
+	a->code = by_cal ? DUE_YES : DUE_NO;
+	(void)snprintf(a->reason, sizeof(a->reason), "%s%s%s", cal,
+	    l == NULL ? "" : l->have ? "; live: balanced (SoC readings "
+	    "agree)" : "; live: no complete snapshot: ", l != NULL &&
+	    !l->have ? l->why : "");
+}
+
+/* The answer as JSON (the HA sensor's state topic; --json). */
+static int
+answer_json(const struct opts *o, const struct profile *pf,
+    const struct due *d, const struct answer *a, char *buf, size_t bufsz)
+{
+	char reason[2 * sizeof(a->reason)], days[AUDIT_NUM_MAX];
+	char when[32] = "", now[32];
+	int n;
+
+	(void)audit_escape((const unsigned char *)a->reason, strlen(a->reason),
+	    reason, sizeof(reason) - 1);
+	audit_format_num(isnan(a->days) ? NAN : floor(a->days * 10) / 10,
+	    days);
+	if (d->have_pass)
+		(void)strlcpy(when, d->pass_utc, sizeof(when));
+	utc_format(o->now_ms, now, sizeof(now));
+	n = snprintf(buf, bufsz, "{\"due\":%s,\"answer\":\"%s\",\"reason\":"
+	    "\"%s\",\"days_since_pass\":%s,\"last_pass\":%s%s%s,"
+	    "\"cadence_days\":%.0f,\"checked\":\"%s\"}",
+	    a->code == DUE_YES ? "true" : "false", a->code == DUE_YES ? "due" :
+	    a->code == DUE_NO ? "not_due" : a->code == DUE_HOLD ? "hold" :
+	    "unknown", reason, days, d->have_pass ? "\"" : "", d->have_pass ?
+	    when : "null", d->have_pass ? "\"" : "", pf->cadence_days, now);
+	return n < 0 || (size_t)n >= bufsz ? -1 : n;
+}
+
+static int
+publish(const struct opts *o, const struct profile *pf, struct live *l,
+    const char *msg, size_t len)
+{
+	int64_t deadline;
+	struct pollfd pfd;
+	int mid;
+
+	if (l->ses == NULL && live_open(o, pf, l) == -1)
+		return -1;
+	/* connect first: a retained QoS 1 message, acknowledged */
+	deadline = mono_ms() + 10000;
+	while (!session_connected(l->ses) && mono_ms() < deadline) {
+		session_pollfd(l->ses, &pfd);
+		pfd.revents = 0;
+		if (pfd.fd != -1 && poll(&pfd, 1, 100) == -1)
+			pfd.revents = 0;
+		if (session_handle(l->ses, pfd.revents, mono_ms()) == -1)
+			break;
+	}
+	if (session_publish(l->ses, o->due_topic, msg, len, 1, 1, &mid) ==
+	    -1 || session_drain(l->ses, 10000) == -1) {
+		warnx("publish %s: %s", o->due_topic, session_error(l->ses));
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_due(const struct opts *o, const struct profile *pf)
+{
+	struct due d;
+	struct walk w;
+	struct answer a;
+	struct live *l = NULL;
+	char json[4096];
+	int rc, n;
+
+	memset(&d, 0, sizeof(d));
+	(void)walk_log(o, &w, due_one, &d);
+	rc = walk_verdict(o, &w);
+	if (o->live || o->publish) {
+		if ((l = calloc(1, sizeof(*l))) == NULL)
+			err(AX_IOERR, "malloc");
+		if (o->live && (live_open(o, pf, l) == -1 ||
+		    live_classify(pf, l) == -1)) {
+			session_free(l->ses);
+			free(l);
+			return AX_UNAVAILABLE;
+		}
+	}
+	decide(o, pf, &d, o->live ? l : NULL, rc == AX_OK, &a);
+	if ((n = answer_json(o, pf, &d, &a, json, sizeof(json))) == -1)
+		errx(AX_IOERR, "due: the answer does not fit");
+	if (o->json)
+		(void)printf("%s\n", json);
+	else if (!o->quiet)
+		(void)printf("%s: %s\n", a.code == DUE_YES ? "due" :
+		    a.code == DUE_NO ? "not due" : a.code == DUE_HOLD ? "hold" :
+		    "unknown", a.reason);
+	if (o->publish && publish(o, pf, l, json, (size_t)n) == -1)
+		a.code = AX_UNAVAILABLE;
+	if (l != NULL) {
+		session_free(l->ses);
+		free(l);
+	}
+	if (fflush(stdout) == EOF)
+		return AX_IOERR;
+	return a.code;
+}
