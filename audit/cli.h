@@ -47,6 +47,14 @@ int	cmd_rotate(const struct opts *);
 int	verify_segments(const char *log, const struct audit_verifier *last,
 	    int64_t utc_slack_ms, int quiet);
 int	cmd_plot(const struct opts *);
+/* report.c: the last successful calibration, report's own rule. */
+struct last_success {
+	int	have;
+	int64_t	start_ms;		/* its run's start */
+	char	run[AUDIT_RUN_MAX + 1];
+	char	start[32];
+};
+int	report_last_success(const struct opts *, struct last_success *);
 struct profile;
 int	cmd_due(const struct opts *, const struct profile *);
 

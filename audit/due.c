@@ -2,10 +2,12 @@
  * gridcal-audit due: is a calibration due, and why.
  *
  * Two reasons, either suffices:
- *   - the calendar: cadence.days (profile) have passed since the last PASS
- *     in the audit log, or there is none. Only the watchdog's own
- *     "outcome" record counts, and only where the hash chain covers it:
- *     the supervisor's "report" is a claim and never makes a PASS;
+ *   - the calendar: cadence.days (profile) have passed since the last
+ *     successful calibration in the audit log, or there is none, by
+ *     exactly report's rule (report_last_success): the watchdog's own
+ *     outcome "pass", backed by its own records of the run, where the
+ *     hash chain covers it; the supervisor's "report" is a claim and
+ *     never makes a PASS;
  *   - with --live, the drift signature on the bank now: the supervisor's
  *     own pre-flight classification (supervisor/preflight.c, linked in,
  *     not copied) on a fresh complete snapshot says "drift" (pack voltages
@@ -22,13 +24,14 @@
  * telemetry and write that topic, nothing else (the shipped ACL).
  */
 #include <err.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
@@ -41,38 +44,6 @@
 #define DUE_NO		1
 #define DUE_HOLD	2
 #define DUE_UNKNOWN	3
-
-struct due {
-	int		have_pass;
-	int64_t		pass_ms;
-	char		pass_run[AUDIT_RUN_MAX + 1];
-	char		pass_utc[32];
-	uint64_t	records;
-};
-
-static void
-due_one(const struct audit_record *r, const char *line, size_t len,
-    struct walk *w, void *arg)
-{
-	struct due *d = arg;
-	const char *out;
-
-	(void)line;
-	(void)len;
-	if (r == NULL || !w->verified)
-		return;
-	d->records++;
-	if (r->actor != AUDIT_WATCHDOG || strcmp(r->event, AUDIT_EV_OUTCOME) != 0 ||
-	    (out = audit_field_str(r, "outcome")) == NULL ||
-	    strcasecmp(out, "pass") != 0)
-		return;
-	if (!d->have_pass || r->utc_ms >= d->pass_ms) {
-		d->have_pass = 1;
-		d->pass_ms = r->utc_ms;
-		(void)strlcpy(d->pass_run, r->run, sizeof(d->pass_run));
-		(void)strlcpy(d->pass_utc, r->utc, sizeof(d->pass_utc));
-	}
-}
 
 /* ---- the live snapshot ---- */
 
@@ -149,22 +120,23 @@ struct answer {
 };
 
 static void
-decide(const struct opts *o, const struct profile *pf, const struct due *d,
+decide(const struct opts *o, const struct profile *pf,
+    const struct last_success *d,
     const struct live *l, int intact, struct answer *a)
 {
 	int by_cal;
 	char cal[200];
 
-	a->days = d->have_pass ? (double)(o->now_ms - d->pass_ms) / 86400000.0 :
+	a->days = d->have ? (double)(o->now_ms - d->start_ms) / 86400000.0 :
 	    NAN;
-	by_cal = !d->have_pass || a->days >= pf->cadence_days;
-	if (d->have_pass)
+	by_cal = !d->have || a->days >= pf->cadence_days;
+	if (d->have)
 		(void)snprintf(cal, sizeof(cal), "%.1f day(s) since the last "
-		    "PASS (%s, run %s), cadence %.0f days", a->days,
-		    d->pass_utc, d->pass_run, pf->cadence_days);
+		    "PASS (run %s), cadence %.0f days", a->days, d->run,
+		    pf->cadence_days);
 	else
-		(void)snprintf(cal, sizeof(cal), "no PASS recorded by the "
-		    "watchdog in the log, cadence %.0f days",
+		(void)snprintf(cal, sizeof(cal), "no PASS the watchdog's own "
+		    "records prove in the log, cadence %.0f days",
 		    pf->cadence_days);
 	if (!intact) {
 		a->code = DUE_UNKNOWN;
@@ -197,7 +169,7 @@ decide(const struct opts *o, const struct profile *pf, const struct due *d,
 /* The answer as JSON (the HA sensor's state topic; --json). */
 static int
 answer_json(const struct opts *o, const struct profile *pf,
-    const struct due *d, const struct answer *a, char *buf, size_t bufsz)
+    const struct last_success *d, const struct answer *a, char *buf, size_t bufsz)
 {
 	char reason[2 * sizeof(a->reason)], days[AUDIT_NUM_MAX];
 	char when[32] = "", now[32];
@@ -207,16 +179,16 @@ answer_json(const struct opts *o, const struct profile *pf,
 	    reason, sizeof(reason) - 1);
 	audit_format_num(isnan(a->days) ? NAN : floor(a->days * 10) / 10,
 	    days);
-	if (d->have_pass)
-		(void)strlcpy(when, d->pass_utc, sizeof(when));
+	if (d->have)
+		(void)strlcpy(when, d->start, sizeof(when));
 	utc_format(o->now_ms, now, sizeof(now));
 	n = snprintf(buf, bufsz, "{\"due\":%s,\"answer\":\"%s\",\"reason\":"
 	    "\"%s\",\"days_since_pass\":%s,\"last_pass\":%s%s%s,"
 	    "\"cadence_days\":%.0f,\"checked\":\"%s\"}",
 	    a->code == DUE_YES ? "true" : "false", a->code == DUE_YES ? "due" :
 	    a->code == DUE_NO ? "not_due" : a->code == DUE_HOLD ? "hold" :
-	    "unknown", reason, days, d->have_pass ? "\"" : "", d->have_pass ?
-	    when : "null", d->have_pass ? "\"" : "", pf->cadence_days, now);
+	    "unknown", reason, days, d->have ? "\"" : "", d->have ? when :
+	    "null", d->have ? "\"" : "", pf->cadence_days, now);
 	return n < 0 || (size_t)n >= bufsz ? -1 : n;
 }
 
@@ -251,16 +223,19 @@ publish(const struct opts *o, const struct profile *pf, struct live *l,
 int
 cmd_due(const struct opts *o, const struct profile *pf)
 {
-	struct due d;
-	struct walk w;
+	struct last_success d;
 	struct answer a;
 	struct live *l = NULL;
 	char json[4096];
 	int rc, n;
 
-	memset(&d, 0, sizeof(d));
-	(void)walk_log(o, &w, due_one, &d);
-	rc = walk_verdict(o, &w);
+	/* a site that never ran a calibration has no log yet: no PASS */
+	if (strcmp(o->log, "-") != 0 && access(o->log, F_OK) == -1 &&
+	    errno == ENOENT) {
+		memset(&d, 0, sizeof(d));
+		rc = AX_OK;
+	} else
+		rc = report_last_success(o, &d);
 	if (o->live || o->publish) {
 		if ((l = calloc(1, sizeof(*l))) == NULL)
 			err(AX_IOERR, "malloc");

@@ -76,6 +76,7 @@ struct report {
 	char			 ok_start[32];
 	int64_t			 ok_ms;
 	struct plot		*plot;		/* --html */
+	int			 silent;	/* report_last_success */
 };
 
 static void
@@ -357,6 +358,8 @@ print_header(struct report *rp)
 	if (rp->began)
 		return;
 	rp->began = 1;
+	if (rp->silent)
+		return;
 	if (rp->o->html) {
 		html_begin();
 		return;
@@ -490,7 +493,9 @@ flush_run(struct report *rp)
 	if (!rp->have)
 		return;
 	run_finish(rp, &rp->cur);
-	if (rp->o->json)
+	if (rp->silent)
+		;
+	else if (rp->o->json)
 		print_json(rp, &rp->cur);
 	else if (rp->o->html)
 		html_put(&rp->cur);
@@ -534,6 +539,34 @@ report_one(const struct audit_record *r, const char *line, size_t len,
 		watchdog_event(u, r);
 	else
 		supervisor_event(u, r);
+}
+
+/*
+ * The last successful calibration by the rule above, without a word of
+ * output (gridcal-audit due). Returns walk_verdict()'s code.
+ */
+int
+report_last_success(const struct opts *o, struct last_success *ls)
+{
+	struct report *rp = calloc(1, sizeof(*rp));
+	struct walk w;
+	int rc;
+
+	if (rp == NULL)
+		return AX_IOERR;
+	rp->o = o;
+	rp->silent = 1;
+	(void)walk_log(o, &w, report_one, rp);
+	flush_run(rp);
+	rc = walk_verdict(o, &w);
+	memset(ls, 0, sizeof(*ls));
+	if ((ls->have = rp->ok_have)) {
+		ls->start_ms = rp->ok_ms;
+		(void)strlcpy(ls->run, rp->ok_run, sizeof(ls->run));
+		(void)strlcpy(ls->start, rp->ok_start, sizeof(ls->start));
+	}
+	free(rp);
+	return rc;
 }
 
 int

@@ -1,9 +1,10 @@
 /*
  * gridcal-audit due, end to end on logs by the real writer: the answer is
- * the exit status (0 due, 1 not due, 3 cannot tell), and only the
- * watchdog's own chain-covered "outcome pass" makes a calibration recent:
- * a supervisor's claimed pass, a pass in a forged record past a break in
- * the chain, and a "recovered" outcome never do. The cadence comes from
+ * the exit status (0 due, 1 not due, 3 cannot tell), and only a pass the
+ * watchdog's own chain-covered records prove (report's rule) makes a
+ * calibration recent: a supervisor's claimed pass, a watchdog pass without
+ * its verify record, a pass in a forged record past a break in the chain,
+ * and a "recovered" outcome never do. The cadence comes from
  * the profile's cadence.days (30 without one).
  */
 #include <check.h>
@@ -33,6 +34,9 @@ run_outcome(const char *runid, const char *outcome, const char *claim)
 		    "method=solar", claim);
 		cli_sup(AUDIT_EV_REPORT, text);
 	}
+	/* the watchdog's own evidence of a solar pass (watchdog/verdict.c) */
+	if (outcome != NULL && strcmp(outcome, "pass") == 0)
+		cli_wd("verify", (struct audit_field[]){ AF_B("ok", 1) }, 1);
 	if (outcome != NULL)
 		cli_wd(AUDIT_EV_OUTCOME, (struct audit_field[]){
 		    AF_S("outcome", outcome), AF_S("reason", "x") }, 2);
@@ -52,9 +56,12 @@ days_ahead(int days)
 
 START_TEST(due_without_any_pass)
 {
+	/* a fresh site: no log yet */
+	ck_assert_int_eq(cli_run("due", cli_log, NULL), DUE_YES);
+	ck_out("due: no PASS");
 	run_outcome("r1", "fail", NULL);
 	ck_assert_int_eq(cli_run("due", cli_log, NULL), DUE_YES);
-	ck_out("due: no PASS recorded by the watchdog");
+	ck_out("due: no PASS the watchdog's own records prove");
 }
 END_TEST
 
@@ -86,8 +93,16 @@ START_TEST(a_supervisor_claim_is_no_pass)
 	run_outcome("r1", "fail", "pass");
 	run_outcome("r2", NULL, "pass");
 	run_outcome("r3", "recovered", "pass");
+	/* a watchdog "pass" without its verify record is unproven */
+	cli_wopen("r4");
+	cli_wd(AUDIT_EV_START, (struct audit_field[]){
+	    AF_S("method", "solar") }, 1);
+	cli_wd(AUDIT_EV_OUTCOME, (struct audit_field[]){
+	    AF_S("outcome", "pass"), AF_S("reason", "x") }, 2);
+	cli_wd(AUDIT_EV_END, NULL, 0);
+	cli_wclose();
 	ck_assert_int_eq(cli_run("due", cli_log, NULL), DUE_YES);
-	ck_out("no PASS recorded by the watchdog");
+	ck_out("no PASS the watchdog's own records prove");
 }
 END_TEST
 

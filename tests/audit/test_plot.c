@@ -180,6 +180,8 @@ write_run(const char *runid, const char *hostile)
 	    AF_S("setting", "output_priority"),
 	    AF_S("value", "solar_battery_utility"), AF_S("readback", "SBU") },
 	    3);
+	cli_wd(AUDIT_EV_REVERT_CONFIRMED, (struct audit_field[]){
+	    AF_I("attempts", 1), AF_I("ms", 900) }, 2);
 	cli_sup(AUDIT_EV_REPORT, "outcome=pass reason=reanchored method=grid "
 	    "soc_before=51.0,54.0,50.0,53.0,55.0,76.0 soc_after=100.0,100.0,"
 	    "100.0,100.0,100.0,100.0 spread_before=26.0 spread_after=0.0 "
