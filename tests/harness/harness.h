@@ -215,6 +215,15 @@ size_t	hobs_log_count(struct hobs *, const char *prefix);
 int	hobs_log_get(struct hobs *, const char *prefix, size_t idx,
 	    struct hobs_msg *out);
 /*
+ * What a subscriber arriving now is given: the message the broker retains
+ * on topic, into buf ("" and 0 if none, 1 if one, -1 on error). The truth
+ * of a retained state, unlike hobs_latest(): an observer that was away
+ * while the broker restarted keeps a stale latest payload.
+ */
+int	hbroker_retained(const struct hbroker *, const char *topic, char *buf,
+	    size_t bufsz, int64_t timeout_ms);
+
+/*
  * Has any message on topic had exactly this payload? Remembers the first
  * HOBS_SEEN_MAX distinct payloads of each topic: meant for words and
  * garbage, not for a noisy number.

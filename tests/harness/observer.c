@@ -375,3 +375,62 @@ hobs_wait_log(struct hobs *o, const char *prefix, size_t n,
 
 	return hobs_wait(o, pred_log, &w, timeout_ms);
 }
+
+struct retained {
+	pthread_mutex_t	 lock;
+	const char	*topic;
+	char		*buf;
+	size_t		 bufsz;
+	int		 got;
+};
+
+static void
+retained_msg(void *arg, const char *topic, const void *payload, size_t len,
+    bool retain)
+{
+	struct retained *r = arg;
+
+	if (!retain || strcmp(topic, r->topic) != 0)
+		return;
+	(void)pthread_mutex_lock(&r->lock);
+	r->got = len > 0;
+	if (r->bufsz > 0) {
+		len = len < r->bufsz - 1 ? len : r->bufsz - 1;
+		memcpy(r->buf, payload, len);
+		r->buf[len] = '\0';
+	}
+	(void)pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * The broker answers a client's packets in order and queues a
+ * subscription's retained messages right after its SUBACK, so once the
+ * SUBACK of a second subscription is back every retained message of the
+ * first has arrived: no sleep, no guess.
+ */
+int
+hbroker_retained(const struct hbroker *b, const char *topic, char *buf,
+    size_t bufsz, int64_t timeout_ms)
+{
+	struct retained r = { .topic = topic, .buf = buf, .bufsz = bufsz };
+	struct hclient *c;
+	int granted, rc = -1;
+
+	if (bufsz > 0)
+		buf[0] = '\0';
+	(void)pthread_mutex_init(&r.lock, NULL);
+	if ((c = hclient_connect_cb(b, "observer", false, timeout_ms,
+	    retained_msg, &r)) == NULL)
+		goto out;
+	if (hclient_subscribe(c, topic, 0, timeout_ms, &granted) == 0 &&
+	    granted < 128 && hclient_subscribe(c, "harness/retained-fence", 0,
+	    timeout_ms, &granted) == 0) {
+		(void)pthread_mutex_lock(&r.lock);
+		rc = r.got;
+		(void)pthread_mutex_unlock(&r.lock);
+	}
+	hclient_close(c);
+out:
+	(void)pthread_mutex_destroy(&r.lock);
+	return rc;
+}
