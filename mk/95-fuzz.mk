@@ -57,6 +57,8 @@ FUZZ_WD_STUBS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,\
 $(FUZZ_DIR)/obj/watchdog/watchdog.o: FUZZ_CFLAGS += -Dmain=gridcal_watchdog_main \
 	-Wno-missing-prototypes
 $(FUZZ_DIR)/obj/watchdog/watchdog.o: $(B)/gen/watchdog_usage.h
+# every generated header the watchdog's objects include (mk/50-watchdog.mk)
+$(FUZZ_WD_OBJS): | $(WD_GEN_HDR)
 $(FUZZ_DIR)/fuzz-watchdog: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_watchdog.o \
     $(FUZZ_WD_OBJS) $(FUZZ_WD_STUBS) $(FUZZ_COMMON) $(FUZZ_LIB)
 	$(FUZZ_LINK)

@@ -56,6 +56,7 @@
 #include "wdfuzz.h"
 
 int	gridcal_watchdog_main(int, char **);
+static void selftest(void);
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -83,6 +84,7 @@ static struct world {
 	int		 connected;
 	unsigned	 connects;
 	int		 auto_ack, publish_fail;
+	int		 drop;		/* lvx-control misses what is acked */
 	void		(*on_publish)(void *, int);
 	void		(*on_state)(void *, int);
 	void		*arg;
@@ -104,6 +106,8 @@ static struct world {
 	int		 sup_fd;
 	struct proto_chan sup;
 	int		 started, alive, exited, stubborn, auto_hb;
+	int64_t		 term_at;	/* SIGTERM to a child that ignores it */
+	int64_t		 viol_at;	/* the watchdog called a violation */
 	int64_t		 run_start, last_hb_sent;
 	enum mph	 ph;
 	int		 saw_confirmed[SETTING_COUNT];
@@ -147,6 +151,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "%s/tests/fuzz/watchdog-profile.yaml", fuzz_root());
 	(void)setenv("FUZZ_PROFILE", profile_path, 0);
 	fuzz_reference_profile(&mpf);
+	selftest();
 	return 0;
 }
 
@@ -453,7 +458,7 @@ ack_one(void)
 	int mid = W.q[0].mid, s = W.q[0].s, v = W.q[0].v;
 
 	memmove(W.q, W.q + 1, (size_t)(--W.nq) * sizeof(W.q[0]));
-	if (s >= 0)
+	if (s >= 0 && !W.drop)
 		W.applied[s] = v;	/* lvx-control applies it to both units */
 	if (W.on_publish != NULL)
 		W.on_publish(W.arg, mid);
@@ -530,6 +535,18 @@ checks(void)
 	for (int p = 0; p < mpf.packs && W.dirty; p++)
 		if (pack_hot(p))
 			latch("envelope");
+	for (int s = 0; s < SETTING_COUNT; s++)
+		if (W.calib_sent[s] && !W.calib_confirmed[s] && !W.reverting &&
+		    W.now - W.calib_pub_at[s] > W.t->set_confirm_ms + 2 * TICK_MS)
+			latch("calibration value not confirmed in time");
+	/* a violating supervisor is killed at once; one that ignores SIGTERM
+	 * gets SIGKILL a heartbeat timeout later */
+	FUZZ_ASSERT(!W.alive || W.viol_at == 0 || W.now - W.viol_at <=
+	    2 * TICK_MS, "a violating supervisor still runs %lld ms later",
+	    (long long)(W.now - W.viol_at));
+	FUZZ_ASSERT(!W.alive || W.term_at == 0 || W.now - W.term_at <=
+	    2 * W.t->heartbeat_timeout_ms, "SIGTERM ignored for %lld ms and "
+	    "no SIGKILL", (long long)(W.now - W.term_at));
 	if (W.revert_due != 0)
 		FUZZ_ASSERT(W.now <= W.revert_due, "%s at %lld ms, calibration "
 		    "possibly applied, and no revert publish %lld ms later",
@@ -551,9 +568,15 @@ healthy(void)
 			W.on_state(W.arg, 1);
 	}
 	W.connected = W.auto_ack = W.auto_plant = 1;
-	W.publish_fail = W.mark_fail = W.stubborn = 0;
+	W.publish_fail = W.mark_fail = W.drop = 0;
 	memset(W.hot, 0, sizeof(W.hot));
-	child_die();		/* the supervisor exits */
+	if (!W.stubborn)
+		child_die();	/* the supervisor exits */
+	else if (W.sup_fd != -1) {	/* or hangs up and ignores SIGTERM */
+		(void)close(W.sup_fd);
+		W.sup_fd = -1;
+		latch("EOF");
+	}
 }
 
 void
@@ -646,6 +669,7 @@ wdf_step(void)
 		W.stubborn ^= (b >> 4) & 1;
 		W.auto_hb ^= (b >> 5) & 1;
 		W.auto_ack ^= (b >> 6) & 1;
+		W.drop ^= (b >> 7) & 1;
 		break;
 	default:	/* the supervisor closes its end but lives on */
 		if (W.sup_fd != -1) {
@@ -731,6 +755,8 @@ publish_calibration(int s)
 	    setting_name(s));
 	FUZZ_ASSERT(W.will_applied, "%s calibration before the last will says "
 	    "settings may be applied", setting_name(s));
+	FUZZ_ASSERT(W.connected, "%s calibration while the broker is down",
+	    setting_name(s));
 	/* once each: a publish the broker refused did not happen */
 	FUZZ_ASSERT(W.calib_sent[s] == 0, "%s calibration published twice",
 	    setting_name(s));
@@ -871,6 +897,11 @@ wdf_audit(enum audit_actor actor, const char *event,
 		    "without reason");
 		if (strcmp(x->v.s, "recovery") != 0)
 			latch_wd("revert_trigger");
+	} else if (strcmp(event, AUDIT_EV_REFUSE) == 0) {
+		x = field(f, n, "reason");
+		if (x != NULL && x->type == AF_STR &&
+		    strcmp(x->v.s, "violation") == 0 && W.viol_at == 0)
+			W.viol_at = W.now;
 	} else if (strcmp(event, AUDIT_EV_CONFIRMED) == 0) {
 		const struct audit_field *s = field(f, n, "setting"),
 		    *v = field(f, n, "value");
@@ -906,6 +937,8 @@ wdf_child_signal(int sig)
 {
 	if (sig == SIGKILL || (sig == SIGTERM && !W.stubborn))
 		child_die();
+	else if (sig == SIGTERM && W.term_at == 0)
+		W.term_at = W.now;
 }
 
 int
@@ -935,20 +968,24 @@ wdf_mark_set(void)
 void
 wdf_mark_clear(void)
 {
-	FUZZ_ASSERT(!W.dirty || W.audit_broken || (W.everyday_confirmed[0] &&
-	    W.everyday_confirmed[1]), "mark cleared, revert not confirmed");
+	/* (with the audit log broken "confirmed" goes unrecorded: then the
+	 * readback itself, unless the plant was made to lie) */
+	FUZZ_ASSERT(!W.dirty || (W.everyday_confirmed[0] &&
+	    W.everyday_confirmed[1]) || (W.audit_broken && (W.lied ||
+	    (truth(0, VALUE_EVERYDAY) && truth(1, VALUE_EVERYDAY)))),
+	    "mark cleared, revert not confirmed");
 	W.mark_durable = 0;
 }
 
 /* ---- one run ---- */
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int
+run(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = { "grid", "grid", "solar",
 	    "solar" };
 	char *argv[10];
-	int argc = 0;
+	int argc = 0, rc;
 	uint8_t cfg;
 
 	memcpy(&wd, &wd0, sizeof(wd));
@@ -988,7 +1025,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv[argc++] = "--confirm";
 	argv[argc] = NULL;
 	optind = 0;		/* glibc: start getopt afresh */
-	(void)gridcal_watchdog_main(argc, argv);
+	rc = gridcal_watchdog_main(argc, argv);
 
 	FUZZ_ASSERT(!W.mark_durable, "the run ended with the mark down");
 	FUZZ_ASSERT(!W.dirty || W.audit_broken, "the run ended with "
@@ -1003,5 +1040,42 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)close(W.sup_fd);
 	if (wd.chan_open)
 		(void)close(wd.chan.fd);
+	return rc;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	(void)run(data, size);
 	return 0;
+}
+
+/*
+ * Liveness, before any fuzzing: a well-behaved authorised run against a
+ * healthy plant calibrates (both values published once and confirmed)
+ * and passes. A watchdog that refuses everything would pass every safety
+ * oracle; this one it cannot.
+ */
+static void
+selftest(void)
+{
+	static const uint8_t happy[] = {
+		0x00,			/* grid --confirm, all automatic */
+		0x04, 10,		/* 200 ms */
+		0x00, 0x00, 0x00,	/* HELLO */
+		0x04, 15,		/* 300 ms */
+		0x00, 0x03, 0x03,	/* charger priority calibration */
+		0x04, 50,		/* 1 s */
+		0x00, 0x03, 0x02,	/* output priority calibration */
+		0x04, 50,		/* 1 s */
+		0x00, 0x06, 0x00,	/* DONE PASS */
+		0x04, 150,		/* 3 s */
+	};
+	int rc = run(happy, sizeof(happy));
+
+	FUZZ_ASSERT(rc == WD_EX_PASS && W.calib_sent[0] == 1 &&
+	    W.calib_sent[1] == 1 && W.saw_confirmed[0] && W.saw_confirmed[1],
+	    "self-test: a good run did not calibrate (exit %d, published "
+	    "%d/%d, confirmed %d/%d)", rc, W.calib_sent[0], W.calib_sent[1],
+	    W.saw_confirmed[0], W.saw_confirmed[1]);
 }
