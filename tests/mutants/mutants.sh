@@ -32,6 +32,10 @@ NICE="nice -n 19"
 check_only=0
 if [ "${1:-}" = "-n" ]; then check_only=1; shift; fi
 
+mkdir -p "$work" || exit 2
+# one run at a time: each rebuilds the scratch tree
+exec 9> "$work/lock"
+flock -n 9 || { echo "mutants: another run holds $work/lock" >&2; exit 2; }
 rm -rf "$work/m" && mkdir -p "$work/m" || exit 2
 # mutants.txt -> work/m/N.{id,desc,file,tests,find,repl,equiv}
 awk -v dir="$work/m" '
@@ -144,7 +148,8 @@ run_test() {
 mkdir -p "$work/logs"
 # the baseline: every test named, on the unmutated tree
 tests=$(for i in $(seq 1 "$n"); do
-	selected "$(cat "$work/m/$i.id")" "$@" && tr ' ' '\n' < "$work/m/$i.tests"
+	selected "$(cat "$work/m/$i.id")" "$@" &&
+	    { tr ' ' '\n' < "$work/m/$i.tests"; echo; }
 done | grep . | sort -u)
 for t in $tests; do
 	log=$work/logs/baseline-$(echo "$t" | tr ':,/' '___').log; : > "$log"
