@@ -111,8 +111,7 @@ static struct world {
 	int64_t		 run_start, last_hb_sent;
 	enum mph	 ph;
 	int		 saw_confirmed[SETTING_COUNT];
-	int		 outstanding;	/* a calibration request in flight */
-	int		 req_setting;
+	int		 outstanding[SETTING_COUNT];	/* requests in flight */
 	/* the watchdog's side */
 	int		 sigq[NSIG_Q], nsig;
 	int		 mark_present, mark_fail, mark_durable;
@@ -120,7 +119,7 @@ static struct world {
 	/* the model */
 	int		 latched;	/* a trigger the model is sure of */
 	int		 latched_wd;	/* the watchdog said it reverts */
-	int		 req_latched;	/* latched when the request was sent */
+	int		 req_latched[SETTING_COUNT];	/* when it was sent */
 	const char	*latch_why;
 	int		 dirty, reverting;
 	int64_t		 revert_due;
@@ -289,16 +288,20 @@ model_request(const struct proto_msg *m, int seq_ok)
 	else if (W.saw_confirmed[s])
 		violation("calibration value twice");
 	else if (s == SETTING_OUTPUT_PRIORITY &&
-	    !W.saw_confirmed[SETTING_CHARGER_PRIORITY])
+	    !W.saw_confirmed[SETTING_CHARGER_PRIORITY] &&
+	    !W.outstanding[SETTING_CHARGER_PRIORITY])
 		violation("output priority first");
-	else if (W.outstanding)
+	else if (W.outstanding[s] || (s == SETTING_CHARGER_PRIORITY &&
+	    W.outstanding[SETTING_OUTPUT_PRIORITY]))
 		latch("overlapping requests");	/* a violation, or reverting */
 	else {
-		W.outstanding = 1;
-		W.req_setting = s;
+		/* output priority while the charger's confirmation may be on
+		 * its way: the watchdog decides by the readback it has when
+		 * it reads the request (checked at the publish) */
+		W.outstanding[s] = 1;
 		/* the watchdog reads frames in order: what came before
 		 * the request decides, not what comes after it */
-		W.req_latched = W.latched;
+		W.req_latched[s] = W.latched;
 	}
 }
 
@@ -351,12 +354,12 @@ answers(void)
 				    "SET_CONFIRMED %s calibration, readback "
 				    "never showed it", setting_name(s));
 				W.saw_confirmed[s] = 1;
-				W.outstanding = 0;
+				W.outstanding[s] = 0;
 			}
 			break;
 		case PROTO_SET_REFUSED:
 			if (v == VALUE_CALIBRATION)
-				W.outstanding = 0;
+				W.outstanding[s] = 0;
 			if (PROTO_REFUSE_IS_VIOLATION(m.u.set.reason)) {
 				W.ph = M_DONE;
 				latch_wd("refused as a violation");
@@ -748,7 +751,7 @@ publish_calibration(int s)
 	FUZZ_ASSERT(W.authorised, "%s calibration in a run not started with "
 	    "--method grid --confirm", setting_name(s));
 	/* frames are read in order: the state when the request was sent */
-	FUZZ_ASSERT(W.outstanding && W.req_setting == s, "%s calibration "
+	FUZZ_ASSERT(W.outstanding[s], "%s calibration "
 	    "without a permitted request (after HELLO, before DONE, no "
 	    "violation, one at a time)", setting_name(s));
 	FUZZ_ASSERT(W.mark_durable, "%s calibration without a durable mark",
@@ -760,7 +763,7 @@ publish_calibration(int s)
 	/* once each: a publish the broker refused did not happen */
 	FUZZ_ASSERT(W.calib_sent[s] == 0, "%s calibration published twice",
 	    setting_name(s));
-	FUZZ_ASSERT(!W.latched_wd && !W.req_latched, "%s calibration after a "
+	FUZZ_ASSERT(!W.latched_wd && !W.req_latched[s], "%s calibration after a "
 	    "revert started (%s)", setting_name(s), W.latch_why);
 	if (s == SETTING_OUTPUT_PRIORITY)
 		FUZZ_ASSERT(W.calib_confirmed[SETTING_CHARGER_PRIORITY],
