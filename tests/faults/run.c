@@ -237,6 +237,11 @@ layout(struct run *r)
 		return -1;
 	if (sc->bad_sup_cred && bad_credentials(r) == -1)
 		return -1;
+	/* the sanitizer runs (mk/97-san.mk) name their supervisor build */
+	if (sc->sup == SUP_REAL && getenv("GRIDCAL_SUPERVISOR_BIN") != NULL &&
+	    add_override(r, "paths.supervisor",
+	    getenv("GRIDCAL_SUPERVISOR_BIN")) == -1)
+		return -1;
 	if (sc->sup == SUP_HOSTILE) {
 		if (build_path(bin, sizeof(bin), "test-hostile") == -1 ||
 		    add_override(r, "paths.supervisor", bin) == -1)
