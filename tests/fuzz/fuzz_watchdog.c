@@ -115,7 +115,8 @@ static struct world {
 	/* the watchdog's side */
 	int		 sigq[NSIG_Q], nsig;
 	int		 mark_present, mark_fail, mark_durable;
-	int		 audit_fail, audit_broken;
+	int		 audit_fail_in;	/* the Nth record from now fails */
+	int		 audit_broken;
 	/* the model */
 	int		 latched;	/* a trigger the model is sure of */
 	int		 latched_wd;	/* the watchdog said it reverts */
@@ -668,7 +669,8 @@ wdf_step(void)
 		b = fuzz_u8(&W.in);
 		W.publish_fail ^= b & 1;
 		W.mark_fail ^= (b >> 1) & 1;
-		W.audit_fail |= (b >> 2) & (b >> 3) & 1;	/* it stays */
+		if ((b & 0x0c) == 0x0c && W.audit_fail_in == 0)	/* it stays */
+			W.audit_fail_in = 1 + ((b >> 4) & 3);
 		W.stubborn ^= (b >> 4) & 1;
 		W.auto_hb ^= (b >> 5) & 1;
 		W.auto_ack ^= (b >> 6) & 1;
@@ -917,7 +919,7 @@ wdf_audit(enum audit_actor actor, const char *event,
 		W.dirty = W.reverting = 0;
 		W.revert_due = 0;
 	}
-	if (W.audit_fail)
+	if (W.audit_fail_in > 0 && --W.audit_fail_in == 0)
 		W.audit_broken = 1;
 	if (W.audit_broken && W.started)
 		latch_wd("audit failure");

@@ -136,6 +136,8 @@ run_test() {
 		(cd "$tree" && GRIDCAL_ROOT="$tree" timeout "$tmo" $NICE \
 		    build/test-faults -j 1 $(echo "${t#faults:}" | tr , ' ')) \
 		    >> "$log" 2>&1 ;;
+	refused:*)	# the build itself must refuse the mutant
+		if mk "${t#refused:}"; then return 0; else return 1; fi ;;
 	make:*)
 		mk _all || return 3
 		(cd "$tree" && timeout "$tmo" $NICE make --no-print-directory \
