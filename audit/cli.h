@@ -10,10 +10,12 @@
 #include <stdio.h>
 
 #include "auditread.h"
+#include "auditseal.h"
 
 /* Exit codes (documented in --help). */
 #define AX_OK		0	/* done; verify: the log is intact */
 #define AX_NOT_INTACT	1	/* the log failed verification */
+#define AX_UNSEALED	2	/* verify --key: intact, but an unsealed tail */
 #define AX_USAGE	64	/* EX_USAGE */
 #define AX_NOINPUT	66	/* EX_NOINPUT: log or state dir missing */
 #define AX_UNAVAILABLE	69	/* EX_UNAVAILABLE: due: broker unusable */
@@ -23,6 +25,8 @@
 struct opts {
 	const char	*log;
 	const char	*state_dir;	/* NULL: anchor not checked */
+	const char	*key;		/* verify --key: the verification key */
+	const char	*seal_from;	/* verify --seal-from: published seals */
 	const char	*run;		/* show: only this run */
 	int		 has_since;
 	int64_t		 since_ms;	/* show: records at or after */
@@ -38,6 +42,39 @@ struct opts {
 	const char	*cred;		/* due: report-only broker user */
 	const char	*due_topic;
 };
+
+/* seal.c: the seals, fed by the verifier (audit_verifier.on_record) */
+#define SEALCK_EXT_MAX	4096
+struct sealext {
+	struct seal_mark m;
+	char		 src[64];	/* "published (FILE:LINE)", "audit.key" */
+	int		 valid;		/* its MAC verifies with the key */
+	int		 seen;		/* the log's record at m.seq matches */
+	int		 inlog;		/* the log holds its seal record */
+};
+struct sealck {
+	int		 have_key;
+	unsigned char	 k0[SEAL_KEYBYTES], k[SEAL_KEYBYTES];
+	uint64_t	 kepoch;	/* k is k(kepoch) */
+	const unsigned char *(*k_of)(struct sealck *, uint64_t epoch);
+	uint64_t	 nseals, first_epoch, last_epoch;
+	uint64_t	 sealed_seq;	/* 1..sealed_seq: covered by a seal */
+	uint64_t	 first_seq, last_seq;	/* records seen */
+	int		 have_keyfile;
+	uint64_t	 key_epoch;	/* audit.key's epoch */
+	struct sealext	 ext[SEALCK_EXT_MAX];
+	size_t		 next, published, published_bad;
+	int		 bad;		/* the first seal problem */
+	uint64_t	 bad_line, bad_seq;
+	char		 why[512];
+};
+/* -1: vk is not a verification key */
+int	sealck_init(struct sealck *, const char *vk);
+void	sealck_free(struct sealck *);
+int	sealck_load_published(struct sealck *, const char *path);
+int	sealck_load_keyfile(struct sealck *, const char *state_dir);
+void	sealck_record(void *, uint64_t line, const struct audit_record *);
+void	sealck_end(struct sealck *, uint64_t last_line);
 
 int	cmd_verify(const struct opts *);
 int	cmd_show(const struct opts *);

@@ -17,6 +17,7 @@
 
 static const char usage_text[] =
 "usage: gridcal-audit [--profile FILE] verify [LOG] [--state-dir DIR]\n"
+"                     [--key VERIFY_KEY] [--seal-from FILE]\n"
 "                     [--utc-slack SECONDS] [--quiet]\n"
 "       gridcal-audit [--profile FILE] show [LOG] [--run ID] [--since T]\n"
 "                     [--json]\n"
@@ -68,10 +69,27 @@ static const char help_text[] =
 "               anchor mismatch      (--state-dir) the anchored record\n"
 "                                    differs, or records were appended\n"
 "                                    after it by something else\n"
-"             The anchor may lag the log by exactly one record (a crash\n"
-"             between the log and the anchor write); that is reported but\n"
-"             intact, and the watchdog catches up on its next start.\n"
-"             Memory use does not grow with the log.\n"
+"             The anchor may lag the log by one record only if it\n"
+"             announced that record (a crash between the log and the\n"
+"             anchor write, or a watchdog running); that is reported, and\n"
+"             the watchdog catches up on its next start. An unannounced\n"
+"             record after the anchor is an anchor mismatch.\n"
+"             A chain alone is no proof against whoever can write the log\n"
+"             (root can recompute it): without --key, verify says that\n"
+"             only the chain was checked. With --key it checks every seal\n"
+"             (the watchdog ends each epoch, every run and every 256\n"
+"             records, with a MAC over the chain head under a key that\n"
+"             evolves one way and is erased):\n"
+"               seal                 a seal does not verify (forged, or\n"
+"                                    records before it rewritten), an\n"
+"                                    epoch is missing or repeated, or the\n"
+"                                    log contradicts a published seal or\n"
+"                                    the one in STATE_DIR/audit.key (cut,\n"
+"                                    rewritten, or an older log replayed)\n"
+"             and reports seq 1..S as sealed and the records after the\n"
+"             last seal as the UNSEALED TAIL (exit status 2): intact as a\n"
+"             chain, but not proven. Memory use does not grow with the\n"
+"             log.\n"
 "\n"
 "     show    A readable timeline: UTC time, time into the run, sequence\n"
 "             number, actor, event and every field. Strings, and above all\n"
@@ -128,7 +146,17 @@ static const char help_text[] =
 "OPTIONS\n"
 "     --profile FILE   site profile supplying default paths and, for\n"
 "                      report, the SoC a pack must reach (verify.soc)\n"
-"     --state-dir DIR  verify: also check DIR/audit.anchor\n"
+"     --state-dir DIR  verify: also check DIR/audit.anchor and, with\n"
+"                      --key, DIR/audit.key: its key must derive from\n"
+"                      VERIFY_KEY and its last seal must be in the log\n"
+"     --key VERIFY_KEY verify: the verification key gridcal-setup printed\n"
+"                      (kept off the host); checks every seal\n"
+"     --seal-from FILE verify: seals an observer kept from the retained\n"
+"                      topic gridcal/audit/seal, one payload a line\n"
+"                      (mosquitto_sub -t gridcal/audit/seal >> FILE); the\n"
+"                      log must contain each: a log that ends before one,\n"
+"                      or differs at it, was cut or replaced. Without\n"
+"                      --key they are unauthenticated claims\n"
 "     --utc-slack S    backward wall-clock step tolerated between records\n"
 "                      (NTP, boards without a clock); default 300 seconds.\n"
 "                      Smaller steps are counted in verify's summary.\n"
@@ -153,8 +181,11 @@ static const char help_text[] =
 "     --version        the release\n"
 "\n"
 "EXIT STATUS\n"
-"     0   success; for verify: the log is intact\n"
+"     0   success; for verify: the log is intact (with --key: and every\n"
+"         record is sealed)\n"
 "     1   the log is not intact (verify, and show/report after output)\n"
+"     2   verify --key: the chain and every seal verify, but records\n"
+"         after the last seal are unsealed\n"
 "     64  bad usage\n"
 "     66  the log or the state directory cannot be opened\n"
 "     74  read error\n"
@@ -166,6 +197,8 @@ static const char help_text[] =
 "EXAMPLES\n"
 "     gridcal-audit verify /var/lib/gridcal/audit.jsonl \\\n"
 "         --state-dir /var/lib/gridcal\n"
+"     gridcal-audit --profile /etc/gridcal/profile.yaml verify \\\n"
+"         --key 1a2b3c4d-... --seal-from seals.txt\n"
 "     gridcal-audit --profile /etc/gridcal/profile.yaml report\n"
 "     gridcal-audit show audit.log --since 7d\n"
 "     gridcal-audit plot audit.log -o run.svg\n"
@@ -180,7 +213,7 @@ usage(void)
 }
 
 enum { O_PROFILE = 256, O_STATE, O_SLACK, O_RUN, O_SINCE, O_JSON, O_NOW,
-    O_HTML, O_LIVE, O_PUBLISH, O_CRED, O_TOPIC };
+    O_HTML, O_LIVE, O_PUBLISH, O_CRED, O_TOPIC, O_KEY, O_SEALS };
 
 static const struct option global_opts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
@@ -191,6 +224,8 @@ static const struct option global_opts[] = {
 
 static const struct option cmd_opts[] = {
 	{ "state-dir", required_argument, NULL, O_STATE },
+	{ "key", required_argument, NULL, O_KEY },
+	{ "seal-from", required_argument, NULL, O_SEALS },
 	{ "utc-slack", required_argument, NULL, O_SLACK },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "run", required_argument, NULL, O_RUN },
@@ -212,6 +247,9 @@ static int
 allowed(const char *cmd, int opt)
 {
 	switch (opt) {
+	case O_KEY:
+	case O_SEALS:
+		return strcmp(cmd, "verify") == 0;
 	case O_STATE:
 	case O_SLACK:
 		return strcmp(cmd, "verify") == 0 || strcmp(cmd, "rotate") == 0;
@@ -291,6 +329,12 @@ parse_cmd_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		switch (ch) {
 		case O_STATE:
 			o->state_dir = optarg;
+			break;
+		case O_KEY:
+			o->key = optarg;
+			break;
+		case O_SEALS:
+			o->seal_from = optarg;
 			break;
 		case O_SLACK:
 			if (parse_int64(optarg, 0, 366LL * 86400, &secs, &why)

@@ -1,6 +1,10 @@
 /*
- * gridcal-audit verify: the whole chain, then the anchor. Prints one
- * summary line when intact, or the first bad record and why.
+ * gridcal-audit verify: the whole chain, then the anchor, then (--key,
+ * --seal-from) the seals (seal.c). Prints a summary when intact, or the
+ * first bad record and why. A chain alone proves nothing against whoever
+ * may write the log, so without --key the summary says only the chain was
+ * checked; with --key, records after the last seal are reported as the
+ * unsealed tail, never as intact.
  */
 #include <err.h>
 #include <errno.h>
@@ -73,69 +77,128 @@ verify_segments(const char *log, const struct audit_verifier *last,
 	return rc;
 }
 
+static int
+not_intact(const struct opts *o, enum audit_bad bad, uint64_t line,
+    uint64_t seq, const char *why, uint64_t good)
+{
+	(void)printf("%s: NOT INTACT\n", o->log);
+	if (seq > 0)
+		(void)printf("line %" PRIu64 ", seq %" PRIu64 ": %s: %s\n",
+		    line, seq, audit_bad_name(bad), why);
+	else if (line > 0)
+		(void)printf("line %" PRIu64 ": %s: %s\n", line,
+		    audit_bad_name(bad), why);
+	else
+		(void)printf("%s: %s\n", audit_bad_name(bad), why);
+	(void)printf("%" PRIu64 " record(s) before it verified\n", good);
+	return AX_NOT_INTACT;
+}
+
+static void
+chain_summary(const struct opts *o, const struct audit_verifier *v)
+{
+	(void)printf("%s: chain intact: %" PRIu64 " records", o->log,
+	    v->records);
+	if (v->records > 0)
+		(void)printf(", seq %" PRIu64 "..%" PRIu64 ", last hash %.16s",
+		    v->first_seq > 0 ? v->first_seq : 1, v->last_seq,
+		    v->last_hash);
+	if (v->continues[0] != '\0')
+		(void)printf(" (continues %s)", v->continues);
+	if (o->state_dir == NULL)
+		(void)printf("; anchor not checked (no --state-dir)");
+	else if (v->anchor_lag)
+		(void)printf("; anchor one record behind, as it announced (a "
+		    "crash between log and anchor write, or a watchdog "
+		    "running; it catches up)");
+	else
+		(void)printf("; anchor matches");
+	(void)printf("\n");
+	if (v->utc_steps > 0)
+		(void)printf("note: the wall clock stepped back %" PRIu64
+		    " time(s), within the %" PRId64 " s slack\n", v->utc_steps,
+		    v->utc_slack_ms / 1000);
+}
+
+/* The seals' verdict after an intact chain: AX_OK or AX_UNSEALED. */
+static int
+seal_summary(const struct opts *o, const struct audit_verifier *v,
+    const struct sealck *c)
+{
+	if (!c->have_key) {
+		(void)printf("only the chain was checked (no --key): anyone who "
+		    "can write the log can recompute it; %" PRIu64 " seal(s) "
+		    "in the log not verified\n", c->nseals);
+		return AX_OK;
+	}
+	if (c->sealed_seq > 0)
+		(void)printf("sealed: seq %" PRIu64 "..%" PRIu64 " (%" PRIu64
+		    " seal(s), epochs %" PRIu64 "..%" PRIu64 ", each verified "
+		    "with the key)\n", c->first_seq, c->sealed_seq, c->nseals,
+		    c->first_epoch, c->last_epoch);
+	if (o->seal_from != NULL)
+		(void)printf("published seals: %zu matched by the log%s\n",
+		    c->published, c->published_bad > 0 ?
+		    " (some lines ignored, see above)" : "");
+	if (o->state_dir == NULL && o->seal_from == NULL)
+		(void)printf("note: the end of the log is not pinned (no "
+		    "--state-dir or --seal-from): a log cut after a seal "
+		    "cannot be told from a shorter one\n");
+	if (c->sealed_seq >= v->last_seq)
+		return AX_OK;
+	(void)printf("UNSEALED TAIL: seq %" PRIu64 "..%" PRIu64 " (%" PRIu64
+	    " record(s) after the last seal): their chain is intact but "
+	    "nothing proves they were not rewritten or appended by whoever "
+	    "holds the host\n", c->sealed_seq > 0 ? c->sealed_seq + 1 :
+	    c->first_seq, v->last_seq, v->last_seq - (c->sealed_seq > 0 ?
+	    c->sealed_seq : c->first_seq - 1));
+	return AX_UNSEALED;
+}
+
 int
 cmd_verify(const struct opts *o)
 {
 	struct audit_verifier *v = malloc(sizeof(*v));
+	struct sealck *c = malloc(sizeof(*c));
+	int rc;
 
-	if (v == NULL)
+	if (v == NULL || c == NULL)
 		err(AX_IOERR, "malloc");
+	if (sealck_init(c, o->key) == -1)
+		errx(AX_USAGE, "--key: not a verification key (64 hex digits, "
+		    "in groups of 8 joined by '-')");
+	if (c->have_key && o->state_dir != NULL)
+		(void)sealck_load_keyfile(c, o->state_dir);
+	if (o->seal_from != NULL)
+		(void)sealck_load_published(c, o->seal_from);
 	audit_verifier_init(v, o->utc_slack_ms);
+	v->on_record = sealck_record;
+	v->on_arg = c;
 	if (audit_verify_file(o->log, o->state_dir, v) == 0) {
+		sealck_end(c, v->last_line);
 		if (v->continues[0] != '\0' &&
 		    verify_segments(o->log, v, o->utc_slack_ms, o->quiet) == -1) {
 			(void)printf("%s: NOT INTACT: an earlier segment does "
 			    "not verify\n", o->log);
-			free(v);
-			return AX_NOT_INTACT;
+			rc = AX_NOT_INTACT;
+		} else if (c->bad)
+			rc = not_intact(o, AUDIT_BAD_SEAL, c->bad_line,
+			    c->bad_seq, c->why, c->bad_line > 0 ?
+			    c->bad_line - 1 : 0);
+		else {
+			if (!o->quiet)
+				chain_summary(o, v);
+			rc = o->quiet && (!c->have_key || c->sealed_seq >=
+			    v->last_seq) ? AX_OK : seal_summary(o, v, c);
 		}
-		if (!o->quiet) {
-			(void)printf("%s: intact: %" PRIu64 " records", o->log,
-			    v->records);
-			if (v->records > 0)
-				(void)printf(", seq %" PRIu64 "..%" PRIu64
-				    ", last hash %.16s", v->first_seq > 0 ?
-				    v->first_seq : 1, v->last_seq,
-				    v->last_hash);
-			if (v->continues[0] != '\0')
-				(void)printf(" (continues %s)", v->continues);
-			if (o->state_dir == NULL)
-				(void)printf("; anchor not checked "
-				    "(no --state-dir)");
-			else if (v->anchor_lag)
-				(void)printf("; anchor one record behind (a "
-				    "crash between log and anchor write; the "
-				    "watchdog catches up on its next start)");
-			else
-				(void)printf("; anchor matches");
-			(void)printf("\n");
-			if (v->utc_steps > 0)
-				(void)printf("note: the wall clock stepped "
-				    "back %" PRIu64 " time(s), within the %"
-				    PRId64 " s slack\n", v->utc_steps,
-				    v->utc_slack_ms / 1000);
-		}
-		free(v);
-		return AX_OK;
-	}
-	if (v->bad == AUDIT_BAD_IO) {
-		int rc = v->bad_line == 0 ? AX_NOINPUT : AX_IOERR;
-
+	} else if (v->bad == AUDIT_BAD_IO) {
+		rc = v->bad_line == 0 ? AX_NOINPUT : AX_IOERR;
 		warnx("%s", v->why);
-		free(v);
-		return rc;
-	}
-	(void)printf("%s: NOT INTACT\n", o->log);
-	if (v->bad_seq > 0)
-		(void)printf("line %" PRIu64 ", seq %" PRIu64 ": %s: %s\n",
-		    v->bad_line, v->bad_seq, audit_bad_name(v->bad), v->why);
-	else if (v->bad_line > 0)
-		(void)printf("line %" PRIu64 ": %s: %s\n", v->bad_line,
-		    audit_bad_name(v->bad), v->why);
-	else
-		(void)printf("%s: %s\n", audit_bad_name(v->bad), v->why);
-	(void)printf("%" PRIu64 " record(s) before it verified\n",
-	    v->bad_line > 0 ? v->bad_line - 1 : v->records);
+	} else
+		rc = not_intact(o, v->bad, v->bad_line, v->bad_seq, v->why,
+		    v->bad_line > 0 ? v->bad_line - 1 : v->records);
+	sealck_free(c);
+	free(c);
 	free(v);
-	return AX_NOT_INTACT;
+	return rc;
 }

@@ -1,10 +1,12 @@
 # gridcal-audit (audit/): verify, show and report the audit log.
 # tests/audit/test_cli.c drives the real binary on logs written by the real
 # writer; tests/audit/auditgen.c is `make bench-audit` (not in check).
-AUDIT_SRCS     := audit/main.c audit/report.c audit/show.c audit/util.c \
-	audit/verify.c audit/rotate.c shared/audit.c shared/durable.c \
+AUDIT_SRCS     := audit/main.c audit/report.c audit/seal.c audit/show.c \
+	audit/util.c audit/verify.c audit/rotate.c \
 	audit/plot.c audit/html.c audit/due.c \
-	shared/auditfmt.c shared/auditread.c shared/clock.c shared/log.c \
+	shared/audit.c shared/auditfmt.c shared/auditread.c \
+	shared/auditseal.c shared/durable.c shared/sealvk.c \
+	shared/clock.c shared/log.c \
 	shared/parse.c shared/profile.c shared/yamlcfg.c \
 	shared/session.c shared/cred.c shared/telemetry.c \
 	supervisor/snapshot.c supervisor/preflight.c

@@ -21,6 +21,8 @@ INSTALL         ?= install
 # gridcal-setup: a program of its own (sbin), never linked into the
 # watchdog. It reads the profile with the loader the watchdog uses.
 SETUP_SRCS := setup/setup.c setup/users.c setup/files.c setup/broker.c \
+	setup/seal.c shared/sealvk.c shared/auditseal.c shared/audit.c \
+	shared/auditfmt.c shared/durable.c \
 	shared/log.c shared/parse.c shared/profile.c shared/telemetry.c \
 	shared/yamlcfg.c shared/clock.c
 SETUP_BIN  := $(B)/gridcal-setup

@@ -38,6 +38,9 @@ static const char usage_text[] =
 "  - the system users paths.supervisor_user (the supervisor) and\n"
 "    gridcal-watchdog (the watchdog once it has dropped root)\n"
 "  - paths.state_dir (gridcal-watchdog's, 0700), which holds the audit log\n"
+"  - the audit log's sealing key audit.key there (gridcal-watchdog's,\n"
+"    0600) if absent; its VERIFICATION KEY is printed once, to be kept\n"
+"    off this host (gridcal-audit verify --key)\n"
 "  - credentials.watchdog (gridcal-watchdog's, 0600) and\n"
 "    credentials.supervisor (the supervisor user's, 0600), each with a\n"
 "    random broker password if absent\n"
@@ -136,6 +139,7 @@ static const struct { const char *name; void (*fn)(void); } steps[] = {
 	{ "profile", step_profile },
 	{ "users", step_users },
 	{ "state", step_state },
+	{ "seal", step_seal },
 	{ "credentials", step_broker },
 	{ "mosquitto", broker_print_lines },
 };

@@ -57,6 +57,9 @@ void	file_ensure(const char *site_path, const char *text, uid_t, gid_t,
 	    mode_t);
 void	note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* seal.c: the sealing seed; prints the verification key once */
+void	step_seal(void);
+
 /* broker.c */
 void	broker_credentials(void);
 void	broker_print_lines(void);

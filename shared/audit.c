@@ -202,7 +202,9 @@ anchor_write(struct audit_log *al)
 	char buf[96];
 	int fd, n, saved;
 
-	n = snprintf(buf, sizeof(buf), "%" PRIu64 " %s\n", al->seq, al->prev);
+	/* while open, the next record is announced (auditfmt.h) */
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 " %s%s\n", al->seq, al->prev,
+	    al->announce ? " +1" : "");
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
 		errno = EOVERFLOW;
 		return -1;
@@ -419,10 +421,10 @@ check_anchor(struct audit_log *al, struct tail *t, char *err, size_t errsz)
 {
 	struct audit_ends e = { .seq = 0, .prev = AUDIT_ZERO_HASH };
 	char why[AUDIT_ERR_MAX], ahash[AUDIT_HASH_HEX + 1];
-	uint64_t aseq;
+	uint64_t aseq, ann;
 	int arc;
 
-	if ((arc = audit_anchor_read(al->dirfd, &aseq, ahash, why,
+	if ((arc = audit_anchor_read(al->dirfd, &aseq, ahash, &ann, why,
 	    sizeof(why))) == -1) {
 		seterr(err, errsz, "anchor: %s", why);
 		return -1;
@@ -439,7 +441,8 @@ check_anchor(struct audit_log *al, struct tail *t, char *err, size_t errsz)
 	al->seq = e.seq;
 	if (e.seq == aseq && strcmp(al->prev, ahash) == 0)
 		return 0;
-	if (e.seq > 0 && e.seq == aseq + 1 && strcmp(e.prev, ahash) == 0) {
+	if (e.seq > 0 && e.seq == aseq + 1 && ann >= 1 &&
+	    strcmp(e.prev, ahash) == 0) {
 		/* Crash between the log fsync and the anchor: catch up. */
 		if (anchor_write(al) == 0)
 			return 0;
@@ -450,6 +453,10 @@ check_anchor(struct audit_log *al, struct tail *t, char *err, size_t errsz)
 	else if (arc == 1)
 		seterr(err, errsz, "anchor %s missing for a log of %" PRIu64
 		    " records", AUDIT_ANCHOR_NAME, e.seq);
+	else if (e.seq == aseq + 1 && ann == 0)
+		seterr(err, errsz, "seq %" PRIu64 " follows the anchor (seq %"
+		    PRIu64 ") but was not announced: appended by something "
+		    "else", e.seq, aseq);
 	else
 		seterr(err, errsz, "last record (seq %" PRIu64 ") does not "
 		    "match the anchor (seq %" PRIu64 ")", e.seq, aseq);
@@ -522,6 +529,11 @@ audit_open(struct audit_log *al, const char *log_path, const char *state_dir,
 	if (read_tail(al->fd, st.st_size, t, err, errsz) == -1 ||
 	    check_anchor(al, t, err, errsz) == -1)
 		goto fail_prefix;
+	al->announce = 1;	/* before the first append of this run */
+	if (anchor_write(al) == -1) {
+		seterr(err, errsz, "anchor: %s", strerror(errno));
+		goto fail_prefix;
+	}
 	if (t->tornlen > 0 && repair_torn(al, t, err, errsz) == -1)
 		goto fail_prefix;
 	free(t);
@@ -543,6 +555,11 @@ fail:
 void
 audit_close(struct audit_log *al)
 {
+	/* nothing more is coming: withdraw the announcement */
+	if (al->fd != -1 && al->announce && !al->broken) {
+		al->announce = 0;
+		(void)anchor_write(al);
+	}
 	if (al->fd != -1)
 		(void)close(al->fd);
 	if (al->dirfd != -1)

@@ -14,9 +14,13 @@
  * of its layout (audit_layout: seq, prev, hash; no JSON parser), checks its
  * hash, and compares it with the anchor:
  * - log seq == anchor seq and hashes equal: fine.
- * - log is exactly one record ahead and that record's prev is the anchored
- *   hash (crash between the log fsync and the anchor rename): accepted, the
- *   anchor is rewritten.
+ * - log is exactly one record ahead, the anchor ANNOUNCED it ("+1", see
+ *   auditfmt.h) and that record's prev is the anchored hash (crash between
+ *   the log fsync and the anchor rename): accepted, the anchor is
+ *   rewritten. Not announced: refused (appended by something else, such
+ *   as a forged record from whoever may write the log but not the anchor).
+ * - then the anchor is rewritten announcing the next record; audit_close
+ *   withdraws the announcement.
  * - anything else (log shorter than the anchor, hash mismatch, unparsable
  *   last line, anchor missing for a log of more than one record): error.
  * - TORN LAST LINE (bytes after the last newline): a record whose write was
@@ -78,6 +82,7 @@ struct audit_log {
 	char		run[AUDIT_RUN_MAX + 1];
 	int		broken;		/* a record could not be made durable */
 	int		anchor_stale;	/* last anchor write failed */
+	int		announce;	/* the anchor announces one more */
 	int		nosync;		/* tests and bench only: no fsync */
 };
 

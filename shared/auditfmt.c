@@ -190,14 +190,14 @@ audit_layout(const char *line, size_t len, struct audit_ends *e, char *why,
 
 int
 audit_anchor_read(int dirfd, uint64_t *seq, char hash[AUDIT_HASH_HEX + 1],
-    char *why, size_t whysz)
+    uint64_t *announced, char *why, size_t whysz)
 {
 	char buf[128];
 	ssize_t n;
-	size_t end;
+	size_t end, hend;
 	int fd;
 
-	*seq = 0;
+	*seq = *announced = 0;
 	(void)strlcpy(hash, AUDIT_ZERO_HASH, AUDIT_HASH_HEX + 1);
 	fd = openat(dirfd, AUDIT_ANCHOR_NAME, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW);
@@ -217,16 +217,19 @@ audit_anchor_read(int dirfd, uint64_t *seq, char hash[AUDIT_HASH_HEX + 1],
 		    strerror(errno));
 		return -1;
 	}
-	/* "<seq> <64 hex>\n" exactly */
+	/* "<seq> <64 hex>[ +<announced>]\n" exactly */
 	if (get_seq(buf, (size_t)n, seq, &end) == -1 ||
-	    (size_t)n != end + 2 + AUDIT_HASH_HEX || buf[end] != ' ' ||
-	    !audit_is_hash(buf + end + 1, AUDIT_HASH_HEX) ||
-	    buf[n - 1] != '\n') {
+	    (hend = end + 1 + AUDIT_HASH_HEX) >= (size_t)n ||
+	    buf[end] != ' ' || !audit_is_hash(buf + end + 1, AUDIT_HASH_HEX) ||
+	    buf[n - 1] != '\n' || ((size_t)n != hend + 1 &&
+	    ((size_t)n < hend + 4 || buf[hend] != ' ' || buf[hend + 1] != '+' ||
+	    get_seq(buf + hend + 2, (size_t)n - hend - 2, announced, &end) ==
+	    -1 || hend + 3 + end != (size_t)n))) {
 		(void)snprintf(why, whysz, "%s: malformed", AUDIT_ANCHOR_NAME);
-		*seq = 0;
+		*seq = *announced = 0;
 		return -1;
 	}
-	memcpy(hash, buf + end + 1, AUDIT_HASH_HEX);
+	memcpy(hash, buf + hend - AUDIT_HASH_HEX, AUDIT_HASH_HEX);
 	hash[AUDIT_HASH_HEX] = '\0';
 	return 0;
 }

@@ -41,7 +41,12 @@
  * the writer reads back (audit_layout); the JSON parser is the reader's.
  *
  * ANCHOR: state_dir/audit.anchor holds "<seq> <hash>\n", the last durable
- * record; a missing anchor means "seq 0, hash 64 zeros" (an empty log).
+ * record, or "<seq> <hash> +<n>\n" while a writer is running: up to n more
+ * records are ANNOUNCED (may be in the log, not yet anchored: a crash
+ * between the log's fsync and the anchor's rename). A log ahead of its
+ * anchor is accepted only as far as announced; the writer announces when
+ * it opens the log and withdraws the announcement when it closes it. A
+ * missing anchor means "seq 0, hash 64 zeros", nothing announced.
  */
 #ifndef GRIDCAL_AUDITFMT_H
 #define GRIDCAL_AUDITFMT_H
@@ -113,9 +118,10 @@ int	audit_layout(const char *line, size_t len, struct audit_ends *,
 
 /*
  * The anchor in dirfd: 0 read, 1 missing (seq 0, zero hash), -1 malformed
- * or unreadable (reason in why).
+ * or unreadable (reason in why). *announced: records announced, 0 if none.
  */
 int	audit_anchor_read(int dirfd, uint64_t *seq,
-	    char hash[AUDIT_HASH_HEX + 1], char *why, size_t whysz);
+	    char hash[AUDIT_HASH_HEX + 1], uint64_t *announced, char *why,
+	    size_t whysz);
 
 #endif

@@ -683,6 +683,7 @@ audit_bad_name(enum audit_bad b)
 		[AUDIT_BAD_UTC] = "wall-clock time went backwards",
 		[AUDIT_BAD_ANCHOR] = "anchor mismatch",
 		[AUDIT_BAD_TRUNCATED] = "truncated",
+		[AUDIT_BAD_SEAL] = "seal",
 	};
 
 	if ((unsigned)b < sizeof(names) / sizeof(names[0]) && names[b] != NULL)
@@ -791,6 +792,8 @@ audit_verifier_line(struct audit_verifier *v, uint64_t lineno,
 			    v->utc_slack_ms);
 		v->utc_steps++;
 	}
+	if (v->on_record != NULL)
+		v->on_record(v->on_arg, lineno, r);
 	v->records++;
 	v->last_line = lineno;
 	v->last_seq = r->seq;
@@ -930,7 +933,7 @@ torn_seq(const char *line, size_t len)
 
 static int
 check_anchor_end(struct audit_verifier *v, uint64_t aseq, const char *ahash,
-    int arc)
+    uint64_t ann, int arc)
 {
 	char range[64];
 
@@ -945,16 +948,18 @@ check_anchor_end(struct audit_verifier *v, uint64_t aseq, const char *ahash,
 		    "seq %" PRIu64 " hashes to %.12s... but the anchor "
 		    "records %.12s...: record altered", v->last_seq,
 		    v->last_hash, ahash);
-	if (v->last_seq == aseq + 1) {
+	if (v->last_seq > aseq && v->last_seq - aseq <= ann) {
 		v->anchor_lag = 1;	/* crash window; the writer catches up */
 		return 0;
 	}
-	if (v->last_seq > aseq + 1)
+	if (v->last_seq > aseq)
 		return vbad(v, AUDIT_BAD_ANCHOR,
-		    v->last_line - (v->last_seq - (aseq + 2)), aseq + 2, "%s records seq %" PRIu64 " but the log goes on "
-		    "to seq %" PRIu64 ": records appended without the writer",
+		    v->last_line - (v->last_seq - (aseq + ann + 1)),
+		    aseq + ann + 1, "%s records seq %" PRIu64 " and announces %"
+		    PRIu64 " more, but the log goes on to seq %" PRIu64 ": "
+		    "records appended without the writer",
 		    arc == 1 ? "anchor missing: an empty log" : "the anchor",
-		    aseq, v->last_seq);
+		    aseq, ann, v->last_seq);
 	return 0;
 }
 
@@ -965,7 +970,7 @@ audit_verify_file(const char *path, const char *state_dir,
 	struct audit_reader *rd = NULL;
 	struct audit_record *r = NULL;
 	char ahash[AUDIT_HASH_HEX + 1], why[AUDIT_ERR_MAX];
-	uint64_t aseq = 0;
+	uint64_t aseq = 0, ann = 0;
 	int arc = 1, rc = -1, dfd;
 	const char *line;
 	size_t len;
@@ -985,7 +990,8 @@ audit_verify_file(const char *path, const char *state_dir,
 			    strerror(errno));
 			goto out;
 		}
-		arc = audit_anchor_read(dfd, &aseq, ahash, why, sizeof(why));
+		arc = audit_anchor_read(dfd, &aseq, ahash, &ann, why,
+		    sizeof(why));
 		(void)close(dfd);
 		if (arc == -1) {
 			(void)vbad(v, AUDIT_BAD_ANCHOR, 0, 0, "%s", why);
@@ -1030,7 +1036,8 @@ audit_verify_file(const char *path, const char *state_dir,
 		    rd->why);
 		goto out;
 	}
-	if (state_dir != NULL && check_anchor_end(v, aseq, ahash, arc) == -1)
+	if (state_dir != NULL && check_anchor_end(v, aseq, ahash, ann, arc) ==
+	    -1)
 		goto out;
 	rc = 0;
 out:

@@ -115,6 +115,7 @@ enum audit_bad {
 	AUDIT_BAD_UTC,		/* utc went backwards by more than the slack */
 	AUDIT_BAD_ANCHOR,	/* anchor malformed, or its hash differs */
 	AUDIT_BAD_TRUNCATED,	/* anchor is ahead of the log */
+	AUDIT_BAD_SEAL,		/* gridcal-audit: a seal does not verify */
 };
 const char *audit_bad_name(enum audit_bad);
 
@@ -130,7 +131,12 @@ struct audit_verifier {
 	char		last_run[AUDIT_RUN_MAX + 1];
 	int64_t		last_mono_ms;
 	uint64_t	utc_steps;	/* tolerated backward wall-clock steps */
-	int		anchor_lag;	/* verify_file: anchor one record behind */
+	int		anchor_lag;	/* verify_file: the log is ahead of the
+					 * anchor by announced records */
+	/* called with each record that passed the chain checks */
+	void		(*on_record)(void *, uint64_t lineno,
+			    const struct audit_record *);
+	void		*on_arg;
 	/* a rotated log: it starts at first_seq, chained to the last record
 	 * of the segment file `continues` (same directory) */
 	uint64_t	first_seq;

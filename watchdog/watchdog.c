@@ -88,10 +88,30 @@ wd_end(enum proto_revert_reason r, int code, const char *why, int sig,
 	child_kill(sig);	/* else it may still report over the socket */
 }
 
+/* Each seal goes to the retained topic an observer keeps (auditseal.h). */
+static void
+seal_publish(const char *payload, size_t len)
+{
+	if (session_publish(wd.sess, SEAL_TOPIC, payload, len, 1, 1, NULL) ==
+	    -1)
+		log_warnx("seal: %s", session_error(wd.sess));
+}
+
+/* Ends the sealing epoch when due; force: the run's end. */
+static void
+seal_due(int force)
+{
+	if (!wd.audit_failed && auditseal_tick(&wd.seal, &wd.audit, force) ==
+	    -1)
+		log_warn("%s: seal not written; no more seals this run",
+		    wd.pf.audit_log);
+}
+
 static void
 audit_start(void)
 {
 	char err[AUDIT_ERR_MAX], run[AUDIT_RUN_MAX + 1];
+	int rc;
 
 	if (audit_open(&wd.audit, wd.pf.audit_log, wd.pf.state_dir, err,
 	    sizeof(err)) == -1) {
@@ -99,6 +119,15 @@ audit_start(void)
 		return;
 	}
 	wd.audit_open = 1;
+	wd.seal.publish = seal_publish;
+	if ((rc = auditseal_open(&wd.seal, &wd.audit, wd.pf.state_dir, err,
+	    sizeof(err))) == -1) {
+		log_warnx("%s", err);	/* the log is not ours to extend */
+		return;
+	}
+	if (rc == 1)
+		log_warnx("%s/%s missing: the audit log is not sealed (run "
+		    "gridcal-setup)", wd.pf.state_dir, SEAL_KEY_NAME);
 	wd.audit_failed = 0;
 	utc_format(utc_ms(), run, sizeof(run));
 	(void)snprintf(run + strlen(run), sizeof(run) - strlen(run), "-%ld",
@@ -126,6 +155,8 @@ audit_end(void)
 	    AF_S("reason", wd.why), AF_I("exit", wd.exit_code),
 	    AF_S("claim", verdict_claim_name()));
 	(void)wd_audit(AUDIT_WATCHDOG, AUDIT_EV_END, NULL, 0);
+	seal_due(1);	/* every run is an epoch */
+	auditseal_close(&wd.seal);
 	if (wd.audit_open)
 		audit_close(&wd.audit);
 }
@@ -197,6 +228,7 @@ loop(void)
 		if (wd.chan_open && pfd[2].revents != 0)
 			mon_read(now);
 		tick(now);
+		seal_due(0);
 		notify_tick(now);
 	}
 }
@@ -299,9 +331,9 @@ main(int argc, char *argv[])
 	notify("STOPPING=1");
 	if (!wd.dirty)	/* everyday, confirmed: replace the will */
 		alarm_clear_end();
-	(void)session_drain(wd.sess, WD_DRAIN_MS);	/* the alarm cleared */
 	verdict_end();
-	audit_end();
+	audit_end();	/* its seal is published with the alarm */
+	(void)session_drain(wd.sess, WD_DRAIN_MS);	/* the alarm cleared */
 	log_info("%s (exit %d)", wd.why, wd.exit_code);
 	session_free(wd.sess);
 	return wd.exit_code;

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "audit.h"
+#include "auditseal.h"
 #include "profile.h"
 #include "proto.h"
 #include "session.h"
@@ -76,6 +77,7 @@ struct wd {
 	struct profile		 pf;
 	struct tm_store		 tm;
 	struct audit_log	 audit;
+	struct audit_seal	 seal;	/* the epoch key, when sealing */
 	int			 audit_open;
 	int			 audit_failed;
 	struct session		*sess;
