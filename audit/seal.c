@@ -225,6 +225,9 @@ sealck_load_keyfile(struct sealck *c, const char *state_dir)
 		c->have_keyfile = 1;
 		if (kf.have_last)
 			rc = add_ext(c, &kf.last, SEAL_KEY_NAME);
+		if (kf.have_last && !c->ext[c->next - 1].valid)
+			sbad(c, 0, 0, "%s: its last seal (epoch %" PRIu64 ") "
+			    "does not verify: forged", path, kf.last.epoch);
 	}
 	explicit_bzero(buf, sizeof(buf));
 	explicit_bzero(&kf, sizeof(kf));
@@ -275,7 +278,11 @@ on_seal(struct sealck *c, uint64_t line, const struct audit_record *r)
 				    PRIu64 " differs from the %s one",
 				    m.epoch, c->ext[i].src);
 		}
-	if (c->have_key && c->nseals > 0 && m.epoch != c->last_epoch + 1)
+	if (c->have_key && c->nseals == 0 && m.epoch != 0)
+		sbad(c, line, r->seq, "the first seal is of epoch %" PRIu64
+		    ", not 0: earlier seals removed (or audit.key outlived "
+		    "its log)", m.epoch);
+	else if (c->have_key && c->nseals > 0 && m.epoch != c->last_epoch + 1)
 		sbad(c, line, r->seq, "seal of epoch %" PRIu64 " after epoch %"
 		    PRIu64 ": seals removed, replayed or reordered", m.epoch,
 		    c->last_epoch);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,7 +21,9 @@
 
 #include "audit.h"
 #include "auditread.h"
+#include "auditseal.h"
 #include "clock.h"
+#include "sealvk.h"
 
 #define MAXLINES	256
 #define OUT_MAX		(1 << 20)
@@ -39,14 +42,29 @@ setup(void)
 	ck_assert_int_eq(mkdir(statep, 0700), 0);
 }
 
+/* Every file the test made in d (the seal tests make several). */
+static void
+rm_files(const char *d)
+{
+	char p[PATH_MAX + 300];
+	struct dirent *e;
+	DIR *dp = opendir(d);
+
+	if (dp == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL)
+		if (e->d_type != DT_DIR) {
+			(void)snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
+			(void)unlink(p);
+		}
+	(void)closedir(dp);
+}
+
 static void
 teardown(void)
 {
-	char p[PATH_MAX + 32];
-
-	(void)unlink(logp);
-	(void)snprintf(p, sizeof(p), "%s/%s", statep, AUDIT_ANCHOR_NAME);
-	(void)unlink(p);
+	rm_files(statep);
+	rm_files(dir);
 	(void)rmdir(statep);
 	(void)rmdir(dir);
 }
@@ -460,7 +478,9 @@ START_TEST(appended_forgery_detected)
 	save();
 	ck_assert_int_eq(run("verify", logp, NULL), 0);
 	ck_assert_int_eq(verify_state(), 1);
-	ck_out("line 7, seq 7: anchor mismatch");
+	/* the anchor announced nothing: the first forged record is named */
+	ck_out("line 6, seq 6: anchor mismatch");
+	ck_out("announces 0 more");
 }
 END_TEST
 
@@ -728,6 +748,416 @@ START_TEST(usage_and_errors)
 }
 END_TEST
 
+/* ------------------------------------------------------------ sealing */
+
+/*
+ * The attacker of issue 17: root on the host now, so the log, the anchor
+ * and audit.key (the current epoch key) are theirs; the verification key
+ * is not (it was printed at setup and kept off the host), nor are the
+ * seals an observer already holds from gridcal/audit/seal.
+ */
+static char vk[SEALVK_TEXT], sealsp[PATH_MAX];
+static struct audit_seal sl;
+
+static void
+keep_published(const char *payload, size_t len)
+{
+	FILE *fp = fopen(sealsp, "a");
+
+	ck_assert_ptr_nonnull(fp);
+	(void)fprintf(fp, "%.*s\n", (int)len, payload);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+static void
+seal_setup(void)
+{
+	(void)snprintf(sealsp, sizeof(sealsp), "%s/seals.txt", dir);
+	ck_assert_int_eq(sealvk_keygen(statep, vk), 0);
+	ck_assert_uint_eq(strlen(vk), SEALVK_TEXT - 1);
+}
+
+/* One watchdog run: n records, then (seal) the end of its epoch. */
+static void
+sealed_run(int n, int seal)
+{
+	char err[AUDIT_ERR_MAX];
+
+	wopen("run-s");
+	sl.publish = keep_published;
+	ck_assert_msg(auditseal_open(&sl, &al, statep, err, sizeof(err)) == 0,
+	    "%s", err);
+	for (int i = 0; i < n; i++) {
+		wd(AUDIT_EV_PUBLISH, (struct audit_field[]){ AF_I("i", i),
+		    AF_S("setting", "output_priority") }, 2);
+		/* as the watchdog's loop: an epoch ends every N records */
+		ck_assert_int_eq(auditseal_tick(&sl, &al, 0), 0);
+	}
+	if (seal)
+		ck_assert_int_eq(auditseal_tick(&sl, &al, 1), 0);
+	auditseal_close(&sl);
+	audit_close(&al);
+}
+
+static int
+verify_key(const char *extra, const char *arg)
+{
+	return run("verify", logp, "--key", vk, extra, arg, NULL);
+}
+
+/* Fixed offsets of a line's prev and hash (auditfmt.h FIXED LAYOUT). */
+static char *
+prev_of(size_t i)
+{
+	return lines[i] + strlen(lines[i]) - AUDIT_TAIL_LEN +
+	    sizeof(AUDIT_TAIL_PREV) - 1;
+}
+
+static const char *
+hash_of(size_t i)
+{
+	return lines[i] + strlen(lines[i]) - 2 - AUDIT_HASH_HEX;
+}
+
+/*
+ * What an attacker without the old keys does after editing line i: every
+ * later prev (and a seal's head) made to fit, every hash recomputed.
+ */
+static void
+rechain_from(size_t i)
+{
+	for (size_t j = i; j < nlines; j++) {
+		char *h;
+
+		if (j > 0) {
+			memcpy(prev_of(j), hash_of(j - 1), AUDIT_HASH_HEX);
+			if ((h = strstr(lines[j], "\"head\":\"")) != NULL)
+				memcpy(h + 8, hash_of(j - 1), AUDIT_HASH_HEX);
+		}
+		rehash(j);
+	}
+}
+
+/* The anchor rewritten to the log's last line, as root would. */
+static void
+anchor_to_end(void)
+{
+	char p[PATH_MAX + 32];
+	FILE *fp;
+
+	(void)snprintf(p, sizeof(p), "%s/%s", statep, AUDIT_ANCHOR_NAME);
+	ck_assert_ptr_nonnull(fp = fopen(p, "w"));
+	(void)fprintf(fp, "%zu %.64s\n", nlines, hash_of(nlines - 1));
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char buf[1 << 16];
+	FILE *a = fopen(from, "r"), *b = fopen(to, "w");
+	size_t n;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	while ((n = fread(buf, 1, sizeof(buf), a)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, b), n);
+	(void)fclose(a);
+	ck_assert_int_eq(fclose(b), 0);
+}
+
+static int
+reopen_refused(const char *what)
+{
+	char err[AUDIT_ERR_MAX];
+	struct audit_log l;
+	int rc;
+
+	if (audit_open(&l, logp, statep, err, sizeof(err)) == -1)
+		return strstr(err, what) != NULL;
+	rc = auditseal_open(&sl, &l, statep, err, sizeof(err));
+	auditseal_close(&sl);
+	audit_close(&l);
+	return rc == -1 && strstr(err, what) != NULL;
+}
+
+/*
+ * Root's best without the old keys: drop every seal, rechain, and seal the
+ * result with the key audit.key holds now.
+ */
+static void
+forge_with_current_key(void)
+{
+	struct seal_keyfile kf;
+	struct seal_mark m;
+	char p[PATH_MAX + 32], buf[SEAL_KEYFILE_MAX];
+	size_t j = 0;
+	FILE *fp;
+
+	load();
+	for (size_t i = 0; i < nlines; i++)
+		if (strstr(lines[i], "\"event\":\"seal\"") != NULL)
+			free(lines[i]);
+		else {
+			lines[j] = lines[i];
+			j++;
+		}
+	nlines = j;
+	for (size_t i = 0; i < nlines; i++) {
+		char seq[32], *e = strchr(lines[i], ',');
+
+		(void)snprintf(seq, sizeof(seq), "{\"seq\":%zu", i + 1);
+		ck_assert_ptr_nonnull(e);
+		(void)snprintf(buf, sizeof(buf), "%s%s", seq, e);
+		free(lines[i]);
+		lines[i] = strdup(buf);
+	}
+	rechain_from(0);
+	save();
+	load();
+	anchor_to_end();
+	save();
+	(void)snprintf(p, sizeof(p), "%s/%s", statep, SEAL_KEY_NAME);
+	ck_assert_ptr_nonnull(fp = fopen(p, "r"));
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), fp));
+	(void)fclose(fp);
+	ck_assert_int_eq(seal_keyfile_parse(buf, strlen(buf), &kf), 0);
+	ck_assert_uint_eq(kf.epoch, 3);
+	wopen("run-x");
+	m = (struct seal_mark){ .epoch = kf.epoch, .seq = al.seq };
+	(void)strlcpy(m.head, al.prev, sizeof(m.head));
+	seal_mac(kf.key, &m);
+	wd(AUDIT_EV_SEAL, (struct audit_field[]){ AF_I("epoch", 3),
+	    AF_I("head_seq", (int64_t)m.seq), AF_S("head", m.head),
+	    AF_S("mac", m.mac) }, 4);
+	audit_close(&al);
+}
+
+START_TEST(sealed_log_verifies)
+{
+	seal_setup();
+	sealed_run(5, 1);
+	sealed_run(SEAL_EPOCH_RECORDS + 3, 1);
+	sealed_run(2, 1);
+	/* 3 runs: 5 + 1, 256 + 1 + 3 + 1, 2 + 1 records */
+	ck_assert_int_eq(verify_key("--state-dir", statep), 0);
+	ck_out("chain intact: 270 records");
+	ck_out("sealed: seq 1..270 (4 seal(s), epochs 0..3");
+	ck_assert_int_eq(verify_key("--seal-from", sealsp), 0);
+	ck_out("published seals: 4 matched by the log");
+	ck_assert_int_eq(verify_key(NULL, NULL), 0);
+	ck_out("not pinned");
+	/* without the key: the chain only, and said so */
+	ck_assert_int_eq(run("verify", logp, NULL), 0);
+	ck_out("only the chain was checked (no --key)");
+	ck_assert(strstr(out, "sealed:") == NULL);
+	/* another seed: no seal verifies */
+	ck_assert_int_eq(run("verify", logp, "--key", "00000000-00000000-"
+	    "00000000-00000000-00000000-00000000-00000000-00000001", NULL), 1);
+	ck_out("line 6, seq 6: seal: the seal of epoch 0 does not verify");
+	ck_assert_int_eq(run("verify", logp, "--key", "12-34", NULL), 64);
+}
+END_TEST
+
+/*
+ * journald's CVE-2023-31439: entries after the last seal were reported as
+ * verified. Here they are the unsealed tail, never "intact" (exit 2), even
+ * when rewritten, and the count of sealed records does not grow.
+ */
+START_TEST(unsealed_tail_is_reported)
+{
+	seal_setup();
+	sealed_run(4, 1);
+	sealed_run(3, 0);		/* a run that died before its seal */
+	ck_assert_int_eq(verify_key("--state-dir", statep), 2);
+	ck_out("sealed: seq 1..5 (1 seal(s), epochs 0..0");
+	ck_out("UNSEALED TAIL: seq 6..8 (3 record(s) after the last seal)");
+	ck_assert_int_eq(run("verify", "-q", logp, "--key", vk, NULL), 2);
+	/* the tail rewritten and rechained: still unsealed, not intact */
+	load();
+	edit(6, "\"i\":1", "\"i\":7");
+	rechain_from(6);
+	save();
+	ck_assert_int_eq(verify_key(NULL, NULL), 2);
+	ck_out("UNSEALED TAIL: seq 6..8");
+	ck_assert(strstr(out, "sealed: seq 1..8") == NULL);
+	/*
+	 * The limit: the next run seals whatever the tail holds then. What
+	 * root rewrote before a seal is sealed; the epoch makes that window
+	 * one run or N records at most.
+	 */
+	load();
+	anchor_to_end();
+	save();
+	sealed_run(1, 1);
+	ck_assert_int_eq(verify_key(NULL, NULL), 0);
+	ck_out("sealed: seq 1..10 (2 seal(s), epochs 0..1");
+}
+END_TEST
+
+/* A sealed record edited, the chain recomputed, the old keys unknown. */
+START_TEST(rechain_detected)
+{
+	seal_setup();
+	sealed_run(4, 1);
+	sealed_run(4, 1);
+	sealed_run(4, 1);
+	load();
+	edit(1, "\"i\":1", "\"i\":9");
+	rechain_from(1);
+	anchor_to_end();
+	save();
+	/* the chain and the anchor are consistent again ... */
+	ck_assert_int_eq(run("verify", logp, "--state-dir", statep, NULL), 0);
+	ck_out("only the chain was checked");
+	/* ... but the first seal after the edit is not */
+	ck_assert_int_eq(verify_key("--state-dir", statep), 1);
+	ck_out("line 5, seq 5: seal: the seal of epoch 0 does not verify");
+	/* every seal dropped and one made with the current key (epoch 3,
+	 * which audit.key holds): the epochs give it away */
+	forge_with_current_key();
+	ck_assert_int_eq(verify_key(NULL, NULL), 1);
+	ck_out("seal: the first seal is of epoch 3, not 0");
+	ck_assert_int_eq(verify_key("--state-dir", statep), 1);
+	ck_assert_int_eq(verify_key("--seal-from", sealsp), 1);
+}
+END_TEST
+
+/* The last run cut off, the anchor rewritten to the new end. */
+START_TEST(cut_tail_detected)
+{
+	seal_setup();
+	sealed_run(4, 1);
+	sealed_run(4, 1);
+	sealed_run(4, 1);
+	load();
+	for (size_t i = 10; i < nlines; i++)
+		free(lines[i]);
+	nlines = 10;
+	anchor_to_end();
+	save();
+	/* chain, anchor and the remaining seals are all fine ... */
+	ck_assert_int_eq(run("verify", logp, "--state-dir", statep, NULL), 0);
+	ck_assert_int_eq(verify_key(NULL, NULL), 0);
+	/* ... but audit.key and the observer hold epoch 2's seal */
+	ck_assert_int_eq(verify_key("--state-dir", statep), 1);
+	ck_out("line 11, seq 11: seal: the log ends at seq 10 but the "
+	    "audit.key seal of epoch 2 covers seq 14: cut");
+	ck_assert_int_eq(verify_key("--seal-from", sealsp), 1);
+	ck_out("the log ends at seq 10 but the published");
+	/* and the watchdog does not extend it */
+	ck_assert(reopen_refused("contradicts the last seal"));
+}
+END_TEST
+
+/* One record appended, chained right, by whoever may write the log. */
+START_TEST(forged_append_detected)
+{
+	char buf[2 * AUDIT_RECORD_MAX], seq[32];
+
+	seal_setup();
+	sealed_run(4, 1);
+	load();
+	ck_assert_uint_lt(nlines, MAXLINES);
+	(void)snprintf(seq, sizeof(seq), "{\"seq\":%zu,", nlines + 1);
+	(void)snprintf(buf, sizeof(buf), "%s%s", seq,
+	    strchr(lines[nlines - 2], ',') + 1);
+	lines[nlines++] = strdup(buf);
+	edit(nlines - 1, "\"run\":\"run-s\"", "\"run\":\"run-f\"");
+	rechain_from(nlines - 1);
+	save();
+	/* the anchor announced nothing: the writer refuses it */
+	ck_assert(reopen_refused("not announced"));
+	ck_assert_int_eq(run("verify", logp, "--state-dir", statep, NULL), 1);
+	ck_out("line 6, seq 6: anchor mismatch");
+	/* with the anchor rewritten too: after the last seal, unsealed */
+	load();
+	anchor_to_end();
+	save();
+	ck_assert_int_eq(verify_key(NULL, NULL), 2);
+	ck_out("UNSEALED TAIL: seq 6..6");
+}
+END_TEST
+
+/* A whole new log and anchor, written by the real writer without a key. */
+START_TEST(replaced_log_detected)
+{
+	seal_setup();
+	sealed_run(4, 1);
+	sealed_run(4, 1);
+	ck_assert_int_eq(unlink(logp), 0);
+	{
+		char p[PATH_MAX + 32];
+
+		(void)snprintf(p, sizeof(p), "%s/%s", statep,
+		    AUDIT_ANCHOR_NAME);
+		ck_assert_int_eq(unlink(p), 0);
+	}
+	write_n(20);
+	ck_assert_int_eq(run("verify", logp, "--state-dir", statep, NULL), 0);
+	ck_assert_int_eq(verify_key(NULL, NULL), 2);
+	ck_out("UNSEALED TAIL: seq 1..20");
+	ck_assert_int_eq(verify_key("--state-dir", statep), 1);
+	ck_out("seq 9: seal: the audit.key seal of epoch 1 records seq 9 as");
+	ck_out("rewritten");
+	ck_assert_int_eq(verify_key("--seal-from", sealsp), 1);
+	/* the watchdog reads only the log's last record: a longer log
+	 * that replaced it is gridcal-audit's to find, as above */
+}
+END_TEST
+
+/* An older copy of the sealed log and its anchor put back. */
+START_TEST(replayed_log_detected)
+{
+	char old[PATH_MAX], olda[PATH_MAX], a[PATH_MAX + 32];
+
+	seal_setup();
+	(void)snprintf(old, sizeof(old), "%s/old.log", dir);
+	(void)snprintf(olda, sizeof(olda), "%s/old.anchor", dir);
+	(void)snprintf(a, sizeof(a), "%s/%s", statep, AUDIT_ANCHOR_NAME);
+	sealed_run(4, 1);
+	copy_file(logp, old);
+	copy_file(a, olda);
+	sealed_run(4, 1);
+	copy_file(old, logp);
+	copy_file(olda, a);
+	/* in itself a perfectly sealed log */
+	ck_assert_int_eq(verify_key(NULL, NULL), 0);
+	ck_out("sealed: seq 1..5");
+	ck_assert_int_eq(verify_key("--state-dir", statep), 1);
+	ck_out("the log ends at seq 5 but the audit.key seal of epoch 1 "
+	    "covers seq 9: cut, or replaced by an older log");
+	ck_assert_int_eq(verify_key("--seal-from", sealsp), 1);
+	ck_out("but the published");
+	ck_assert(reopen_refused("contradicts the last seal"));
+}
+END_TEST
+
+/* audit.key as a StrictModes daemon wants it, and only that. */
+START_TEST(key_file_strict)
+{
+	char p[PATH_MAX + 32], q[PATH_MAX + 32], err[AUDIT_ERR_MAX];
+
+	seal_setup();
+	sealed_run(2, 1);
+	(void)snprintf(p, sizeof(p), "%s/%s", statep, SEAL_KEY_NAME);
+	(void)snprintf(q, sizeof(q), "%s/elsewhere", dir);
+	ck_assert_int_eq(chmod(p, 0640), 0);
+	ck_assert(reopen_refused("mode 0600"));
+	ck_assert_int_eq(chmod(p, 0600), 0);
+	ck_assert_int_eq(rename(p, q), 0);
+	ck_assert_int_eq(symlink(q, p), 0);
+	ck_assert(reopen_refused(SEAL_KEY_NAME));
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(rename(q, p), 0);
+	/* a key file from another seed */
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(sealvk_keygen(statep, err), 0);
+	ck_assert_int_eq(verify_key("--state-dir", statep), 1);
+	ck_out("is not derived from this verification key");
+}
+END_TEST
+
 static Suite *
 audit_cli_suite(void)
 {
@@ -753,6 +1183,14 @@ audit_cli_suite(void)
 	tcase_add_test(tc, report_shows_crash_repair);
 	tcase_add_test(tc, rotate_chains_segments);
 	tcase_add_test(tc, usage_and_errors);
+	tcase_add_test(tc, sealed_log_verifies);
+	tcase_add_test(tc, unsealed_tail_is_reported);
+	tcase_add_test(tc, rechain_detected);
+	tcase_add_test(tc, cut_tail_detected);
+	tcase_add_test(tc, forged_append_detected);
+	tcase_add_test(tc, replaced_log_detected);
+	tcase_add_test(tc, replayed_log_detected);
+	tcase_add_test(tc, key_file_strict);
 	suite_add_tcase(s, tc);
 	return s;
 }
