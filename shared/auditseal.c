@@ -275,9 +275,9 @@ auditseal_tick(struct audit_seal *s, struct audit_log *al, int force)
 	seal_evolve(s->kf.key, next.key);
 	if ((len = seal_keyfile_format(&next, buf, sizeof(buf))) > 0 &&
 	    durable_write(s->dir, SEAL_KEY_NAME, buf, len) == 0) {
-		/* the old key is gone from the disk: now from memory */
-		explicit_bzero(&s->kf, sizeof(s->kf));
-		s->kf = next;
+		/* the old key is gone from the disk: now from memory (every
+		 * byte of it overwritten by the next) */
+		memcpy(&s->kf, &next, sizeof(next));
 		rc = seal_record(s, al, &next.last);
 	} else
 		s->on = 0;	/* no key written: no seal until the next run */

@@ -10,6 +10,7 @@ Suite	*audit_suite(void);
 Suite	*parse_suite(void);
 Suite	*profile_suite(void);
 Suite	*proto_suite(void);
+Suite	*seal_suite(void);
 Suite	*telemetry_suite(void);
 
 int
@@ -20,6 +21,7 @@ main(void)
 		parse_suite,
 		profile_suite,
 		proto_suite,
+		seal_suite,
 		telemetry_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
