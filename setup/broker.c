@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditseal.h"
 #include "setup.h"
 #include "telemetry.h"
 
@@ -66,6 +67,8 @@ acl_user(const char *user, const struct tm_store *tm, int watchdog)
 			(void)printf("topic write %s\n", su.pf.control[s].topic);
 		/* the retained alarm and the watchdog's last will */
 		(void)printf("topic write %s\n", su.pf.alarm_topic);
+		/* the audit log's seals, retained for an observer to keep */
+		(void)printf("topic write %s\n", SEAL_TOPIC);
 	} else
 		(void)printf("topic write %s\n", su.pf.status_topic);
 	(void)printf("\n");

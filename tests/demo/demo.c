@@ -6,7 +6,10 @@
  * gridcal-supervisor with --method grid --confirm. Then the audit log is
  * verified and summarised, and the plant's own truth decides: exit 0 only
  * if every pack's counter re-anchored AND both units are back in their
- * everyday settings.
+ * everyday settings AND every record of the audit log is sealed: the
+ * sealing key is made as gridcal-setup makes it, its verification key
+ * printed, and the log verified with it and with the seals the observer
+ * kept from the retained topic gridcal/audit/seal.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,8 +161,9 @@ int
 main(void)
 {
 	static struct rig r;
+	char vk[SEALVK_TEXT];
 	int64_t t0 = harness_now_ms();
-	bool anchored, everyday, intact, made;
+	bool anchored, everyday, intact, made, sealed;
 	double before, after;
 	int rc, due_before, due_after;
 
@@ -169,6 +173,13 @@ main(void)
 	if (rig_start(&r, "demo", "reference.yaml", NULL, 0, NULL) == -1)
 		return 1;
 	say("broker 127.0.0.1:%u, profile %s", (unsigned)r.br.port, r.profile);
+	if (rig_make_seal_key(&r, vk) == -1) {
+		rig_stop(&r);
+		return 1;
+	}
+	say("sealing key made in %s (as gridcal-setup does); verification "
+	    "key, to keep off the host:", r.state_dir);
+	say("    %s", vk);
 	before = truth_line(&r, "before");
 	/* pack 6's counter drifted: due now (0), and it says why */
 	due_before = due_answer(&r, "due-before.txt");
@@ -191,6 +202,10 @@ main(void)
 	say("verifying the audit log: gridcal-audit verify %s --state-dir %s",
 	    r.audit_log, r.state_dir);
 	intact = rig_audit_verify(&r, true) == 0;
+	say("verifying its seals: gridcal-audit verify %s --state-dir %s "
+	    "--key %s --seal-from seals.txt (the seals the observer kept)",
+	    r.audit_log, r.state_dir, vk);
+	sealed = rig_audit_verify_sealed(&r, vk, true) == 0;
 	say("audit report:");
 	(void)rig_audit_report(&r);
 	say("drawing the run: gridcal-audit plot %s -o build/demo/run.svg",
@@ -207,9 +222,12 @@ main(void)
 	say("SoC spread of the BMS counters (plant truth): %.1f %% -> %.1f %%",
 	    before, after);
 	say("re-anchored (plant truth): %s; everyday settings on both units "
-	    "(plant truth): %s; audit log intact: %s; watchdog exit %d",
-	    anchored ? "yes" : "NO", everyday ? "yes" : "NO",
-	    intact ? "yes" : "NO", rc);
+	    "(plant truth): %s; audit log intact: %s, every record sealed: "
+	    "%s; watchdog exit %d", anchored ? "yes" : "NO",
+	    everyday ? "yes" : "NO", intact ? "yes" : "NO",
+	    sealed ? "yes" : "NO", rc);
+	intact = intact && sealed;
+	explicit_bzero(vk, sizeof(vk));
 	say("%s in %.1f s", anchored && everyday && intact && made &&
 	    rc == 0 ? "PASS" : "FAIL", (double)(harness_now_ms() - t0) /
 	    1000.0);

@@ -227,6 +227,47 @@ rig_audit_verify(struct rig *r, bool show)
 }
 
 int
+rig_audit_verify_sealed(struct rig *r, const char *vk, bool show)
+{
+	char bin[PATH_MAX], seals[PATH_MAX], out[PATH_MAX];
+	char *argv[] = { bin, (char *)"verify", r->audit_log,
+	    (char *)"--state-dir", r->state_dir, (char *)"--key", (char *)vk,
+	    (char *)"--seal-from", seals, NULL };
+	struct hobs_msg m;
+	struct hproc p;
+	FILE *fp;
+	size_t n = hobs_log_count(r->obs, SEAL_TOPIC);
+
+	if (harness_path(bin, sizeof(bin), "build/gridcal-audit") == -1 ||
+	    join(seals, sizeof(seals), r->workdir, "seals.txt") == -1 ||
+	    join(out, sizeof(out), r->workdir, "verify.out") == -1)
+		return -1;
+	/* what an observer kept of the retained seal topic */
+	if ((fp = fopen(seals, "w")) == NULL)
+		return fail("%s: %s", seals, strerror(errno));
+	for (size_t i = 0; i < n; i++)
+		if (hobs_log_get(r->obs, SEAL_TOPIC, i, &m) == 0)
+			(void)fprintf(fp, "%.*s\n", (int)m.len, m.payload);
+	if (fclose(fp) != 0)
+		return fail("%s: %s", seals, strerror(errno));
+	if (n == 0)
+		return fail("no seal was published on %s", SEAL_TOPIC);
+	if (hproc_spawn(&p, argv, NULL, show ? NULL : out,
+	    show ? NULL : out) == -1 || hproc_wait(&p, 20000) == -1)
+		return fail("gridcal-audit verify did not finish");
+	return hproc_exit_code(&p);
+}
+
+int
+rig_make_seal_key(struct rig *r, char vk[SEALVK_TEXT])
+{
+	if (sealvk_keygen(r->state_dir, vk) != 0)
+		return fail("%s: sealing key: %s", r->state_dir,
+		    strerror(errno));
+	return 0;
+}
+
+int
 rig_audit_report(struct rig *r)
 {
 	char bin[PATH_MAX];

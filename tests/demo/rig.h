@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "tests/harness/harness.h"
+#include "sealvk.h"
 
 struct rig {
 	char		workdir[PATH_MAX];
@@ -57,6 +58,17 @@ int	rig_watchdog(struct rig *, const char *method, bool confirm, bool show);
 int	rig_watchdog_wait(struct rig *, int64_t timeout_ms);
 /* gridcal-audit verify LOG --state-dir DIR: 0 when intact. */
 int	rig_audit_verify(struct rig *, bool show);
+/*
+ * The state directory's sealing key, as gridcal-setup makes it; the
+ * verification key into vk.
+ */
+int	rig_make_seal_key(struct rig *, char vk[SEALVK_TEXT]);
+/*
+ * gridcal-audit verify LOG --state-dir DIR --key VK --seal-from FILE, FILE
+ * holding the seals the observer saw on gridcal/audit/seal: its exit
+ * status (0: every record sealed), -1 if it could not run.
+ */
+int	rig_audit_verify_sealed(struct rig *, const char *vk, bool show);
 /* gridcal-audit report LOG to the terminal. */
 int	rig_audit_report(struct rig *);
 /* Every unit's real settings (plant truth) everyday. */

@@ -46,6 +46,7 @@ static const char acl_text[] =
     "topic read homeassistant/#\n"
     "topic write solar/control/#\n"
     "topic write gridcal/alarm\n"
+    "topic write gridcal/audit/seal\n"
     "topic write gridcal/watchdog/#\n"
     "\n"
     "user observer\n"
