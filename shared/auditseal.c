@@ -33,11 +33,10 @@ seal_evolve(const unsigned char k[SEAL_KEYBYTES],
 	    SEAL_CTX, k);
 }
 
-static void
-mac_raw(const unsigned char k[SEAL_KEYBYTES], const struct seal_mark *m,
-    unsigned char out[crypto_auth_BYTES])
+void
+seal_mac(const unsigned char k[SEAL_KEYBYTES], struct seal_mark *m)
 {
-	unsigned char mk[crypto_auth_KEYBYTES];
+	unsigned char mk[crypto_auth_KEYBYTES], mac[crypto_auth_BYTES];
 	char msg[128];
 	int n;
 
@@ -45,30 +44,9 @@ mac_raw(const unsigned char k[SEAL_KEYBYTES], const struct seal_mark *m,
 	    k);
 	n = snprintf(msg, sizeof(msg), "gridcal-seal v1 %" PRIu64 " %" PRIu64
 	    " %s", m->epoch, m->seq, m->head);
-	(void)crypto_auth(out, (const unsigned char *)msg, (size_t)n, mk);
+	(void)crypto_auth(mac, (const unsigned char *)msg, (size_t)n, mk);
 	explicit_bzero(mk, sizeof(mk));
-}
-
-void
-seal_mac(const unsigned char k[SEAL_KEYBYTES], struct seal_mark *m)
-{
-	unsigned char mac[crypto_auth_BYTES];
-
-	mac_raw(k, m, mac);
 	(void)sodium_bin2hex(m->mac, sizeof(m->mac), mac, sizeof(mac));
-}
-
-int
-seal_mac_ok(const unsigned char k[SEAL_KEYBYTES], const struct seal_mark *m)
-{
-	unsigned char mac[crypto_auth_BYTES], got[crypto_auth_BYTES];
-
-	if (!audit_is_hash(m->mac, strlen(m->mac)) ||
-	    sodium_hex2bin(got, sizeof(got), m->mac, AUDIT_HASH_HEX, NULL,
-	    NULL, NULL) != 0)
-		return 0;
-	mac_raw(k, m, mac);
-	return sodium_memcmp(mac, got, sizeof(mac)) == 0;
 }
 
 size_t

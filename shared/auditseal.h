@@ -83,9 +83,6 @@ void	seal_evolve(const unsigned char k[SEAL_KEYBYTES],
 	    unsigned char next[SEAL_KEYBYTES]);
 /* mac (hex) of m->epoch, m->seq, m->head with epoch key k. */
 void	seal_mac(const unsigned char k[SEAL_KEYBYTES], struct seal_mark *m);
-/* 1 if m->mac is the MAC of m under k (constant time). */
-int	seal_mac_ok(const unsigned char k[SEAL_KEYBYTES],
-	    const struct seal_mark *m);
 /* The key file's line; returns its length (< sz) or 0. */
 size_t	seal_keyfile_format(const struct seal_keyfile *, char *buf,
 	    size_t sz);

@@ -51,6 +51,17 @@ out:
 }
 
 int
+seal_mac_ok(const unsigned char k[SEAL_KEYBYTES], const struct seal_mark *m)
+{
+	struct seal_mark want = *m;
+
+	if (!audit_is_hash(m->mac, strlen(m->mac)))
+		return 0;
+	seal_mac(k, &want);
+	return sodium_memcmp(want.mac, m->mac, AUDIT_HASH_HEX) == 0;
+}
+
+int
 sealvk_derive(const unsigned char k[SEAL_KEYBYTES], uint64_t from,
     uint64_t epoch, unsigned char out[SEAL_KEYBYTES])
 {

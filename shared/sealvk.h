@@ -21,6 +21,9 @@ void	sealvk_format(const unsigned char k0[SEAL_KEYBYTES],
 	    char out[SEALVK_TEXT]);
 /* 0, or -1 if s is not a verification key. */
 int	sealvk_parse(const char *s, unsigned char k0[SEAL_KEYBYTES]);
+/* 1 if m->mac is the MAC of m under k (constant time). */
+int	seal_mac_ok(const unsigned char k[SEAL_KEYBYTES],
+	    const struct seal_mark *m);
 /* k(epoch) from k(from) = k, epoch >= from; -1 if too far. */
 int	sealvk_derive(const unsigned char k[SEAL_KEYBYTES], uint64_t from,
 	    uint64_t epoch, unsigned char out[SEAL_KEYBYTES]);

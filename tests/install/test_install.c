@@ -117,6 +117,11 @@ test_setup(void)
 	    false);
 	expect_stat("/etc/gridcal/supervisor.cred", "gridcal", 0600, false);
 	expect_stat("/var/lib/gridcal", "gridcal-watchdog", 0700, true);
+	/* the sealing key, as the watchdog (root) checks it; its
+	 * verification key printed this once */
+	expect_stat("/var/lib/gridcal/audit.key", "root", 0600, false);
+	CHECK(strstr(out, "VERIFICATION KEY") != NULL, "no verification "
+	    "key printed:\n%s", out);
 	CHECK(strstr(out, "mosquitto_passwd -b /etc/mosquitto/passwd "
 	    "gridcal-watchdog") != NULL, "no mosquitto_passwd line:\n%s", out);
 	CHECK(strstr(out, "user gridcal-watchdog\n") != NULL &&
@@ -132,6 +137,10 @@ test_setup(void)
 	before = harness_read_file(path, NULL);
 	rc = setup_run(NULL, out, sizeof(out));
 	after = harness_read_file(path, NULL);
+	/* out holds both runs' output (the file is appended to) */
+	CHECK(strstr(out, "VERIFICATION KEY") != NULL && strstr(strstr(out,
+	    "VERIFICATION KEY") + 1, "VERIFICATION KEY") == NULL,
+	    "the verification key printed twice:\n%s", out);
 	CHECK(rc == 0 && strstr(out, "nothing to change") != NULL,
 	    "second run: exit %d\n%s", rc, out);
 	CHECK(before != NULL && after != NULL && strcmp(before, after) == 0,
