@@ -24,6 +24,7 @@
 #include <check.h>
 
 #include "audit.h"
+#include "sealvk.h"
 #include "tests/harness/harness.h"
 
 #define T_START		10000	/* broker, plant */
@@ -1082,6 +1083,94 @@ START_TEST(readback_mismatch_logged)
 }
 END_TEST
 
+/* ---- the audit log's seals (shared/auditseal.h) ---------------------- */
+
+/* gridcal-audit verify --key with the seals the observer kept: its exit. */
+static int
+verify_sealed(struct env *e, const char *vk, struct hobs *obs)
+{
+	char bin[PATH_MAX], seals[PATH_MAX];
+	char *argv[] = { bin, "verify", e->log, "--state-dir", e->state,
+	    "--key", (char *)vk, "--seal-from", seals, NULL };
+	struct hobs_msg m;
+	FILE *fp;
+
+	ck_assert_int_eq(harness_path(bin, sizeof(bin), "build/gridcal-audit"),
+	    0);
+	wpath(seals, e, "seals.txt");
+	ck_assert_ptr_nonnull(fp = fopen(seals, "w"));
+	for (size_t i = 0; i < hobs_log_count(obs, SEAL_TOPIC); i++)
+		if (hobs_log_get(obs, SEAL_TOPIC, i, &m) == 0)
+			(void)fprintf(fp, "%.*s\n", (int)m.len, m.payload);
+	ck_assert_int_eq(fclose(fp), 0);
+	return hproc_run(argv, 10000);
+}
+
+/*
+ * Every run is an epoch: its seal is in the log and retained on the
+ * broker; a run killed before its end leaves an unsealed tail, which the
+ * next run's seal covers.
+ */
+START_TEST(runs_are_sealed)
+{
+	char vk[SEALVK_TEXT], buf[256];
+	struct hobs *late;
+	struct hobs_msg m;
+	struct env e;
+
+	env_up(&e, "sealed", NULL, NULL, 0);
+	ck_assert_int_eq(sealvk_keygen(e.state, vk), 0);
+	/* a calibration (its verdict is not this test's business) */
+	wd_start(&e, ENABLE "done PASS; exit 0", "calibrate", "--method",
+	    "grid", "--confirm", NULL);
+	(void)wd_exit(&e);
+	ASSERT_HAS(e.log, "\"event\":\"seal\",\"fields\":{\"epoch\":0,");
+	ck_assert_int_eq(verify_sealed(&e, vk, e.obs), 0);
+	/* retained: an observer that comes later still gets it */
+	ck_assert_ptr_nonnull(late = hobs_start(&e.br, T_START));
+	ck_assert_int_eq(hobs_wait_log(late, SEAL_TOPIC, 1, T_START), 0);
+	ck_assert_int_eq(hobs_log_get(late, SEAL_TOPIC, 0, &m), 0);
+	ck_assert(m.retain);
+	ck_assert_ptr_nonnull(strstr(m.payload, "{\"epoch\":0,\"seq\":"));
+	hobs_stop(late);
+	/* killed: its records are the unsealed tail (exit 2) */
+	wd_start(&e, ENABLE "wait 60", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	ck_assert_int_eq(hproc_signal(&e.wdog, SIGKILL), 0);
+	ck_assert_int_eq(hproc_wait(&e.wdog, T_EXIT), 0);
+	ck_assert_int_eq(verify_sealed(&e, vk, e.obs), 2);
+	/* the recovery run seals them with epoch 1 */
+	wd_start(&e, "exit 99", "recover", NULL);
+	ck_assert_int_eq(wd_exit(&e), 0);
+	ck_assert(settings_are(e.obs, &(int){ 0 }));
+	ck_assert_int_eq(verify_sealed(&e, vk, e.obs), 0);
+	ck_assert_uint_gt(hobs_latest(e.obs, SEAL_TOPIC, buf, sizeof(buf)), 1);
+	ck_assert_ptr_nonnull(strstr(buf, "{\"epoch\":1,"));
+	env_down(&e);
+}
+END_TEST
+
+/* A sealing key anyone else may read or write: no run, nothing changed. */
+START_TEST(seal_key_refused)
+{
+	char vk[SEALVK_TEXT], key[PATH_MAX];
+	struct env e;
+
+	env_up(&e, "sealkey", NULL, NULL, 0);
+	ck_assert_int_eq(sealvk_keygen(e.state, vk), 0);
+	wpath(key, &e, "state/" SEAL_KEY_NAME);
+	ck_assert_int_eq(chmod(key, 0644), 0);
+	wd_start(&e, ENABLE "done PASS; exit 0", "calibrate", "--method",
+	    "grid", "--confirm", NULL);
+	ck_assert_int_eq(wd_exit(&e), 74);
+	ASSERT_HAS(e.err, "mode 0600");
+	ck_assert(!file_has(e.out, "fakesup:"));	/* never started */
+	ck_assert_double_eq(truth(&e, "control.received"), 0);
+	env_down(&e);
+}
+END_TEST
+
 Suite *watchdog_suite(void);
 
 Suite *
@@ -1123,6 +1212,8 @@ watchdog_suite(void)
 	ADD(disallowed_requests);
 	ADD(child_is_unprivileged);
 	ADD(supervisor_dies_with_watchdog);
+	ADD(runs_are_sealed);
+	ADD(seal_key_refused);
 #undef ADD
 	suite_add_tcase(s, tc);
 	return s;
