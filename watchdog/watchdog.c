@@ -97,12 +97,13 @@ seal_publish(const char *payload, size_t len)
 		log_warnx("seal: %s", session_error(wd.sess));
 }
 
-/* Ends the sealing epoch when due; force: the run's end. */
+/* Ends the sealing epoch when due; force: the run's end. Not while a
+ * revert is under way: that is never delayed by bookkeeping. */
 static void
 seal_due(int force)
 {
-	if (!wd.audit_failed && auditseal_tick(&wd.seal, &wd.audit, force) ==
-	    -1)
+	if (!wd.audit_failed && (force || !wd.rv.active) &&
+	    auditseal_tick(&wd.seal, &wd.audit, force) == -1)
 		log_warn("%s: seal not written; no more seals this run",
 		    wd.pf.audit_log);
 }
