@@ -64,6 +64,7 @@ struct sealck {
 	uint64_t	 key_epoch;	/* audit.key's epoch */
 	struct sealext	 ext[SEALCK_EXT_MAX];
 	size_t		 next, published, published_bad;
+	const char	*where;		/* an earlier segment being read */
 	int		 bad;		/* the first seal problem */
 	uint64_t	 bad_line, bad_seq;
 	char		 why[512];
@@ -71,6 +72,8 @@ struct sealck {
 /* -1: vk is not a verification key */
 int	sealck_init(struct sealck *, const char *vk);
 void	sealck_free(struct sealck *);
+/* Forgets what the log showed (not what was loaded): to read it again. */
+void	sealck_restart(struct sealck *);
 int	sealck_load_published(struct sealck *, const char *path);
 int	sealck_load_keyfile(struct sealck *, const char *state_dir);
 void	sealck_record(void *, uint64_t line, const struct audit_record *);

@@ -16,9 +16,8 @@
  * record of its epoch follows. A log that ends before one, or differs at
  * it, was cut or replaced.
  *
- * A ROTATED log (gridcal-audit rotate) is checked in its current segment:
- * its first seal need not be epoch 0, and external seals of earlier
- * segments are not checked here (the segments' chain is).
+ * A ROTATED log (gridcal-audit rotate) is fed again, every segment oldest
+ * first (verify.c: seal_segments), so the same rules hold across them.
  */
 #include <sys/stat.h>
 
@@ -54,6 +53,16 @@ sbad(struct sealck *c, uint64_t line, uint64_t seq, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
+	if (c->where != NULL) {		/* in an earlier segment: name it */
+		char tmp[sizeof(c->why)];
+		int n = snprintf(tmp, sizeof(tmp), "segment %s, line %" PRIu64
+		    ": ", c->where, line);
+
+		if (n > 0 && (size_t)n < sizeof(tmp)) {
+			(void)strlcat(tmp, c->why, sizeof(tmp));
+			(void)strlcpy(c->why, tmp, sizeof(c->why));
+		}
+	}
 }
 
 static int
@@ -110,6 +119,17 @@ sealck_init(struct sealck *c, const char *vk)
 	memcpy(c->k, c->k0, sizeof(c->k));
 	c->have_key = 1;
 	return 0;
+}
+
+void
+sealck_restart(struct sealck *c)
+{
+	if (c->bad && c->bad_line > 0)	/* a load-time problem stays */
+		c->bad = 0;
+	c->nseals = c->first_epoch = c->last_epoch = 0;
+	c->sealed_seq = c->first_seq = c->last_seq = 0;
+	for (size_t i = 0; i < c->next; i++)
+		c->ext[i].seen = c->ext[i].inlog = 0;
 }
 
 void
@@ -278,7 +298,8 @@ on_seal(struct sealck *c, uint64_t line, const struct audit_record *r)
 				    PRIu64 " differs from the %s one",
 				    m.epoch, c->ext[i].src);
 		}
-	if (c->have_key && c->nseals == 0 && m.epoch != 0)
+	if (c->have_key && c->nseals == 0 && m.epoch != 0 &&
+	    c->first_seq == 1)
 		sbad(c, line, r->seq, "the first seal is of epoch %" PRIu64
 		    ", not 0: earlier seals removed (or audit.key outlived "
 		    "its log)", m.epoch);

@@ -20,6 +20,22 @@
 
 #define SEGMENTS_MAX	100000
 
+/* The segments verify_segments went through, newest first: the seals are
+ * then checked through them oldest first (seal_segments). */
+static char	**seg_path;
+static size_t	  nseg;
+
+static void
+seg_keep(const char *path)
+{
+	char **p = reallocarray(seg_path, nseg + 1, sizeof(*seg_path));
+
+	if (p == NULL || (p[nseg] = strdup(path)) == NULL)
+		err(AX_IOERR, "malloc");
+	seg_path = p;
+	nseg++;
+}
+
 /*
  * A rotated log: every earlier segment, newest first, must be intact on
  * its own, end with the record the later one's first record chains to,
@@ -60,6 +76,7 @@ verify_segments(const char *log, const struct audit_verifier *last,
 			    want_hash);
 			break;
 		}
+		seg_keep(path);
 		if (!quiet)
 			(void)printf("segment %s: intact, seq %" PRIu64 "..%"
 			    PRIu64 ", chained to the next\n", path,
@@ -155,6 +172,36 @@ seal_summary(const struct opts *o, const struct audit_verifier *v,
 	return AX_UNSEALED;
 }
 
+/*
+ * A rotated log with --key: the seals again, through every segment oldest
+ * first and then the log, so that the epochs run from 0 across them and a
+ * seal in a later segment covers the end of an earlier one.
+ */
+static void
+seal_segments(const struct opts *o, struct sealck *c)
+{
+	struct audit_verifier *t = malloc(sizeof(*t));
+
+	if (t == NULL)
+		err(AX_IOERR, "malloc");
+	sealck_restart(c);
+	for (size_t i = nseg; i-- > 0 && !c->bad;) {
+		c->where = seg_path[i];
+		audit_verifier_init(t, o->utc_slack_ms);
+		t->on_record = sealck_record;
+		t->on_arg = c;
+		(void)audit_verify_file(seg_path[i], NULL, t);
+	}
+	c->where = NULL;
+	audit_verifier_init(t, o->utc_slack_ms);
+	t->on_record = sealck_record;
+	t->on_arg = c;
+	if (!c->bad)
+		(void)audit_verify_file(o->log, NULL, t);
+	sealck_end(c, t->last_line);
+	free(t);
+}
+
 int
 cmd_verify(const struct opts *o)
 {
@@ -175,13 +222,13 @@ cmd_verify(const struct opts *o)
 	v->on_record = sealck_record;
 	v->on_arg = c;
 	if (audit_verify_file(o->log, o->state_dir, v) == 0) {
-		sealck_end(c, v->last_line);
 		if (v->continues[0] != '\0' &&
 		    verify_segments(o->log, v, o->utc_slack_ms, o->quiet) == -1) {
 			(void)printf("%s: NOT INTACT: an earlier segment does "
 			    "not verify\n", o->log);
 			rc = AX_NOT_INTACT;
-		} else if (c->bad)
+		} else if ((v->continues[0] != '\0' && c->have_key ?
+		    seal_segments(o, c) : sealck_end(c, v->last_line)), c->bad)
 			rc = not_intact(o, AUDIT_BAD_SEAL, c->bad_line,
 			    c->bad_seq, c->why, c->bad_line > 0 ?
 			    c->bad_line - 1 : 0);
@@ -198,6 +245,9 @@ cmd_verify(const struct opts *o)
 		rc = not_intact(o, v->bad, v->bad_line, v->bad_seq, v->why,
 		    v->bad_line > 0 ? v->bad_line - 1 : v->records);
 	sealck_free(c);
+	for (size_t i = 0; i < nseg; i++)
+		free(seg_path[i]);
+	free(seg_path);
 	free(c);
 	free(v);
 	return rc;

@@ -847,7 +847,9 @@ anchor_to_end(void)
 
 	(void)snprintf(p, sizeof(p), "%s/%s", statep, AUDIT_ANCHOR_NAME);
 	ck_assert_ptr_nonnull(fp = fopen(p, "w"));
-	(void)fprintf(fp, "%zu %.64s\n", nlines, hash_of(nlines - 1));
+	/* the last record's own seq: a rotated log does not start at 1 */
+	(void)fprintf(fp, "%llu %.64s\n", strtoull(lines[nlines - 1] +
+	    sizeof(AUDIT_HEAD) - 1, NULL, 10), hash_of(nlines - 1));
 	ck_assert_int_eq(fclose(fp), 0);
 }
 
@@ -1158,6 +1160,46 @@ START_TEST(key_file_strict)
 }
 END_TEST
 
+/*
+ * A rotated, sealed log: the seals are checked through every segment,
+ * oldest first, so the epochs still run from 0 and an earlier segment
+ * rewritten (its chain made to fit the next one's) is caught by its seal.
+ */
+START_TEST(sealed_rotated_log_verifies)
+{
+	char seg[PATH_MAX + 32], keep[PATH_MAX], last[AUDIT_HASH_HEX + 1];
+
+	seal_setup();
+	sealed_run(4, 1);
+	ck_assert_int_eq(run("rotate", logp, "--state-dir", statep, NULL), 0);
+	sealed_run(3, 1);
+	/* segment: seq 1..6 (5 + segment_end); the log: seq 7..11 */
+	ck_assert_msg(verify_key("--state-dir", statep) == 0, "%s", out);
+	ck_out("sealed: seq 1..11 (2 seal(s), epochs 0..1");
+	ck_assert_int_eq(verify_key("--seal-from", sealsp), 0);
+	/* the old segment rewritten, and the log's first prev made to fit */
+	(void)snprintf(seg, sizeof(seg), "%s.%010d", logp, 6);
+	(void)strlcpy(keep, logp, sizeof(keep));
+	(void)strlcpy(logp, seg, sizeof(logp));
+	load();
+	edit(1, "\"i\":1", "\"i\":5");
+	rechain_from(1);
+	(void)snprintf(last, sizeof(last), "%.64s", hash_of(nlines - 1));
+	save();
+	(void)strlcpy(logp, keep, sizeof(logp));
+	load();
+	memcpy(prev_of(0), last, AUDIT_HASH_HEX);
+	rechain_from(0);
+	anchor_to_end();
+	save();
+	ck_assert_msg(run("verify", logp, "--state-dir", statep, NULL) == 0,
+	    "%s", out);
+	ck_assert_int_eq(verify_key(NULL, NULL), 1);
+	ck_out("seal: segment ");
+	ck_out(", line 5: the seal of epoch 0 does not verify");
+}
+END_TEST
+
 static Suite *
 audit_cli_suite(void)
 {
@@ -1191,6 +1233,7 @@ audit_cli_suite(void)
 	tcase_add_test(tc, replaced_log_detected);
 	tcase_add_test(tc, replayed_log_detected);
 	tcase_add_test(tc, key_file_strict);
+	tcase_add_test(tc, sealed_rotated_log_verifies);
 	suite_add_tcase(s, tc);
 	return s;
 }
