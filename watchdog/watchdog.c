@@ -98,7 +98,8 @@ seal_publish(const char *payload, size_t len)
 }
 
 /* Ends the sealing epoch when due; force: the run's end. Not while a
- * revert is under way: that is never delayed by bookkeeping. */
+ * revert is under way: that is never delayed by bookkeeping. The head it
+ * seals must be durable: with a group commit, call it after the commit. */
 static void
 seal_due(int force)
 {
