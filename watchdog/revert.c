@@ -116,7 +116,7 @@ ctl_tick(int64_t now)
 
 /* Retained, so whoever looks later still sees it; "" removes it. */
 static void
-alarm_set(int raise, int64_t now)
+alarm_publish(int raise, int64_t now)
 {
 	char msg[256] = "";	/* fits: site is at most 63 bytes */
 
@@ -129,6 +129,12 @@ alarm_set(int raise, int64_t now)
 	if (session_publish(wd.sess, wd.pf.alarm_topic, msg, strlen(msg), 1, 1,
 	    NULL) == -1)
 		log_warnx("%s", session_error(wd.sess));
+}
+
+static void
+alarm_set(int raise, int64_t now)
+{
+	alarm_publish(raise, now);
 	if ((wd.rv.alarm = raise))
 		log_warnx("ALARM: revert not confirmed after %d attempts",
 		    wd.rv.attempts);
@@ -171,16 +177,20 @@ alarm_will(int applied)
 
 /*
  * Session on_state: back on the broker after a lost connection, which may
- * have fired the will while we lived. We guard again: say so (no alarm; a
- * revert alarm stands as it is). The first connection leaves a dead
- * predecessor's will standing until our recovery is confirmed.
+ * have fired the will while we lived (mosquitto also fires every will when
+ * it shuts down). We guard again: say what is true now (no alarm, or the
+ * unconfirmed revert's). The first connection leaves a dead predecessor's
+ * will standing until our recovery is confirmed.
  */
 void
 alarm_on_state(void *arg, int up)
 {
 	(void)arg;
-	if (up && session_connects(wd.sess) >= 2 && !wd.rv.alarm &&
-	    (!wd.dirty || wd.phase != PH_RECOVERY))
+	if (!up || session_connects(wd.sess) < 2)
+		return;
+	if (wd.rv.alarm)	/* what is true now, not "died" */
+		alarm_publish(1, mono_ms());
+	else if (!wd.dirty || wd.phase != PH_RECOVERY)
 		alarm_clear_end();
 }
 

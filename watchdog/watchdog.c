@@ -4,6 +4,8 @@
  * unprivileged, answers its requests over a socketpair, and reverts on its
  * own whenever the run goes wrong.
  */
+#include <sys/param.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -305,6 +307,11 @@ main(int argc, char *argv[])
 	sp.on_publish = ctl_acked;
 	sp.on_state = alarm_on_state;
 	sp.backoff_max_ms = 1000;	/* a revert may be waiting */
+	/* the broker fires our will 1.5 keepalives after our last packet,
+	 * which is up to one keepalive old: at half of broker.keepalive_s
+	 * (libmosquitto's least is 5 s) the will is out within 1.25 x
+	 * broker.keepalive_s of a hang */
+	sp.keepalive_s = MAX(5, (wd.pf.broker_keepalive_s + 1) / 2);
 	/* only what the revert, the envelope and the verdict read */
 	(void)strlcpy(err, "bad telemetry topics", sizeof(err));
 	if (tm_init(&wd.tm, &wd.pf) == -1 ||

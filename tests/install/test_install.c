@@ -36,7 +36,8 @@
 
 #include "tests/demo/rig.h"
 
-#define KEEPALIVE_S	5	/* profiles/sim.yaml.in broker.keepalive_s */
+/* broker.keepalive_s for these sites: the watchdog keeps alive at half */
+#define KEEPALIVE_S	10
 
 static const char *dest, *prefix;
 static int failures;
@@ -212,6 +213,7 @@ start_site(struct rig *r)
 		{ "paths.audit_log", al },
 		{ "paths.supervisor", sv },
 		{ "paths.supervisor_user", "gridcal" },
+		{ "broker.keepalive_s", "10" },
 	};
 
 	dpath(cw, sizeof(cw), "/etc/gridcal/watchdog.cred", NULL);
@@ -593,10 +595,46 @@ test_will_and_recovery(struct rig *r)
 	CHECK(audit_verify_installed(r) == 0, "audit log after the kill");
 }
 
+/*
+ * A hung host, not a dead process: the watchdog stopped mid-charge keeps
+ * its connection open, so only the keepalive tells. The will must be on
+ * the broker within 2 x broker.keepalive_s (the broker waits 1.5 x); the
+ * watchdog, continued, is back on the broker, says it guards again (the
+ * alarm cleared) and reverts (the supervisor's heartbeat is stale).
+ */
+static void
+test_will_on_hang(struct rig *r)
+{
+	char alarm[512];
+	int64_t t0, took;
+	int rc;
+
+	CHECK(rig_watchdog(r, "grid", true, false) == 0, "watchdog start");
+	CHECK(hobs_wait_truth_str(r->obs, "units[0].output_priority",
+	    "solar_utility_battery", 60000) == 0, "never charging");
+	CHECK(hproc_signal(&r->wd, SIGSTOP) == 0, "SIGSTOP");
+	t0 = harness_now_ms();
+	(void)hobs_wait(r->obs, will_seen, NULL, 2 * KEEPALIVE_S * 1000);
+	took = harness_now_ms() - t0;
+	(void)hobs_latest(r->obs, "gridcal/alarm", alarm, sizeof(alarm));
+	printf("install: watchdog stopped: last will %lld ms later (keepalive "
+	    "%d s)\n", (long long)took, KEEPALIVE_S);
+	CHECK(strstr(alarm, "\"settings_may_be_applied\":true") != NULL &&
+	    took <= 2 * KEEPALIVE_S * 1000, "no last will within 2 x "
+	    "keepalive of a hang: \"%s\"", alarm);
+	CHECK(hproc_signal(&r->wd, SIGCONT) == 0, "SIGCONT");
+	CHECK(hobs_wait_payload(r->obs, "gridcal/alarm", "", 30000) == 0,
+	    "the watchdog back on the broker did not clear its will's alarm");
+	rc = rig_watchdog_wait(r, 120000);
+	fresh_truth(r);
+	CHECK(rig_truth_everyday(r), "not reverted after the hang (exit %d)",
+	    rc);
+}
+
 int
 main(int argc, char *argv[])
 {
-	static struct rig r, r2;
+	static struct rig r, r2, r3;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 3 || argv[1][0] != '/' || argv[2][0] != '/') {
@@ -624,6 +662,13 @@ main(int argc, char *argv[])
 			failures++;
 		rig_stop(&r2);
 		printf("install: last will and recovery %s\n", failures ?
+		    "FAILED" : "ok");
+		if (failures == 0 && start_site(&r3) == 0)
+			test_will_on_hang(&r3);
+		else if (failures == 0)
+			failures++;
+		rig_stop(&r3);
+		printf("install: last will on a hang %s\n", failures ?
 		    "FAILED" : "ok");
 	} else if (failures == 0) {
 		failures++;
