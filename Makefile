@@ -20,7 +20,7 @@ DEB_PACKAGES := libmosquitto-dev libcyaml-dev libyaml-dev libbsd-dev \
 	libmd-dev libsodium-dev pkg-config libcairo2-dev
 # tests, demo, model, bench: a broker to test against and the tools
 DEB_TEST_PACKAGES := mosquitto mosquitto-clients check libsubunit-dev \
-	spin graphviz valgrind libexpat1-dev
+	spin graphviz valgrind libexpat1-dev clang libclang-rt-14-dev
 
 # $(call missing,PACKAGES): the ones dpkg does not have installed
 missing = $$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p \
