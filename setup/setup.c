@@ -30,6 +30,7 @@ struct setup su = {
 
 static const char usage_text[] =
 "usage: gridcal-setup [-n] [--root DIR] [--watchdog-user NAME]\n"
+"       gridcal-setup [-n] [--root DIR] --ha-discovery CRED\n"
 "\n"
 "Prepares this host for gridcal, as root; running it again changes nothing\n"
 "that is already right:\n"
@@ -51,6 +52,12 @@ static const char usage_text[] =
 "                        images); users are still made on this host\n"
 "      --watchdog-user NAME\n"
 "                        the state directory's owner (gridcal-watchdog)\n"
+"      --ha-discovery CRED\n"
+"                        only publish the Home Assistant MQTT discovery\n"
+"                        configs (retained, homeassistant/+/gridcal_SITE/)\n"
+"                        with the broker user in CRED (\"user:password\",\n"
+"                        one that may write homeassistant/#); -n prints\n"
+"                        them instead\n"
 "  -h, --help            this text\n"
 "      --version         the release\n"
 "\n"
@@ -151,10 +158,12 @@ main(int argc, char *argv[])
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "watchdog-user", required_argument, NULL, 'w' },
+		{ "ha-discovery", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *discovery = NULL;
 	int ch;
 
 	log_init("gridcal-setup", 0);
@@ -173,6 +182,9 @@ main(int argc, char *argv[])
 		case 'w':
 			su.watchdog.name = optarg;
 			break;
+		case 'D':
+			discovery = optarg;
+			break;
 		case 'h':
 			usage(NULL);
 		case 'V':
@@ -183,6 +195,11 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc)
 		usage("no arguments expected");
+	if (discovery != NULL) {	/* a step of its own: needs the broker */
+		step_profile();
+		discovery_publish(discovery);
+		return 0;
+	}
 	if (!su.dry_run && geteuid() != 0)
 		errx(1, "must run as root (or with --dry-run)");
 	(void)umask(077);

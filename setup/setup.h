@@ -64,4 +64,7 @@ void	step_seal(void);
 void	broker_credentials(void);
 void	broker_print_lines(void);
 
+/* discovery.c: Home Assistant MQTT discovery configs, retained */
+void	discovery_publish(const char *cred);
+
 #endif

@@ -144,16 +144,23 @@ audit_start(void)
 	    AF_S("version", "1"));
 }
 
-static void
-audit_end(void)
+static const char *
+outcome_word(void)
 {
 	static const char *const words[] = {	/* exit status 0-4 */
 	    "pass", "fail", "aborted", "refused", "cancelled" };
-	const char *o = wd.exit_code >= 0 && wd.exit_code <= 4 ?
-	    words[wd.exit_code] : "error";
 
 	if (strcmp(wd.command, "recover") == 0)
-		o = wd.exit_code == 0 ? "recovered" : "error";
+		return wd.exit_code == 0 ? "recovered" : "error";
+	return wd.exit_code >= 0 && wd.exit_code <= 4 ?
+	    words[wd.exit_code] : "error";
+}
+
+static void
+audit_end(void)
+{
+	const char *o = outcome_word();
+
 	/* claim: what the supervisor's DONE said; outcome: what we found */
 	(void)WD_AUDIT(AUDIT_EV_OUTCOME, AF_S("outcome", o),
 	    AF_S("reason", wd.why), AF_I("exit", wd.exit_code),
@@ -336,13 +343,15 @@ main(int argc, char *argv[])
 		revert_start(PROTO_REVERT_RECOVERY, wd.start_ms);
 	}
 	alarm_will(wd.dirty);
+	verdict_publish(NULL);
 	loop();
 	notify("STOPPING=1");
 	if (!wd.dirty)	/* everyday, confirmed: replace the will */
 		alarm_clear_end();
 	verdict_end();
+	verdict_publish(outcome_word());
 	audit_end();	/* its seal is published with the alarm */
-	(void)session_drain(wd.sess, WD_DRAIN_MS);	/* the alarm cleared */
+	(void)session_drain(wd.sess, WD_DRAIN_MS);	/* alarm, seal, state */
 	log_info("%s (exit %d)", wd.why, wd.exit_code);
 	session_free(wd.sess);
 	return wd.exit_code;

@@ -165,6 +165,9 @@ void	verdict_tick(int64_t now);
 void	verdict_claim(enum proto_outcome);
 const char *verdict_claim_name(void);
 void	verdict_end(void);
+/* Home Assistant's facts, retained (the ACL: gridcal/watchdog/#). */
+#define WD_STATE_TOPIC	"gridcal/watchdog/state"
+void	verdict_publish(const char *outcome);
 
 /* child.c */
 void	child_user(void);

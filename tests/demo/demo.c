@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "rig.h"
 
@@ -77,27 +78,29 @@ truth_line(struct rig *r, const char *when)
 }
 
 /*
- * gridcal-audit due --live on the demo's broker (the observer's
- * credentials stand in for the site's report-only user): its answer into
- * build/demo/NAME and on the terminal; the exit status is the answer.
+ * gridcal-audit due --live --publish on the demo's broker with the
+ * report-only user: its answer into build/demo/NAME, on the terminal and,
+ * retained, on the due topic; the exit status is the answer.
  */
 static int
 due_answer(struct rig *r, const char *name)
 {
 	char bin[PATH_MAX], dir[PATH_MAX], out[PATH_MAX + 16], cred[PATH_MAX];
 	char *argv[] = { bin, (char *)"--profile", r->profile, (char *)"due",
-	    r->audit_log, (char *)"--live", (char *)"--cred", cred, NULL };
+	    r->audit_log, (char *)"--live", (char *)"--publish",
+	    (char *)"--cred", cred, NULL };
 	struct hproc p;
 	char *text;
 	size_t len;
 
 	if (harness_path(bin, sizeof(bin), "build/gridcal-audit") == -1 ||
 	    harness_path(dir, sizeof(dir), "build/demo") == -1 ||
-	    hbroker_cred_path(&r->br, "observer", cred, sizeof(cred)) == -1)
+	    hbroker_cred_path(&r->br, "report", cred, sizeof(cred)) == -1)
 		return -1;
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		return -1;
 	(void)snprintf(out, sizeof(out), "%s/%s", dir, name);
+	(void)unlink(out);	/* hproc_spawn appends */
 	if (hproc_spawn(&p, argv, NULL, out, NULL) == -1 ||
 	    hproc_wait(&p, 30000) == -1)
 		return -1;
@@ -148,6 +151,7 @@ artefacts(struct rig *r)
 	argv[4] = r->audit_log;
 	argv[5] = (char *)"--html";
 	argv[6] = NULL;
+	(void)unlink(out);	/* hproc_spawn appends */
 	if (hproc_spawn(&p, argv, NULL, out, NULL) == -1 ||
 	    hproc_wait(&p, 20000) == -1 || hproc_exit_code(&p) != 0) {
 		say("gridcal-audit report --html failed");
@@ -155,6 +159,80 @@ artefacts(struct rig *r)
 	}
 	say("left in %s: run.svg, run.png, report.html", dir);
 	return 0;
+}
+
+/* dir/name with text in it. */
+static int
+leave(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX + 64];
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return harness_write_file(path, text, 0644);
+}
+
+/*
+ * Home Assistant: gridcal-setup --ha-discovery publishes the discovery
+ * configs (retained) with the report user; the payloads, the watchdog's
+ * retained state and the due answer the sensors read are left in
+ * build/demo/ha/. The watchdog's state must say what it found: pass.
+ */
+static int
+home_assistant(struct rig *r)
+{
+	char bin[PATH_MAX], dir[PATH_MAX], root[PATH_MAX + 32], cred[PATH_MAX];
+	char path[PATH_MAX + 64], state[1024], due[1024], out[PATH_MAX + 64];
+	char *argv[] = { bin, (char *)"-n", (char *)"--root", root,
+	    (char *)"--ha-discovery", cred, NULL };
+	struct hproc p;
+	char *text;
+	size_t len;
+
+	if (harness_path(bin, sizeof(bin), "build/gridcal-setup") == -1 ||
+	    harness_path(dir, sizeof(dir), "build/demo/ha") == -1 ||
+	    hbroker_cred_path(&r->br, "report", cred, sizeof(cred)) == -1)
+		return -1;
+	(void)mkdir(dir, 0755);
+	/* gridcal-setup reads ROOT/etc/gridcal/profile.yaml */
+	(void)snprintf(root, sizeof(root), "%s/haroot", r->workdir);
+	(void)snprintf(path, sizeof(path), "%s/etc", root);
+	(void)mkdir(root, 0700);
+	(void)mkdir(path, 0755);
+	(void)strlcat(path, "/gridcal", sizeof(path));
+	(void)mkdir(path, 0755);
+	(void)strlcat(path, "/profile.yaml", sizeof(path));
+	if ((text = harness_read_file(r->profile, &len)) == NULL ||
+	    harness_write_file(path, text, 0644) == -1) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	(void)snprintf(out, sizeof(out), "%s/discovery.txt", dir);
+	(void)unlink(out);	/* hproc_spawn appends */
+	if (hproc_spawn(&p, argv, NULL, out, NULL) == -1 ||
+	    hproc_wait(&p, 20000) == -1 || hproc_exit_code(&p) != 0)
+		return -1;
+	argv[1] = (char *)"--root";	/* now for real, on the broker */
+	argv[2] = root;
+	argv[3] = (char *)"--ha-discovery";
+	argv[4] = cred;
+	argv[5] = NULL;
+	if (hproc_run(argv, 20000) != 0)
+		return -1;
+	(void)hobs_wait_count(r->obs, "gridcal/watchdog/state", 1, 5000);
+	(void)hobs_latest(r->obs, "gridcal/watchdog/state", state,
+	    sizeof(state));
+	(void)snprintf(path, sizeof(path), "gridcal/%s/due", "eg4-lp4-v2-sim");
+	(void)hobs_latest(r->obs, path, due, sizeof(due));
+	(void)strlcat(state, "\n", sizeof(state));
+	(void)strlcat(due, "\n", sizeof(due));
+	if (leave(dir, "state.json", state) == -1 ||
+	    leave(dir, "due.json", due) == -1)
+		return -1;
+	say("Home Assistant: discovery configs in %s/discovery.txt; the "
+	    "watchdog's state: %.*s", dir, (int)strcspn(state, "\n"), state);
+	return strstr(state, "\"outcome\":\"pass\"") != NULL &&
+	    strstr(due, "\"answer\":\"not_due\"") != NULL ? 0 : -1;
 }
 
 int
@@ -216,6 +294,10 @@ main(void)
 	if (due_before != 0 || due_after != 1) {
 		say("gridcal-audit due answered %d before and %d after the run "
 		    "(want 0: due, then 1: not due)", due_before, due_after);
+		made = false;
+	}
+	if (home_assistant(&r) == -1) {
+		say("Home Assistant: discovery, state or due answer missing");
 		made = false;
 	}
 	rig_stop(&r);

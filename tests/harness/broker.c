@@ -28,7 +28,7 @@
 #define STOP_GRACE_MS		5000
 
 const char *const hbroker_users[HBROKER_NUSERS] = {
-	"plant", "supervisor", "watchdog", "observer",
+	"plant", "supervisor", "watchdog", "observer", "report",
 };
 
 static const char acl_text[] =
@@ -50,7 +50,15 @@ static const char acl_text[] =
     "topic write gridcal/watchdog/#\n"
     "\n"
     "user observer\n"
-    "topic read #\n";
+    "topic read #\n"
+    "\n"
+    "# gridcal-audit due --publish and gridcal-setup --ha-discovery: reads\n"
+    "# telemetry, writes the due answer and the HA discovery configs only\n"
+    "user report\n"
+    "topic read homeassistant/#\n"
+    "topic write gridcal/+/due\n"
+    "topic write homeassistant/sensor/+/+/config\n"
+    "topic write homeassistant/binary_sensor/+/+/config\n";
 
 static int
 user_index(const char *user)

@@ -120,7 +120,7 @@ int	hproc_run(char *const argv[], int64_t timeout_ms);
  * Each gets <workdir>/<user>.cred ("user:password", mode 0600, shared/cred.h)
  * with a random password.
  */
-#define HBROKER_NUSERS	4
+#define HBROKER_NUSERS	5
 extern const char *const hbroker_users[HBROKER_NUSERS];
 
 struct hbroker {
