@@ -202,16 +202,32 @@ seal_segments(const struct opts *o, struct sealck *c)
 	free(t);
 }
 
+/* --key -: the key from standard input, not from the command line (ps). */
+static const char *
+key_from_stdin(const struct opts *o, char *buf, size_t sz)
+{
+	if (strcmp(o->log, "-") == 0)
+		errx(AX_USAGE, "--key -: the log cannot be standard input too");
+	if (fgets(buf, (int)sz, stdin) == NULL)
+		errx(AX_USAGE, "--key -: no key on standard input");
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
+}
+
 int
 cmd_verify(const struct opts *o)
 {
 	struct audit_verifier *v = malloc(sizeof(*v));
 	struct sealck *c = malloc(sizeof(*c));
+	const char *key = o->key;
+	char keybuf[128];
 	int rc;
 
 	if (v == NULL || c == NULL)
 		err(AX_IOERR, "malloc");
-	if (sealck_init(c, o->key) == -1)
+	if (o->key != NULL && strcmp(o->key, "-") == 0)
+		key = key_from_stdin(o, keybuf, sizeof(keybuf));
+	if (sealck_init(c, key) == -1)
 		errx(AX_USAGE, "--key: not a verification key (64 hex digits, "
 		    "in groups of 8 joined by '-')");
 	if (c->have_key && o->state_dir != NULL)
@@ -245,6 +261,7 @@ cmd_verify(const struct opts *o)
 		rc = not_intact(o, v->bad, v->bad_line, v->bad_seq, v->why,
 		    v->bad_line > 0 ? v->bad_line - 1 : v->records);
 	sealck_free(c);
+	explicit_bzero(keybuf, sizeof(keybuf));
 	for (size_t i = 0; i < nseg; i++)
 		free(seg_path[i]);
 	free(seg_path);

@@ -29,6 +29,7 @@
 #define OUT_MAX		(1 << 20)
 
 static const char *bin;
+static const char *stdin_path;	/* run(): the child's standard input */
 static char dir[64], logp[PATH_MAX], statep[PATH_MAX];
 static char out[OUT_MAX], errout[OUT_MAX];
 
@@ -122,6 +123,10 @@ run(const char *arg, ...)
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
+		int in = stdin_path != NULL ? open(stdin_path, O_RDONLY) : -1;
+
+		if (in != -1)
+			(void)dup2(in, STDIN_FILENO);
 		(void)dup2(o[1], STDOUT_FILENO);
 		(void)dup2(e[1], STDERR_FILENO);
 		(void)closefrom(STDERR_FILENO + 1);
@@ -958,6 +963,20 @@ START_TEST(sealed_log_verifies)
 	    "00000000-00000000-00000000-00000000-00000000-00000001", NULL), 1);
 	ck_out("line 6, seq 6: seal: the seal of epoch 0 does not verify");
 	ck_assert_int_eq(run("verify", logp, "--key", "12-34", NULL), 64);
+	/* --key -: from standard input, not the command line */
+	{
+		char kp[PATH_MAX + 16];
+		FILE *fp;
+
+		(void)snprintf(kp, sizeof(kp), "%s/vk.txt", dir);
+		ck_assert_ptr_nonnull(fp = fopen(kp, "w"));
+		(void)fprintf(fp, "%s\n", vk);
+		ck_assert_int_eq(fclose(fp), 0);
+		stdin_path = kp;
+		ck_assert_int_eq(run("verify", logp, "--key", "-", NULL), 0);
+		stdin_path = NULL;
+		ck_out("sealed: seq 1..270");
+	}
 }
 END_TEST
 
