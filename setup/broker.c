@@ -16,8 +16,8 @@
 
 #define PASS_LEN	32
 
-static const char *const broker_user[2] = { "gridcal-watchdog",
-    "gridcal-supervisor" };
+static const char *const broker_user[3] = { "gridcal-watchdog",
+    "gridcal-supervisor", "gridcal-report" };
 
 static void
 cred_text(char *buf, size_t bufsz, const char *user)
@@ -53,7 +53,29 @@ broker_credentials(void)
 	cred_text(text, sizeof(text), broker_user[1]);
 	file_ensure(su.pf.cred_supervisor, text, su.supervisor.uid,
 	    su.supervisor.gid, 0600);
+	/* report-only (gridcal-due.service, --ha-discovery): root's */
+	cred_text(text, sizeof(text), broker_user[2]);
+	file_ensure(REPORT_CRED, text, 0, 0, 0600);
 	explicit_bzero(text, sizeof(text));
+}
+
+/*
+ * The report-only user: reads telemetry (gridcal-audit due --live), writes
+ * the due answer and this site's Home Assistant discovery configs only.
+ */
+static void
+acl_report(const struct tm_store *tm)
+{
+	char node[80];
+
+	discovery_node(node, sizeof(node));
+	(void)printf("user %s\n", broker_user[2]);
+	for (int i = 0; i < tm->ntopics; i++)
+		(void)printf("topic read %s\n", tm->topics[i].topic);
+	(void)printf("topic write gridcal/%s/due\n", su.pf.site);
+	(void)printf("topic write homeassistant/sensor/%s/+/config\n", node);
+	(void)printf("topic write homeassistant/binary_sensor/%s/+/config\n\n",
+	    node);
 }
 
 static void
@@ -94,9 +116,12 @@ broker_print_lines(void)
 	(void)printf("mosquitto_passwd -b /etc/mosquitto/passwd %s "
 	    "\"$(cut -d: -f2- %s)\"\n", broker_user[1],
 	    su.pf.cred_supervisor);
+	(void)printf("mosquitto_passwd -b /etc/mosquitto/passwd %s "
+	    "\"$(cut -d: -f2- %s)\"\n", broker_user[2], REPORT_CRED);
 	(void)printf("# In the ACL file (no other user may write the control "
 	    "or alarm topics):\n\n");
 	acl_user(broker_user[0], &tm, 1);
 	acl_user(broker_user[1], &tm, 0);
+	acl_report(&tm);
 	(void)printf("# then: systemctl reload mosquitto\n");
 }

@@ -75,9 +75,8 @@ static const struct entity entities[] = {
 };
 #define NENTITIES	(sizeof(entities) / sizeof(entities[0]))
 
-/* gridcal_<site>, the site's name in HA's [a-zA-Z0-9_-] */
-static void
-node_id(char *buf, size_t bufsz)
+void
+discovery_node(char *buf, size_t bufsz)
 {
 	size_t n;
 
@@ -162,7 +161,7 @@ discovery_publish(const char *cred)
 		if (*c < 0x20 || *c > 0x7e)
 			errx(SETUP_EX_CONFIG, "%s: site: printable ASCII only "
 			    "for Home Assistant", su.pf.path);
-	node_id(node, sizeof(node));
+	discovery_node(node, sizeof(node));
 	if (!su.dry_run) {
 		session_params_init(&sp, &su.pf, cred, "gridcal-setup");
 		if ((s = session_new(&sp, err, sizeof(err))) == NULL)

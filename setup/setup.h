@@ -65,6 +65,9 @@ void	broker_credentials(void);
 void	broker_print_lines(void);
 
 /* discovery.c: Home Assistant MQTT discovery configs, retained */
+#define REPORT_CRED	"/etc/gridcal/report.cred"	/* gridcal-due.service */
 void	discovery_publish(const char *cred);
+/* gridcal_<site> in HA's [a-zA-Z0-9_-] */
+void	discovery_node(char *buf, size_t bufsz);
 
 #endif
