@@ -469,6 +469,57 @@ START_TEST(due_publishes_the_retained_answer)
 }
 END_TEST
 
+/* gridcal-setup prints the report user's ACL stanza: exactly its topics. */
+START_TEST(setup_prints_the_report_users_acl)
+{
+	char bin[PATH_MAX], out[PATH_MAX + 64], *text, *stanza, *end;
+	char *argv[] = { bin, (char *)"-n", (char *)"--root", root, NULL };
+	struct hproc p;
+	size_t len;
+
+	ck_assert_int_eq(harness_path(bin, sizeof(bin), "build/gridcal-setup"),
+	    0);
+	/* the example profile where make install puts it (GRIDCAL_DATADIR) */
+	(void)snprintf(out, sizeof(out), "%s/usr", root);
+	ck_assert_int_eq(mkdir(out, 0755), 0);
+	(void)strlcat(out, "/local", sizeof(out));
+	ck_assert_int_eq(mkdir(out, 0755), 0);
+	(void)strlcat(out, "/share", sizeof(out));
+	ck_assert_int_eq(mkdir(out, 0755), 0);
+	(void)strlcat(out, "/gridcal", sizeof(out));
+	ck_assert_int_eq(mkdir(out, 0755), 0);
+	(void)strlcat(out, "/eg4-lp4-v2.yaml", sizeof(out));
+	ck_assert_ptr_nonnull(text = harness_read_file(prof, &len));
+	ck_assert_int_eq(harness_write_file(out, text, 0644), 0);
+	free(text);
+	(void)snprintf(out, sizeof(out), "%s/setup.out", wd);
+	ck_assert_int_eq(hproc_spawn(&p, argv, NULL, out, out), 0);
+	ck_assert_int_eq(hproc_wait(&p, 30000), 0);
+	ck_assert_ptr_nonnull(text = harness_read_file(out, &len));
+	ck_assert_msg(strstr(text, "mosquitto_passwd -b /etc/mosquitto/passwd "
+	    "gridcal-report \"$(cut -d: -f2- /etc/gridcal/report.cred)\"") !=
+	    NULL, "%s", text);
+	ck_assert_ptr_nonnull(stanza = strstr(text, "user gridcal-report\n"));
+	if ((end = strstr(stanza, "\n\n")) != NULL)
+		*end = '\0';
+	ck_assert(strstr(stanza, "topic read homeassistant/sensor/") != NULL);
+	ck_assert(strstr(stanza, "topic write gridcal/eg4-lp4-v2-sim/due\n") !=
+	    NULL);
+	ck_assert(strstr(stanza, "topic write homeassistant/sensor/"
+	    "gridcal_eg4-lp4-v2-sim/+/config\n") != NULL);
+	ck_assert(strstr(stanza, "topic write homeassistant/binary_sensor/"
+	    "gridcal_eg4-lp4-v2-sim/+/config") != NULL);
+	/* nothing else: no control, alarm, state or other device */
+	for (char *l = stanza; (l = strstr(l, "topic write ")) != NULL; l++)
+		ck_assert_msg(strncmp(l, "topic write gridcal/eg4-lp4-v2-sim/due",
+		    38) == 0 || strncmp(l, "topic write homeassistant/sensor/"
+		    "gridcal_eg4-lp4-v2-sim/", 56) == 0 || strncmp(l,
+		    "topic write homeassistant/binary_sensor/gridcal_eg4-lp4-v2-"
+		    "sim/", 63) == 0, "report user writes %.60s", l);
+	free(text);
+}
+END_TEST
+
 static Suite *
 ha_suite(void)
 {
@@ -480,6 +531,7 @@ ha_suite(void)
 	tcase_add_test(tc, discovery_configs_are_retained_and_valid);
 	tcase_add_test(tc, discovery_needs_a_user_that_may_write_it);
 	tcase_add_test(tc, due_publishes_the_retained_answer);
+	tcase_add_test(tc, setup_prints_the_report_users_acl);
 	suite_add_tcase(s, tc);
 	return s;
 }
