@@ -687,6 +687,12 @@ plot_draw(const struct plot *p, cairo_surface_t *sf)
 		draw_series(&fr, p, &a[i], i);
 		draw_frame_box(&fr, &a[i]);
 	}
+	if (p->nsamples == 0) {	/* say so rather than show empty axes */
+		cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+		text_at(cr, (fr.x0 + fr.x1) / 2, a[0].y0 + PANEL_H / 2, 14, 0.5,
+		    "no monitoring samples in this run (refused or ended "
+		    "before charging, or logged before samples existed)");
+	}
 	draw_time_axis(&fr, a[NPANEL - 1].y1);
 	draw_legend(&fr, p, a[NPANEL - 1].y1 + 56);
 	cairo_destroy(cr);
