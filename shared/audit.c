@@ -202,9 +202,11 @@ anchor_write(struct audit_log *al)
 	char buf[96];
 	int fd, n, saved;
 
-	/* while open, the next record is announced (auditfmt.h) */
-	n = snprintf(buf, sizeof(buf), "%" PRIu64 " %s%s\n", al->seq, al->prev,
-	    al->announce ? " +1" : "");
+	/* while open, the next record (a group commit: the next group) is
+	 * announced (auditfmt.h) */
+	n = al->announce ? snprintf(buf, sizeof(buf), "%" PRIu64 " %s +%d\n",
+	    al->seq, al->prev, al->group ? AUDIT_GROUP_MAX : 1) :
+	    snprintf(buf, sizeof(buf), "%" PRIu64 " %s\n", al->seq, al->prev);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
 		errno = EOVERFLOW;
 		return -1;
@@ -266,15 +268,45 @@ audit_append(struct audit_log *al, enum audit_actor actor, const char *event,
 		errno = saved;
 		return -1;
 	}
-	if (!al->nosync && fdatasync(al->fd) == -1) {
-		/* After a failed fsync the page cache state is unknowable. */
-		al->broken = 1;
-		return -1;
-	}
 	al->seq++;
 	/* The stored hash sits at a fixed place from the end of the line. */
 	memcpy(al->prev, line + len - 3 - AUDIT_HASH_HEX, AUDIT_HASH_HEX);
 	al->prev[AUDIT_HASH_HEX] = '\0';
+	al->pending++;
+	if (al->group && al->pending < AUDIT_GROUP_MAX)
+		return 0;
+	return audit_commit(al);
+}
+
+int
+audit_commit(struct audit_log *al)
+{
+	if (al->fd == -1 || al->broken) {
+		errno = EBADF;
+		return -1;
+	}
+	if (al->pending == 0 && !al->anchor_stale)
+		return 0;
+	if (al->pending > 0 && !al->nosync && fdatasync(al->fd) == -1) {
+		/* After a failed fsync the page cache state is unknowable. */
+		al->broken = 1;
+		return -1;
+	}
+	al->pending = 0;
+	if (anchor_write(al) == -1) {
+		al->anchor_stale = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* On: the anchor announces a whole group before the first is written. */
+int
+audit_set_group(struct audit_log *al, int on)
+{
+	if (audit_commit(al) == -1)
+		return -1;
+	al->group = on;
 	if (anchor_write(al) == -1) {
 		al->anchor_stale = 1;
 		return -1;
@@ -415,6 +447,52 @@ read_tail(int fd, off_t size, struct tail *t, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * The n records that end at offset end are intact and chained, the first
+ * of them to the anchored hash: what a crash before a group commit leaves.
+ */
+static int
+chained(int fd, off_t end, uint64_t n, const char *ahash)
+{
+	size_t cap = (size_t)(n + 1) * AUDIT_RECORD_MAX, got = 0, len, i, j;
+	off_t start = end > (off_t)cap ? end - (off_t)cap : 0;
+	char want[AUDIT_HASH_HEX + 1] = "", why[AUDIT_ERR_MAX], *buf;
+	struct audit_ends e;
+	uint64_t seq = 0;
+	int rc = -1;
+
+	len = (size_t)(end - start);
+	if ((buf = malloc(len + 1)) == NULL)
+		return -1;
+	while (got < len) {
+		ssize_t r = pread(fd, buf + got, len - got, start + (off_t)got);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			goto out;
+		got += (size_t)r;
+	}
+	/* from the last line back: each hash is the prev of the next */
+	for (j = len; n > 0; n--, j = i) {
+		if (j == 0 || buf[j - 1] != '\n')
+			goto out;
+		for (i = j - 1; i > 0 && buf[i - 1] != '\n'; i--)
+			;
+		if ((i == 0 && start > 0) ||
+		    audit_layout(buf + i, j - 1 - i, &e, why, sizeof(why)) ==
+		    -1 || (seq != 0 && (e.seq + 1 != seq ||
+		    strcmp(e.hash, want) != 0)))
+			goto out;
+		seq = e.seq;
+		(void)strlcpy(want, e.prev, sizeof(want));
+	}
+	rc = strcmp(want, ahash) == 0 ? 0 : -1;
+out:
+	free(buf);
+	return rc;
+}
+
 /* Checks the log's last record against the anchor; see audit.h. */
 static int
 check_anchor(struct audit_log *al, struct tail *t, char *err, size_t errsz)
@@ -441,8 +519,12 @@ check_anchor(struct audit_log *al, struct tail *t, char *err, size_t errsz)
 	al->seq = e.seq;
 	if (e.seq == aseq && strcmp(al->prev, ahash) == 0)
 		return 0;
-	if (e.seq > 0 && e.seq == aseq + 1 && ann >= 1 &&
-	    strcmp(e.prev, ahash) == 0) {
+	if ((e.seq > 0 && e.seq == aseq + 1 && ann >= 1 &&
+	    strcmp(e.prev, ahash) == 0) || (e.seq > aseq + 1 &&
+	    e.seq - aseq <= ann && e.seq - aseq <= AUDIT_GROUP_MAX &&
+	    chained(al->fd, t->torn_off, e.seq - aseq, ahash) == 0 &&
+	    (al->caught_up = e.seq - aseq) > 0 &&
+	    (al->caught_from = aseq + 1) > 0)) {
 		/* Crash between the log fsync and the anchor: catch up. */
 		if (anchor_write(al) == 0)
 			return 0;
@@ -536,6 +618,15 @@ audit_open(struct audit_log *al, const char *log_path, const char *state_dir,
 	}
 	if (t->tornlen > 0 && repair_torn(al, t, err, errsz) == -1)
 		goto fail_prefix;
+	/* un-anchored records accepted: say so inside the chain */
+	if (al->caught_up > 0 && audit_append(al, AUDIT_WATCHDOG,
+	    AUDIT_EV_LOG_CAUGHT_UP, (struct audit_field[]){ AF_I("records",
+	    (int64_t)al->caught_up), AF_I("from_seq",
+	    (int64_t)al->caught_from) }, 2) == -1) {
+		seterr(err, errsz, "recording the catch-up: %s",
+		    strerror(errno));
+		goto fail_prefix;
+	}
 	free(t);
 	return 0;
 fail_prefix:
@@ -555,8 +646,11 @@ fail:
 void
 audit_close(struct audit_log *al)
 {
+	/* what was written is made durable first (group commit) */
+	if (al->fd != -1 && !al->broken && al->pending > 0)
+		(void)audit_commit(al);
 	/* nothing more is coming: withdraw the announcement */
-	if (al->fd != -1 && al->announce && !al->broken) {
+	if (al->fd != -1 && al->announce && !al->broken && al->pending == 0) {
 		al->announce = 0;
 		(void)anchor_write(al);
 	}

@@ -10,6 +10,14 @@
  * last durable record) replaced: tmp file, fsync, rename, fsync directory.
  * A missing anchor means "seq 0, hash 64 zeros" (an empty log).
  *
+ * GROUP COMMIT (audit_set_group): each record is still written with one
+ * write(2) as it is appended, but made durable only by audit_commit(): one
+ * fdatasync for every record since the last commit, then the anchor. The
+ * caller commits once per turn of its loop (and before any act that must
+ * be write-ahead); after AUDIT_GROUP_MAX uncommitted records append
+ * commits by itself. The anchor announces a whole group while the writer
+ * runs, so a crash may leave the log up to that many records ahead.
+ *
  * OPENING (audit_open) reads only the log's last line at the fixed offsets
  * of its layout (audit_layout: seq, prev, hash; no JSON parser), checks its
  * hash, and compares it with the anchor:
@@ -19,8 +27,14 @@
  *   the log fsync and the anchor rename): accepted, the anchor is
  *   rewritten. Not announced: refused (appended by something else, such
  *   as a forged record from whoever may write the log but not the anchor).
- * - then the anchor is rewritten announcing the next record; audit_close
- *   withdraws the announcement.
+ * - log is 2..AUDIT_GROUP_MAX records ahead, announced as far (a group
+ *   commit announces a whole group), and every one of them is intact and
+ *   chained to the anchored record (a crash before a commit): accepted,
+ *   the anchor is rewritten and a "log_caught_up" record (records,
+ *   from_seq) keeps the evidence in the chain.
+ * - then the anchor is rewritten announcing the next record (the next
+ *   AUDIT_GROUP_MAX with group commit); audit_close commits and withdraws
+ *   the announcement.
  * - anything else (log shorter than the anchor, hash mismatch, unparsable
  *   last line, anchor missing for a log of more than one record): error.
  * - TORN LAST LINE (bytes after the last newline): a record whose write was
@@ -84,6 +98,10 @@ struct audit_log {
 	int		anchor_stale;	/* last anchor write failed */
 	int		announce;	/* the anchor announces one more */
 	int		nosync;		/* tests and bench only: no fsync */
+	int		group;		/* group commit: audit_commit syncs */
+	unsigned	pending;	/* records written since the commit */
+	uint64_t	caught_up;	/* audit_open: records it anchored, */
+	uint64_t	caught_from;	/* from this seq on */
 };
 
 /*
@@ -100,6 +118,10 @@ int	audit_append(struct audit_log *, enum audit_actor, const char *event,
 void	audit_close(struct audit_log *);
 /* Tests and benchmarks only: skip every fsync. */
 void	audit_set_nosync(struct audit_log *, int);
+/* Group commit on or off (see GROUP COMMIT); commits first. */
+int	audit_set_group(struct audit_log *, int);
+/* Makes every record appended so far durable, then the anchor; -1 errno. */
+int	audit_commit(struct audit_log *);
 
 /*
  * EVENT VOCABULARY. gridcal-audit `report` understands these; the watchdog
@@ -132,6 +154,8 @@ void	audit_set_nosync(struct audit_log *, int);
  *                  report counts only "pass" as a successful calibration
  * end
  * log_repaired     torn_bytes (int), torn_text (str): written by audit_open
+ * log_caught_up    records (int), from_seq (int): written by audit_open
+ *                  when it anchored records a group commit had left
  *
  * Supervisor events are recorded with actor "supervisor", the event name
  * the supervisor sent (checked with audit_valid_name) and ONE field "text":
@@ -161,6 +185,7 @@ void	audit_set_nosync(struct audit_log *, int);
 #define AUDIT_EV_OUTCOME	"outcome"
 #define AUDIT_EV_END		"end"
 #define AUDIT_EV_LOG_REPAIRED	"log_repaired"
+#define AUDIT_EV_LOG_CAUGHT_UP	"log_caught_up"
 /* supervisor-reported */
 #define AUDIT_EV_PREFLIGHT	"preflight"
 #define AUDIT_EV_REPORT		"report"

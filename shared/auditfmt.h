@@ -64,6 +64,8 @@
 #define AUDIT_NUM_MAX		32	/* audit_format_num's buffer */
 #define AUDIT_TRUNC_MARK	"...[truncated]"
 #define AUDIT_ANCHOR_NAME	"audit.anchor"
+/* Group commit: the anchor may lag the log by this many records at most. */
+#define AUDIT_GROUP_MAX		256
 #define AUDIT_ZERO_HASH		\
 	"0000000000000000000000000000000000000000000000000000000000000000"
 

@@ -316,10 +316,24 @@ action_audit_absorption_lost(struct sup *s)
 	    "bulk_v=%.2f", pack, lo, s->pf.limits.bulk_v);
 }
 
+/*
+ * The judgement goes to the watchdog first: the row's request for the
+ * everyday value is sent before this record (sm.c sends it after the
+ * row's actions), so no bookkeeping frame queues ahead of the revert.
+ */
 void
 action_audit_abort(struct sup *s)
 {
 	log_warnx("abort: %s", s->reason);
+	s->abort_due = true;
+}
+
+void
+sup_send_abort_audit(struct sup *s)
+{
+	if (!s->abort_due)
+		return;
+	s->abort_due = false;
 	(void)wdlink_audit(&s->wd, "abort", "reason=%s %s", s->code,
 	    s->event_why);
 }

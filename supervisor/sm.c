@@ -40,6 +40,7 @@ on_step(void *arg, const struct machine_step *st)
 {
 	struct sup *s = arg;
 
+	sup_send_abort_audit(s);	/* after the row's request */
 	s->state = (int)st->to;
 	s->transitions++;
 	s->latched = 0;
@@ -85,4 +86,5 @@ void
 sm_dispatch(struct sup *s, int event)
 {
 	(void)machine_dispatch(&machine, s, (enum cal_event)event);
+	sup_send_abort_audit(s);
 }

@@ -99,6 +99,7 @@ struct sup {
 	char			code[32];	/* reason as one word */
 	char			reason[PROTO_TEXT_LEN];	/* for people */
 	char			event_why[200];	/* figures of the last abort */
+	bool			abort_due;	/* its AUDIT frame, after the row */
 	bool			requested;	/* a calibration value was asked */
 	bool			reverted;	/* everyday confirmed (watchdog) */
 	bool			finished;	/* terminal state reached */
@@ -120,6 +121,8 @@ const char *sup_state_name(int state);
 /* report.c */
 void	report_progress(struct sup *);
 void	report_status(struct sup *);
+/* actions.c: the abort record the row deferred (after its request) */
+void	sup_send_abort_audit(struct sup *);
 void	report_final(struct sup *);
 /* "code: reason" for people, the report and DONE. */
 void	report_reason(const struct sup *, char *buf, size_t bufsz);

@@ -10,16 +10,50 @@
 
 static const enum pack_field temps[] = { PF_TEMP_PCB, PF_TEMP_CELL };
 
+static struct {		/* the last trip, for envelope_record() */
+	const char	*what;
+	int		 pack;
+	double		 value;
+} last;
+
 static int
 trip(const char *what, int pack, double value)
 {
-	log_warnx("envelope: pack %d %s %.3f", pack + 1, what, value);
-	(void)WD_AUDIT(AUDIT_EV_ENVELOPE, AF_S("what", what),
-	    AF_I("pack", pack + 1), AF_D("value", value));
+	last.what = what;
+	last.pack = pack;
+	last.value = value;
 	return 1;
 }
 
-/* 1 if a hard limit is exceeded now (and audits which). */
+/* Says and records the last trip: after the revert it started went out. */
+void
+envelope_record(void)
+{
+	if (last.what == NULL)
+		return;
+	log_warnx("envelope: pack %d %s %.3f", last.pack + 1, last.what,
+	    last.value);
+	(void)WD_AUDIT(AUDIT_EV_ENVELOPE, AF_S("what", last.what),
+	    AF_I("pack", last.pack + 1), AF_D("value", last.value));
+	last.what = NULL;
+}
+
+/* When a pack's cell voltage will have been unknown too long; INT64_MAX. */
+int64_t
+envelope_next(int64_t now)
+{
+	int64_t at = INT64_MAX, age;
+
+	for (int p = 0; p < wd.pf.packs; p++) {
+		age = MIN(now - wd.start_ms, tm_pack_unknown_for(&wd.tm, p,
+		    PF_CELL_VOLTAGE_MAX, now));
+		at = MIN(at, now + MAX(wd.pf.limits.env_stale_ms - age + 1,
+		    0));
+	}
+	return at;
+}
+
+/* 1 if a hard limit is exceeded now (envelope_record() says which). */
 int
 envelope_check(int64_t now)
 {

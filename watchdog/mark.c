@@ -28,6 +28,7 @@
 
 #define MARK		"watchdog.intent"
 #define LOCK		"watchdog.lock"
+#define NOTE		"watchdog.revert"	/* a revert went out */
 #define BOOT_ID		"/proc/sys/kernel/random/boot_id"
 #define BOOT_LEN	36	/* 8-4-4-4-12 */
 #define MARK_MAX	256
@@ -98,6 +99,63 @@ mark_lock(void)
 		log_debug("%s: pid not written", path);
 }
 
+/*
+ * A revert was just published, before its record (act first): a note of
+ * the record's sequence number, written without fsync so as to cost no
+ * more than a write(2). It outlives a killed watchdog (not a power cut),
+ * and recovery compares it with the log.
+ */
+void
+mark_note_revert(const char *reason, uint64_t seq)
+{
+	char path[PATH_MAX], line[64];
+	int fd, n;
+
+	n = snprintf(line, sizeof(line), "revert %s seq %llu\n", reason,
+	    (unsigned long long)seq);
+	if (snprintf(path, sizeof(path), "%s/" NOTE, wd.pf.state_dir) >=
+	    (int)sizeof(path) || n < 0 || (size_t)n >= sizeof(line) ||
+	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		return;
+	if (write(fd, line, (size_t)n) != n)
+		log_debug("%s: not written", path);
+	(void)close(fd);
+}
+
+/* What the note says against the log: "" if there is no note. */
+static void
+note_describe(char *buf, size_t bufsz, int *unrecorded)
+{
+	char path[PATH_MAX], text[64], reason[24];
+	unsigned long long seq;
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	*unrecorded = 0;
+	if (snprintf(path, sizeof(path), "%s/" NOTE, wd.pf.state_dir) >=
+	    (int)sizeof(path) || (fd = open(path, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK)) == -1)
+		return;
+	n = read(fd, text, sizeof(text) - 1);
+	(void)close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	if (sscanf(text, "revert %23s seq %llu", reason, &seq) != 2 ||
+	    strspn(reason, "abcdefghijklmnopqrstuvwxyz_") != strlen(reason))
+		(void)snprintf(buf, bufsz, "; a revert note that cannot be "
+		    "read");
+	else if (wd.audit_open && seq > wd.audit_seq0) {
+		*unrecorded = 1;
+		(void)snprintf(buf, bufsz, "; a revert (%s) was published but "
+		    "not recorded (the log ended at seq %llu, its record would "
+		    "be seq %llu)", reason, (unsigned long long)wd.audit_seq0,
+		    seq);
+	} else
+		(void)snprintf(buf, bufsz, "; a revert (%s) was published and "
+		    "recorded (seq %llu), not confirmed", reason, seq);
+}
+
 /* Fail safe: a mark that cannot be looked for counts as present. */
 int
 mark_present(void)
@@ -134,10 +192,10 @@ mark_read(char *buf, size_t bufsz)
 void
 mark_describe(void)
 {
-	char buf[MARK_MAX], boot[BOOT_LEN + 1], found[160];
+	char buf[MARK_MAX], boot[BOOT_LEN + 1], found[160], note[160];
 	const char *errstr = NULL;
 	long long pid = 0;
-	int same = 0, alive = 0;
+	int same = 0, alive = 0, unrecorded;
 
 	if (mark_read(buf, sizeof(buf)) == -1)
 		(void)snprintf(found, sizeof(found), "a mark that cannot be "
@@ -157,10 +215,13 @@ mark_describe(void)
 	else
 		(void)snprintf(found, sizeof(found), "the mark of pid %lld of "
 		    "this boot, gone (killed or crashed)", pid);
-	log_warnx("recovery found %s: reverting before anything else", found);
+	note_describe(note, sizeof(note), &unrecorded);
+	log_warnx("recovery found %s%s: reverting before anything else", found,
+	    note);
 	(void)WD_AUDIT(WD_EV_RECOVERY, AF_S("found", found),
 	    AF_I("mark_pid", pid), AF_B("same_boot", same),
-	    AF_B("owner_alive", alive));
+	    AF_B("owner_alive", alive), AF_S("revert", note[0] ? note + 2 :
+	    "none noted"), AF_B("revert_unrecorded", unrecorded));
 }
 
 int
@@ -185,6 +246,11 @@ mark_set(void)
 void
 mark_clear(void)
 {
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/" NOTE, wd.pf.state_dir) <
+	    (int)sizeof(path) && unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s", path);
 	if (durable_remove(wd.pf.state_dir, MARK) == -1)
 		log_warn("%s/" MARK ": cannot clear", wd.pf.state_dir);
 }

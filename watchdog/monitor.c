@@ -5,6 +5,8 @@
  * violation: audited, refused, reverted if dirty, the supervisor killed.
  * Operational refusals (broker down, no mark...) end nothing.
  */
+#include <sys/param.h>
+
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,11 +59,11 @@ mon_close(void)
 static void
 violation(const char *why, int64_t now)
 {
-	log_warnx("supervisor: protocol violation: %s", why);
-	(void)WD_AUDIT(AUDIT_EV_REFUSE, AF_S("reason", "violation"),
-	    AF_S("detail", why));
 	wd.exit_code = -1;	/* a violation outranks what DONE claimed */
 	wd_end(PROTO_REVERT_VIOLATION, WD_EX_SUPERVISOR, why, SIGKILL, now);
+	log_warnx("supervisor: protocol violation: %s", why);	/* after */
+	(void)WD_AUDIT(AUDIT_EV_REFUSE, AF_S("reason", "violation"),
+	    AF_S("detail", why));
 }
 
 static void
@@ -161,14 +163,18 @@ ready(enum setting s, enum proto_refusal *r, int64_t now)
 	if (!session_connected(wd.sess))
 		return "not connected to the broker";
 	*r = PROTO_REFUSE_ENVELOPE;
-	if (envelope_check(now))
+	if (envelope_check(now)) {
+		envelope_record();
 		return "a hard limit is exceeded";
+	}
 	*r = PROTO_REFUSE_MARK;
 	if (mark_set() == -1)
 		return "the intent mark cannot be written";
 	*r = PROTO_REFUSE_AUDIT;
+	/* write-ahead: away from safety only once it is durable */
 	if (wd.audit_failed ||
-	    wd_audit_sv(AUDIT_EV_ACCEPT, s, VALUE_CALIBRATION, NULL, 0) == -1) {
+	    wd_audit_sv(AUDIT_EV_ACCEPT, s, VALUE_CALIBRATION, NULL, 0) == -1 ||
+	    wd_commit() == -1) {
 		if (!wd.dirty)	/* nothing was published */
 			mark_clear();
 		return "the audit log cannot be written";
@@ -184,16 +190,20 @@ mon_set_request(const struct proto_msg *m, int64_t now)
 	enum proto_refusal r = PROTO_REFUSE_SCOPE;
 	const char *no = NULL;
 
+	if (m->u.set.scope == PROTO_SCOPE_ALL && v == VALUE_EVERYDAY) {
+		/* always: it is the revert; act first, record after */
+		revert_request(s, now);
+		mon_answer(PROTO_SET_ACCEPTED, s, v);
+		(void)wd_audit_sv(AUDIT_EV_REQUEST, s, v,
+		    &AF_I("scope", m->u.set.scope), 1);
+		(void)wd_audit_sv(AUDIT_EV_ACCEPT, s, v, NULL, 0);
+		return;
+	}
 	(void)wd_audit_sv(AUDIT_EV_REQUEST, s, v,
 	    &AF_I("scope", m->u.set.scope), 1);
 	if (m->u.set.scope != PROTO_SCOPE_ALL)
 		no = "single-unit writes are never permitted";
-	else if (v == VALUE_EVERYDAY) {		/* always: it is the revert */
-		(void)wd_audit_sv(AUDIT_EV_ACCEPT, s, v, NULL, 0);
-		mon_answer(PROTO_SET_ACCEPTED, s, v);
-		revert_request(s, now);
-		return;
-	} else
+	else
 		no = whitelist(s, &r);
 	if (no != NULL || (no = ready(s, &r, now)) != NULL) {
 		refuse(m, r, no, PROTO_REFUSE_IS_VIOLATION(r), now);
@@ -244,26 +254,34 @@ peer_gone(void)
 	    POLLERR)) != 0;
 }
 
-/* Reads what the supervisor sent, a bounded batch per loop iteration. */
+/*
+ * Reads what the supervisor sent, a bounded batch per loop iteration.
+ * Act first, record after: every frame of the batch is judged and acted
+ * on in order (a request for everyday values, a violation, DONE), and the
+ * AUDIT frames it held are recorded only then, so a revert never waits
+ * behind the supervisor's bookkeeping.
+ */
 void
 mon_read(int64_t now)
 {
+	static struct proto_msg later[MON_BATCH];
 	const struct mon_ent *e;
 	struct proto_msg m;
 	char why[128], buf[160];
-	enum proto_err err;
+	enum proto_err err = PROTO_OK;
+	int n, nlater = 0;
 
-	for (int n = 0; n < MON_BATCH && wd.chan_open; n++) {
+	for (n = 0; n < MON_BATCH && wd.chan_open; n++) {
 		if ((err = proto_recv(&wd.chan, &m, why, sizeof(why))) ==
 		    PROTO_E_AGAIN)
-			return;
+			break;
 		if (err == PROTO_E_EOF && !peer_gone()) {
 			violation("zero-length frame", now);
-			return;
+			break;
 		}
 		if (err == PROTO_E_EOF || err == PROTO_E_SYS) {	/* gone */
 			mon_eof("socket closed", now);
-			return;
+			break;
 		}
 		for (e = mon_table; e < mon_table + NENT && e->type != m.type;
 		    e++)
@@ -275,7 +293,10 @@ mon_read(int64_t now)
 			(void)snprintf(buf, sizeof(buf), "%s not permitted now",
 			    proto_type_name(m.type));
 		else {
-			e->fn(&m, now);
+			if (e->fn == mon_audit)	/* permitted: recorded later */
+				later[nlater++] = m;
+			else
+				e->fn(&m, now);
 			continue;
 		}
 		if (err == PROTO_OK && m.type == PROTO_SET_REQUEST)
@@ -283,8 +304,11 @@ mon_read(int64_t now)
 		else
 			violation(buf, now);
 	}
-	if (wd.chan_open)	/* more than a supervisor ever queues */
+	/* more than a supervisor ever queues */
+	if (n == MON_BATCH && err != PROTO_E_AGAIN && wd.chan_open)
 		violation("flood: the socket does not drain", now);
+	for (int i = 0; i < nlater; i++)
+		mon_audit(&later[i], now);
 }
 
 void
@@ -294,10 +318,10 @@ mon_tick(int64_t now)
 
 	if (wd.chan_open && (wd.phase == PH_HELLO || wd.phase == PH_RUN) &&
 	    now - wd.last_hb_ms > t->heartbeat_timeout_ms) {
+		wd_end(PROTO_REVERT_HEARTBEAT, WD_EX_SUPERVISOR,
+		    "heartbeat lost", SIGKILL, now);	/* act first */
 		(void)WD_AUDIT(AUDIT_EV_HEARTBEAT_LOST, AF_I("age_ms", now -
 		    wd.last_hb_ms), AF_I("last_state", wd.last_state));
-		wd_end(PROTO_REVERT_HEARTBEAT, WD_EX_SUPERVISOR,
-		    "heartbeat lost", SIGKILL, now);
 	}
 	if (wd.child != 0 && wd.exit_code < 0 &&
 	    now - wd.run_start_ms > t->run_max_ms)
@@ -305,4 +329,20 @@ mon_tick(int64_t now)
 		    "run exceeded its maximum time", SIGTERM, now);
 	if (wd.child != 0 && wd.kill_at_ms != 0 && now >= wd.kill_at_ms)
 		child_kill(SIGKILL);
+}
+
+/* The first of mon_tick's deadlines, to the millisecond; INT64_MAX. */
+int64_t
+mon_next(void)
+{
+	const struct profile_timing *t = &wd.pf.timing;
+	int64_t at = INT64_MAX;
+
+	if (wd.chan_open && (wd.phase == PH_HELLO || wd.phase == PH_RUN))
+		at = wd.last_hb_ms + t->heartbeat_timeout_ms + 1;
+	if (wd.child != 0 && wd.exit_code < 0)
+		at = MIN(at, wd.run_start_ms + t->run_max_ms + 1);
+	if (wd.child != 0 && wd.kill_at_ms != 0)
+		at = MIN(at, wd.kill_at_ms);
+	return at;
 }

@@ -62,6 +62,13 @@ notify(const char *msg)
 		log_warn("notify %s", msg);
 }
 
+/* The loop's poll timeout honours the next ping; INT64_MAX if none. */
+int64_t
+notify_next(void)
+{
+	return ping_ms > 0 ? next_ping : INT64_MAX;
+}
+
 /* From the loop: at most every ping_ms. */
 void
 notify_tick(int64_t now)

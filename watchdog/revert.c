@@ -17,6 +17,9 @@
 /* Runbook order (spec/watchdog.yaml): output priority back to SBU first. */
 static const enum setting order[SETTING_COUNT] = WD_REVERT_ORDER;
 
+static int	revert_publish(enum setting, int64_t);
+static void	revert_record(enum setting, int);
+
 /*
  * QoS 1 on the cluster topic (lvx-control applies it to both units at
  * once): the broker acknowledges it, or libmosquitto keeps it queued.
@@ -25,13 +28,16 @@ int
 ctl_publish(enum setting s, enum setting_value v, int *mid)
 {
 	const char *val = wd.pf.control[s].value[v];
+	int rc;
 
-	log_info("publish %s=%s", setting_name(s), val);
-	if (session_publish(wd.sess, wd.pf.control[s].topic, val, strlen(val),
-	    1, 0, mid) == 0)
-		return 0;
-	log_warnx("%s", session_error(wd.sess));
-	return -1;
+	/* act first, say so after */
+	rc = session_publish(wd.sess, wd.pf.control[s].topic, val, strlen(val),
+	    1, 0, mid);
+	if (rc == 0)
+		log_info("publish %s=%s", setting_name(s), val);
+	else
+		log_warnx("%s", session_error(wd.sess));
+	return rc == 0 ? 0 : -1;
 }
 
 /*
@@ -106,11 +112,11 @@ ctl_tick(int64_t now)
 			confirmed(s, VALUE_CALIBRATION, rb, 1);
 		} else if (wd.set[s].pending && now - wd.set[s].since_ms >
 		    wd.pf.timing.set_confirm_ms) {
+			revert_start(PROTO_REVERT_CONFIRM_TIMEOUT, now);
 			log_warnx("%s=%s not confirmed within %lld ms",
 			    setting_name(s), wd.pf.control[s].value[
 			    VALUE_CALIBRATION], (long long)
 			    wd.pf.timing.set_confirm_ms);
-			revert_start(PROTO_REVERT_CONFIRM_TIMEOUT, now);
 		}
 }
 
@@ -212,6 +218,7 @@ revert_start(enum proto_revert_reason why, int64_t now)
 {
 	const char *rb;
 	unsigned late = 0;
+	int ok;
 
 	for (int s = 0; s < SETTING_COUNT; s++)	/* published, not yet seen */
 		if (wd.set[s].pending && !readback(s, VALUE_CALIBRATION,
@@ -221,13 +228,23 @@ revert_start(enum proto_revert_reason why, int64_t now)
 	wd.set[0].pending = wd.set[1].pending = 0;
 	if (wd.rv.active || (!wd.dirty && why != PROTO_REVERT_REQUESTED))
 		return;
-	(void)WD_AUDIT(AUDIT_EV_REVERT_TRIGGER,
-	    AF_S("reason", proto_revert_name(why)));
 	memset(&wd.rv, 0, sizeof(wd.rv));
 	wd.rv.active = 1;
 	wd.rv.reason = why;
 	wd.rv.trigger_ms = wd.rv.next_pub = now;
 	wd.rv.late = late;
+	/*
+	 * Act first, record after: the first publish goes out before any
+	 * bookkeeping; a note (no fsync) lets recovery tell a revert that
+	 * was published but never recorded; then the records, made durable
+	 * with the rest of this loop turn's (group commit).
+	 */
+	ok = revert_publish(order[0], now);
+	if (wd.dirty)
+		mark_note_revert(proto_revert_name(why), wd.audit.seq + 1);
+	(void)WD_AUDIT(AUDIT_EV_REVERT_TRIGGER,
+	    AF_S("reason", proto_revert_name(why)), AF_B("published", ok));
+	revert_record(order[0], ok);
 	mon_reverted(why, 0);
 }
 
@@ -288,6 +305,32 @@ backoff(int attempt)
 	    wd.pf.timing.revert_retry_max_ms);
 }
 
+/* Publishes the revert's current step: the act, nothing recorded yet. */
+static int
+revert_publish(enum setting s, int64_t now)
+{
+	int ok;
+
+	if (++wd.rv.attempt == 1)
+		wd.rv.first_ms = now;
+	wd.rv.attempts++;
+	ok = ctl_publish(s, VALUE_EVERYDAY, &wd.rv.mid) == 0;
+	wd.rv.confirm_by = now + wd.pf.timing.revert_confirm_ms + settle(s);
+	wd.rv.next_pub = wd.rv.confirm_by + backoff(wd.rv.attempt);
+	return ok;
+}
+
+/* ... and its records, right after. */
+static void
+revert_record(enum setting s, int published)
+{
+	(void)WD_AUDIT(AUDIT_EV_REVERT_ATTEMPT, AF_I("attempt",
+	    wd.rv.attempts), AF_S("setting", setting_name(s)));
+	if (published)
+		(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, VALUE_EVERYDAY,
+		    &AF_I("attempt", wd.rv.attempt), 1);
+}
+
 /* The broker has the revert's publish: its confirm window starts now. */
 void
 ctl_acked(void *arg, int mid)
@@ -321,13 +364,22 @@ revert_tick(int64_t now)
 	/* still queued in libmosquitto: publishing again would double it */
 	if (now < wd.rv.next_pub || wd.rv.mid != 0)
 		return;
-	if (++wd.rv.attempt == 1)
-		wd.rv.first_ms = now;
-	(void)WD_AUDIT(AUDIT_EV_REVERT_ATTEMPT, AF_I("attempt",
-	    ++wd.rv.attempts), AF_S("setting", setting_name(s)));
-	if (ctl_publish(s, VALUE_EVERYDAY, &wd.rv.mid) == 0)
-		(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, VALUE_EVERYDAY,
-		    &AF_I("attempt", wd.rv.attempt), 1);
-	wd.rv.confirm_by = now + wd.pf.timing.revert_confirm_ms + settle(s);
-	wd.rv.next_pub = wd.rv.confirm_by + backoff(wd.rv.attempt);
+	revert_record(s, revert_publish(s, now));
+}
+
+/* The next deadline of the revert and the calibration values; INT64_MAX. */
+int64_t
+ctl_next(void)
+{
+	int64_t at = INT64_MAX;
+
+	for (int s = 0; s < SETTING_COUNT; s++)
+		if (wd.set[s].pending)
+			at = MIN(at, wd.set[s].since_ms +
+			    wd.pf.timing.set_confirm_ms + 1);
+	if (wd.rv.active && wd.rv.mid == 0)
+		at = MIN(at, wd.rv.next_pub);
+	if (wd.rv.active && wd.rv.attempt > 0 && !wd.rv.alarm)
+		at = MIN(at, wd.rv.confirm_by);
+	return at;
 }

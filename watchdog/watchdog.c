@@ -22,7 +22,7 @@
 #include "version.h"
 #include "watchdog_usage.h"	/* generated from gridcal-watchdog.txt */
 
-#define WD_TICK_MS	50	/* every deadline is checked this often */
+#define WD_IDLE_MS	1000	/* the longest poll: a check without a cause */
 #define WD_DRAIN_MS	2000	/* at exit: wait this long for PUBACKs */
 
 struct wd wd = { .phase = PH_RECOVERY, .exit_code = -1,	/* none yet */
@@ -42,8 +42,8 @@ int
 wd_audit(enum audit_actor who, const char *event,
     const struct audit_field *f, size_t n)
 {
-	/* after a failure, nothing more: the log stays at most one record
-	 * ahead of its anchor, which audit_open() accepts */
+	/* after a failure, nothing more: the log stays at most a group of
+	 * records ahead of its anchor, which audit_open() accepts */
 	if (wd.audit_failed)
 		return -1;
 	if (audit_append(&wd.audit, who, event, f, n) == 0)
@@ -51,6 +51,24 @@ wd_audit(enum audit_actor who, const char *event,
 	wd.audit_failed = 1;
 	log_warn("%s: %s not recorded", wd.pf.audit_log, event);
 	if (wd.phase != PH_RECOVERY)	/* else the run does not start */
+		wd_end(PROTO_REVERT_AUDIT, WD_EX_IOERR, "the audit log cannot "
+		    "be written", SIGTERM, mono_ms());
+	return -1;
+}
+
+/*
+ * Group commit: the records of a loop turn reach the disk together, at
+ * the end of the turn (or before a write-ahead act: ready() in monitor.c),
+ * one fdatasync and the anchor, never between a trigger and its publish.
+ */
+int
+wd_commit(void)
+{
+	if (wd.audit_failed || audit_commit(&wd.audit) == 0)
+		return wd.audit_failed ? -1 : 0;
+	wd.audit_failed = 1;
+	log_warn("%s: records not made durable", wd.pf.audit_log);
+	if (wd.phase != PH_RECOVERY)
 		wd_end(PROTO_REVERT_AUDIT, WD_EX_IOERR, "the audit log cannot "
 		    "be written", SIGTERM, mono_ms());
 	return -1;
@@ -133,6 +151,8 @@ audit_start(void)
 		log_warnx("%s/%s missing: the audit log is not sealed (run "
 		    "gridcal-setup)", wd.pf.state_dir, SEAL_KEY_NAME);
 	wd.audit_failed = 0;
+	wd.audit_seq0 = wd.audit.seq;	/* where the last run's log ends */
+	(void)audit_set_group(&wd.audit, 1);
 	utc_format(utc_ms(), run, sizeof(run));
 	(void)snprintf(run + strlen(run), sizeof(run) - strlen(run), "-%ld",
 	    (long)getpid());
@@ -142,6 +162,7 @@ audit_start(void)
 	    AF_B("authorised", wd.authorised), AF_I("watchdog_uid", getuid()),
 	    AF_I("supervisor_uid", wd.child_uid), AF_S("command", wd.command),
 	    AF_S("version", "1"));
+	(void)wd_commit();	/* the anchor exists from the first record */
 }
 
 static const char *
@@ -178,8 +199,10 @@ tick(int64_t now)
 	mon_tick(now);
 	ctl_tick(now);
 	verdict_tick(now);
-	if (wd.dirty && !wd.rv.active && envelope_check(now))
+	if (wd.dirty && !wd.rv.active && envelope_check(now)) {
 		revert_start(PROTO_REVERT_ENVELOPE, now);
+		envelope_record();	/* after the act */
+	}
 	revert_tick(now);
 	/* no broker in time, nothing to revert: refused, nothing changed */
 	if (wd.phase == PH_RECOVERY && !wd.dirty && wd.exit_code < 0 &&
@@ -203,12 +226,31 @@ tick(int64_t now)
 		wd_finish(WD_EX_OSERR, "cannot start the supervisor");
 }
 
+/*
+ * Timers to the millisecond: poll sleeps until the nearest deadline
+ * (heartbeat, run time, a confirmation, the revert's next step, a pack's
+ * telemetry going stale, the broker, systemd's ping), not a fixed tick.
+ */
+static int
+next_timeout(int64_t now)
+{
+	int64_t at = MIN(MIN(mon_next(), ctl_next()), notify_next());
+
+	if (wd.dirty && !wd.rv.active)
+		at = MIN(at, envelope_next(now));
+	if (wd.phase == PH_RECOVERY)
+		at = MIN(at, wd.start_ms + wd.pf.timing.preflight_wait_ms + 1);
+	at = MIN(MIN(at, now + WD_IDLE_MS),
+	    now + session_next_ms(wd.sess, now));
+	return (int)MAX(at - now, 0);
+}
+
 static void
 loop(void)
 {
 	struct pollfd pfd[3];
 	int64_t now = mono_ms();
-	int timeout, sig;
+	int sig;
 
 	while (wd.phase == PH_RECOVERY || wd.child != 0 || wd.chan_open ||
 	    wd.rv.active || wd.dirty) {
@@ -216,9 +258,7 @@ loop(void)
 		session_pollfd(wd.sess, &pfd[1]);
 		pfd[2] = (struct pollfd){ .fd = wd.chan_open ? wd.chan.fd : -1,
 		    .events = POLLIN };
-		timeout = session_next_ms(wd.sess, now);
-		if (poll(pfd, 3, timeout < WD_TICK_MS ? timeout : WD_TICK_MS) ==
-		    -1 && errno != EINTR)
+		if (poll(pfd, 3, next_timeout(now)) == -1 && errno != EINTR)
 			fatal("poll");
 		now = mono_ms();
 		while ((sig = sigfd_next(wd.sigfd)) > 0)
@@ -227,6 +267,9 @@ loop(void)
 			else	/* cancelled: the reason is the signal's name */
 				wd_end(PROTO_REVERT_SIGNAL, WD_EX_CANCELLED,
 				    strsignal(sig), SIGTERM, now);
+		/* the supervisor first: a request for everyday values */
+		if (wd.chan_open && pfd[2].revents != 0)
+			mon_read(now);
 		if (session_handle(wd.sess, pfd[1].revents, now) == -1) {
 			child_kill(SIGKILL);
 			wd.exit_code = -1;
@@ -236,11 +279,10 @@ loop(void)
 			fatalx("broker: %s%s", session_error(wd.sess),
 			    wd.dirty ? "; NOT reverted, mark kept" : "");
 		}
-		if (wd.chan_open && pfd[2].revents != 0)
-			mon_read(now);
 		tick(now);
 		seal_due(0);
 		notify_tick(now);
+		(void)wd_commit();	/* this turn's records, one fdatasync */
 	}
 }
 

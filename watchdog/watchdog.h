@@ -80,6 +80,7 @@ struct wd {
 	struct audit_seal	 seal;	/* the epoch key, when sealing */
 	int			 audit_open;
 	int			 audit_failed;
+	uint64_t		 audit_seq0;	/* the log's last seq at open */
 	struct session		*sess;
 	struct proto_chan	 chan;
 	int			 chan_open;
@@ -121,6 +122,7 @@ int	wd_audit(enum audit_actor, const char *event,
 /* event with fields setting, value and n more */
 int	wd_audit_sv(const char *event, enum setting, enum setting_value,
 	    const struct audit_field *more, size_t n);
+int	wd_commit(void);
 void	wd_finish(int code, const char *why);
 void	wd_end(enum proto_revert_reason, int code, const char *why, int sig,
 	    int64_t now);
@@ -128,6 +130,7 @@ void	wd_end(enum proto_revert_reason, int code, const char *why, int sig,
 /* monitor.c */
 void	mon_read(int64_t now);
 void	mon_tick(int64_t now);
+int64_t	mon_next(void);
 void	mon_answer(enum proto_type, enum setting, enum setting_value);
 void	mon_reverted(enum proto_revert_reason, int confirmed);
 void	mon_close(void);
@@ -136,6 +139,7 @@ void	mon_eof(const char *why, int64_t now);
 /* revert.c */
 int	ctl_publish(enum setting, enum setting_value, int *mid);
 int	ctl_holds(enum setting, enum setting_value);
+int64_t	ctl_next(void);
 void	ctl_tick(int64_t now);
 void	ctl_acked(void *arg, int mid);	/* session on_publish */
 void	revert_start(enum proto_revert_reason, int64_t now);
@@ -147,11 +151,14 @@ void	alarm_on_state(void *arg, int up);	/* session on_state */
 
 /* envelope.c */
 int	envelope_check(int64_t now);
+void	envelope_record(void);
+int64_t	envelope_next(int64_t now);
 
 /* mark.c */
 void	mark_lock(void);
 int	mark_present(void);
 void	mark_describe(void);
+void	mark_note_revert(const char *reason, uint64_t seq);
 int	mark_set(void);
 void	mark_clear(void);
 
@@ -159,6 +166,7 @@ void	mark_clear(void);
 void	notify_init(void);
 void	notify(const char *msg);
 void	notify_tick(int64_t now);
+int64_t	notify_next(void);
 
 /* verdict.c */
 void	verdict_tick(int64_t now);

@@ -24,6 +24,7 @@
  *   done OUTCOME [REASON...]   DONE (PASS, FAIL, ABORTED, REFUSED, CANCELLED)
  *   raw HEX                    one frame of raw bytes, e.g. a wrong length
  *   empty                      a zero-length frame (the socket stays open)
+ *   echo TEXT...               print TEXT (a point the test can wait for)
  *   flood N [audit]            N heartbeats (or AUDIT frames) as fast as
  *                              the socket takes them
  *   try-read PATH              print whether PATH can be opened for reading
@@ -283,6 +284,8 @@ run(char *cmd)
 		send_raw(av[1]);
 	else if (strcmp(av[0], "empty") == 0 && ac == 1)
 		send_raw("");
+	else if (strcmp(av[0], "echo") == 0 && ac >= 2)
+		say("%s%s%s", av[1], ac > 2 ? " " : "", rest);
 	else if (strcmp(av[0], "flood") == 0 && (ac == 2 || ac == 3)) {
 		for (int i = 0; i < atoi(av[1]); i++) {
 			if (ac == 3)

@@ -258,9 +258,18 @@ trigger(const char *tag, const char *faults, const struct hprofile_kv *ov,
 	printf("watchdog %-14s time-to-safe %5lld ms\n", tag, (long long)ms);
 	ck_assert_int_eq(wd_exit(&e), want_exit);
 	(void)snprintf(want, sizeof(want), "\"event\":\"revert_trigger\","
-	    "\"fields\":{\"reason\":\"%s\"}", reason);
+	    "\"fields\":{\"reason\":\"%s\",\"published\":true}", reason);
 	ASSERT_HAS(e.log, want);
 	ASSERT_HAS(e.log, "\"event\":\"revert_confirmed\"");
+	if (strcmp(reason, "heartbeat") == 0) {	/* measured, not asserted */
+		char *text = harness_read_file(e.log, NULL), *at;
+
+		if (text != NULL && (at = strstr(text, "\"age_ms\":")) != NULL)
+			printf("watchdog %-14s heartbeat loss noticed %lld ms "
+			    "after the deadline\n", tag, strtoll(at + 9, NULL,
+			    10) - 1000);
+		free(text);
+	}
 	ck_assert(!mark_exists(&e));
 	ck_assert(settings_are(e.obs, &(int){ 0 }));
 	audit_verifies(&e);
@@ -339,7 +348,8 @@ START_TEST(trigger_confirm_timeout)
 	    "calibrate", "--method", "grid", "--confirm", NULL);
 	(void)wait_settings(&e, 0, T_SAFE);
 	ck_assert_int_eq(wd_exit(&e), 2);
-	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\"}");
+	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\","
+	    "\"published\":true}");
 	ASSERT_HAS(e.out, "got REVERTED confirm_timeout confirmed=1");
 	ck_assert_double_eq(truth(&e, "control.ignored"), 1);
 	audit_verifies(&e);
@@ -373,7 +383,8 @@ START_TEST(late_calibration_value)
 	    "expect reverted 30; expect reverted 30; done ABORTED late; exit 2",
 	    "calibrate", "--method", "grid", "--confirm", NULL);
 	ck_assert_int_eq(wd_exit(&e), 2);
-	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\"}");
+	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\","
+	    "\"published\":true}");
 	ASSERT_HAS(e.log, "\"event\":\"revert_confirmed\"");
 	/* when the watchdog is gone nothing is left to land */
 	ck_assert(nothing_pending(e.obs, NULL));
@@ -399,7 +410,8 @@ START_TEST(one_unit_never_confirms)
 	ck_assert_double_ge(truth(&e, "control.partial"), 1);
 	ck_assert(!file_has(e.log, "\"value\":\"solar_and_utility\","
 	    "\"readback\""));	/* never "confirmed" */
-	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\"}");
+	ASSERT_HAS(e.log, "{\"reason\":\"confirm_timeout\","
+	    "\"published\":true}");
 	ck_assert(settings_are(e.obs, &(int){ 0 }));
 	audit_verifies(&e);
 	env_down(&e);
@@ -543,13 +555,14 @@ START_TEST(sigkill_then_recover)
 	    "recover", (long long)(harness_now_ms() - t0));
 	ck_assert(settings_are(e.obs, &(int){ 0 }));
 	ck_assert(!mark_exists(&e));
-	ASSERT_HAS(e.log, "{\"reason\":\"recovery\"}");
+	ASSERT_HAS(e.log, "{\"reason\":\"recovery\",\"published\":true}");
 	ASSERT_HAS(e.log, "\"outcome\":\"recovered\"");
 	/* what recovery found: the killed run's own mark, this boot */
 	ASSERT_HAS(e.err, "recovery found the mark of pid ");
 	ASSERT_HAS(e.log, "of this boot, gone (killed or crashed)\","
 	    "\"mark_pid\":");
-	ASSERT_HAS(e.log, "\"same_boot\":true,\"owner_alive\":false}");
+	ASSERT_HAS(e.log, "\"same_boot\":true,\"owner_alive\":false,"
+	    "\"revert\":\"none noted\",\"revert_unrecorded\":false}");
 	audit_verifies(&e);
 	env_down(&e);
 }
@@ -1017,7 +1030,7 @@ START_TEST(second_watchdog_refused)
 	ck_assert_int_eq(hproc_signal(&e.wdog, SIGTERM), 0);
 	(void)wait_settings(&e, 0, T_SAFE);
 	ck_assert_int_eq(wd_exit(&e), 4);
-	ck_assert(!file_has(e.log, "{\"reason\":\"recovery\"}"));
+	ck_assert(!file_has(e.log, "{\"reason\":\"recovery\""));
 	ck_assert(!mark_exists(&e));
 	audit_verifies(&e);
 	env_down(&e);
@@ -1171,6 +1184,113 @@ START_TEST(seal_key_refused)
 }
 END_TEST
 
+/* The seq of the log's last record. */
+static unsigned long long
+last_seq(const char *log)
+{
+	char line[AUDIT_RECORD_MAX];
+
+	ck_assert_int_eq(harness_last_line(log, line, sizeof(line)), 0);
+	ck_assert_int_eq(strncmp(line, "{\"seq\":", 7), 0);
+	return strtoull(line + 7, NULL, 10);
+}
+
+/*
+ * Act first, record after, and a crash in between: the watchdog died
+ * after publishing a revert and before its record (here: the note it
+ * leaves right after the publish names a record the log does not hold).
+ * Recovery says so in its log and in the recovery record. (green-start:
+ * no such note, nothing said.)
+ */
+START_TEST(recovery_sees_unrecorded_revert)
+{
+	char note[PATH_MAX], text[96];
+	struct env e;
+
+	env_up(&e, "unrecorded", NULL, NULL, 0);
+	wd_start(&e, ENABLE "wait 60", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	ck_assert_int_eq(hproc_signal(&e.wdog, SIGKILL), 0);
+	ck_assert_int_eq(hproc_wait(&e.wdog, T_EXIT), 0);
+	wpath(note, &e, "state/watchdog.revert");
+	(void)snprintf(text, sizeof(text), "revert heartbeat seq %llu\n",
+	    last_seq(e.log) + 1);
+	ck_assert_int_eq(harness_write_file(note, text, 0600), 0);
+	wd_start(&e, "exit 99", "recover", NULL);
+	ck_assert_int_eq(wd_exit(&e), 0);
+	ASSERT_HAS(e.err, "a revert (heartbeat) was published but not "
+	    "recorded");
+	ASSERT_HAS(e.log, "\"revert_unrecorded\":true}");
+	ck_assert(settings_are(e.obs, &(int){ 0 }));
+	ck_assert(!mark_exists(&e));
+	ck_assert_int_eq(access(note, F_OK), -1);	/* cleared with the mark */
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+/* Index of the first line of path containing needle; -1 if none. */
+static long
+line_of(const char *path, const char *needle)
+{
+	char *text = harness_read_file(path, NULL), *at;
+	long n = 0;
+
+	if (text == NULL || (at = strstr(text, needle)) == NULL) {
+		free(text);
+		return -1;
+	}
+	for (char *p = text; p < at; p++)
+		n += *p == '\n';
+	free(text);
+	return n;
+}
+
+/*
+ * Safe-direction requests are acted on ahead of the AUDIT frames queued
+ * before them: with the watchdog stopped, the supervisor queues 40 AUDIT
+ * frames and then asks for the everyday output priority; once resumed,
+ * the watchdog publishes the revert and records it before it records the
+ * 40 frames, and the revert's record says it had been published (act
+ * first, record after). green-start recorded the 40 frames first.
+ */
+START_TEST(everyday_ahead_of_audit_frames)
+{
+	struct in_log queued = { NULL, "fakesup: queued", 0 };
+	struct in_log ready = { NULL, "fakesup: ready", 0 };
+	long trig, flood;
+	struct env e;
+
+	env_up(&e, "ahead", NULL, NULL, 0);
+	queued.path = ready.path = e.out;
+	wd_start(&e, ENABLE "echo ready; wait 1; flood 40 audit; "
+	    "set output everyday; echo queued; expect confirmed 30; "
+	    "set charger everyday; expect confirmed 30; "
+	    "done ABORTED test; exit 2", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	/* both values confirmed to the supervisor: then stop the watchdog */
+	ck_assert_int_eq(hobs_wait(e.obs, log_count_over, &ready, T_SET), 0);
+	ck_assert_int_eq(hproc_signal(&e.wdog, SIGSTOP), 0);
+	ck_assert_int_eq(hobs_wait(e.obs, log_count_over, &queued, T_SET), 0);
+	ck_assert_int_eq(hproc_signal(&e.wdog, SIGCONT), 0);
+	(void)wait_settings(&e, 0, T_SAFE);
+	ck_assert_int_eq(wd_exit(&e), 2);
+	trig = line_of(e.log, "\"event\":\"revert_trigger\",\"fields\":"
+	    "{\"reason\":\"requested\"");
+	flood = line_of(e.log, "\"event\":\"flood\"");
+	ck_assert_msg(trig >= 0 && flood >= 0 && trig < flood,
+	    "revert_trigger at line %ld, the first queued AUDIT at %ld", trig,
+	    flood);
+	ck_assert_uint_eq(count_in(e.log, SIZE_MAX, "\"event\":\"flood\""),
+	    40);
+	ASSERT_HAS(e.log, "{\"reason\":\"requested\",\"published\":true}");
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
 Suite *watchdog_suite(void);
 
 Suite *
@@ -1191,6 +1311,8 @@ watchdog_suite(void)
 	ADD(second_watchdog_refused);
 	ADD(output_needs_charger_now);
 	ADD(readback_mismatch_logged);
+	ADD(recovery_sees_unrecorded_revert);
+	ADD(everyday_ahead_of_audit_frames);
 	ADD(trigger_heartbeat);
 	ADD(trigger_child_exit);
 	ADD(trigger_socket_eof);
