@@ -605,6 +605,34 @@ invariants(struct run *r)
 	safe_after_confirm(r);
 }
 
+/*
+ * A safety deadline as a property: the plant's truth is everyday within
+ * FACTOR x the scenario's reference timeout of the last fault or mark.
+ */
+static void
+expect_safe_within(struct run *r, const struct sc_cmd *c)
+{
+	double k = strtod(c->argv[2], NULL);
+	const char *what;
+	int64_t ref = run_ratio_ref_ms(r, &what), at;
+	bool never;
+
+	if (r->t_fault <= 0 || ref <= 0) {
+		run_fail(r, "line %d: safe-within needs a fault or mark step "
+		    "and a ratio", c->lineno);
+		return;
+	}
+	if ((at = tracker_safe_at(r, r->t_fault, &never)) < 0) {
+		if (!never)
+			run_fail(r, "line %d: never safe again", c->lineno);
+		return;
+	}
+	if ((double)(at - r->t_fault) > k * (double)ref)
+		run_fail(r, "line %d: safe after %.3f s, over %g x %s %.1f s",
+		    c->lineno, (double)(at - r->t_fault) / 1000.0, k, what,
+		    (double)ref / 1000.0);
+}
+
 void
 run_expectations(struct run *r)
 {
@@ -636,5 +664,7 @@ run_expectations(struct run *r)
 			expect_stderr(r, c, false);
 		else if (strcmp(w, "alarm-clear") == 0)
 			expect_alarm_clear(r, c);
+		else if (strcmp(w, "safe-within") == 0)
+			expect_safe_within(r, c);
 	}
 }

@@ -542,6 +542,29 @@ log_truth_figures(struct run *r)
 	    (double)tracker_unsafe_ms(r, harness_now_ms()) / 1000.0);
 }
 
+/* The scenario's reference timeout (ratio) in ms and its short name. */
+int64_t
+run_ratio_ref_ms(const struct run *r, const char **what)
+{
+	const struct profile_timing *t = &r->pf.timing;
+
+	*what = "";
+	switch (r->sc->ratio) {
+	case RATIO_NONE:
+		break;
+	case RATIO_HEARTBEAT:
+		*what = "hb";
+		return t->heartbeat_timeout_ms;
+	case RATIO_REVERT:
+		*what = "rc";
+		return t->revert_confirm_ms;
+	case RATIO_SET_CONFIRM:
+		*what = "sc";
+		return t->set_confirm_ms;
+	}
+	return 0;
+}
+
 static void
 summarise(struct run *r)
 {
@@ -578,25 +601,9 @@ summarise(struct run *r)
 	res->ttsafe_ms = r->ttsafe;
 	res->ratio = 0;
 	if (r->ttsafe >= 0) {
-		int64_t ref = 0;
-		const char *what = "";
+		const char *what;
+		int64_t ref = run_ratio_ref_ms(r, &what);
 
-		switch (r->sc->ratio) {
-		case RATIO_NONE:
-			break;
-		case RATIO_HEARTBEAT:
-			ref = r->pf.timing.heartbeat_timeout_ms;
-			what = "hb";
-			break;
-		case RATIO_REVERT:
-			ref = r->pf.timing.revert_confirm_ms;
-			what = "rc";
-			break;
-		case RATIO_SET_CONFIRM:
-			ref = r->pf.timing.set_confirm_ms;
-			what = "sc";
-			break;
-		}
 		if (ref > 0) {
 			res->ratio = (double)r->ttsafe / (double)ref;
 			(void)snprintf(res->ratio_ref, sizeof(res->ratio_ref),

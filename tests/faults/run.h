@@ -87,6 +87,8 @@ int	run_path(struct run *, char *, size_t, const char *, const char *);
 int	tracker_start(struct run *);
 void	tracker_stop(struct run *);
 int64_t	tracker_safe_at(struct run *, int64_t since, bool *never_unsafe);
+/* The ratio directive's timeout in ms (0: none), *what "hb", "rc", "sc". */
+int64_t	run_ratio_ref_ms(const struct run *, const char **what);
 int64_t	tracker_unsafe_ms(struct run *, int64_t end);
 int64_t	tracker_unsafe_since(struct run *);
 int64_t	tracker_unsafe_after(struct run *, int64_t since);

@@ -327,6 +327,12 @@ check_expect(struct perr *pe, const struct sc_cmd *c)
 	if (strcmp(w, "no-control") == 0 || strcmp(w, "audit-verify") == 0 ||
 	    strcmp(w, "alarm-clear") == 0)
 		return n == 0 ? 0 : bad(pe, "%s takes no arguments", w);
+	if (strcmp(w, "safe-within") == 0) {
+		/* safe-within K: time-to-safe <= K x the ratio's timeout */
+		if (n != 1 || !is_number(c->argv[2], 0.01, 100))
+			return bad(pe, "expect safe-within FACTOR");
+		return 0;
+	}
 	if (strcmp(w, "control-count") == 0) {
 		if (n != 2 || !is_op(c->argv[2]) ||
 		    !is_number(c->argv[3], 0, 1e6))
