@@ -137,6 +137,8 @@ static struct world {
 	int		 calib_sent[SETTING_COUNT];	/* sent or queued */
 	int64_t		 calib_pub_at[SETTING_COUNT];
 	int		 calib_confirmed[SETTING_COUNT];
+	int		 accept_written[SETTING_COUNT];	/* "accept" appended */
+	int		 accept_durable[SETTING_COUNT];	/* and committed */
 	int		 everyday_confirmed[SETTING_COUNT];
 	int64_t		 advance;
 	int		 draining;
@@ -818,6 +820,8 @@ publish_calibration(int s)
 	    "violation, one at a time)", setting_name(s));
 	FUZZ_ASSERT(W.mark_durable, "%s calibration without a durable mark",
 	    setting_name(s));
+	FUZZ_ASSERT(W.accept_durable[s], "%s calibration before its accept "
+	    "record is durable", setting_name(s));
 	FUZZ_ASSERT(W.will_applied, "%s calibration before the last will says "
 	    "settings may be applied", setting_name(s));
 	FUZZ_ASSERT(W.connected, "%s calibration while the broker is down",
@@ -973,6 +977,16 @@ wdf_audit(enum audit_actor actor, const char *event,
 		    "without reason");
 		if (strcmp(x->v.s, "recovery") != 0)
 			latch_wd("revert_trigger");
+	} else if (strcmp(event, AUDIT_EV_ACCEPT) == 0) {
+		const struct audit_field *st = field(f, n, "setting"),
+		    *va = field(f, n, "value");
+		int k = st != NULL && st->type == AF_STR ? setting_of(st->v.s) :
+		    -1;
+
+		if (k >= 0 && va != NULL && va->type == AF_STR &&
+		    strcmp(va->v.s, mpf.control[k].value[VALUE_CALIBRATION]) ==
+		    0)
+			W.accept_written[k] = 1;
 	} else if (strcmp(event, AUDIT_EV_REFUSE) == 0) {
 		x = field(f, n, "reason");
 		if (x != NULL && x->type == AF_STR &&
@@ -995,6 +1009,13 @@ wdf_audit(enum audit_actor actor, const char *event,
 	if (W.audit_broken && W.started)
 		latch_wd("audit failure");
 	return W.audit_broken ? -1 : 0;
+}
+
+void
+wdf_audit_commit(void)
+{
+	for (int s = 0; s < SETTING_COUNT; s++)
+		W.accept_durable[s] |= W.accept_written[s] && !W.audit_broken;
 }
 
 int

@@ -48,6 +48,23 @@ audit_close(struct audit_log *al)
 	(void)al;
 }
 
+int
+audit_set_group(struct audit_log *al, int on)
+{
+	al->group = on;
+	return 0;
+}
+
+/* What was appended becomes durable: the harness is told. */
+int
+audit_commit(struct audit_log *al)
+{
+	if (al->broken)
+		return -1;
+	wdf_audit_commit();
+	return 0;
+}
+
 void
 audit_set_nosync(struct audit_log *al, int nosync)
 {

@@ -34,6 +34,7 @@ void	wdf_fatal(const char *msg) __attribute__((noreturn));
 /* audit: 0 appended, -1 the log failed */
 int	wdf_audit(enum audit_actor, const char *event,
 	    const struct audit_field *, size_t);
+void	wdf_audit_commit(void);	/* the records so far are durable */
 /* child: the harness holds the supervisor's end */
 int	wdf_child_start(int fd);
 void	wdf_child_signal(int sig);
