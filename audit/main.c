@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmdline.h"
 #include "clock.h"
 #include "parse.h"
 #include "profile.h"
-#include "version.h"
 
 static const char usage_text[] =
 "usage: gridcal-audit [--profile FILE] verify [LOG] [--state-dir DIR]\n"
@@ -144,7 +144,7 @@ static const char help_text[] =
 "             report-only broker user of --cred.\n"
 "\n"
 "OPTIONS\n"
-"     --profile FILE   site profile supplying default paths and, for\n"
+"     -p, --profile FILE site profile supplying default paths and, for\n"
 "                      report, the SoC a pack must reach (verify.soc)\n"
 "     --state-dir DIR  verify: also check DIR/audit.anchor and, with\n"
 "                      --key, DIR/audit.key: its key must derive from\n"
@@ -179,7 +179,7 @@ static const char help_text[] =
 "     --now T          report, due: the reference time for \"days since\"\n"
 "                      (default: now)\n"
 "     --help, -h       this text\n"
-"     --version        the release\n"
+"     -V, --version    the release\n"
 "\n"
 "EXIT STATUS\n"
 "     0   success; for verify: the log is intact (with --key: and every\n"
@@ -217,7 +217,8 @@ enum { O_PROFILE = 256, O_STATE, O_SLACK, O_RUN, O_SINCE, O_JSON, O_NOW,
     O_HTML, O_LIVE, O_PUBLISH, O_CRED, O_TOPIC, O_KEY, O_SEALS };
 
 static const struct option global_opts[] = {
-	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -311,18 +312,23 @@ parse_cmd_opts(const char *cmd, int argc, char **argv, struct opts *o,
     const char **since, const char **now)
 {
 	const char *why;
+	char msg[128];
 	int64_t secs;
 	int ch;
 
 	optind = 0;	/* glibc: full re-initialisation */
-	while ((ch = getopt_long(argc, argv, "qho:", cmd_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":qho:", cmd_opts, NULL)) != -1) {
 		if (ch == 'h') {
 			(void)fputs(usage_text, stdout);
 			(void)fputs(help_text, stdout);
 			exit(AX_OK);
 		}
-		if (ch == '?' || !allowed(cmd, ch)) {
-			if (ch != '?')
+		if (ch == '?' || ch == ':' || !allowed(cmd, ch)) {
+			if (ch == '?' || ch == ':')
+				warnx("%s: %s", cmd, cli_badopt(ch, argv,
+				    optind, optopt, msg, sizeof(msg)));
+			else
 				warnx("%s: option %s does not apply", cmd,
 				    argv[optind - 1]);
 			usage();
@@ -394,6 +400,7 @@ main(int argc, char **argv)
 	struct opts o;
 	const char *profile = NULL, *cmd, *since = NULL, *now = NULL;
 	char err[PROFILE_ERR_MAX];
+	char msg[128];
 	int ch;
 
 	memset(&o, 0, sizeof(o));
@@ -401,19 +408,24 @@ main(int argc, char **argv)
 	o.verify_soc_pct = 99.0;
 	o.now_ms = utc_ms();
 	/* "+": stop at the command; its options are parsed separately. */
-	while ((ch = getopt_long(argc, argv, "+h", global_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:hp:vV", global_opts,
+	    NULL)) != -1) {
 		switch (ch) {
-		case O_PROFILE:
+		case 'p':
 			profile = optarg;
+			break;
+		case 'v':	/* accepted by every gridcal program */
 			break;
 		case 'h':
 			(void)fputs(usage_text, stdout);
 			(void)fputs(help_text, stdout);
 			return AX_OK;
 		case 'V':
-			(void)printf("gridcal-audit %s\n", GRIDCAL_VERSION);
-			return AX_OK;
+			return cli_version() ? AX_USAGE : AX_OK;
 		default:
+			warnx("%s", cli_badopt(ch, argv, optind, optopt, msg,
+			    sizeof(msg)));
 			usage();
 		}
 	}

@@ -8,7 +8,8 @@ WATCHDOG_SRCS := watchdog/watchdog.c watchdog/monitor.c watchdog/revert.c \
 	watchdog/verdict.c \
 	shared/audit.c shared/auditfmt.c shared/auditseal.c shared/clock.c \
 	shared/cred.c \
-	shared/durable.c shared/log.c shared/parse.c shared/profile.c \
+	shared/durable.c shared/log.c shared/parse.c shared/pfcheck.c \
+	shared/profile.c \
 	shared/proto.c shared/proto_watchdog.c shared/session.c \
 	shared/sigfd.c shared/telemetry.c shared/yamlcfg.c
 WATCHDOG_BIN  := $(B)/gridcal-watchdog

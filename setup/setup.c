@@ -13,7 +13,7 @@
 
 #include "log.h"
 #include "setup.h"
-#include "version.h"
+#include "cmdline.h"
 
 #ifndef GRIDCAL_DATADIR
 #define GRIDCAL_DATADIR	"/usr/local/share/gridcal"
@@ -61,7 +61,10 @@ static const char usage_text[] =
 "                        one that may write homeassistant/#); -n prints\n"
 "                        them instead\n"
 "  -h, --help            this text\n"
-"      --version         the release\n"
+"  -p, --profile FILE    the profile to install and check, under --root\n"
+"                        (default " PROFILE_DEFAULT_PATH ")\n"
+"  -v, --verbose         more detail on stderr\n"
+"  -V, --version         the release\n"
 "\n"
 "Exit status: 0 done (or nothing to do), 1 failed, 64 usage, 78 bad\n"
 "profile.\n";
@@ -73,7 +76,7 @@ usage(const char *why)
 		(void)fputs(usage_text, stdout);
 		exit(0);
 	}
-	(void)fprintf(stderr, "gridcal-setup: %s\n%.*s", why,
+	(void)fprintf(stderr, "%s: %s\n%.*s", getprogname(), why,
 	    (int)strcspn(usage_text, "\n") + 1, usage_text);
 	exit(SETUP_EX_USAGE);
 }
@@ -161,16 +164,19 @@ main(int argc, char *argv[])
 		{ "root", required_argument, NULL, 'r' },
 		{ "watchdog-user", required_argument, NULL, 'w' },
 		{ "ha-discovery", required_argument, NULL, 'D' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *discovery = NULL;
-	int ch;
+	char msg[128];
+	int ch, verbose = 0;
 
 	log_init("gridcal-setup", 0);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "hn", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, ":hnp:vV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'n':
 			su.dry_run = true;
@@ -181,6 +187,15 @@ main(int argc, char *argv[])
 				    "other than /");
 			su.root = optarg;
 			break;
+		case 'p':
+			if (optarg[0] != '/')
+				usage("--profile needs an absolute path "
+				    "(under --root)");
+			su.profile_rel = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
 		case 'w':
 			su.watchdog.name = optarg;
 			break;
@@ -190,11 +205,12 @@ main(int argc, char *argv[])
 		case 'h':
 			usage(NULL);
 		case 'V':
-			(void)printf("gridcal-setup %s\n", GRIDCAL_VERSION);
-			return 0;
+			return cli_version();
 		default:
-			usage("unknown option or missing argument");
+			usage(cli_badopt(ch, argv, optind, optopt, msg,
+			    sizeof(msg)));
 		}
+	log_setverbose(verbose);
 	if (optind != argc)
 		usage("no arguments expected");
 	if (discovery != NULL) {	/* a step of its own: needs the broker */

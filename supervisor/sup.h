@@ -17,27 +17,29 @@
 #include "monitor.h"
 #include "preflight.h"
 #include "profile.h"
+#include "exitcodes.h"
 #include "proto.h"
 #include "snapshot.h"
 #include "telemetry.h"
 #include "wdlink.h"
 
 /* Exit status of gridcal-supervisor: documented in --help and README. */
-#define SUP_EXIT_PASS		0
-#define SUP_EXIT_ERROR		1	/* internal error */
-#define SUP_EXIT_FAIL		2
-#define SUP_EXIT_ABORTED	3
-#define SUP_EXIT_REFUSED	4
-#define SUP_EXIT_CANCELLED	5
-/* check: one code per class */
-#define SUP_EXIT_BALANCED	0
-#define SUP_EXIT_DRIFT		10
-#define SUP_EXIT_IMBALANCE	11
-#define SUP_EXIT_UNSAFE		12
-#define SUP_EXIT_NODATA		13	/* no complete snapshot in time */
-#define SUP_EXIT_USAGE		64	/* EX_USAGE */
-#define SUP_EXIT_UNAVAILABLE	69	/* EX_UNAVAILABLE: broker refused us */
-#define SUP_EXIT_CONFIG		78	/* EX_CONFIG */
+/* shared/exitcodes.h: the watchdog's numbers for the same outcomes */
+#define SUP_EXIT_PASS		GC_EX_PASS
+#define SUP_EXIT_ERROR		GC_EX_SOFTWARE	/* internal error */
+#define SUP_EXIT_FAIL		GC_EX_FAIL
+#define SUP_EXIT_ABORTED	GC_EX_ABORTED
+#define SUP_EXIT_REFUSED	GC_EX_REFUSED
+#define SUP_EXIT_CANCELLED	GC_EX_CANCELLED
+
+#define SUP_EXIT_BALANCED	GC_EX_PASS
+#define SUP_EXIT_DRIFT		GC_EX_DRIFT
+#define SUP_EXIT_IMBALANCE	GC_EX_IMBALANCE
+#define SUP_EXIT_UNSAFE		GC_EX_UNSAFE
+#define SUP_EXIT_NODATA		GC_EX_NODATA
+#define SUP_EXIT_USAGE		GC_EX_USAGE
+#define SUP_EXIT_UNAVAILABLE	GC_EX_BROKER
+#define SUP_EXIT_CONFIG		GC_EX_CONFIG
 
 enum sup_method { METHOD_SOLAR, METHOD_GRID };
 

@@ -16,9 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdline.h"
+#include "pfcheck.h"
 #include "log.h"
 #include "sup.h"
-#include "version.h"
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -26,8 +27,9 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: gridcal-supervisor [--profile FILE] [-v] check\n"
-"       gridcal-supervisor [--profile FILE] [-v] --watchdog-fd N \\\n"
+"usage: gridcal-supervisor [-v] [-p FILE] check\n"
+"       gridcal-supervisor [-v] [-p FILE] --check-profile\n"
+"       gridcal-supervisor [-v] [-p FILE] --watchdog-fd N \\\n"
 "           calibrate [--method solar|grid] [--confirm]\n");
 	if (status != 0)
 		exit(status);
@@ -65,20 +67,25 @@ usage(int status)
 "             and, as audit events, to the watchdog's audit log.\n"
 "\n"
 "OPTIONS\n"
-"  --profile FILE     site profile (default " PROFILE_DEFAULT_PATH ")\n"
+"  -p, --profile FILE site profile (default " PROFILE_DEFAULT_PATH ")\n"
+"  --check-profile    offline: load and cross-check the profile and its\n"
+"                     files, print the effective values; no broker\n"
 "  --watchdog-fd N    the supervisor's end of the watchdog socketpair\n"
 "  --method M         solar (default) or grid\n"
 "  --confirm          authorise the setting changes of a grid run\n"
 "  -v, --verbose      more detail on stderr (repeatable)\n"
 "  -h, --help         this text\n"
-"  --version          the release\n"
+"  -V, --version      the release\n"
+"  Options take their value as --opt value or --opt=value.\n"
 "\n"
 "EXIT STATUS\n"
-"  calibrate: 0 PASS, 2 FAIL, 3 ABORTED, 4 REFUSED, 5 CANCELLED\n"
+"  One table with gridcal-watchdog's (shared/exitcodes.h):\n"
+"  calibrate: 0 PASS, 1 FAIL, 2 ABORTED, 3 REFUSED, 4 CANCELLED\n"
 "  check:     0 balanced, 10 drift, 11 imbalance, 12 unsafe,\n"
-"             13 no complete snapshot in time, 5 cancelled by a signal\n"
-"  both:      1 internal error, 64 usage error, 69 broker refused the\n"
-"             credentials, 78 bad profile or credentials file\n");
+"             13 no complete snapshot in time, 4 cancelled by a signal\n"
+"  --check-profile: 0 the profile and its files are good, 78 not\n"
+"  all:       64 usage error, 69 broker refused the credentials,\n"
+"             70 internal error, 78 bad profile or credentials file\n");
 	exit(0);
 }
 
@@ -106,9 +113,10 @@ parse_fd(const char *s)
 int
 main(int argc, char *argv[])
 {
-	enum { O_PROFILE = 256, O_WDFD, O_METHOD, O_CONFIRM };
+	enum { O_CHECKPF = 256, O_WDFD, O_METHOD, O_CONFIRM };
 	static const struct option longopts[] = {
-		{ "profile", required_argument, NULL, O_PROFILE },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "check-profile", no_argument, NULL, O_CHECKPF },
 		{ "watchdog-fd", required_argument, NULL, O_WDFD },
 		{ "method", required_argument, NULL, O_METHOD },
 		{ "confirm", no_argument, NULL, O_CONFIRM },
@@ -120,14 +128,19 @@ main(int argc, char *argv[])
 	const char *profile_path = PROFILE_DEFAULT_PATH, *wdfd = NULL;
 	const char *method = NULL;
 	static struct sup s;	/* large: keep it off the stack */
+	char msg[128];
 	int ch, verbose = 0, fd = -1;
-	bool confirm = false;
+	bool confirm = false, checkpf = false;
 
 	log_init("gridcal-supervisor", 0);
 	log_setfatalstatus(SUP_EXIT_ERROR);
-	while ((ch = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hp:vV", longopts, NULL)) != -1) {
 		switch (ch) {
-		case O_PROFILE:
+		case O_CHECKPF:
+			checkpf = true;
+			break;
+		case 'p':
 			profile_path = optarg;
 			break;
 		case O_WDFD:
@@ -145,15 +158,24 @@ main(int argc, char *argv[])
 		case 'h':
 			usage(0);
 		case 'V':
-			(void)printf("gridcal-supervisor %s\n", GRIDCAL_VERSION);
-			return 0;
+			return cli_version() ? SUP_EXIT_ERROR : 0;
 		default:
+			warnx("%s", cli_badopt(ch, argv, optind, optopt, msg,
+			    sizeof(msg)));
 			usage(SUP_EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	log_setverbose(verbose);
+	if (checkpf) {
+		if (argc != 0 || wdfd != NULL || method != NULL || confirm) {
+			warnx("--check-profile takes no command or other option");
+			usage(SUP_EXIT_USAGE);
+		}
+		return profile_check_offline(profile_path, PF_CHECK_SUPERVISOR,
+		    verbose) == 0 ? 0 : SUP_EXIT_CONFIG;
+	}
 	if (argc != 1)
 		usage(SUP_EXIT_USAGE);
 	if (strcmp(argv[0], "check") == 0) {

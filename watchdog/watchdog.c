@@ -15,11 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "clock.h"
 #include "log.h"
+#include "pfcheck.h"
 #include "sigfd.h"
 #include "watchdog.h"
-#include "version.h"
 #include "watchdog_usage.h"	/* generated from gridcal-watchdog.txt */
 
 #define WD_IDLE_MS	1000	/* the longest poll: a check without a cause */
@@ -32,7 +33,7 @@ static void __attribute__((noreturn))
 usage(const char *why)
 {
 	if (why != NULL)
-		fprintf(stderr, "gridcal-watchdog: %s\n" WD_SYNOPSIS, why);
+		fprintf(stderr, "%s: %s\n" WD_SYNOPSIS, getprogname(), why);
 	else
 		fputs(WD_USAGE, stdout);
 	exit(why == NULL ? 0 : WD_EX_USAGE);
@@ -289,6 +290,8 @@ loop(void)
 static void
 parse_command(int argc, char *argv[])
 {
+	char msg[128];
+
 	wd.command = argc > 0 ? argv[0] : "";
 	if (strcmp(wd.command, "recover") == 0 && argc == 1)
 		return;
@@ -300,8 +303,14 @@ parse_command(int argc, char *argv[])
 		else if (strcmp(argv[i], "--method") == 0 && i + 1 < argc &&
 		    wd.method == NULL)
 			wd.method = argv[++i];
-		else
-			usage("calibrate: unknown or repeated argument");
+		else if (strncmp(argv[i], "--method=", 9) == 0 &&
+		    wd.method == NULL)
+			wd.method = argv[i] + 9;
+		else {
+			(void)snprintf(msg, sizeof(msg), "calibrate: %.64s: "
+			    "unknown or repeated argument", argv[i]);
+			usage(msg);
+		}
 	if (wd.method == NULL || (strcmp(wd.method, "solar") != 0 &&
 	    strcmp(wd.method, "grid") != 0))
 		usage("calibrate: --method must be solar or grid");
@@ -320,25 +329,32 @@ main(int argc, char *argv[])
 	};
 	struct session_params sp;
 	char err[SESSION_ERR_MAX];
-	int ch, verbose = 0;
+	char msg[128];
+	int ch, verbose = 0, offline = 0;
 
 	log_init("gridcal-watchdog", 0);
 	notify_init();
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+hp:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:hnp:vV", longopts, NULL)) != -1) {
 		if (ch == 'h')
 			usage(NULL);
 		else if (ch == 'p')
 			wd.profile_arg = optarg;
 		else if (ch == 'v')
 			verbose++;
-		else if (ch == 'V') {
-			(void)printf("gridcal-watchdog %s\n", GRIDCAL_VERSION);
-			return 0;
-		}
+		else if (ch == 'n')
+			offline = 1;
+		else if (ch == 'V')
+			return cli_version() ? WD_EX_OSERR : 0;
 		else
-			usage("unknown option or missing argument");
+			usage(cli_badopt(ch, argv, optind, optopt, msg,
+			    sizeof(msg)));
 	}
+	if (offline && optind != argc)
+		usage("-n takes no command");
+	if (offline)	/* as sshd -t: no broker, no root, nothing written */
+		return profile_check_offline(wd.profile_arg, PF_CHECK_WATCHDOG,
+		    verbose) == 0 ? 0 : WD_EX_CONFIG;
 	parse_command(argc - optind, argv + optind);
 	log_setverbose(verbose);
 	/* no silent loss of privilege separation; tests say so in words */

@@ -17,26 +17,27 @@
 
 #include "audit.h"
 #include "auditseal.h"
+#include "exitcodes.h"
 #include "profile.h"
 #include "proto.h"
 #include "session.h"
 #include "telemetry.h"
 
-/* Exit status; documented in usage(). */
-#define WD_EX_PASS		0
-#define WD_EX_FAIL		1
-#define WD_EX_ABORTED		2
-#define WD_EX_REFUSED		3
-#define WD_EX_CANCELLED		4
-#define WD_EX_SUPERVISOR	5
-#define WD_EX_USAGE		64
-#define WD_EX_BROKER		69
-#define WD_EX_OSERR		71
-#define WD_EX_CANTCREAT		73
-#define WD_EX_IOERR		74
-#define WD_EX_NOPERM		77
-#define WD_EX_CONFIG		78
-#define WD_EX_LOCKED		75	/* another watchdog holds state_dir */
+/* Exit status (shared/exitcodes.h, the supervisor's table too) */
+#define WD_EX_PASS		GC_EX_PASS
+#define WD_EX_FAIL		GC_EX_FAIL
+#define WD_EX_ABORTED		GC_EX_ABORTED
+#define WD_EX_REFUSED		GC_EX_REFUSED
+#define WD_EX_CANCELLED		GC_EX_CANCELLED
+#define WD_EX_SUPERVISOR	GC_EX_SUPERVISOR
+#define WD_EX_USAGE		GC_EX_USAGE
+#define WD_EX_BROKER		GC_EX_BROKER
+#define WD_EX_OSERR		GC_EX_OSERR
+#define WD_EX_CANTCREAT		GC_EX_CANTCREAT
+#define WD_EX_IOERR		GC_EX_IOERR
+#define WD_EX_NOPERM		GC_EX_NOPERM
+#define WD_EX_CONFIG		GC_EX_CONFIG
+#define WD_EX_LOCKED		GC_EX_LOCKED	/* another watchdog: state_dir */
 
 /* audit records of the watchdog's own, beyond shared/audit.h's */
 #define WD_EV_VERIFY		"verify"	/* verdict.c */

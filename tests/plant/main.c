@@ -24,7 +24,7 @@
 #include "log.h"
 #include "parse.h"
 #include "plant.h"
-#include "version.h"
+#include "cmdline.h"
 
 #define EX_USAGE	64
 #define EX_UNAVAILABLE	69
@@ -63,7 +63,7 @@ static const char help_text[] =
 "  malformed numbers are refused (exit 78).\n"
 "\n"
 "OPTIONS\n"
-"  --profile FILE      site profile (the format of profiles/*.yaml).\n"
+"  -p, --profile FILE  site profile (the format of profiles/*.yaml).\n"
 "  --scenario FILE     scenario (tests/scenarios/*.yaml); its pack count\n"
 "                      must equal the profile's.\n"
 "  --broker HOST:PORT  MQTT broker. The plant waits up to 10 s for it at\n"
@@ -93,6 +93,7 @@ static const char help_text[] =
 "                      and exit 0, or exit 78 with the error.\n"
 "  -v, --verbose       log every control message and reconnect.\n"
 "  -h, --help          this text.\n"
+"  -V, --version       the release.\n"
 "\n"
 "TELEMETRY\n"
 "  Every period, for every pack i and unit u of the profile, one message\n"
@@ -267,6 +268,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char msg[128];
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -275,9 +277,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->period_ms = 1000;
 	o->trace = 600;
 	o->status_topic = "plant/status";
-	while ((ch = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hp:vV", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'V': printf("gridcal-plant %s\n", GRIDCAL_VERSION); exit(0);
+		case 'V': exit(cli_version());
 		case 'p': o->profile = optarg; break;
 		case 's': o->scenario = optarg; break;
 		case 'b': o->broker = optarg; break;
@@ -308,6 +311,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			(void)fputs(help_text, stdout);
 			exit(0);
 		default:
+			log_warnx("%s", cli_badopt(ch, argv, optind, optopt,
+			    msg, sizeof(msg)));
 			usage();
 		}
 	}
