@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cred.h"
+#include "log.h"
 #include "pfcheck.h"
 #include "profile.h"
 
@@ -120,7 +121,7 @@ profile_check_offline(const char *path, enum pf_check who, int verbose)
 	const char *cred;
 	int rc = 0;
 
-	(void)verbose;
+	log_setverbose(verbose);	/* -v: the defaults used */
 	if (profile_load(path, &pf, err, sizeof(err)) == -1) {
 		warnx("%s", err);
 		return -1;

@@ -22,6 +22,9 @@
 #include "yamlcfg.h"
 
 #define EX_CONFIG		78
+#define STRINGIFY_(x)		#x
+#define STRINGIFY(x)		STRINGIFY_(x)
+#define CADENCE_DEFAULT		STRINGIFY(PROFILE_CADENCE_DAYS)
 #define PROFILE_FILE_MAX	(256 * 1024)
 
 /* ---- raw form: what libcyaml loads (every scalar a string) ---- */
@@ -99,8 +102,8 @@ static const cyaml_schema_field_t field_schema[] = {
 };
 
 static const cyaml_schema_field_t broker_schema[] = {
-	STR("host", RP, broker.host), STR("port", RP, broker.port),
-	STR("keepalive_s", RP, broker.keepalive_s), CYAML_FIELD_END
+	STR("host", RP, broker.host), OPT_STR("port", RP, broker.port),
+	OPT_STR("keepalive_s", RP, broker.keepalive_s), CYAML_FIELD_END
 };
 /*
  * Nested schemas address members of struct raw_profile directly: the data
@@ -109,6 +112,10 @@ static const cyaml_schema_field_t broker_schema[] = {
 #define MAP(k_, f) { .key = k_, .data_offset = 0, .value = { \
 	.type = CYAML_MAPPING, .flags = 0, .data_size = sizeof(RP), \
 	.mapping = { .fields = f } } }
+/* A section whose every key has a default may be left out whole. */
+#define MAPO(k_, f) { .key = k_, .data_offset = 0, .value = { \
+	.type = CYAML_MAPPING, .flags = CYAML_FLAG_OPTIONAL, \
+	.data_size = sizeof(RP), .mapping = { .fields = f } } }
 
 static const cyaml_schema_field_t cred_schema[] = {
 	STR("watchdog", RP, credentials.watchdog),
@@ -190,14 +197,15 @@ static const cyaml_schema_field_t readback_schema[] = {
 };
 
 #define L(sec, key)	STR(#key, RP, limits.sec.key)
+#define LO(sec, key)	OPT_STR(#key, RP, limits.sec.key)	/* has a default */
 static const cyaml_schema_field_t preflight_schema[] = {
-	L(preflight, pack_voltage_spread_v), L(preflight, temperature_min_c),
-	L(preflight, temperature_max_c), L(preflight, cell_delta_max_mv),
-	L(preflight, drift_soc_spread_pct), CYAML_FIELD_END
+	LO(preflight, pack_voltage_spread_v), LO(preflight, temperature_min_c),
+	LO(preflight, temperature_max_c), LO(preflight, cell_delta_max_mv),
+	LO(preflight, drift_soc_spread_pct), CYAML_FIELD_END
 };
 static const cyaml_schema_field_t abort_schema[] = {
-	L(abort, cell_voltage_max_v), L(abort, temperature_min_c),
-	L(abort, temperature_max_c), CYAML_FIELD_END
+	L(abort, cell_voltage_max_v), LO(abort, temperature_min_c),
+	LO(abort, temperature_max_c), CYAML_FIELD_END
 };
 static const cyaml_schema_field_t bms_schema[] = {
 	L(bms, cell_protect_v), CYAML_FIELD_END
@@ -211,22 +219,22 @@ static const cyaml_schema_field_t absorption_schema[] = {
 	L(absorption, tail_current_total_a), CYAML_FIELD_END
 };
 static const cyaml_schema_field_t verify_schema[] = {
-	L(verify, soc_min_pct), L(verify, pack_voltage_spread_v),
-	L(verify, cell_delta_max_mv),
+	LO(verify, soc_min_pct), LO(verify, pack_voltage_spread_v),
+	LO(verify, cell_delta_max_mv),
 	OPT_STR("reanchor_pct", RP, limits.verify.reanchor_pct), CYAML_FIELD_END
 };
 static const cyaml_schema_field_t envelope_schema[] = {
-	L(envelope, cell_voltage_max_v), L(envelope, temperature_max_c),
-	L(envelope, stale_s), CYAML_FIELD_END
+	L(envelope, cell_voltage_max_v), LO(envelope, temperature_max_c),
+	LO(envelope, stale_s), CYAML_FIELD_END
 };
 static const cyaml_schema_field_t limits_schema[] = {
-	MAP("preflight", preflight_schema), MAP("abort", abort_schema),
+	MAPO("preflight", preflight_schema), MAP("abort", abort_schema),
 	MAP("bms", bms_schema), MAP("engage", engage_schema),
-	MAP("absorption", absorption_schema), MAP("verify", verify_schema),
+	MAP("absorption", absorption_schema), MAPO("verify", verify_schema),
 	MAP("envelope", envelope_schema), CYAML_FIELD_END
 };
 
-#define T(key)	STR(#key, RP, timing.key)
+#define T(key)	OPT_STR(#key, RP, timing.key)	/* every one has a default */
 static const cyaml_schema_field_t timing_schema[] = {
 	T(telemetry_max_age_s), T(telemetry_grace_s), T(preflight_wait_s),
 	T(set_confirm_s), T(engage_timeout_s), T(absorption_hold_s),
@@ -245,7 +253,7 @@ static const cyaml_schema_field_t top_schema[] = {
 	MAP("pack_fields", pack_fields_schema),
 	MAP("unit_fields", unit_fields_schema),
 	MAP("control", control_schema), MAP("readback", readback_schema),
-	MAP("limits", limits_schema), MAP("timing", timing_schema),
+	MAP("limits", limits_schema), MAPO("timing", timing_schema),
 	CYAML_FIELD_END
 };
 
@@ -432,6 +440,17 @@ load_fields(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
 	return 0;
 }
 
+/* An optional key's value, or its default, said with -v. */
+static const char *
+opt_default(const struct ycfg *c, const char *key, const char *s,
+    const char *def)
+{
+	if (s != NULL)
+		return s;
+	log_debug("%s: %s not set: default %s", c->path, key, def);
+	return def;
+}
+
 /* ---- numeric keys, by table ---- */
 
 enum num_kind { K_DOUBLE, K_MS };
@@ -442,54 +461,64 @@ struct num_key {
 	size_t		 dst;		/* offset in struct profile */
 	enum num_kind	 kind;
 	double		 min, max;	/* in the key's unit (s for K_MS) */
+	const char	*def;		/* when absent; NULL: required */
 };
 
+/*
+ * Defaults are the reference site's values (profiles/eg4-lp4-v2.yaml):
+ * timing, and the limits LFP chemistry sets rather than the site. What
+ * the pack, the BMS and the charger decide (cell voltages, bulk voltage,
+ * currents) has none: a site must say it.
+ */
 #define NL(sec, k, d, lo, hi) { "limits." #sec "." #k, \
 	offsetof(RP, limits.sec.k), offsetof(struct profile, limits.d), \
-	K_DOUBLE, lo, hi }
-#define NT(k, d, lo, hi) { "timing." #k, offsetof(RP, timing.k), \
-	offsetof(struct profile, timing.d), K_MS, lo, hi }
+	K_DOUBLE, lo, hi, NULL }
+#define NLD(sec, k, d, lo, hi, def) { "limits." #sec "." #k, \
+	offsetof(RP, limits.sec.k), offsetof(struct profile, limits.d), \
+	K_DOUBLE, lo, hi, def }
+#define NT(k, d, lo, hi, def) { "timing." #k, offsetof(RP, timing.k), \
+	offsetof(struct profile, timing.d), K_MS, lo, hi, def }
 
 static const struct num_key num_keys[] = {
-	NL(preflight, pack_voltage_spread_v, pre_voltage_spread_v, 0.001, 5),
-	NL(preflight, temperature_min_c, pre_temp_min_c, -40, 80),
-	NL(preflight, temperature_max_c, pre_temp_max_c, -40, 80),
-	NL(preflight, cell_delta_max_mv, pre_cell_delta_mv, 1, 1000),
-	NL(preflight, drift_soc_spread_pct, pre_drift_soc_spread_pct, 0.5, 100),
+	NLD(preflight, pack_voltage_spread_v, pre_voltage_spread_v, 0.001, 5, "0.1"),
+	NLD(preflight, temperature_min_c, pre_temp_min_c, -40, 80, "5"),
+	NLD(preflight, temperature_max_c, pre_temp_max_c, -40, 80, "40"),
+	NLD(preflight, cell_delta_max_mv, pre_cell_delta_mv, 1, 1000, "50"),
+	NLD(preflight, drift_soc_spread_pct, pre_drift_soc_spread_pct, 0.5, 100, "5"),
 	NL(abort, cell_voltage_max_v, abort_cell_v, 3.0, 4.2),
-	NL(abort, temperature_min_c, abort_temp_min_c, 0, 80),
-	NL(abort, temperature_max_c, abort_temp_max_c, 0, 80),
+	NLD(abort, temperature_min_c, abort_temp_min_c, 0, 80, "0"),
+	NLD(abort, temperature_max_c, abort_temp_max_c, 0, 80, "45"),
 	NL(bms, cell_protect_v, bms_protect_cell_v, 3.0, 4.3),
 	NL(engage, total_current_min_a, engage_current_a, 0.1, 5000),
 	NL(absorption, bulk_voltage_v, bulk_v, 10, 1000),
 	NL(absorption, bulk_tolerance_v, bulk_tolerance_v, 0.01, 10),
 	NL(absorption, tail_current_per_pack_a, tail_per_pack_a, 0.1, 500),
 	NL(absorption, tail_current_total_a, tail_total_a, 0.1, 5000),
-	NL(verify, soc_min_pct, verify_soc_pct, 50, 100),
-	NL(verify, pack_voltage_spread_v, verify_voltage_spread_v, 0.001, 5),
-	NL(verify, cell_delta_max_mv, verify_cell_delta_mv, 1, 1000),
+	NLD(verify, soc_min_pct, verify_soc_pct, 50, 100, "99"),
+	NLD(verify, pack_voltage_spread_v, verify_voltage_spread_v, 0.001, 5, "0.1"),
+	NLD(verify, cell_delta_max_mv, verify_cell_delta_mv, 1, 1000, "50"),
 	NL(envelope, cell_voltage_max_v, env_cell_v, 3.0, 4.3),
-	NL(envelope, temperature_max_c, env_temp_max_c, 0, 90),
+	NLD(envelope, temperature_max_c, env_temp_max_c, 0, 90, "50"),
 	{ "limits.envelope.stale_s", offsetof(RP, limits.envelope.stale_s),
-	    offsetof(struct profile, limits.env_stale_ms), K_MS, 0.01, 3600 },
-	NT(telemetry_max_age_s, telemetry_max_age_ms, 0.01, 3600),
-	NT(telemetry_grace_s, telemetry_grace_ms, 0.01, 3600),
-	NT(preflight_wait_s, preflight_wait_ms, 0.01, 86400),
-	NT(set_confirm_s, set_confirm_ms, 0.01, 3600),
-	NT(engage_timeout_s, engage_timeout_ms, 0.01, 3600),
-	NT(absorption_hold_s, absorption_hold_ms, 0.01, 86400),
-	NT(absorption_max_s, absorption_max_ms, 0.01, 86400),
-	NT(run_max_s, run_max_ms, 0.01, 172800),
-	NT(heartbeat_interval_s, heartbeat_interval_ms, 0.01, 60),
-	NT(heartbeat_timeout_s, heartbeat_timeout_ms, 0.02, 600),
-	NT(revert_confirm_s, revert_confirm_ms, 0.01, 3600),
-	NT(revert_retry_s, revert_retry_ms, 0.01, 3600),
-	NT(revert_retry_max_s, revert_retry_max_ms, 0.01, 86400),
-	NT(progress_interval_s, progress_interval_ms, 0.01, 86400),
+	    offsetof(struct profile, limits.env_stale_ms), K_MS, 0.01, 3600, "120" },
+	NT(telemetry_max_age_s, telemetry_max_age_ms, 0.01, 3600, "30"),
+	NT(telemetry_grace_s, telemetry_grace_ms, 0.01, 3600, "60"),
+	NT(preflight_wait_s, preflight_wait_ms, 0.01, 86400, "120"),
+	NT(set_confirm_s, set_confirm_ms, 0.01, 3600, "90"),
+	NT(engage_timeout_s, engage_timeout_ms, 0.01, 3600, "120"),
+	NT(absorption_hold_s, absorption_hold_ms, 0.01, 86400, "1800"),
+	NT(absorption_max_s, absorption_max_ms, 0.01, 86400, "7200"),
+	NT(run_max_s, run_max_ms, 0.01, 172800, "28800"),
+	NT(heartbeat_interval_s, heartbeat_interval_ms, 0.01, 60, "1"),
+	NT(heartbeat_timeout_s, heartbeat_timeout_ms, 0.02, 600, "10"),
+	NT(revert_confirm_s, revert_confirm_ms, 0.01, 3600, "60"),
+	NT(revert_retry_s, revert_retry_ms, 0.01, 3600, "15"),
+	NT(revert_retry_max_s, revert_retry_max_ms, 0.01, 86400, "300"),
+	NT(progress_interval_s, progress_interval_ms, 0.01, 86400, "60"),
 };
 
 /* Re-anchored reads 100 % unless the profile says otherwise. */
-#define REANCHOR_DEFAULT_PCT	100.0
+#define REANCHOR_DEFAULT	"100"
 /* A BMS that has not terminated may read this much: never "re-anchored". */
 #define HELD_PCT		99.0
 
@@ -497,17 +526,19 @@ static int
 load_numbers(struct ycfg *c, const struct raw_profile *r,
     struct profile *pf)
 {
-	pf->limits.verify_reanchor_pct = REANCHOR_DEFAULT_PCT;
-	if (r->limits.verify.reanchor_pct != NULL &&
-	    ycfg_double(c, "limits.verify.reanchor_pct",
-	    r->limits.verify.reanchor_pct, 50, 100,
-	    &pf->limits.verify_reanchor_pct) == -1)
+	if (ycfg_double(c, "limits.verify.reanchor_pct", opt_default(c,
+	    "limits.verify.reanchor_pct", r->limits.verify.reanchor_pct,
+	    REANCHOR_DEFAULT), 50, 100, &pf->limits.verify_reanchor_pct) == -1)
 		return -1;
 	for (size_t i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++) {
 		const struct num_key *k = &num_keys[i];
 		const char *s = *(char *const *)((const char *)r + k->raw);
 		void *dst = (char *)pf + k->dst;
 
+		if (s == NULL && k->def == NULL)	/* its section is optional */
+			return ycfg_fail(c, k->key, "missing (no default: the "
+			    "site must say)");
+		s = opt_default(c, k->key, s, k->def);
 		if (k->kind == K_DOUBLE) {
 			if (ycfg_double(c, k->key, s, k->min, k->max, dst) == -1)
 				return -1;
@@ -677,10 +708,12 @@ load_site(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
 	    ycfg_word(c, "broker.host", r->broker.host, pf->broker_host,
 	    sizeof(pf->broker_host)) == -1)
 		return -1;
-	if (ycfg_int(c, "broker.port", r->broker.port, 1, 65535, &v) == -1)
+	if (ycfg_int(c, "broker.port", opt_default(c, "broker.port",
+	    r->broker.port, "1883"), 1, 65535, &v) == -1)
 		return -1;
 	pf->broker_port = (uint16_t)v;
-	if (ycfg_int(c, "broker.keepalive_s", r->broker.keepalive_s, 5, 3600,
+	if (ycfg_int(c, "broker.keepalive_s", opt_default(c,
+	    "broker.keepalive_s", r->broker.keepalive_s, "30"), 5, 3600,
 	    &v) == -1)
 		return -1;
 	pf->broker_keepalive_s = (int)v;
@@ -709,9 +742,8 @@ load_site(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
 	    &v) == -1)
 		return -1;
 	pf->units = (int)v;
-	pf->cadence_days = PROFILE_CADENCE_DAYS;
-	if (r->cadence.days != NULL && ycfg_double(c, "cadence.days",
-	    r->cadence.days, 1, 365, &pf->cadence_days) == -1)
+	if (ycfg_double(c, "cadence.days", opt_default(c, "cadence.days",
+	    r->cadence.days, CADENCE_DEFAULT), 1, 365, &pf->cadence_days) == -1)
 		return -1;
 	return 0;
 }

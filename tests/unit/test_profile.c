@@ -106,7 +106,11 @@ static const struct bad_case bad_cases[] = {
 	{ "bulk_voltage_v: 56.4", "bulk_voltage_v: nan", "limits.absorption.bulk_voltage_v: \"nan\"" },
 	{ "bulk_voltage_v: 56.4", "bulk_voltage_v: .inf", "limits.absorption.bulk_voltage_v" },
 	{ "  keepalive_s: 30", "  keepalive_s: 30\n  bogus: 1", ":16: broker.bogus: unknown key" },
-	{ "  heartbeat_timeout_s: 10\n", "", "timing.heartbeat_timeout_s: missing required key" },
+	/* what the pack, the BMS and the charger decide has no default */
+	{ "    bulk_voltage_v: 56.4\n", "", "limits.absorption.bulk_voltage_v: missing required key" },
+	{ "  host: 127.0.0.1\n", "", "broker.host: missing required key" },
+	{ "  heartbeat_timeout_s: 10\n", "  heartbeat_timeout_s: 10\n  heartbeat_timeout: 10\n",
+	  "timing.heartbeat_timeout: unknown key" },
 	{ "  cell_voltage_max_v: 3.60", "  cell_voltage_max_v: 3.70",
 	  "limits.abort.cell_voltage_max_v: 3.700 V must be below limits.bms.cell_protect_v" },
 	{ "    temperature_min_c: 5\n", "    temperature_min_c: 46\n",
@@ -202,6 +206,51 @@ START_TEST(reanchor_default_and_order)
 }
 END_TEST
 
+/*
+ * Optional keys: a site profile may leave out the timing section, the
+ * pre-flight limits and the broker's port and keepalive; the loader then
+ * uses the reference site's values (the documented defaults), and says so
+ * only with -v. Unknown keys stay refused (malformed_refused).
+ */
+START_TEST(defaults_for_optional_keys)
+{
+	static struct profile ref, pf;
+	char err[PROFILE_ERR_MAX], *text, *cut, *pre, *end;
+	const char *path = "/tmp/gridcal-unit-profile-defaults.yaml";
+	FILE *f;
+
+	ck_assert_msg(profile_load(REFERENCE, &ref, err, sizeof(err)) == 0,
+	    "%s", err);
+	text = slurp(REFERENCE);
+	ck_assert_ptr_nonnull(cut = strstr(text, "\ntiming:\n"));
+	cut[1] = '\0';		/* timing is the last section */
+	ck_assert_ptr_nonnull(pre = strstr(text, "  preflight:\n"));
+	ck_assert_ptr_nonnull(end = strstr(pre, "  abort:\n"));
+	memmove(pre, end, strlen(end) + 1);
+	ck_assert_ptr_nonnull(cut = strstr(text, "  port: 1883\n"));
+	memmove(cut, cut + 13, strlen(cut + 13) + 1);
+	ck_assert_ptr_nonnull(cut = strstr(text, "  keepalive_s: 30\n"));
+	memmove(cut, cut + 18, strlen(cut + 18) + 1);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	free(text);
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_mem_eq(&pf.timing, &ref.timing, sizeof(pf.timing));
+	ck_assert_mem_eq(&pf.limits, &ref.limits, sizeof(pf.limits));
+	ck_assert_uint_eq(pf.broker_port, 1883);
+	ck_assert_int_eq(pf.broker_keepalive_s, 30);
+	/* a default still has to agree with the site's own values */
+	ck_assert_ptr_nonnull(f = fopen(path, "a"));
+	fputs("timing:\n  absorption_max_s: 60\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(profile_load(path, &pf, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "timing.absorption_hold_s: must be below "
+	    "timing.absorption_max_s") != NULL, "%s", err);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(empty_and_missing_files)
 {
 	struct profile pf;
@@ -236,6 +285,7 @@ profile_suite(void)
 	tcase_add_test(tc, reference_loads);
 	tcase_add_test(tc, fahrenheit_and_millivolts);
 	tcase_add_test(tc, reanchor_default_and_order);
+	tcase_add_test(tc, defaults_for_optional_keys);
 	tcase_add_loop_test(tc, malformed_refused, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, empty_and_missing_files);
