@@ -116,6 +116,7 @@ static struct world {
 	int		 started, alive, exited, stubborn, auto_hb;
 	int64_t		 term_at;	/* SIGTERM to a child that ignores it */
 	int64_t		 viol_at;	/* the watchdog called a violation */
+	const char	*want_trigger;	/* the reason the next revert gives */
 	int64_t		 run_start, last_hb_sent;
 	enum mph	 ph;
 	int		 saw_confirmed[SETTING_COUNT];
@@ -975,6 +976,10 @@ wdf_audit(enum audit_actor actor, const char *event,
 		x = field(f, n, "reason");
 		FUZZ_ASSERT(x != NULL && x->type == AF_STR, "revert_trigger "
 		    "without reason");
+		FUZZ_ASSERT(W.want_trigger == NULL ||
+		    strcmp(x->v.s, W.want_trigger) == 0, "a violation, then a "
+		    "revert for %s: the violation did not revert", x->v.s);
+		W.want_trigger = NULL;
 		if (strcmp(x->v.s, "recovery") != 0)
 			latch_wd("revert_trigger");
 	} else if (strcmp(event, AUDIT_EV_ACCEPT) == 0) {
@@ -990,8 +995,12 @@ wdf_audit(enum audit_actor actor, const char *event,
 	} else if (strcmp(event, AUDIT_EV_REFUSE) == 0) {
 		x = field(f, n, "reason");
 		if (x != NULL && x->type == AF_STR &&
-		    strcmp(x->v.s, "violation") == 0 && W.viol_at == 0)
+		    strcmp(x->v.s, "violation") == 0 && W.viol_at == 0) {
 			W.viol_at = W.now;
+			/* dirty, no revert yet: it is this violation's */
+			if (W.dirty && !W.reverting && !W.latched_wd)
+				W.want_trigger = "violation";
+		}
 	} else if (strcmp(event, AUDIT_EV_CONFIRMED) == 0) {
 		const struct audit_field *s = field(f, n, "setting"),
 		    *v = field(f, n, "value");
