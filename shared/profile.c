@@ -12,6 +12,7 @@
 
 #include <sha2.h>
 #include <stddef.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct raw_field {
 struct raw_control {
 	char	*topic, *everyday, *calibration;
 	char	*readback_everyday, *readback_calibration;
+	char	*match_case;	/* "case": exact (default) or fold */
 };
 
 struct raw_profile {
@@ -169,6 +171,7 @@ static const cyaml_schema_field_t one_control_schema[] = {
 	STR("calibration", struct raw_control, calibration),
 	STR("readback_everyday", struct raw_control, readback_everyday),
 	STR("readback_calibration", struct raw_control, readback_calibration),
+	OPT_STR("case", struct raw_control, match_case),
 	CYAML_FIELD_END
 };
 #define CONTROL(k_, idx) { .key = k_, \
@@ -626,6 +629,7 @@ load_control(struct ycfg *c, const struct raw_profile *r,
     struct profile *pf)
 {
 	char key[128];
+	const char *s_case;
 
 	for (int s = 0; s < SETTING_COUNT; s++) {
 		const struct raw_control *rc = &r->control.c[s];
@@ -652,10 +656,18 @@ load_control(struct ycfg *c, const struct raw_profile *r,
 		(void)snprintf(key, sizeof(key), "control.%s.calibration", name);
 		NEED(strcmp(cs->value[0], cs->value[1]) != 0, key,
 		    "must differ from the everyday value");
+		(void)snprintf(key, sizeof(key), "control.%s.case", name);
+		s_case = opt_default(c, key, rc->match_case, "exact");
+		if (strcmp(s_case, "exact") != 0 && strcmp(s_case, "fold") != 0)
+			return ycfg_fail(c, key, "\"%s\": must be exact or fold",
+			    s_case);
+		cs->fold = strcmp(s_case, "fold") == 0;
 		(void)snprintf(key, sizeof(key),
 		    "control.%s.readback_calibration", name);
-		NEED(strcmp(cs->readback[0], cs->readback[1]) != 0, key,
-		    "must differ from the everyday readback");
+		NEED((cs->fold ? strcasecmp : strcmp)(cs->readback[0],
+		    cs->readback[1]) != 0, key, cs->fold ? "must differ from "
+		    "the everyday readback, ignoring case" : "must differ from "
+		    "the everyday readback");
 	}
 	NEED(strcmp(pf->control[0].topic, pf->control[1].topic) != 0,
 	    "control.charger_priority.topic", "must differ from "
@@ -828,7 +840,8 @@ profile_readback_value(const struct profile *pf, enum setting s,
 	if ((unsigned)s >= SETTING_COUNT)
 		return -1;
 	for (int v = 0; v < VALUE_COUNT; v++)
-		if (strcmp(pf->control[s].readback[v], readback) == 0)
+		if ((pf->control[s].fold ? strcasecmp : strcmp)(
+		    pf->control[s].readback[v], readback) == 0)
 			return v;
 	return -1;
 }

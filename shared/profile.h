@@ -18,7 +18,7 @@
 #define PROFILE_MAX_UNITS	4
 #define PROFILE_CADENCE_DAYS	30	/* cadence.days when absent */
 #define PROFILE_TOPIC_MAX	128
-#define PROFILE_WORD_MAX	32
+#define PROFILE_WORD_MAX	64	/* readbacks up to 63 characters */
 #define PROFILE_MODES_MAX	4
 #define PROFILE_ERR_MAX		512
 #define PROFILE_DIGEST_LEN	32	/* SHA-256 of the file's bytes */
@@ -74,6 +74,7 @@ struct control_spec {
 	char	topic[PROFILE_TOPIC_MAX];		/* cluster topic: both units */
 	char	value[VALUE_COUNT][PROFILE_WORD_MAX];	/* what is published */
 	char	readback[VALUE_COUNT][PROFILE_WORD_MAX];/* what units report */
+	bool	fold;		/* case: fold; readbacks compared ignoring case */
 };
 
 struct profile_limits {

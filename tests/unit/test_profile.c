@@ -251,6 +251,69 @@ START_TEST(defaults_for_optional_keys)
 }
 END_TEST
 
+/*
+ * Readbacks up to 63 characters (Solar Assistant's "Solar and utility
+ * simultaneously" is 32), compared exactly unless control.*.case: fold.
+ */
+START_TEST(readback_long_and_case)
+{
+	static struct profile pf;
+	char err[PROFILE_ERR_MAX];
+	const char *path = "/tmp/gridcal-unit-profile-readback.yaml";
+	const char *l63 = "Solar and utility simultaneously (grid charging, PV "
+	    "first).....";
+
+	ck_assert_uint_eq(strlen(l63), 63);
+	write_variant(path, "  readback_calibration: Solar and utility\n",
+	    "  readback_calibration: Solar and utility simultaneously\n");
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(pf.control[SETTING_CHARGER_PRIORITY].readback[
+	    VALUE_CALIBRATION], "Solar and utility simultaneously");
+	ck_assert(!pf.control[SETTING_CHARGER_PRIORITY].fold);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_CHARGER_PRIORITY,
+	    "Solar and utility simultaneously"), VALUE_CALIBRATION);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_CHARGER_PRIORITY,
+	    "solar first"), -1);		/* exact by default */
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_CHARGER_PRIORITY,
+	    "Solar first"), VALUE_EVERYDAY);
+
+	char repl[256];
+	(void)snprintf(repl, sizeof(repl), "  readback_calibration: %s\n"
+	    "    case: fold\n", l63);
+	write_variant(path, "  readback_calibration: Solar and utility\n",
+	    repl);
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(pf.control[SETTING_CHARGER_PRIORITY].fold);
+	ck_assert(!pf.control[SETTING_OUTPUT_PRIORITY].fold);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_CHARGER_PRIORITY,
+	    "SOLAR FIRST"), VALUE_EVERYDAY);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_CHARGER_PRIORITY,
+	    l63), VALUE_CALIBRATION);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_CHARGER_PRIORITY,
+	    "Solar firs"), -1);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_OUTPUT_PRIORITY,
+	    "sbu"), -1);			/* the other setting: exact */
+
+	(void)snprintf(repl, sizeof(repl), "  readback_calibration: %sX\n", l63);
+	write_variant(path, "  readback_calibration: Solar and utility\n",
+	    repl);
+	ck_assert_int_eq(profile_load(path, &pf, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "control.charger_priority."
+	    "readback_calibration") != NULL, "%s", err);
+	write_variant(path, "  readback_calibration: Solar and utility\n",
+	    "  readback_calibration: SOLAR FIRST\n    case: fold\n");
+	ck_assert_int_eq(profile_load(path, &pf, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "must differ from the everyday readback, "
+	    "ignoring case") != NULL, "%s", err);
+	write_variant(path, "  readback_calibration: Solar and utility\n",
+	    "  readback_calibration: Solar and utility\n    case: Fold\n");
+	ck_assert_int_eq(profile_load(path, &pf, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "control.charger_priority.case: \"Fold\": "
+	    "must be exact or fold") != NULL, "%s", err);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(empty_and_missing_files)
 {
 	struct profile pf;
@@ -286,6 +349,7 @@ profile_suite(void)
 	tcase_add_test(tc, fahrenheit_and_millivolts);
 	tcase_add_test(tc, reanchor_default_and_order);
 	tcase_add_test(tc, defaults_for_optional_keys);
+	tcase_add_test(tc, readback_long_and_case);
 	tcase_add_loop_test(tc, malformed_refused, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, empty_and_missing_files);

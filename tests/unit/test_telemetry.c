@@ -189,8 +189,11 @@ START_TEST(readback_text)
 	    TM_VALID);
 	ck_assert_int_eq(profile_readback_value(&pf, SETTING_OUTPUT_PRIORITY, s),
 	    VALUE_CALIBRATION);
-	ck_assert_int_eq(put(POP1, "a string far too long to be any readback word",
-	    1000), TM_REJECTED);
+	/* readbacks up to 63 characters; one longer is refused */
+	ck_assert_int_eq(put(POP1, "Solar and utility simultaneously, with "
+	    "the grid charging too...", 1000), TM_STORED);
+	ck_assert_int_eq(put(POP1, "a string far too long to be any readback word "
+	    "even at sixty-three", 1000), TM_REJECTED);
 	ck_assert_int_eq(tm_unit_text(&tm, 0, UF_OUTPUT_PRIORITY, 1000, &s),
 	    TM_INVALID);
 }
