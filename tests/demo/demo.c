@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "profile.h"
 #include "rig.h"
 
 #define RUN_TIMEOUT_MS	100000	/* the demo must finish in two minutes */
@@ -182,6 +183,8 @@ home_assistant(struct rig *r)
 {
 	char bin[PATH_MAX], dir[PATH_MAX], root[PATH_MAX + 32], cred[PATH_MAX];
 	char path[PATH_MAX + 64], state[1024], due[1024], out[PATH_MAX + 64];
+	char perr[PROFILE_ERR_MAX];
+	static struct profile pf;
 	char *argv[] = { bin, (char *)"-n", (char *)"--root", root,
 	    (char *)"--ha-discovery", cred, NULL };
 	struct hproc p;
@@ -222,7 +225,11 @@ home_assistant(struct rig *r)
 	(void)hobs_wait_count(r->obs, "gridcal/watchdog/state", 1, 5000);
 	(void)hobs_latest(r->obs, "gridcal/watchdog/state", state,
 	    sizeof(state));
-	(void)snprintf(path, sizeof(path), "gridcal/%s/due", "eg4-lp4-v2-sim");
+	if (profile_load(r->profile, &pf, perr, sizeof(perr)) == -1) {
+		say("%s", perr);
+		return -1;
+	}
+	(void)snprintf(path, sizeof(path), "gridcal/%s/due", pf.site);
 	(void)hobs_latest(r->obs, path, due, sizeof(due));
 	(void)strlcat(state, "\n", sizeof(state));
 	(void)strlcat(due, "\n", sizeof(due));

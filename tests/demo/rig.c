@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profile.h"
 #include "rig.h"
 
 static int
@@ -171,8 +172,14 @@ rig_start(struct rig *r, const char *tag, const char *scenario,
 	if (hplant_wait_ready(r->obs, 10000) == -1)
 		return fail("no plant truth within 10 s");
 	(void)strlcpy(r->scenario, scenario, sizeof(r->scenario));
-	r->packs = 6;
-	r->units = 2;
+	{	/* the site's bank: the reference one, or PROFILE='s */
+		static struct profile pf;
+
+		if (profile_load(r->profile, &pf, err, sizeof(err)) == -1)
+			return fail("%s", err);
+		r->packs = pf.packs;
+		r->units = pf.units;
+	}
 	return 0;
 }
 
@@ -282,18 +289,19 @@ rig_audit_report(struct rig *r)
 bool
 rig_truth_everyday(struct rig *r)
 {
-	static const char *const want[][2] = {
-		{ "output_priority", "solar_battery_utility" },
-		{ "charger_priority", "solar_first" },
-	};
-	char path[64], got[64];
+	static struct profile pf;	/* the site's everyday values */
+	char err[PROFILE_ERR_MAX], path[64], got[PROFILE_WORD_MAX];
 
+	if (profile_load(r->profile, &pf, err, sizeof(err)) == -1) {
+		(void)fail("%s", err);
+		return false;
+	}
 	for (int u = 0; u < r->units; u++)
-		for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		for (int s = 0; s < SETTING_COUNT; s++) {
 			(void)snprintf(path, sizeof(path), "units[%d].%s", u,
-			    want[k][0]);
+			    setting_name(s));
 			if (hobs_truth_str(r->obs, path, got, sizeof(got)) == -1 ||
-			    strcmp(got, want[k][1]) != 0)
+			    strcmp(got, pf.control[s].value[VALUE_EVERYDAY]) != 0)
 				return false;
 		}
 	return true;

@@ -274,6 +274,59 @@ prepare_site(const struct hbroker *b, const char *user, char *err,
 	return 0;
 }
 
+/*
+ * GRIDCAL_SIM_PROFILE=FILE (make demo PROFILE=FILE): a shipped site
+ * profile driven on the simulated plant instead of the reference one. Its
+ * topics, units, control values and readbacks stay the site's; what is
+ * this machine's (broker, files, user) and the timing (accelerated, as
+ * in profiles/sim.yaml.in) are the test's. The site's own timing section,
+ * if any, is dropped: the loader's defaults would be hours.
+ */
+static char *
+site_template(const char *site, const char *sim, char *err, size_t errsz)
+{
+	static const struct hprofile_kv mine[] = {
+		{ "broker.host", "127.0.0.1" }, { "broker.port", "@PORT@" },
+		{ "broker.keepalive_s", "5" },
+		{ "credentials.watchdog", "@WORKDIR@/watchdog.cred" },
+		{ "credentials.supervisor", "@WORKDIR@/supervisor.cred" },
+		{ "paths.state_dir", "@WORKDIR@/state" },
+		{ "paths.audit_log", "@WORKDIR@/audit.jsonl" },
+		{ "paths.supervisor", "@BUILD@/gridcal-supervisor" },
+		{ "paths.supervisor_user", "@SUPERVISOR_USER@" },
+	};
+	struct sbuf in = { 0 }, out = { 0 };
+	const char *t, *st = strstr(sim, "\ntiming:\n");
+	char *text;
+	size_t n;
+
+	if (st == NULL || (text = harness_read_file(site, &n)) == NULL) {
+		(void)snprintf(err, errsz, "cannot read %s or its timing",
+		    site);
+		return NULL;
+	}
+	/* the site's text up to its top-level timing section, and after */
+	t = strncmp(text, "timing:\n", 8) == 0 ? text : strstr(text,
+	    "\ntiming:\n");
+	sb_add(&in, text, t == NULL ? n : (size_t)(t - text));
+	if (t != NULL)
+		for (t = strchr(t + 1, '\n'); t != NULL; t = strchr(t + 1, '\n'))
+			if (t[1] != ' ' && t[1] != '#' && t[1] != '\n') {
+				sb_str(&in, t);
+				break;
+			}
+	sb_str(&in, st);
+	free(text);
+	if (in.oom || override(in.s, mine, sizeof(mine) / sizeof(mine[0]),
+	    &out, err, errsz) == -1) {
+		free(in.s);
+		free(out.s);
+		return NULL;
+	}
+	free(in.s);
+	return out.s;
+}
+
 int
 hprofile_write(const struct hbroker *b, char *out, size_t outsz,
     const struct hprofile_kv *kv, size_t nkv, char *err, size_t errsz)
@@ -291,6 +344,15 @@ hprofile_write(const struct hbroker *b, char *out, size_t outsz,
 	if ((tmpl = harness_read_file(tpath, NULL)) == NULL) {
 		(void)snprintf(err, errsz, "cannot read %s", tpath);
 		return -1;
+	}
+	if (getenv("GRIDCAL_SIM_PROFILE") != NULL &&
+	    getenv("GRIDCAL_SIM_PROFILE")[0] != '\0') {
+		char *site = site_template(getenv("GRIDCAL_SIM_PROFILE"), tmpl,
+		    err, errsz);
+
+		free(tmpl);
+		if ((tmpl = site) == NULL)
+			return -1;
 	}
 	r = hprofile_render(tmpl, b, kv, nkv, &text, err, errsz);
 	free(tmpl);

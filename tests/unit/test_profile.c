@@ -314,6 +314,34 @@ START_TEST(readback_long_and_case)
 }
 END_TEST
 
+/* The site profiles shipped beside the reference one load as they say. */
+START_TEST(shipped_site_profiles)
+{
+	static struct profile pf;
+	char err[PROFILE_ERR_MAX];
+
+	ck_assert_msg(profile_load("../../profiles/solar-assistant.yaml", &pf,
+	    err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pf.units, 2);
+	ck_assert_int_eq(pf.pack_field[PF_TEMP_CELL].unit, FU_FAHRENHEIT);
+	ck_assert_str_eq(pf.pack_field[PF_SOC].topic,
+	    "solar_assistant/battery_{i}/state_of_charge/state");
+	ck_assert(pf.control[SETTING_CHARGER_PRIORITY].fold);
+	ck_assert_int_eq(profile_readback_value(&pf, SETTING_CHARGER_PRIORITY,
+	    "solar and utility SIMULTANEOUSLY"), VALUE_CALIBRATION);
+	ck_assert_int_eq(pf.timing.absorption_hold_ms, 1800000);  /* default */
+	ck_assert_msg(profile_load("../../profiles/one-inverter.yaml", &pf,
+	    err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pf.units, 1);
+	ck_assert_int_eq(pf.pack_field[PF_PACK_VOLTAGE].unit, FU_MILLIVOLT);
+	ck_assert_int_eq(pf.unit_field[UF_PV_POWER].unit, FU_KILOWATT);
+	ck_assert_int_eq(pf.timing.absorption_hold_ms, 2400000);  /* its own */
+	ck_assert_int_eq(pf.timing.run_max_ms, 28800000);	  /* default */
+	ck_assert_double_eq_tol(pf.limits.pre_temp_min_c, 10, 1e-9);
+	ck_assert_double_eq_tol(pf.limits.pre_temp_max_c, 40, 1e-9);
+}
+END_TEST
+
 START_TEST(empty_and_missing_files)
 {
 	struct profile pf;
@@ -350,6 +378,7 @@ profile_suite(void)
 	tcase_add_test(tc, reanchor_default_and_order);
 	tcase_add_test(tc, defaults_for_optional_keys);
 	tcase_add_test(tc, readback_long_and_case);
+	tcase_add_test(tc, shipped_site_profiles);
 	tcase_add_loop_test(tc, malformed_refused, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, empty_and_missing_files);
