@@ -17,7 +17,7 @@ TESTING := $(filter-out all,$(PUBLIC))
 
 # build: what `make all` needs
 DEB_PACKAGES := libmosquitto-dev libcyaml-dev libyaml-dev libbsd-dev \
-	libmd-dev libsodium-dev pkg-config libcairo2-dev
+	libmd-dev libsodium-dev pkg-config libcairo2-dev libseccomp-dev
 # tests, demo, model, bench: a broker to test against and the tools
 DEB_TEST_PACKAGES := mosquitto mosquitto-clients check libsubunit-dev \
 	spin graphviz valgrind libexpat1-dev clang libclang-rt-14-dev

@@ -5,12 +5,13 @@
 SUPERVISOR_SRCS := supervisor/supervisor.c supervisor/run.c \
 	supervisor/actions.c supervisor/events.c supervisor/guards.c \
 	supervisor/monitor.c supervisor/preflight.c supervisor/report.c \
-	supervisor/sm.c supervisor/snapshot.c supervisor/wdlink.c
+	supervisor/sm.c supervisor/snapshot.c supervisor/wdlink.c \
+	supervisor/sandbox.c
 SUPERVISOR_SHARED := shared/clock.c shared/cred.c shared/log.c \
 	shared/parse.c shared/profile.c shared/proto.c \
 	shared/pfcheck.c shared/proto_supervisor.c shared/session.c \
 	shared/telemetry.c \
-	shared/yamlcfg.c
+	shared/yamlcfg.c shared/landlock.c
 SUPERVISOR_OBJS := $(call objs,$(SUPERVISOR_SRCS))
 PROGRAMS += $(B)/gridcal-supervisor
 

@@ -19,7 +19,9 @@ $(FAULTS_BIN): $(FAULTS_SRCS:%.c=$(B)/obj/%.o) $(FAULTS_HARNESS) $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -pthread -lm
 
-$(HOSTILE_BIN): $(B)/obj/tests/faults/hostile.o $(SHARED_OBJS)
+# with the supervisor's sandbox, as the supervisor loads it (exec-sh)
+$(HOSTILE_BIN): $(B)/obj/tests/faults/hostile.o \
+    $(B)/obj/supervisor/sandbox.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

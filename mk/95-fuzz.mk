@@ -49,7 +49,7 @@ $(FUZZ_DIR)/fuzz-audit: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_audit.o \
 
 # The watchdog's own objects but child.c (stubbed), and
 # watchdog.c with its main() renamed so libFuzzer's can run.
-FUZZ_WD_SRCS  := $(filter-out watchdog/child.c,\
+FUZZ_WD_SRCS  := $(filter-out watchdog/child.c watchdog/sandbox.c,\
 	$(filter watchdog/%.c,$(WATCHDOG_SRCS)))
 FUZZ_WD_OBJS  := $(FUZZ_WD_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_WD_STUBS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,\

@@ -2,7 +2,7 @@
 # (AddressSanitizer + UndefinedBehaviorSanitizer) from the same sources.
 B       := build
 CC      ?= cc
-PKGS    := libmosquitto libcyaml libbsd-overlay libmd libsodium
+PKGS    := libmosquitto libcyaml libbsd-overlay libmd libsodium libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CHECK_CFLAGS := $(shell pkg-config --cflags check)

@@ -35,8 +35,10 @@ cred_text(char *buf, size_t bufsz, const char *user)
 
 /*
  * The watchdog's file: its own user's, 0600 (read before or after it drops
- * root); the supervisor's: the supervisor user's, 0600 (it reads it after
- * the drop). Two files, two inodes, neither readable by the other.
+ * root); the supervisor's: root's, readable by the supervisor's group,
+ * 0640 (it reads it after the drop, and may not rewrite it: the
+ * watchdog's StrictModes, watchdog/sandbox.c). Two files, two inodes,
+ * neither readable by the other.
  */
 void
 broker_credentials(void)
@@ -51,8 +53,8 @@ broker_credentials(void)
 	file_ensure(su.pf.cred_watchdog, text, su.watchdog.uid,
 	    su.watchdog.gid, 0600);
 	cred_text(text, sizeof(text), broker_user[1]);
-	file_ensure(su.pf.cred_supervisor, text, su.supervisor.uid,
-	    su.supervisor.gid, 0600);
+	file_ensure(su.pf.cred_supervisor, text, su.supervisor.uid ==
+	    (uid_t)-1 ? (uid_t)-1 : 0, su.supervisor.gid, 0640);
 	/* report-only (gridcal-due.service, --ha-discovery): root's */
 	cred_text(text, sizeof(text), broker_user[2]);
 	file_ensure(REPORT_CRED, text, 0, 0, 0600);

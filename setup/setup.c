@@ -43,7 +43,7 @@ static const char usage_text[] =
 "    watchdog runs) if absent; its VERIFICATION KEY is printed once, to be kept\n"
 "    off this host (gridcal-audit verify --key)\n"
 "  - credentials.watchdog (gridcal-watchdog's, 0600) and\n"
-"    credentials.supervisor (the supervisor user's, 0600) and\n"
+"    credentials.supervisor (root:<supervisor group>, 0640) and\n"
 "    " REPORT_CRED " (root's, 0600: the report-only user of\n"
 "    gridcal-due.service and --ha-discovery), each with a random broker\n"
 "    password if absent\n"

@@ -211,8 +211,11 @@ anchor_write(struct audit_log *al)
 		errno = EOVERFLOW;
 		return -1;
 	}
-	fd = openat(al->dirfd, ANCHOR_TMP,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* O_EXCL after removing a stale one: nothing planted is opened */
+	if (unlinkat(al->dirfd, ANCHOR_TMP, 0) == -1 && errno != ENOENT)
+		return -1;
+	fd = openat(al->dirfd, ANCHOR_TMP, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd == -1)
 		return -1;
 	if (write_all(fd, buf, (size_t)n) == -1 ||

@@ -2,6 +2,8 @@
  * The audit log's format (auditfmt.h): what the writer and the reader must
  * agree on byte for byte, because the hash covers the exact bytes.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -193,16 +195,24 @@ audit_anchor_read(int dirfd, uint64_t *seq, char hash[AUDIT_HASH_HEX + 1],
     uint64_t *announced, char *why, size_t whysz)
 {
 	char buf[128];
+	struct stat st;
 	ssize_t n;
 	size_t end, hend;
 	int fd;
 
 	*seq = *announced = 0;
 	(void)strlcpy(hash, AUDIT_ZERO_HASH, AUDIT_HASH_HEX + 1);
+	/* a FIFO or device planted in the state directory: never block */
 	fd = openat(dirfd, AUDIT_ANCHOR_NAME, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW);
+	    O_NOFOLLOW | O_NONBLOCK);
 	if (fd == -1 && errno == ENOENT)
 		return 1;
+	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+		(void)close(fd);
+		(void)snprintf(why, whysz, "%s: not a regular file",
+		    AUDIT_ANCHOR_NAME);
+		return -1;
+	}
 	if (fd == -1) {
 		(void)snprintf(why, whysz, "%s: %s", AUDIT_ANCHOR_NAME,
 		    strerror(errno));

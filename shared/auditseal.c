@@ -140,16 +140,21 @@ seal_payload(const struct seal_mark *m, char *buf, size_t sz)
 
 /* ------------------------------------------------------------ watchdog */
 
-/* StrictModes: no symlink, a regular file of ours, no group/other bits. */
+/* StrictModes: no symlink, a regular file of ours (or of the state
+ * directory's owner), no group/other bits. */
 static int
 keyfile_read(const char *dir, char *buf, size_t sz, size_t *len, char *err,
     size_t errsz)
 {
 	char path[4096 + sizeof(SEAL_KEY_NAME) + 1];
-	struct stat st;
+	struct stat st, ds;
 	ssize_t n;
 	int fd;
 
+	/* ours, or the state directory owner's: a watchdog that dropped root
+	 * (watchdog/sandbox.c) replaces the key as gridcal-watchdog */
+	if (stat(dir, &ds) == -1)
+		ds.st_uid = geteuid();
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, SEAL_KEY_NAME);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
 	    == -1) {
@@ -159,9 +164,11 @@ keyfile_read(const char *dir, char *buf, size_t sz, size_t *len, char *err,
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+	    (st.st_uid != geteuid() && st.st_uid != ds.st_uid) ||
+	    (st.st_mode & 077) != 0) {
 		(void)snprintf(err, errsz, "%s: not a regular file owned by uid "
-		    "%ld with mode 0600", path, (long)geteuid());
+		    "%ld or %ld with mode 0600", path, (long)geteuid(),
+		    (long)ds.st_uid);
 		(void)close(fd);
 		return -1;
 	}

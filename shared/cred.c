@@ -19,7 +19,9 @@ cred_load(const char *path, struct credentials *c, char *err,
 	int fd;
 
 	memset(c, 0, sizeof(*c));
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO in its place must not hang us in open() */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		(void)snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -28,9 +30,9 @@ cred_load(const char *path, struct credentials *c, char *err,
 		(void)close(fd);
 		return -1;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) {
 		(void)snprintf(err, errsz,
-		    "%s: readable by group or others (mode %03o)", path,
+		    "%s: open to others or writable by group (mode %03o)", path,
 		    (unsigned)(st.st_mode & 0777));
 		(void)close(fd);
 		return -1;

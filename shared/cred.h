@@ -1,6 +1,9 @@
 /*
  * Broker credentials: a file holding one line "user:password". The file
- * must be a regular file, not readable or writable by group or others.
+ * must be a regular file, with no access for others and at most read
+ * access for its group (0640: root-owned, readable by the supervisor's
+ * group). The watchdog holds both files to its StrictModes first
+ * (shared/strict.h): its own must be 0600.
  */
 #ifndef GRIDCAL_CRED_H
 #define GRIDCAL_CRED_H

@@ -12,18 +12,35 @@
 
 #include "durable.h"
 
+/*
+ * A new temporary file in dfd: O_EXCL (nothing planted under its name is
+ * opened), never following a link, never blocking, a regular file.
+ */
 static int
-sync_dir(const char *dir)
+open_tmp(int dfd, const char *name)
 {
-	int fd, rc, saved;
+	struct stat st;
+	int fd, saved;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600)) == -1)
 		return -1;
-	rc = fsync(fd);
-	saved = errno;
+	if (fstat(fd, &st) == -1)
+		saved = errno;
+	else if (!S_ISREG(st.st_mode))
+		saved = EINVAL;
+	else
+		return fd;
 	(void)close(fd);
 	errno = saved;
-	return rc;
+	return -1;
+}
+
+/* The directory itself is never reached through a link. */
+static int
+open_dir(const char *dir)
+{
+	return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 static int
@@ -38,18 +55,26 @@ join(char *buf, const char *dir, const char *name, const char *suffix)
 	return 0;
 }
 
+/*
+ * The temporary file is created O_EXCL (open_tmp) after a stale one is
+ * removed: whatever was planted under its name (a FIFO, a link) is never
+ * opened, only unlinked.
+ */
 int
 durable_write(const char *dir, const char *name, const void *buf, size_t len)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd, ok, saved;
+	char tmp[PATH_MAX];
+	int dfd, fd, ok, saved;
 
-	if (join(path, dir, name, "") == -1 || join(tmp, dir, name, ".tmp") ==
-	    -1)
+	if (join(tmp, "", name, ".tmp") == -1 || (dfd = open_dir(dir)) == -1)
 		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
+	if ((unlinkat(dfd, tmp + 1, 0) == -1 && errno != ENOENT) ||
+	    (fd = open_tmp(dfd, tmp + 1)) == -1) {
+		saved = errno;
+		(void)close(dfd);
+		errno = saved;
 		return -1;
+	}
 	errno = EIO;		/* a short write sets none */
 	ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
 	saved = errno;
@@ -57,12 +82,14 @@ durable_write(const char *dir, const char *name, const void *buf, size_t len)
 		ok = 0;
 		saved = errno;
 	}
-	if (ok) {
-		if (rename(tmp, path) == 0 && sync_dir(dir) == 0)
-			return 0;
-		saved = errno;
+	if (ok && renameat(dfd, tmp + 1, dfd, name) == 0 && fsync(dfd) == 0) {
+		(void)close(dfd);
+		return 0;
 	}
-	(void)unlink(tmp);
+	if (ok)
+		saved = errno;
+	(void)unlinkat(dfd, tmp + 1, 0);
+	(void)close(dfd);
 	errno = saved;
 	return -1;
 }
@@ -70,12 +97,16 @@ durable_write(const char *dir, const char *name, const void *buf, size_t len)
 int
 durable_remove(const char *dir, const char *name)
 {
-	char path[PATH_MAX];
+	int dfd, rc, saved;
 
-	if (join(path, dir, name, "") == -1 ||
-	    (unlink(path) == -1 && errno != ENOENT))
+	if ((dfd = open_dir(dir)) == -1)
 		return -1;
-	return sync_dir(dir);
+	rc = (unlinkat(dfd, name, 0) == -1 && errno != ENOENT) ? -1 :
+	    fsync(dfd);
+	saved = errno;
+	(void)close(dfd);
+	errno = saved;
+	return rc;
 }
 
 int

@@ -42,7 +42,8 @@ struct raw_control {
 
 struct raw_profile {
 	char	*site;
-	struct { char *host, *port, *keepalive_s; } broker;
+	struct { char *host, *port, *keepalive_s, *tls_ca, *tls_cert,
+	    *tls_key; } broker;
 	struct { char *watchdog, *supervisor; } credentials;
 	struct { char *state_dir, *audit_log, *supervisor, *supervisor_user; } paths;
 	struct { char *packs, *units; } bank;
@@ -105,7 +106,10 @@ static const cyaml_schema_field_t field_schema[] = {
 
 static const cyaml_schema_field_t broker_schema[] = {
 	STR("host", RP, broker.host), OPT_STR("port", RP, broker.port),
-	OPT_STR("keepalive_s", RP, broker.keepalive_s), CYAML_FIELD_END
+	OPT_STR("keepalive_s", RP, broker.keepalive_s),
+	OPT_STR("tls_ca", RP, broker.tls_ca),
+	OPT_STR("tls_cert", RP, broker.tls_cert),
+	OPT_STR("tls_key", RP, broker.tls_key), CYAML_FIELD_END
 };
 /*
  * Nested schemas address members of struct raw_profile directly: the data
@@ -729,6 +733,19 @@ load_site(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
 	    &v) == -1)
 		return -1;
 	pf->broker_keepalive_s = (int)v;
+	/* TLS (optional): a CA file; a client certificate and key, both */
+	if ((r->broker.tls_ca != NULL && get_path(c, "broker.tls_ca",
+	    r->broker.tls_ca, pf->broker_tls_ca, sizeof(pf->broker_tls_ca)) ==
+	    -1) || (r->broker.tls_cert != NULL && get_path(c,
+	    "broker.tls_cert", r->broker.tls_cert, pf->broker_tls_cert,
+	    sizeof(pf->broker_tls_cert)) == -1) || (r->broker.tls_key != NULL &&
+	    get_path(c, "broker.tls_key", r->broker.tls_key, pf->broker_tls_key,
+	    sizeof(pf->broker_tls_key)) == -1))
+		return -1;
+	NEED((pf->broker_tls_cert[0] == '\0') == (pf->broker_tls_key[0] ==
+	    '\0'), "broker.tls_cert", "tls_cert and tls_key go together");
+	NEED(pf->broker_tls_cert[0] == '\0' || pf->broker_tls_ca[0] != '\0',
+	    "broker.tls_cert", "a client certificate needs broker.tls_ca");
 	if (get_path(c, "credentials.watchdog", r->credentials.watchdog,
 	    pf->cred_watchdog, sizeof(pf->cred_watchdog)) == -1 ||
 	    get_path(c, "credentials.supervisor", r->credentials.supervisor,

@@ -131,6 +131,9 @@ struct profile {
 	char		broker_host[256];
 	uint16_t	broker_port;
 	int		broker_keepalive_s;
+	char		broker_tls_ca[PATH_MAX];	/* "": plain MQTT */
+	char		broker_tls_cert[PATH_MAX];	/* "": none */
+	char		broker_tls_key[PATH_MAX];
 
 	char		cred_watchdog[PATH_MAX];	/* "user:password" files */
 	char		cred_supervisor[PATH_MAX];

@@ -134,7 +134,8 @@ session_new(const struct session_params *p, char *err, size_t errsz)
 {
 	struct credentials cred;
 	struct session *s;
-	char id[64];
+	uint64_t rnd[2];
+	char id[96];
 	int rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
@@ -148,8 +149,12 @@ session_new(const struct session_params *p, char *err, size_t errsz)
 		return NULL;
 	}
 	(void)mosquitto_lib_init();
-	(void)snprintf(id, sizeof(id), "%s-%ld", p->client_prefix,
-	    (long)getpid());
+	/* unguessable: a client id can be taken over by anyone who knows it
+	 * (the broker drops the older connection) */
+	arc4random_buf(rnd, sizeof(rnd));
+	(void)snprintf(id, sizeof(id), "%s-%016llx%016llx", p->client_prefix,
+	    (unsigned long long)rnd[0], (unsigned long long)rnd[1]);
+	explicit_bzero(rnd, sizeof(rnd));
 	if ((s->mosq = mosquitto_new(id, true, s)) == NULL) {
 		(void)snprintf(err, errsz, "mosquitto_new: %s",
 		    strerror(errno));
@@ -162,6 +167,16 @@ session_new(const struct session_params *p, char *err, size_t errsz)
 		goto fail;
 	}
 	cred_clear(&cred);
+	/* the files are read at each connect: after a privilege drop too */
+	if (p->tls_ca != NULL && p->tls_ca[0] != '\0' &&
+	    (rc = mosquitto_tls_set(s->mosq, p->tls_ca, NULL,
+	    p->tls_cert != NULL && p->tls_cert[0] != '\0' ? p->tls_cert : NULL,
+	    p->tls_key != NULL && p->tls_key[0] != '\0' ? p->tls_key : NULL,
+	    NULL)) != MOSQ_ERR_SUCCESS) {
+		(void)snprintf(err, errsz, "%s: TLS: %s", p->tls_ca,
+		    mosquitto_strerror(rc));
+		goto fail;
+	}
 	mosquitto_connect_callback_set(s->mosq, cb_connect);
 	mosquitto_disconnect_callback_set(s->mosq, cb_disconnect);
 	mosquitto_message_callback_set(s->mosq, cb_message);
@@ -214,6 +229,9 @@ session_params_init(struct session_params *p, const struct profile *pf,
 	p->host = pf->broker_host;
 	p->port = pf->broker_port;
 	p->keepalive_s = pf->broker_keepalive_s;
+	p->tls_ca = pf->broker_tls_ca;
+	p->tls_cert = pf->broker_tls_cert;
+	p->tls_key = pf->broker_tls_key;
 	p->cred_path = cred_path;
 	p->backoff_min_ms = 100;
 	p->backoff_max_ms = 5000;

@@ -44,11 +44,14 @@
 struct session;
 
 struct session_params {
-	const char	*client_prefix;	/* client id: "<prefix>-<pid>" */
+	const char	*client_prefix;	/* client id: "<prefix>-<128 random
+					   bits, hex>" */
 	const char	*host;
 	uint16_t	 port;
 	int		 keepalive_s;
 	const char	*cred_path;
+	const char	*tls_ca;	/* NULL or "": no TLS */
+	const char	*tls_cert, *tls_key;	/* NULL or "": none */
 	int64_t		 backoff_min_ms;	/* first retry delay */
 	int64_t		 backoff_max_ms;	/* cap of the doubling */
 	int64_t		 connect_timeout_ms;	/* CONNACK deadline */
@@ -70,8 +73,8 @@ struct profile;
 struct tm_store;
 
 /*
- * Fills p with the profile's broker (host, port, keepalive), cred_path and
- * client_prefix, and gridcal's backoff (100 ms doubling to 5 s) and CONNACK
+ * Fills p with the profile's broker (host, port, keepalive, TLS files),
+ * cred_path and client_prefix, and gridcal's backoff (100 ms doubling to 5 s) and CONNACK
  * deadline (5 s); callbacks are left NULL.
  */
 void	session_params_init(struct session_params *p, const struct profile *,

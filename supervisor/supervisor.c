@@ -19,6 +19,7 @@
 #include "cmdline.h"
 #include "pfcheck.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sup.h"
 
 static void __attribute__((noreturn))
@@ -206,6 +207,7 @@ main(int argc, char *argv[])
 	log_setfatalstatus(SUP_EXIT_CONFIG);
 	profile_load_or_die(profile_path, &s.pf);
 	log_setfatalstatus(SUP_EXIT_ERROR);
+	sandbox_enter(&s.pf);	/* before the broker or the watchdog speak */
 	s.out = stdout;
 	s.tty = isatty(STDOUT_FILENO) == 1;
 	if (fd == -1)

@@ -73,8 +73,8 @@ mark_lock(void)
 	if ((n = snprintf(path, sizeof(path), "%s/" LOCK, wd.pf.state_dir)) <
 	    0 || (size_t)n >= sizeof(path))
 		fatalx("%s/" LOCK ": path too long", wd.pf.state_dir);
-	if ((lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) == -1 || fstat(lock_fd, &st) == -1)
+	if ((lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0600)) == -1 || fstat(lock_fd, &st) == -1)
 		fatal("%s", path);
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
@@ -168,6 +168,7 @@ static int
 mark_read(char *buf, size_t bufsz)
 {
 	char path[PATH_MAX];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
@@ -175,6 +176,10 @@ mark_read(char *buf, size_t bufsz)
 	    (int)sizeof(path) || (fd = open(path, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC | O_NONBLOCK)) == -1)
 		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {	/* StrictModes */
+		(void)close(fd);
+		return -1;
+	}
 	n = read(fd, buf, bufsz - 1);
 	(void)close(fd);
 	if (n < 0)

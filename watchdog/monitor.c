@@ -101,12 +101,40 @@ mon_heartbeat(const struct proto_msg *m, int64_t now)
 	wd.last_hb_ms = now;
 }
 
+/*
+ * Every AUDIT frame is an fsync'd record: frames come at most
+ * MON_AUDIT_PER_PI per progress interval (after a burst), and a run may
+ * record MON_AUDIT_BASE bytes plus MON_AUDIT_PER_PB per progress interval
+ * of run_max (each record counted with MON_AUDIT_OVERHEAD for its JSON,
+ * hashes and times). Past either the supervisor fills our disk: violator.
+ */
+#define MON_AUDIT_PER_PI	4
+#define MON_AUDIT_BURST		64
+#define MON_AUDIT_BASE		(16 * 1024)
+#define MON_AUDIT_PER_PB	600
+#define MON_AUDIT_OVERHEAD	200
+
 static void
 mon_audit(const struct proto_msg *m, int64_t now)
 {
-	(void)now;
-	(void)wd_audit(AUDIT_SUPERVISOR, m->u.audit.event,
-	    &AF_S(AUDIT_F_TEXT, m->u.audit.text), 1);
+	static int64_t tat;	/* GCRA: theoretical arrival time */
+	static int64_t bytes;
+	const struct profile_timing *t = &wd.pf.timing;
+	int64_t gap = t->progress_interval_ms / MON_AUDIT_PER_PI + 1;
+	int64_t budget = MON_AUDIT_BASE + (t->run_max_ms /
+	    (t->progress_interval_ms + 1) + 1) * MON_AUDIT_PER_PB;
+
+	tat = (tat > now ? tat : now) + gap;
+	bytes += (int64_t)(strlen(m->u.audit.event) + strlen(m->u.audit.text)) +
+	    MON_AUDIT_OVERHEAD;
+	if (tat - now > MON_AUDIT_BURST * gap)
+		violation("AUDIT frames faster than the progress interval "
+		    "allows", now);
+	else if (bytes > budget)
+		violation("AUDIT: over the run's byte budget", now);
+	else
+		(void)wd_audit(AUDIT_SUPERVISOR, m->u.audit.event,
+		    &AF_S(AUDIT_F_TEXT, m->u.audit.text), 1);
 }
 
 /* Exit status 0-4 are the outcomes PASS to CANCELLED, in order. */

@@ -160,7 +160,7 @@ audit_start(void)
 	(void)audit_set_run(&wd.audit, run);
 	(void)WD_AUDIT(AUDIT_EV_START, AF_S("profile_digest", wd.pf.digest_hex),
 	    AF_S("method", wd.method != NULL ? wd.method : "none"),
-	    AF_B("authorised", wd.authorised), AF_I("watchdog_uid", getuid()),
+	    AF_B("authorised", wd.authorised), AF_I("watchdog_uid", sandbox_uid()),
 	    AF_I("supervisor_uid", wd.child_uid), AF_S("command", wd.command),
 	    AF_S("version", "1"));
 	(void)wd_commit();	/* the anchor exists from the first record */
@@ -225,6 +225,7 @@ tick(int64_t now)
 		wd_finish(WD_EX_PASS, "recovery complete");
 	else if (wd.exit_code < 0 && child_start() == -1)
 		wd_finish(WD_EX_OSERR, "cannot start the supervisor");
+	sandbox_seccomp();	/* nothing more to start */
 }
 
 /*
@@ -249,7 +250,7 @@ next_timeout(int64_t now)
 static void
 loop(void)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[5];
 	int64_t now = mono_ms();
 	int sig;
 
@@ -259,7 +260,8 @@ loop(void)
 		session_pollfd(wd.sess, &pfd[1]);
 		pfd[2] = (struct pollfd){ .fd = wd.chan_open ? wd.chan.fd : -1,
 		    .events = POLLIN };
-		if (poll(pfd, 3, next_timeout(now)) == -1 && errno != EINTR)
+		child_pollfd(&pfd[3]);
+		if (poll(pfd, 5, next_timeout(now)) == -1 && errno != EINTR)
 			fatal("poll");
 		now = mono_ms();
 		while ((sig = sigfd_next(wd.sigfd)) > 0)
@@ -280,6 +282,8 @@ loop(void)
 			fatalx("broker: %s%s", session_error(wd.sess),
 			    wd.dirty ? "; NOT reverted, mark kept" : "");
 		}
+		if (pfd[3].revents != 0 || pfd[4].revents != 0)
+			child_output();
 		tick(now);
 		seal_due(0);
 		notify_tick(now);
@@ -366,6 +370,7 @@ main(int argc, char *argv[])
 	profile_load_or_die(wd.profile_arg, &wd.pf);	/* exit 78 */
 	if (strcmp(wd.command, "calibrate") == 0)
 		child_user();				/* exit 77 */
+	sandbox_init();				/* exit 77, 78 */
 	log_setfatalstatus(WD_EX_CONFIG);
 	session_params_init(&sp, &wd.pf, wd.pf.cred_watchdog,
 	    "gridcal-watchdog");
@@ -402,6 +407,7 @@ main(int argc, char *argv[])
 	}
 	alarm_will(wd.dirty);
 	verdict_publish(NULL);
+	sandbox_drop();		/* all that needs root is open */
 	loop();
 	notify("STOPPING=1");
 	if (!wd.dirty)	/* everyday, confirmed: replace the will */

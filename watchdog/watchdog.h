@@ -7,13 +7,16 @@
  *   envelope.c  the last-resort hard limits
  *   mark.c      the durable intent mark and the state directory's lock
  *   verdict.c   the run's outcome from the watchdog's own evidence
- *   child.c     fork, privilege drop, exec of the supervisor
+ *   child.c     fork, privilege drop, exec of the supervisor, its output
+ *   sandbox.c   our own privilege drop, StrictModes, seccomp, Landlock
  *   notify.c    systemd readiness and liveness (sd_notify protocol)
  */
 #ifndef GRIDCAL_WATCHDOG_H
 #define GRIDCAL_WATCHDOG_H
 
 #include <sys/types.h>
+
+#include <poll.h>
 
 #include "audit.h"
 #include "auditseal.h"
@@ -183,5 +186,14 @@ void	child_user(void);
 int	child_start(void);
 void	child_kill(int sig);
 void	child_reap(int64_t now);
+void	child_pollfd(struct pollfd *);	/* 2 fds: its stdout, stderr */
+void	child_output(void);
+
+/* sandbox.c */
+void	sandbox_init(void);
+void	sandbox_drop(void);
+void	sandbox_seccomp(void);
+int	sandbox_dropped(void);
+uid_t	sandbox_uid(void);
 
 #endif

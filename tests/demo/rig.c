@@ -44,36 +44,6 @@ join(char *buf, size_t bufsz, const char *dir, const char *name)
 	    name) : 0;
 }
 
-/* The watchdog drops to this user (profile paths.supervisor_user). */
-static const char *
-supervisor_user(void)
-{
-	const char *u = getenv("GRIDCAL_SUPERVISOR_USER");
-
-	return u != NULL ? u : "nobody";
-}
-
-/*
- * The harness writes every credential file root-only; the supervisor
- * runs as supervisor_user() and must read its own (and only its own).
- */
-static int
-give_supervisor_cred(struct rig *r)
-{
-	char path[PATH_MAX];
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return 0;
-	if ((pw = getpwnam(supervisor_user())) == NULL)
-		return fail("no user %s", supervisor_user());
-	if (hbroker_cred_path(&r->br, "supervisor", path, sizeof(path)) == -1)
-		return -1;
-	if (chown(path, pw->pw_uid, pw->pw_gid) == -1)
-		return fail("chown %s: %s", path, strerror(errno));
-	return 0;
-}
-
 int
 rig_scenario(struct rig *r, const char *base, const char *const *from,
     const char *const *to, size_t n, char *out, size_t outsz)
@@ -154,8 +124,7 @@ rig_start(struct rig *r, const char *tag, const char *scenario,
 	if (hprofile_write(&r->br, r->profile, sizeof(r->profile), all, n,
 	    err, sizeof(err)) == -1)
 		return fail("profile: %s", err);
-	if (give_supervisor_cred(r) == -1)
-		return -1;
+	/* hprofile_write gave the supervisor its credentials (0640) */
 	if (join(r->audit_log, sizeof(r->audit_log), r->workdir,
 	    "audit.jsonl") == -1 ||
 	    join(r->state_dir, sizeof(r->state_dir), r->workdir, "state") == -1 ||

@@ -7,7 +7,9 @@
  * Invoked as the watchdog invokes the supervisor:
  *   test-fakesup --profile FILE --watchdog-fd N calibrate --method M \
  *       [--confirm]
- * The script comes from $FAKESUP_SCRIPT: commands separated by ';'.
+ * The script comes from $FAKESUP_SCRIPT or, since the watchdog passes no
+ * environment, from fakesup.script beside the profile: commands
+ * separated by ';'.
  * Heartbeats go out automatically at the profile's interval during every
  * wait, unless "heartbeats off". What it sees is printed on stdout, one
  * line each, prefixed "fakesup: ".
@@ -29,6 +31,10 @@
  *                              the socket takes them
  *   try-read PATH              print whether PATH can be opened for reading
  *   id                         print pid, uid, gid, NoNewPrivs, open fds
+ *   tty                        print whether fds 0-2 are ttys, a controlling
+ *                              tty opens, TIOCSTI injects
+ *   survivor                   fork a child in a session of its own that
+ *                              sleeps forever; print its pid
  *   stop                       SIGSTOP itself (a hung supervisor)
  *   close                      close the socket and sleep (no EOF by exit)
  *   hang                       sleep forever without heartbeats
@@ -36,11 +42,13 @@
  * Exit status: 0 at the end of the script, 11 on an unmet expect, 12 on
  * EOF from the watchdog, 13 on a bad script, 14 on a send error.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -216,6 +224,46 @@ show_id(void)
 	say("fds%s", fds);
 }
 
+/*
+ * What code in the supervisor could do to the operator's terminal: is any
+ * of fds 0-2 a tty, is there a controlling tty, does TIOCSTI inject.
+ */
+static void
+show_tty(void)
+{
+	char c = '\n';
+	const char *ctty = "none";
+	int fd, sti = 0;
+
+	for (int i = 0; i < 3; i++)
+		sti += isatty(i) && ioctl(i, TIOCSTI, &c) == 0;
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) != -1) {
+		ctty = "open";
+		sti += ioctl(fd, TIOCSTI, &c) == 0;
+		(void)close(fd);
+	}
+	say("tty fds %d%d%d ctty %s sti %d", isatty(0), isatty(1), isatty(2),
+	    ctty, sti);
+}
+
+/* A grandchild in a session of its own that outlives us. */
+static void
+fork_survivor(void)
+{
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		say("survivor: fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		(void)setsid();
+		for (;;)
+			(void)pause();
+	}
+	say("survivor pid %ld", (long)pid);
+}
+
 static enum setting
 setting_arg(const char *s)
 {
@@ -300,6 +348,10 @@ run(char *cmd)
 		    "READABLE");
 	} else if (strcmp(av[0], "id") == 0)
 		show_id();
+	else if (strcmp(av[0], "tty") == 0)
+		show_tty();
+	else if (strcmp(av[0], "survivor") == 0)
+		fork_survivor();
 	else if (strcmp(av[0], "stop") == 0)
 		(void)raise(SIGSTOP);
 	else if (strcmp(av[0], "close") == 0) {
@@ -315,6 +367,26 @@ run(char *cmd)
 		say("bad command: %s", av[0]);
 		exit(13);
 	}
+}
+
+/* <directory of the profile>/fakesup.script, one line. */
+static char *
+read_script(const char *profile)
+{
+	char path[PATH_MAX], line[4096];
+	const char *slash = strrchr(profile, '/');
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%.*s/fakesup.script",
+	    slash != NULL ? (int)(slash - profile) : 1,
+	    slash != NULL ? profile : ".");
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	(void)fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	return strdup(line);
 }
 
 int
@@ -341,8 +413,11 @@ main(int argc, char *argv[])
 		return 13;
 	}
 	proto_chan_init(&ch, fd, &proto_supervisor);
-	if ((script = getenv("FAKESUP_SCRIPT")) == NULL ||
-	    (script = strdup(script)) == NULL)
+	if ((script = getenv("FAKESUP_SCRIPT")) != NULL)
+		script = strdup(script);
+	else	/* the watchdog passes no environment: fakesup.script */
+		script = read_script(profile);
+	if (script == NULL)
 		return 13;
 	for (char *c = strtok_r(script, ";", &save); c != NULL;
 	    c = strtok_r(NULL, ";", &save))

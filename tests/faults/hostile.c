@@ -47,6 +47,13 @@
  *	claim-pass	charger priority calibration only (confirmed), back
  *			to everyday (confirmed), then DONE PASS and exit 0:
  *			a claim the watchdog's evidence does not support
+ *	exec-sh		enter the supervisor's sandbox (supervisor/sandbox.c,
+ *			when linked in) and execve("/bin/sh"): what code
+ *			running in the supervisor would do first
+ *	audit-trickle	AUDIT frames of the longest text, under every
+ *			rate limit (48, then 3 per progress interval),
+ *			heartbeats as usual, until the watchdog ends it: a
+ *			disk filled slowly
  *
  * Every frame received and every step is logged to stderr as
  * "test-hostile: ...", so the suite can check what the watchdog answered.
@@ -86,7 +93,8 @@ enum behaviour {
 	B_BAD_VALUE, B_SINGLE_UNIT, B_CALIB, B_OUTPUT_FIRST, B_SHORT_FRAME,
 	B_LONG_FRAME, B_BAD_LENGTH, B_BAD_TYPE, B_ANSWER_TYPE, B_BAD_SEQ,
 	B_BAD_DIGEST, B_NO_HELLO, B_AFTER_DONE, B_OVERLAP, B_EMPTY_FRAME,
-	B_CLAIM_PASS
+	B_CLAIM_PASS, B_EXEC_SH,
+	B_AUDIT_TRICKLE
 };
 
 static const struct {
@@ -104,7 +112,12 @@ static const struct {
 	{ "no-hello", B_NO_HELLO }, { "after-done", B_AFTER_DONE },
 	{ "overlap", B_OVERLAP }, { "empty-frame", B_EMPTY_FRAME },
 	{ "claim-pass", B_CLAIM_PASS },
+	{ "overlap", B_OVERLAP }, { "exec-sh", B_EXEC_SH },
+	{ "audit-trickle", B_AUDIT_TRICKLE },
 };
+
+/* The supervisor's sandbox, where it is linked in (weak: older trees). */
+void	sandbox_enter(const struct profile *) __attribute__((weak));
 
 struct hostile {
 	struct proto_chan	ch;
@@ -442,6 +455,45 @@ flood(struct hostile *h, bool audit)
 	}
 }
 
+static int64_t trickle_next;
+
+static bool
+trickle_due(const struct hostile *h)
+{
+	(void)h;
+	return mono_ms() >= trickle_next;
+}
+
+/*
+ * AUDIT frames of PROTO_TEXT_LEN - 1 bytes, under the watchdog's AUDIT
+ * rate (watchdog/monitor.c: 4 per progress interval after a burst of 64):
+ * a burst of 48, then 3 per progress interval, until EOF.
+ */
+static void __attribute__((noreturn))
+audit_trickle(struct hostile *h)
+{
+	char text[PROTO_TEXT_LEN];
+	struct proto_msg m;
+	uint64_t sent = 0;
+
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	if (proto_set_audit(&m, "progress", text) == -1)
+		die(EX_BROKEN, "audit frame");
+	hlog("trickling AUDIT frames of %zu bytes", sizeof(text) - 1);
+	for (;;) {
+		if (send_msg(h, &m) == -1 || h->eof)
+			break;
+		sent++;
+		trickle_next = mono_ms() + (sent < 48 ? 0 :
+		    h->pf.timing.progress_interval_ms / 3);
+		if (pump(h, trickle_due) == -1)
+			break;
+	}
+	hlog("audit-trickle: %llu frames sent", (unsigned long long)sent);
+	linger(h);
+}
+
 /* The forbidden act itself. */
 static void
 act(struct hostile *h)
@@ -538,6 +590,18 @@ act(struct hostile *h)
 		    send_msg(h, &m) == 0)
 			die(0, "DONE PASS sent");
 		die(EX_BROKEN, "DONE");
+	case B_EXEC_SH:
+		if (sandbox_enter != NULL)
+			sandbox_enter(&h->pf);
+		hlog("exec-sh: execve /bin/sh%s", sandbox_enter != NULL ?
+		    " (sandboxed)" : "");
+		(void)execve("/bin/sh", (char *[]){ "sh", "-c", "echo "
+		    "test-hostile: a shell ran; sleep 60", NULL },
+		    (char *[]){ NULL });
+		hlog("exec-sh: %s", strerror(errno));
+		return;
+	case B_AUDIT_TRICKLE:
+		audit_trickle(h);
 	}
 }
 

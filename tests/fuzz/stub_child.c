@@ -3,6 +3,8 @@
  * side is as in child.c (a real SOCK_SEQPACKET socketpair, our end
  * non-blocking, the flood limit, the phase); the supervisor is the harness,
  * holding the other end. Signals go to the harness's model of the child.
+ * Also the stand-in for watchdog/sandbox.c: a fuzzer keeps its privileges
+ * and loads no seccomp filter.
  */
 #include <sys/socket.h>
 
@@ -65,4 +67,44 @@ child_reap(int64_t now)
 	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", "signal 9"));
 	if (wd.chan_open)
 		mon_eof("supervisor exited", now);
+}
+
+/* Its output pipes: none here. */
+void
+child_pollfd(struct pollfd *pfd)
+{
+	pfd[0] = pfd[1] = (struct pollfd){ .fd = -1 };
+}
+
+void
+child_output(void)
+{
+}
+
+/* watchdog/sandbox.c: no privilege drop, no filter in a fuzzer. */
+void
+sandbox_init(void)
+{
+}
+
+void
+sandbox_drop(void)
+{
+}
+
+void
+sandbox_seccomp(void)
+{
+}
+
+int
+sandbox_dropped(void)
+{
+	return 0;
+}
+
+uid_t
+sandbox_uid(void)
+{
+	return getuid();
 }

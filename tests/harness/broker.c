@@ -31,9 +31,13 @@ const char *const hbroker_users[HBROKER_NUSERS] = {
 	"plant", "supervisor", "watchdog", "observer", "report",
 };
 
-static const char acl_text[] =
-    "# gridcal test broker ACL (tests/harness/broker.c)\n"
-    "# solar_assistant/: profiles/solar-assistant.yaml (make demo PROFILE=)\n"
+/*
+ * The ACL is the shipped one, profiles/mosquitto/gridcal.acl, byte for
+ * byte (it cannot drift from what the tests run against), followed by the
+ * harness's own users, which no site has.
+ */
+static const char acl_harness[] =
+    "\n# ---- test harness only (tests/harness/broker.c) ----\n"
     "user plant\n"
     "topic write homeassistant/#\n"
     "topic write plant/#\n"
@@ -41,31 +45,43 @@ static const char acl_text[] =
     "topic write solar_assistant/+/+/state\n"
     "topic read solar_assistant/+/+/set\n"
     "\n"
-    "user supervisor\n"
-    "topic read homeassistant/#\n"
-    "topic read solar_assistant/+/+/state\n"
-    "topic write gridcal/supervisor/#\n"
-    "\n"
-    "user watchdog\n"
-    "topic read homeassistant/#\n"
-    "topic read solar_assistant/+/+/state\n"
-    "topic write solar/control/#\n"
-    "topic write solar_assistant/+/+/set\n"
-    "topic write gridcal/alarm\n"
-    "topic write gridcal/audit/seal\n"
-    "topic write gridcal/watchdog/#\n"
-    "\n"
     "user observer\n"
-    "topic read #\n"
-    "\n"
-    "# gridcal-audit due --publish and gridcal-setup --ha-discovery: reads\n"
-    "# telemetry, writes the due answer and the HA discovery configs only\n"
-    "user report\n"
-    "topic read homeassistant/#\n"
-    "topic read solar_assistant/+/+/state\n"
-    "topic write gridcal/+/due\n"
-    "topic write homeassistant/sensor/+/+/config\n"
-    "topic write homeassistant/binary_sensor/+/+/config\n";
+    "topic read #\n";
+
+static int
+write_acl(const char *acl)
+{
+	char shipped[PATH_MAX], *text, *all;
+	int rc;
+
+	if (harness_path(shipped, sizeof(shipped),
+	    "profiles/mosquitto/gridcal.acl") == -1 ||
+	    (text = harness_read_file(shipped, NULL)) == NULL) {
+		hwarnx("cannot read the shipped ACL %s", shipped);
+		return -1;
+	}
+	if (asprintf(&all, "%s%s", text, acl_harness) == -1) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	rc = harness_write_file(acl, all, 0600);
+	free(all);
+	return rc;
+}
+
+/* The broker's name for a harness user: the shipped ACL's for gridcal's. */
+const char *
+hbroker_mqtt_user(const char *user)
+{
+	if (strcmp(user, "supervisor") == 0)
+		return "gridcal-supervisor";
+	if (strcmp(user, "watchdog") == 0)
+		return "gridcal-watchdog";
+	if (strcmp(user, "report") == 0)
+		return "gridcal-report";
+	return user;
+}
 
 static int
 user_index(const char *user)
@@ -155,7 +171,8 @@ write_users(struct hbroker *b)
 		return -1;
 	for (int i = 0; i < HBROKER_NUSERS; i++) {
 		char *argv[] = { (char *)HBROKER_PASSWD_TOOL, (char *)"-b",
-		    passwd, (char *)hbroker_users[i], b->pass[i], NULL };
+		    passwd, (char *)hbroker_mqtt_user(hbroker_users[i]),
+		    b->pass[i], NULL };
 
 		make_password(b->pass[i], sizeof(b->pass[i]));
 		if (hproc_run(argv, 10000) != 0) {
@@ -166,13 +183,13 @@ write_users(struct hbroker *b)
 		if (hbroker_cred_path(b, hbroker_users[i], cred,
 		    sizeof(cred)) == -1)
 			return -1;
-		(void)snprintf(line, sizeof(line), "%s:%s\n", hbroker_users[i],
-		    b->pass[i]);
+		(void)snprintf(line, sizeof(line), "%s:%s\n",
+		    hbroker_mqtt_user(hbroker_users[i]), b->pass[i]);
 		if (harness_write_file(cred, line, 0600) == -1)
 			return -1;
 		explicit_bzero(line, sizeof(line));
 	}
-	if (harness_write_file(acl, acl_text, 0600) == -1)
+	if (write_acl(acl) == -1)
 		return -1;
 	if (chmod(passwd, 0600) == -1) {
 		hwarn("chmod %s", passwd);

@@ -178,7 +178,8 @@ hclient_connect_cb(const struct hbroker *b, const char *user, bool v5,
 	mosquitto_subscribe_v5_callback_set(c->m, on_subscribe);
 	mosquitto_message_callback_set(c->m, on_message);
 	(void)mosquitto_reconnect_delay_set(c->m, 1, 1, false);
-	if (mosquitto_username_pw_set(c->m, user, pass) != MOSQ_ERR_SUCCESS ||
+	if (mosquitto_username_pw_set(c->m, hbroker_mqtt_user(user), pass) !=
+	    MOSQ_ERR_SUCCESS ||
 	    (rc = mosquitto_connect(c->m, "127.0.0.1", b->port, 10)) !=
 	    MOSQ_ERR_SUCCESS) {
 		hwarnx("%s: connect to port %u failed", user, (unsigned)b->port);

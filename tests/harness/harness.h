@@ -111,14 +111,19 @@ int	hproc_run(char *const argv[], int64_t timeout_ms);
 #define HBROKER_PASSWD_TOOL	"/usr/bin/mosquitto_passwd"
 
 /*
- * The users and what the ACL lets them do:
+ * The users and what the ACL lets them do (supervisor and watchdog: the
+ * shipped profiles/mosquitto/gridcal.acl, verbatim; plant and observer
+ * are appended for the tests):
  *   plant       write homeassistant/#, plant/#; read solar/control/#
- *   supervisor  read homeassistant/#; write gridcal/supervisor/# only
- *   watchdog    read homeassistant/#; write solar/control/#, gridcal/alarm,
- *               gridcal/watchdog/#
+ *   supervisor  read homeassistant/sensor/+/state; write
+ *               gridcal/supervisor/# only
+ *   watchdog    read homeassistant/sensor/+/state; write solar/control/#,
+ *               gridcal/alarm, gridcal/watchdog/#
  *   observer    read #
- * Each gets <workdir>/<user>.cred ("user:password", mode 0600, shared/cred.h)
- * with a random password.
+ *   report      (gridcal-report) read homeassistant/#; write gridcal/+/due
+ *               and the Home Assistant discovery configs
+ * Each gets <workdir>/<user>.cred ("<mqtt user>:password", mode 0600,
+ * shared/cred.h) with a random password.
  */
 #define HBROKER_NUSERS	5
 extern const char *const hbroker_users[HBROKER_NUSERS];
@@ -148,6 +153,10 @@ int	hbroker_kill(struct hbroker *);
 /* <workdir>/<user>.cred */
 int	hbroker_cred_path(const struct hbroker *, const char *user, char *buf,
 	    size_t bufsz);
+/* The MQTT user name of a harness user: "gridcal-supervisor",
+ * "gridcal-watchdog", "gridcal-report" (the shipped ACL's) for supervisor,
+ * watchdog and report. */
+const char *hbroker_mqtt_user(const char *user);
 /* Password of a harness user, NULL if unknown. */
 const char *hbroker_password(const struct hbroker *, const char *user);
 /* "127.0.0.1:<port>" */
@@ -327,11 +336,13 @@ int	hjson_str(const char *json, const char *path, char *buf,
  *   @SUPERVISOR_USER@  user the watchdog runs the supervisor as
  * hprofile_write() substitutes them, applies overrides and writes
  * <workdir>/profile.yaml (path returned in out). It also makes what the
- * paths expect: <workdir>/state (0700), and, when run as root,
- * <workdir>/supervisor.cred owned by the supervisor user, who reads it
- * after the watchdog dropped privileges (watchdog.cred stays root's).
+ * paths expect, as a site must (README "Users, files and modes"): the
+ * state directory (<workdir>/state or the paths.state_dir override) owned
+ * by gridcal-watchdog, mode 0700, and, when run as root,
+ * <workdir>/supervisor.cred root:<supervisor's group> 0640, which the
+ * supervisor reads as itself (watchdog.cred stays root's, 0600).
  * The supervisor user is an override of paths.supervisor_user, else
- * $GRIDCAL_SUPERVISOR_USER, else "nobody".
+ * $GRIDCAL_SUPERVISOR_USER, else this process's pool user (huser_*).
  *
  * An override names a scalar by its dotted key path and gives the YAML text
  * that replaces its value, e.g. { "limits.abort.cell_voltage_max_v",
@@ -350,5 +361,23 @@ int	hprofile_write(const struct hbroker *, char *out, size_t outsz,
 int	hprofile_render(const char *tmpl, const struct hbroker *,
 	    const struct hprofile_kv *overrides, size_t noverrides,
 	    char **outp, char *err, size_t errsz);
+
+/* ---- system users (users.c) ---- */
+
+#define HUSER_WATCHDOG	"gridcal-watchdog"
+
+/* Creates the system user name (useradd --system) if missing; 0 if it is
+ * there (or not root: nothing to do). */
+int	huser_ensure(const char *name);
+/*
+ * The supervisor user of this test process: $GRIDCAL_SUPERVISOR_USER, or
+ * one of a pool that no other running test holds (created on first use),
+ * with gridcal-watchdog made too. NULL if none is free.
+ */
+const char *huser_supervisor(void);
+/* A supervisor's credential file: root:<its group>, 0640. */
+int	huser_give_cred(const char *path, const char *supervisor);
+/* A state directory: gridcal-watchdog's, 0700. */
+int	huser_give_state(const char *dir);
 
 #endif

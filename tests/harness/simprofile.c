@@ -16,8 +16,6 @@
 #include "harness.h"
 #include "harness_int.h"
 
-#define DEFAULT_SUPERVISOR_USER	"nobody"
-
 #define MAX_DEPTH	16
 
 struct sbuf {
@@ -67,12 +65,12 @@ is_comment_or_blank(const char *line, size_t n)
 static const char *
 supervisor_user(const struct hprofile_kv *kv, size_t nkv)
 {
-	const char *env = getenv("GRIDCAL_SUPERVISOR_USER");
+	const char *pool;
 
 	for (size_t i = 0; i < nkv; i++)
 		if (strcmp(kv[i].key, "paths.supervisor_user") == 0)
 			return kv[i].value;
-	return env != NULL && env[0] != '\0' ? env : DEFAULT_SUPERVISOR_USER;
+	return (pool = huser_supervisor()) != NULL ? pool : "nobody";
 }
 
 /* Replaces @NAME@ placeholders outside comments. */
@@ -243,32 +241,34 @@ hprofile_render(const char *tmpl, const struct hbroker *b,
 }
 
 /*
- * What the profile's paths expect to exist: the watchdog's state directory,
- * and the supervisor's credentials owned by the user it runs as (it reads
- * them after the watchdog dropped its privileges; the watchdog's stay
- * root's).
+ * What the profile's paths expect, with a site's owners and modes (the
+ * watchdog holds them to its StrictModes): the state directory
+ * gridcal-watchdog's 0700, the supervisor's credentials root:<its group>
+ * 0640 (it reads them as itself; the watchdog's stay root's, 0600).
  */
 static int
-prepare_site(const struct hbroker *b, const char *user, char *err,
-    size_t errsz)
+prepare_site(const struct hbroker *b, const char *user,
+    const struct hprofile_kv *kv, size_t nkv, char *err, size_t errsz)
 {
 	char path[PATH_MAX];
-	struct passwd *pw;
+	const char *state = path;
 	int n;
 
 	n = snprintf(path, sizeof(path), "%s/state", b->workdir);
+	for (size_t i = 0; i < nkv; i++)
+		if (strcmp(kv[i].key, "paths.state_dir") == 0)
+			state = kv[i].value;
 	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    (mkdir(path, 0700) == -1 && errno != EEXIST)) {
-		(void)snprintf(err, errsz, "mkdir %s/state: %s", b->workdir,
+	    (mkdir(state, 0700) == -1 && errno != EEXIST)) {
+		(void)snprintf(err, errsz, "mkdir %s: %s", state,
 		    strerror(errno));
 		return -1;
 	}
-	if (geteuid() != 0 || (pw = getpwnam(user)) == NULL)
-		return 0;
-	if (hbroker_cred_path(b, "supervisor", path, sizeof(path)) == -1 ||
-	    chown(path, pw->pw_uid, pw->pw_gid) == -1) {
-		(void)snprintf(err, errsz, "chown %s to %s: %s", path, user,
-		    strerror(errno));
+	if (huser_give_state(state) == -1 ||
+	    hbroker_cred_path(b, "supervisor", path, sizeof(path)) == -1 ||
+	    huser_give_cred(path, user) == -1) {
+		(void)snprintf(err, errsz, "%s or %s: cannot give to %s or %s",
+		    state, path, HUSER_WATCHDOG, user);
 		return -1;
 	}
 	return 0;
@@ -358,7 +358,8 @@ hprofile_write(const struct hbroker *b, char *out, size_t outsz,
 	free(tmpl);
 	if (r == -1)
 		return -1;
-	if (prepare_site(b, supervisor_user(kv, nkv), err, errsz) == -1) {
+	if (prepare_site(b, supervisor_user(kv, nkv), kv, nkv, err, errsz) ==
+	    -1) {
 		free(text);
 		return -1;
 	}

@@ -103,6 +103,21 @@ expect_stat(const char *site_path, const char *user, mode_t mode, bool dir)
 static void	test_notify(struct rig *);
 static void	test_refusals(struct rig *);
 
+/* The supervisor's credentials: root's, group gridcal (StrictModes). */
+static void
+expect_cred_stat(mode_t mode)
+{
+	char path[PATH_MAX];
+	struct group *gr = getgrnam("gridcal");
+	struct stat st;
+
+	dpath(path, sizeof(path), "/etc/gridcal/supervisor.cred", NULL);
+	CHECK(gr != NULL && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == 0 && st.st_gid == gr->gr_gid &&
+	    (st.st_mode & 07777) == mode, "%s: want root:gridcal %04o", path,
+	    (unsigned)mode);
+}
+
 static void
 test_setup(void)
 {
@@ -116,7 +131,7 @@ test_setup(void)
 	expect_stat("/etc/gridcal/profile.yaml", "root", 0644, false);
 	expect_stat("/etc/gridcal/watchdog.cred", "gridcal-watchdog", 0600,
 	    false);
-	expect_stat("/etc/gridcal/supervisor.cred", "gridcal", 0600, false);
+	expect_cred_stat(0640);
 	expect_stat("/var/lib/gridcal", "gridcal-watchdog", 0700, true);
 	/* the sealing key, as the watchdog (root) checks it; its
 	 * verification key printed this once */
@@ -155,11 +170,11 @@ test_setup(void)
 	rc = setup_run("--dry-run", out, sizeof(out));
 	CHECK(rc == 0 && strstr(out, "would chmod") != NULL, "dry run: %d\n%s",
 	    rc, out);
-	expect_stat("/etc/gridcal/supervisor.cred", "gridcal", 0644, false);
+	expect_cred_stat(0644);
 	rc = setup_run(NULL, out, sizeof(out));
 	CHECK(rc == 0 && strstr(out, "chmod") != NULL, "repair: %d\n%s", rc,
 	    out);
-	expect_stat("/etc/gridcal/supervisor.cred", "gridcal", 0600, false);
+	expect_cred_stat(0640);
 
 	/* a symlink where a credentials file belongs is not followed */
 	dpath(path, sizeof(path), "/etc/gridcal/watchdog.cred", NULL);
@@ -193,7 +208,7 @@ give_password(struct rig *r, const char *user, const char *site_path)
 	int fd, n;
 
 	dpath(path, sizeof(path), site_path, NULL);
-	n = snprintf(line, sizeof(line), "%s:%s\n", user,
+	n = snprintf(line, sizeof(line), "%s:%s\n", hbroker_mqtt_user(user),
 	    hbroker_password(&r->br, user));
 	if ((fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW)) == -1 ||
 	    write(fd, line, (size_t)n) != n || close(fd) == -1)

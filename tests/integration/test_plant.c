@@ -253,8 +253,9 @@ START_TEST(test_broker_acl)
 	ck_assert_int_eq(hbroker_cred_path(&e.br, "supervisor", path,
 	    sizeof(path)), 0);
 	ck_assert_int_eq(harness_last_line(path, line, sizeof(line)), 0);
-	(void)snprintf(want, sizeof(want), "supervisor:%s",
-	    hbroker_password(&e.br, "supervisor"));
+	(void)snprintf(want, sizeof(want), "%s:%s",
+	    hbroker_mqtt_user("supervisor"), hbroker_password(&e.br,
+	    "supervisor"));
 	ck_assert_str_eq(line, want);
 	env_down(&e, NULL, 0);
 }

@@ -9,19 +9,26 @@
  * truth) is printed for each trigger; it is asserted only as a safety
  * property with a bound from the profile (fault86_revert_prompt).
  */
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
+#include <mosquitto.h>
 
 #include "audit.h"
 #include "sealvk.h"
@@ -111,7 +118,7 @@ env_down(struct env *e)
 static void
 wd_start(struct env *e, const char *script, ...)
 {
-	char bin[PATH_MAX], name[32], *argv[12];
+	char bin[PATH_MAX], name[32], spath[PATH_MAX], *argv[12];
 	const char *a;
 	va_list ap;
 	int n = 0;
@@ -131,7 +138,10 @@ wd_start(struct env *e, const char *script, ...)
 	wpath(e->out, e, name);
 	(void)snprintf(name, sizeof(name), "watchdog-%d.err", e->runs);
 	wpath(e->err, e, name);
-	ck_assert_int_eq(setenv("FAKESUP_SCRIPT", script, 1), 0);
+	/* the watchdog passes no environment: the script goes beside the
+	 * profile, where fakesup looks for it */
+	wpath(spath, e, "fakesup.script");
+	ck_assert_int_eq(harness_write_file(spath, script, 0644), 0);
 	ck_assert_int_eq(hproc_spawn(&e->wdog, argv, NULL, e->out, e->err), 0);
 }
 
@@ -589,25 +599,44 @@ START_TEST(sigkill_then_calibrate_recovers_first)
 }
 END_TEST
 
+#define N4(x)	x x x x
 START_TEST(audit_failure_reverts)
 {
-	struct rlimit rl;
-	struct stat st;
+	struct hprofile_kv ov[1];
+	char vol[PATH_MAX], log[PATH_MAX], fill[PATH_MAX], buf[4096] = "";
 	struct env e;
+	int fd;
 
-	env_up(&e, "auditfail", NULL, NULL, 0);
-	wd_start(&e, ENABLE "wait 2; audit note the disk is full now; wait 30",
-	    "calibrate", "--method", "grid", "--confirm", NULL);
+	/* the audit log on a tmpfs of its own, filled up during the run (the
+	 * watchdog is no longer ours to prlimit: it runs as its own user) */
+	ck_assert_int_eq(harness_workdir(vol, sizeof(vol), "auditvol"), 0);
+	ck_assert_int_eq(mount("tmpfs", vol, "tmpfs", 0, "size=256k,mode=0755"),
+	    0);
+	ck_assert_int_lt(snprintf(log, sizeof(log), "%s/audit.jsonl", vol),
+	    (int)sizeof(log));
+	ck_assert_int_lt(snprintf(fill, sizeof(fill), "%s/filler", vol),
+	    (int)sizeof(fill));
+	ov[0] = (struct hprofile_kv){ "paths.audit_log", log };
+	env_up(&e, "auditfail", NULL, ov, 1);
+	(void)strlcpy(e.log, log, sizeof(e.log));
+	/* a tmpfs fills by pages: notes enough to need a page more */
+	wd_start(&e, ENABLE "wait 2"
+	    N4(N4("; audit note the disk is full; wait 0.05")) "; wait 30", "calibrate", "--method", "grid", "--confirm", NULL);
 	(void)wait_settings(&e, 1, T_SET);
-	/* the log may not grow by another byte: a full disk */
-	ck_assert_int_eq(stat(e.log, &st), 0);
-	rl.rlim_cur = rl.rlim_max = (rlim_t)st.st_size;
-	ck_assert_int_eq(prlimit(e.wdog.pid, RLIMIT_FSIZE, &rl, NULL), 0);
+	/* the log may not grow by another page: a full disk */
+	ck_assert_int_ne(fd = open(fill, O_WRONLY | O_CREAT | O_CLOEXEC, 0600),
+	    -1);
+	while (write(fd, buf, sizeof(buf)) > 0 || write(fd, buf, 1) > 0)
+		;
+	ck_assert_int_eq(errno, ENOSPC);
+	(void)close(fd);
 	(void)wait_settings(&e, 0, T_SAFE);
 	ck_assert_int_eq(wd_exit(&e), 74);
 	ASSERT_HAS(e.err, "audit log");
+	ck_assert_int_eq(unlink(fill), 0);
 	audit_verifies(&e);	/* what was written is intact */
 	env_down(&e);
+	(void)umount2(vol, MNT_DETACH);
 }
 END_TEST
 
@@ -702,10 +731,11 @@ START_TEST(disallowed_requests)
 }
 END_TEST
 
-/* The supervisor runs as nobody, without our fds or a way back to root. */
+/* The supervisor runs as its own user, without our fds or a way back. */
 START_TEST(child_is_unprivileged)
 {
 	char script[2 * PATH_MAX + 128], line[PATH_MAX + 64];
+	struct passwd *pw;
 	struct env e;
 
 	if (geteuid() != 0) {
@@ -718,7 +748,11 @@ START_TEST(child_is_unprivileged)
 	    e.profile);
 	wd_start(&e, script, "calibrate", "--method", "solar", NULL);
 	ck_assert_int_eq(wd_exit(&e), 3);
-	ASSERT_HAS(e.out, "fakesup: uid 65534 euid 65534 gid 65534 egid 65534");
+	ck_assert_ptr_nonnull(pw = getpwnam(huser_supervisor()));
+	(void)snprintf(line, sizeof(line), "fakesup: uid %ld euid %ld gid %ld "
+	    "egid %ld", (long)pw->pw_uid, (long)pw->pw_uid, (long)pw->pw_gid,
+	    (long)pw->pw_gid);
+	ASSERT_HAS(e.out, line);
 	ASSERT_HAS(e.out, "fakesup: NoNewPrivs:\t1");
 	ASSERT_HAS(e.out, "fakesup: fds 0 1 2 3\n");
 	(void)snprintf(line, sizeof(line), "try-read %s/watchdog.cred: "
@@ -726,7 +760,61 @@ START_TEST(child_is_unprivileged)
 	ASSERT_HAS(e.out, line);
 	(void)snprintf(line, sizeof(line), "try-read %s: READABLE", e.profile);
 	ASSERT_HAS(e.out, line);	/* the probe can see a readable file */
-	ASSERT_HAS(e.log, "\"supervisor_uid\":65534");
+	(void)snprintf(line, sizeof(line), "\"supervisor_uid\":%ld",
+	    (long)pw->pw_uid);
+	ASSERT_HAS(e.log, line);
+	env_down(&e);
+}
+END_TEST
+
+/* "Key:" line of /proc/<pid>/status into buf (the value, tabs kept). */
+static void
+proc_status(pid_t pid, const char *key, char *buf, size_t sz)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	buf[0] = '\0';
+	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	ck_assert_ptr_nonnull(f = fopen(path, "re"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, strlen(key)) == 0) {
+			(void)strlcpy(buf, line + strlen(key), sz);
+			buf[strcspn(buf, "\n")] = '\0';
+		}
+	(void)fclose(f);
+}
+
+/* During a run the watchdog is not root: own uid, no capabilities. */
+START_TEST(watchdog_drops_root)
+{
+	struct in_log hello = { NULL, "fakesup: args", 0 };
+	char uid[128], cap[64], nnp[16], sec[16];
+	struct passwd *pw;
+	struct env e;
+
+	if (geteuid() != 0) {
+		printf("watchdog watchdog_drops_root: skipped, not root\n");
+		return;
+	}
+	env_up(&e, "drop", NULL, NULL, 0);
+	wd_start(&e, "hello; wait 3; done REFUSED test; exit 0", "calibrate",
+	    "--method", "solar", NULL);
+	hello.path = e.out;
+	ck_assert_int_eq(hobs_wait(e.obs, log_count_over, &hello, T_SET), 0);
+	proc_status(e.wdog.pid, "Uid:", uid, sizeof(uid));
+	proc_status(e.wdog.pid, "CapEff:", cap, sizeof(cap));
+	proc_status(e.wdog.pid, "NoNewPrivs:", nnp, sizeof(nnp));
+	proc_status(e.wdog.pid, "Seccomp:", sec, sizeof(sec));
+	ck_assert_int_eq(wd_exit(&e), 3);
+	ck_assert_ptr_nonnull(pw = getpwnam(HUSER_WATCHDOG));
+	/* real uid gridcal-watchdog's; effective the supervisor's (to signal
+	 * it), saved and filesystem uid gridcal-watchdog's again */
+	ck_assert_msg(strtol(uid, NULL, 10) == (long)pw->pw_uid,
+	    "Uid:%s, want %ld first", uid, (long)pw->pw_uid);
+	ck_assert_str_eq(cap, "\t0000000000000000");
+	ck_assert_str_eq(nnp, "\t1");
+	ck_assert_str_eq(sec, "\t2");	/* filtered once the child runs */
 	env_down(&e);
 }
 END_TEST
@@ -775,6 +863,237 @@ START_TEST(supervisor_dies_with_watchdog)
 	if (!gone)
 		(void)kill((pid_t)pid, SIGKILL);	/* leave nothing behind */
 	ck_assert_msg(gone, "the stopped supervisor outlived its watchdog");
+	env_down(&e);
+}
+END_TEST
+
+/* ---- attacks from the supervisor's side (issue 13) ---- */
+
+static void
+nap(long ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/* The pid after "needle" in a file, 0 if none. */
+static long
+pid_in(const char *path, const char *needle)
+{
+	char *text = harness_read_file(path, NULL), *at;
+	long pid = 0;
+
+	if (text != NULL && (at = strstr(text, needle)) != NULL)
+		pid = strtol(at + strlen(needle), NULL, 10);
+	free(text);
+	return pid;
+}
+
+/*
+ * TIOCSTI: the watchdog runs on a terminal (its controlling tty, as from
+ * an operator's shell); the supervisor must find no terminal at all.
+ */
+START_TEST(child_has_no_terminal)
+{
+	char bin[PATH_MAX], spath[PATH_MAX], buf[8192] = "", *slave;
+	char *argv[] = { bin, "-p", NULL, "calibrate", "--method", "solar",
+	    NULL };
+	size_t len = 0;
+	int64_t until;
+	struct env e;
+	pid_t pid;
+	int m, st;
+	ssize_t n;
+
+	env_up(&e, "tty", NULL, NULL, 0);
+	argv[2] = e.profile;
+	ck_assert_int_eq(harness_path(bin, sizeof(bin),
+	    "build/gridcal-watchdog"), 0);
+	wpath(spath, &e, "fakesup.script");
+	ck_assert_int_eq(harness_write_file(spath, "hello; tty; done REFUSED "
+	    "test; exit 0", 0644), 0);
+	ck_assert_int_ne(m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), -1);
+	ck_assert(grantpt(m) == 0 && unlockpt(m) == 0);
+	ck_assert_ptr_nonnull(slave = ptsname(m));
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		int t;
+
+		/* a session whose controlling tty is the pty, like a login */
+		if (setsid() == -1 || (t = open(slave, O_RDWR)) == -1 ||
+		    dup2(t, 0) == -1 || dup2(t, 1) == -1 || dup2(t, 2) == -1 ||
+		    prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+			_exit(120);
+		execv(bin, argv);
+		_exit(121);
+	}
+	until = harness_now_ms() + T_EXIT;
+	(void)fcntl(m, F_SETFL, O_NONBLOCK);
+	while (harness_now_ms() < until && waitpid(pid, &st, WNOHANG) == 0) {
+		while (len + 1 < sizeof(buf) &&
+		    (n = read(m, buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += (size_t)n;
+		nap(20);
+	}
+	while (len + 1 < sizeof(buf) &&
+	    (n = read(m, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	(void)close(m);
+	if (kill(pid, 0) == 0) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		ck_abort_msg("the watchdog did not exit: %s", buf);
+	}
+	ck_assert_msg(strstr(buf, "fakesup: tty fds 000 ctty none sti 0") !=
+	    NULL, "the supervisor reached a terminal:\n%s", buf);
+	env_down(&e);
+}
+END_TEST
+
+/* A grandchild in a session of its own dies with the run. */
+START_TEST(grandchild_is_killed)
+{
+	struct env e;
+	long pid;
+	bool gone;
+
+	env_up(&e, "survivor", NULL, NULL, 0);
+	wd_start(&e, "hello; survivor; wait 1; done REFUSED test; exit 0",
+	    "calibrate", "--method", "solar", NULL);
+	ck_assert_int_eq(wd_exit(&e), 3);
+	ck_assert_int_gt(pid = pid_in(e.out, "fakesup: survivor pid "), 1);
+	gone = hobs_wait(e.obs, process_gone, &pid, T_EXIT) == 0;
+	if (!gone)
+		(void)kill((pid_t)pid, SIGKILL);	/* leave nothing behind */
+	ck_assert_msg(gone, "the supervisor's grandchild %ld outlived the run",
+	    pid);
+	ASSERT_HAS(e.log, "\"leftover_killed\"");
+	env_down(&e);
+}
+END_TEST
+
+/*
+ * Client-id takeover: the supervisor's broker user connects again and
+ * again under the watchdog's old, predictable client id (green-start:
+ * "gridcal-watchdog-<pid>"), which drops the watchdog's connection each
+ * time. The revert must still be prompt.
+ */
+START_TEST(client_id_takeover)
+{
+	struct env e;
+	pid_t att;
+	int64_t t;
+	int st;
+
+	env_up(&e, "takeover", NULL, NULL, 0);
+	wd_start(&e, ENABLE "wait 60", "calibrate", "--method", "grid",
+	    "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	ck_assert_int_ne(att = fork(), -1);
+	if (att == 0) {
+		char id[64];
+		int64_t end = harness_now_ms() + 25000;
+
+		(void)setpgid(0, 0);
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		(void)snprintf(id, sizeof(id), "gridcal-watchdog-%ld",
+		    (long)e.wdog.pid);
+		/* three of us, each back at once when kicked off */
+		(void)fork();
+		(void)fork();
+		while (harness_now_ms() < end) {
+			struct mosquitto *mq = mosquitto_new(id, true, NULL);
+
+			if (mq != NULL && mosquitto_username_pw_set(mq,
+			    hbroker_mqtt_user("supervisor"), hbroker_password(
+			    &e.br, "supervisor")) == MOSQ_ERR_SUCCESS &&
+			    mosquitto_connect(mq, "127.0.0.1", e.br.port, 5) ==
+			    MOSQ_ERR_SUCCESS)
+				for (int i = 0; i < 100 && mosquitto_loop(mq,
+				    10, 1) == MOSQ_ERR_SUCCESS; i++)
+					;
+			if (mq != NULL)
+				mosquitto_destroy(mq);
+		}
+		_exit(0);
+	}
+	nap(1000);		/* the attack is under way */
+	ck_assert_int_eq(hproc_signal(&e.wdog, SIGTERM), 0);
+	/* generous: twice the revert confirm and set confirm timeouts */
+	t = harness_now_ms();
+	(void)hobs_wait(e.obs, settings_are, &(int){ 0 }, 10000);
+	t = harness_now_ms() - t;
+	(void)kill(-att, SIGKILL);	/* its group: the forked ones too */
+	(void)kill(att, SIGKILL);
+	(void)waitpid(att, &st, 0);
+	ck_assert_msg(t < 10000, "revert took %lld ms under a client-id "
+	    "takeover", (long long)t);
+	ck_assert_int_eq(wd_exit(&e), 4);
+	env_down(&e);
+}
+END_TEST
+
+/* StrictModes: a credential file the supervisor's user owns. */
+START_TEST(credential_owned_by_supervisor)
+{
+	char cred[PATH_MAX];
+	struct passwd *pw;
+	struct env e;
+
+	if (geteuid() != 0) {
+		printf("watchdog credential_owned_by_supervisor: skipped\n");
+		return;
+	}
+	env_up(&e, "credowner", NULL, NULL, 0);
+	ck_assert_ptr_nonnull(pw = getpwnam(huser_supervisor()));
+	wpath(cred, &e, "watchdog.cred");
+	ck_assert_int_eq(chown(cred, pw->pw_uid, pw->pw_gid), 0);
+	wd_start(&e, ENABLE "done PASS; exit 0", "calibrate", "--method",
+	    "grid", "--confirm", NULL);
+	ck_assert_int_eq(wd_exit(&e), 78);
+	ASSERT_HAS(e.err, "watchdog.cred: not owned by root or the watchdog "
+	    "user");
+	ck_assert_double_eq(truth(&e, "control.received"), 0);
+	env_down(&e);
+}
+END_TEST
+
+/* StrictModes: a state directory others may write into. */
+START_TEST(state_dir_writable_refused)
+{
+	struct env e;
+
+	env_up(&e, "statemode", NULL, NULL, 0);
+	ck_assert_int_eq(chmod(e.state, 0777), 0);
+	wd_start(&e, ENABLE "done PASS; exit 0", "calibrate", "--method",
+	    "grid", "--confirm", NULL);
+	ck_assert_int_eq(wd_exit(&e), 78);
+	ASSERT_HAS(e.err, "/state: writable by group or others");
+	ck_assert_double_eq(truth(&e, "control.received"), 0);
+	env_down(&e);
+}
+END_TEST
+
+/*
+ * A FIFO planted where the intent mark's temporary file goes: opening it
+ * must neither block the watchdog nor be written through.
+ */
+START_TEST(fifo_in_state_dir)
+{
+	char fifo[PATH_MAX];
+	struct env e;
+
+	env_up(&e, "fifo", NULL, NULL, 0);
+	wpath(fifo, &e, "state/watchdog.intent.tmp");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	wd_start(&e, ENABLE "wait 1; done ABORTED test; exit 0", "calibrate",
+	    "--method", "grid", "--confirm", NULL);
+	(void)wait_settings(&e, 1, T_SET);
+	(void)wait_settings(&e, 0, T_SAFE);
+	ck_assert_int_eq(wd_exit(&e), 2);
+	audit_verifies(&e);
 	env_down(&e);
 }
 END_TEST
@@ -1333,6 +1652,13 @@ watchdog_suite(void)
 	ADD(audit_unwritable_at_start);
 	ADD(disallowed_requests);
 	ADD(child_is_unprivileged);
+	ADD(watchdog_drops_root);
+	ADD(child_has_no_terminal);
+	ADD(grandchild_is_killed);
+	ADD(client_id_takeover);
+	ADD(credential_owned_by_supervisor);
+	ADD(state_dir_writable_refused);
+	ADD(fifo_in_state_dir);
 	ADD(supervisor_dies_with_watchdog);
 	ADD(runs_are_sealed);
 	ADD(seal_key_refused);

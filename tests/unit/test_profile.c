@@ -106,6 +106,12 @@ static const struct bad_case bad_cases[] = {
 	{ "bulk_voltage_v: 56.4", "bulk_voltage_v: nan", "limits.absorption.bulk_voltage_v: \"nan\"" },
 	{ "bulk_voltage_v: 56.4", "bulk_voltage_v: .inf", "limits.absorption.bulk_voltage_v" },
 	{ "  keepalive_s: 30", "  keepalive_s: 30\n  bogus: 1", ":16: broker.bogus: unknown key" },
+	{ "  keepalive_s: 30", "  keepalive_s: 30\n  tls_cert: /etc/c.crt",
+	  "broker.tls_cert: tls_cert and tls_key go together" },
+	{ "  keepalive_s: 30", "  keepalive_s: 30\n  tls_cert: /c\n  tls_key: /k",
+	  "broker.tls_cert: a client certificate needs broker.tls_ca" },
+	{ "  keepalive_s: 30", "  keepalive_s: 30\n  tls_ca: ca.crt",
+	  "broker.tls_ca: \"ca.crt\": must be an absolute path" },
 	/* what the pack, the BMS and the charger decide has no default */
 	{ "    bulk_voltage_v: 56.4\n", "", "limits.absorption.bulk_voltage_v: missing required key" },
 	{ "  host: 127.0.0.1\n", "", "broker.host: missing required key" },
