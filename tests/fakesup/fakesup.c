@@ -26,7 +26,9 @@
  *   done OUTCOME [REASON...]   DONE (PASS, FAIL, ABORTED, REFUSED, CANCELLED)
  *   raw HEX                    one frame of raw bytes, e.g. a wrong length
  *   empty                      a zero-length frame (the socket stays open)
- *   echo TEXT...               print TEXT (a point the test can wait for)
+ *   echo TEXT...               print TEXT (a point the test can wait for),
+ *                              and take the name "fakesup:WORD" (its first
+ *                              word) for a test whose watchdog is stopped
  *   flood N [audit]            N heartbeats (or AUDIT frames) as fast as
  *                              the socket takes them
  *   try-read PATH              print whether PATH can be opened for reading
@@ -43,6 +45,7 @@
  * EOF from the watchdog, 13 on a bad script, 14 on a send error.
  */
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <dirent.h>
@@ -332,9 +335,15 @@ run(char *cmd)
 		send_raw(av[1]);
 	else if (strcmp(av[0], "empty") == 0 && ac == 1)
 		send_raw("");
-	else if (strcmp(av[0], "echo") == 0 && ac >= 2)
+	else if (strcmp(av[0], "echo") == 0 && ac >= 2) {
+		char comm[16];
+
 		say("%s%s%s", av[1], ac > 2 ? " " : "", rest);
-	else if (strcmp(av[0], "flood") == 0 && (ac == 2 || ac == 3)) {
+		/* also as our name: our output reaches the test only through
+		 * the watchdog (its relay), which a test may have stopped */
+		(void)snprintf(comm, sizeof(comm), "fakesup:%s", av[1]);
+		(void)prctl(PR_SET_NAME, comm, 0, 0, 0);
+	} else if (strcmp(av[0], "flood") == 0 && (ac == 2 || ac == 3)) {
 		for (int i = 0; i < atoi(av[1]); i++) {
 			if (ac == 3)
 				(void)proto_set_audit(&m, "flood", "x");
