@@ -6,7 +6,7 @@
 PLANT_SRCS      := tests/plant/main.c tests/plant/model.c \
 	tests/plant/publish.c tests/plant/scenario.c tests/plant/truth.c \
 	shared/clock.c shared/cred.c shared/log.c shared/parse.c \
-	shared/profile.c shared/yamlcfg.c
+	shared/json.c shared/profile.c shared/yamlcfg.c
 PLANT_OBJS      := $(call objs,$(PLANT_SRCS))
 PLANT_BIN       := $(B)/gridcal-plant
 

@@ -7,7 +7,7 @@ AUDIT_SRCS     := audit/main.c audit/report.c audit/seal.c audit/show.c \
 	shared/audit.c shared/auditfmt.c shared/auditread.c \
 	shared/auditseal.c shared/durable.c shared/sealvk.c \
 	shared/clock.c shared/log.c \
-	shared/parse.c shared/profile.c shared/yamlcfg.c \
+	shared/parse.c shared/json.c shared/profile.c shared/yamlcfg.c \
 	shared/session.c shared/cred.c shared/telemetry.c \
 	supervisor/snapshot.c supervisor/preflight.c
 AUDIT_BIN      := $(B)/gridcal-audit

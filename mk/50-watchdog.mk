@@ -10,13 +10,13 @@ WATCHDOG_SRCS := watchdog/watchdog.c watchdog/monitor.c watchdog/revert.c \
 	shared/audit.c shared/auditfmt.c shared/auditseal.c shared/clock.c \
 	shared/cred.c \
 	shared/durable.c shared/log.c shared/parse.c shared/pfcheck.c \
-	shared/profile.c \
+	shared/json.c shared/profile.c \
 	shared/proto.c shared/proto_watchdog.c shared/session.c \
 	shared/sigfd.c shared/telemetry.c shared/yamlcfg.c \
 	shared/strict.c shared/landlock.c
 WATCHDOG_BIN  := $(B)/gridcal-watchdog
 FAKESUP_SRCS  := tests/fakesup/fakesup.c \
-	shared/clock.c shared/log.c shared/parse.c shared/profile.c \
+	shared/clock.c shared/log.c shared/parse.c shared/profile.c shared/json.c \
 	shared/proto.c shared/proto_supervisor.c shared/yamlcfg.c
 PROGRAMS += $(WATCHDOG_BIN) $(B)/test-fakesup
 

@@ -8,7 +8,7 @@ SUPERVISOR_SRCS := supervisor/supervisor.c supervisor/run.c \
 	supervisor/sm.c supervisor/snapshot.c supervisor/wdlink.c \
 	supervisor/sandbox.c
 SUPERVISOR_SHARED := shared/clock.c shared/cred.c shared/log.c \
-	shared/parse.c shared/profile.c shared/proto.c \
+	shared/json.c shared/parse.c shared/profile.c shared/proto.c \
 	shared/pfcheck.c shared/proto_supervisor.c shared/session.c \
 	shared/telemetry.c \
 	shared/yamlcfg.c shared/landlock.c

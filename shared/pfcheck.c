@@ -53,6 +53,10 @@ print_field(const char *name, const struct field_spec *f)
 	printf("  %-24s %s [%s]", name, f->topic, unit_word[f->unit]);
 	if (f->unit != FU_TEXT && f->unit != FU_FLAGS)
 		printf(" %g..%g", f->min, f->max);
+	if (f->format == PL_JSON)
+		printf(" json %s", f->pointer);
+	if (f->scale != 1 || f->sign != 1)
+		printf(" x %g", f->scale * f->sign);
 	printf("\n");
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 #include "parse.h"
 #include "profile.h"
@@ -32,6 +33,7 @@
 
 struct raw_field {
 	char	*topic, *unit, *min, *max, *empty_is_zero;
+	char	*format, *pointer, *scale, *sign;
 };
 
 struct raw_control {
@@ -101,6 +103,10 @@ static const cyaml_schema_field_t field_schema[] = {
 	OPT_STR("min", struct raw_field, min),
 	OPT_STR("max", struct raw_field, max),
 	OPT_STR("empty_is_zero", struct raw_field, empty_is_zero),
+	OPT_STR("format", struct raw_field, format),
+	OPT_STR("pointer", struct raw_field, pointer),
+	OPT_STR("scale", struct raw_field, scale),
+	OPT_STR("sign", struct raw_field, sign),
 	CYAML_FIELD_END
 };
 
@@ -379,6 +385,48 @@ setting_name(enum setting s)
 	return (unsigned)s < SETTING_COUNT ? names[s] : "?";
 }
 
+/* format: text|json, pointer (json only), scale and sign (numbers only). */
+static int
+load_format(struct ycfg *c, const char *field, const struct raw_field *raw,
+    bool numeric, struct field_spec *fs)
+{
+	char key[160];
+	const char *s;
+	int64_t sign;
+
+	(void)snprintf(key, sizeof(key), "%s.format", field);
+	/* per-field defaults go unsaid with -v: a line for every field */
+	s = raw->format != NULL ? raw->format : "text";
+	if (strcmp(s, "text") != 0 && strcmp(s, "json") != 0)
+		return ycfg_fail(c, key, "\"%s\": must be text or json", s);
+	fs->format = strcmp(s, "json") == 0 ? PL_JSON : PL_TEXT;
+	(void)snprintf(key, sizeof(key), "%s.pointer", field);
+	if ((fs->format == PL_JSON) != (raw->pointer != NULL))
+		return ycfg_fail(c, key, fs->format == PL_JSON ? "format json "
+		    "needs a JSON pointer (\"/value\")" : "only with format "
+		    "json");
+	if (raw->pointer != NULL && (ycfg_word(c, key, raw->pointer,
+	    fs->pointer, sizeof(fs->pointer)) == -1 ||
+	    json_pointer_valid(fs->pointer) == -1))
+		return ycfg_fail(c, key, "\"%s\": not a JSON pointer (\"/a/b\","
+		    " ~0 and ~1 escapes)", raw->pointer);
+	(void)snprintf(key, sizeof(key), "%s.scale", field);
+	if (!numeric && (raw->scale != NULL || raw->sign != NULL))
+		return ycfg_fail(c, key, "scale and sign are only for numeric "
+		    "fields");
+	if (ycfg_double(c, key, raw->scale != NULL ? raw->scale : "1", 1e-6,
+	    1e6, &fs->scale) == -1)
+		return -1;
+	(void)snprintf(key, sizeof(key), "%s.sign", field);
+	if (ycfg_int(c, key, raw->sign != NULL ? raw->sign : "1", -1, 1,
+	    &sign) == -1)
+		return -1;
+	if (sign == 0)
+		return ycfg_fail(c, key, "must be 1 or -1");
+	fs->sign = (int)sign;
+	return 0;
+}
+
 static int
 load_field(struct ycfg *c, const char *section, const char *name,
     const struct raw_field *raw, unsigned allowed, const char *placeholder,
@@ -428,7 +476,8 @@ load_field(struct ycfg *c, const char *section, const char *name,
 		if (ycfg_bool(c, key, raw->empty_is_zero, &fs->empty_is_zero) == -1)
 			return -1;
 	}
-	return 0;
+	(void)snprintf(key, sizeof(key), "%s.%s", section, name);
+	return load_format(c, key, raw, ranged, fs);
 }
 
 static int

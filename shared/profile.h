@@ -51,11 +51,20 @@ enum field_unit {
 	FU_FAHRENHEIT, FU_WATT, FU_KILOWATT, FU_FLAGS, FU_TEXT
 };
 
+#define PROFILE_POINTER_MAX	64
+
+/* How a payload carries its value: the whole payload, or JSON. */
+enum payload_format { PL_TEXT, PL_JSON };
+
 struct field_spec {
 	char		topic[PROFILE_TOPIC_MAX];	/* template: {i} pack, {u} unit */
 	enum field_unit	unit;
 	double		min, max;	/* plausible range, canonical unit */
 	bool		empty_is_zero;	/* flags only: "" means no bits set */
+	enum payload_format format;
+	char		pointer[PROFILE_POINTER_MAX];	/* json: "/value" */
+	double		scale;		/* numeric: published x scale x sign */
+	int		sign;		/* +1, or -1 (a discharge-positive BMS) */
 };
 
 enum setting {

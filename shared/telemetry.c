@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "parse.h"
 #include "telemetry.h"
+
+#define TM_PAYLOAD_MAX	512	/* a json payload; text fits a word */
 
 static int
 topic_cmp(const void *a, const void *b)
@@ -89,7 +92,10 @@ parse_value(const struct field_spec *fs, bool millivolt_field,
 			*why = "no value";
 			return -1;
 		}
-		(void)strlcpy(s->text, text, sizeof(s->text));
+		if (strlcpy(s->text, text, sizeof(s->text)) >= sizeof(s->text)) {
+			*why = "too long";
+			return -1;
+		}
 		return 0;
 	}
 	if (fs->unit == FU_FLAGS) {
@@ -112,12 +118,41 @@ parse_value(const struct field_spec *fs, bool millivolt_field,
 	/* the range check comes after conversion, so parse unbounded first */
 	if (parse_double(text, -1e12, 1e12, &v, why) == -1)
 		return -1;
-	v = to_canonical(fs->unit, millivolt_field, v);
+	v = to_canonical(fs->unit, millivolt_field, v * fs->scale * fs->sign);
 	if (v < fs->min || v > fs->max) {
 		*why = "implausible (outside the profile's range)";
 		return -1;
 	}
 	s->num = v;
+	return 0;
+}
+
+/*
+ * The text to parse: the whole payload (format text: a word's length), or
+ * the one value at the field's JSON pointer (format json). A JSON string
+ * for a numeric field is parsed as strictly as a text payload; JSON null
+ * is "no value".
+ */
+static int
+payload_text(const struct field_spec *fs, const void *payload, size_t len,
+    char *text, size_t textsz, const char **why)
+{
+	enum json_kind kind;
+
+	if (fs->format == PL_TEXT)
+		return payload_to_string(payload, len, text, textsz <
+		    PROFILE_WORD_MAX ? textsz : PROFILE_WORD_MAX, why);
+	if (json_pointer_get(payload, len, fs->pointer, text, textsz, &kind,
+	    why) == -1)
+		return -1;
+	if (kind == JSON_NULL) {
+		*why = "no value (JSON null)";
+		return -1;
+	}
+	if (kind == JSON_NUMBER && (fs->unit == FU_TEXT)) {
+		*why = "a number where the field is text";
+		return -1;
+	}
 	return 0;
 }
 
@@ -163,7 +198,7 @@ tm_ingest(struct tm_store *tm, const char *topic, const void *payload,
 	const struct tm_topic *t;
 	const struct field_spec *fs;
 	struct tm_sample *s, next;
-	char text[PROFILE_WORD_MAX];
+	char text[TM_PAYLOAD_MAX];
 	const char *reason = NULL;
 	uint64_t *rejected;
 
@@ -179,7 +214,7 @@ tm_ingest(struct tm_store *tm, const char *topic, const void *payload,
 		rejected = &tm->rejected_unit[t->field];
 	}
 	next = *s;
-	if (payload_to_string(payload, len, text, sizeof(text), &reason) == 0)
+	if (payload_text(fs, payload, len, text, sizeof(text), &reason) == 0)
 		(void)parse_value(fs, t->pack >= 0 && t->field == PF_CELL_DELTA_MV,
 		    text, &next, &reason);
 	s->at_ms = now_ms;

@@ -17,6 +17,8 @@ noise(struct plant *p, double amplitude)
 	return amplitude * (2.0 * rng_next(&p->rng_pub) - 1.0);
 }
 
+#define PL_JSON_MAX	256	/* a json payload the plant publishes */
+
 /* Avoids "-0.00" for values that round to zero. */
 static void
 fmt_num(char *buf, size_t sz, int decimals, double v)
@@ -28,11 +30,14 @@ fmt_num(char *buf, size_t sz, int decimals, double v)
 	(void)snprintf(buf, sz, "%.*f", decimals, v);
 }
 
-/* Canonical value of a field in the site's unit. */
+/* Canonical value of a field in the site's unit, before its scale and sign. */
 static void
 fmt_field(const struct field_spec *fs, double canon, bool canon_is_mv,
     int decimals, char *buf, size_t sz)
 {
+	canon /= fs->scale * fs->sign;	/* the loader multiplies it back */
+	if (fs->scale < 1)
+		decimals = 0;	/* deciamperes are whole numbers */
 	switch (fs->unit) {
 	case FU_VOLT:
 		fmt_num(buf, sz, canon_is_mv ? 3 : decimals,
@@ -176,11 +181,43 @@ retained(const struct plant *p, int pack, int unit, int field)
 	return false;
 }
 
+/*
+ * Format json: the value at the field's pointer, in nested objects (the
+ * plant writes no arrays), beside a second member as a daemon would:
+ * /value -> {"value":52,"ts":1}. Text is a JSON string.
+ */
+static void
+json_wrap(const struct field_spec *fs, char *buf, size_t sz)
+{
+	char out[PL_JSON_MAX] = "";
+	const char *t;
+	int depth = 0;
+
+	for (t = fs->pointer; *t == '/'; depth++) {
+		(void)strlcat(out, "{\"", sizeof(out));
+		for (t++; *t != '\0' && *t != '/'; t++) {
+			char c[2] = { *t, '\0' };
+
+			if (*t == '~')
+				c[0] = *++t == '0' ? '~' : '/';
+			(void)strlcat(out, c, sizeof(out));
+		}
+		(void)strlcat(out, "\":", sizeof(out));
+	}
+	/* readbacks hold no quote or backslash */
+	(void)strlcat(out, fs->unit == FU_TEXT ? "\"" : "", sizeof(out));
+	(void)strlcat(out, buf, sizeof(out));
+	(void)strlcat(out, fs->unit == FU_TEXT ? "\"" : "", sizeof(out));
+	while (depth-- > 0)
+		(void)strlcat(out, ",\"ts\":1}", sizeof(out));
+	(void)strlcpy(buf, out, sz);
+}
+
 void
 publish_telemetry(struct plant *p, emit_fn emit, void *arg)
 {
 	const struct profile *pf = p->pf;
-	char topic[PROFILE_TOPIC_MAX], val[SC_PAYLOAD_LEN];
+	char topic[PROFILE_TOPIC_MAX], val[PL_JSON_MAX];
 
 	for (int k = 0; k < p->npacks; k++) {
 		for (int f = 0; f < PF_COUNT; f++) {
@@ -188,6 +225,8 @@ publish_telemetry(struct plant *p, emit_fn emit, void *arg)
 			    sizeof(topic)) == -1)
 				continue;
 			pack_value(p, k, f, val, sizeof(val));
+			if (pf->pack_field[f].format == PL_JSON)
+				json_wrap(&pf->pack_field[f], val, sizeof(val));
 			if (telemetry_fault(p, k, -1, f, val, sizeof(val)))
 				emit(arg, topic, val, retained(p, k, -1, f));
 		}
@@ -201,6 +240,8 @@ publish_telemetry(struct plant *p, emit_fn emit, void *arg)
 			    sizeof(topic)) == -1)
 				continue;
 			unit_value(p, u, f, val, sizeof(val));
+			if (pf->unit_field[f].format == PL_JSON)
+				json_wrap(&pf->unit_field[f], val, sizeof(val));
 			if (telemetry_fault(p, -1, u, f, val, sizeof(val)))
 				emit(arg, topic, val, retained(p, -1, u, f));
 		}

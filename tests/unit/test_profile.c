@@ -160,6 +160,24 @@ static const struct bad_case bad_cases[] = {
 	  "limits.verify.reanchor_pct: \"100.5\": out of range" },
 	{ "soc_min_pct: 99\n", "soc_min_pct: 99.8\n    bogus_pct: 1\n",
 	  "limits.verify.bogus_pct: unknown key" },
+	/* payload formats, scale and sign */
+	{ "    unit: \"%\"", "    unit: \"%\"\n    format: json",
+	  "pack_fields.soc.pointer: format json needs a JSON pointer" },
+	{ "    unit: \"%\"", "    unit: \"%\"\n    pointer: /value",
+	  "pack_fields.soc.pointer: only with format json" },
+	{ "    unit: \"%\"", "    unit: \"%\"\n    format: xml",
+	  "pack_fields.soc.format: \"xml\": must be text or json" },
+	{ "    unit: \"%\"", "    unit: \"%\"\n    format: json\n    pointer: value",
+	  "pack_fields.soc.pointer: \"value\": not a JSON pointer" },
+	{ "    unit: \"%\"", "    unit: \"%\"\n    format: json\n    pointer: /a~2",
+	  "pack_fields.soc.pointer: \"/a~2\": not a JSON pointer" },
+	{ "device_mode/state\n    unit: text", "device_mode/state\n    unit: text\n    scale: 2",
+	  "unit_fields.device_mode.scale: scale and sign are only for numeric fields" },
+	{ "    unit: \"%\"", "    unit: \"%\"\n    sign: 0",
+	  "pack_fields.soc.sign: must be 1 or -1" },
+	{ "    unit: \"%\"", "    unit: \"%\"\n    sign: 2", "pack_fields.soc.sign: \"2\": out of range" },
+	{ "    unit: \"%\"", "    unit: \"%\"\n    scale: 0", "pack_fields.soc.scale: \"0\": out of range" },
+	{ "    unit: \"%\"", "    unit: \"%\"\n    scale: 1x", "pack_fields.soc.scale: \"1x\"" },
 };
 
 START_TEST(malformed_refused)
@@ -348,6 +366,29 @@ START_TEST(shipped_site_profiles)
 }
 END_TEST
 
+/* format json with its pointer, scale and sign: loaded as written. */
+START_TEST(payload_format_scale_sign)
+{
+	static struct profile pf;
+	char err[PROFILE_ERR_MAX];
+	const char *path = "/tmp/gridcal-unit-profile-format.yaml";
+
+	ck_assert_msg(profile_load(REFERENCE, &pf, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(pf.pack_field[PF_SOC].format, PL_TEXT);
+	ck_assert_double_eq_tol(pf.pack_field[PF_SOC].scale, 1, 1e-12);
+	ck_assert_int_eq(pf.pack_field[PF_SOC].sign, 1);
+	write_variant(path, "    unit: A\n", "    unit: A\n    format: json\n"
+	    "    pointer: /bms/current\n    scale: 0.1\n    sign: -1\n");
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pf.pack_field[PF_PACK_CURRENT].format, PL_JSON);
+	ck_assert_str_eq(pf.pack_field[PF_PACK_CURRENT].pointer, "/bms/current");
+	ck_assert_double_eq_tol(pf.pack_field[PF_PACK_CURRENT].scale, 0.1, 1e-12);
+	ck_assert_int_eq(pf.pack_field[PF_PACK_CURRENT].sign, -1);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(empty_and_missing_files)
 {
 	struct profile pf;
@@ -385,6 +426,7 @@ profile_suite(void)
 	tcase_add_test(tc, defaults_for_optional_keys);
 	tcase_add_test(tc, readback_long_and_case);
 	tcase_add_test(tc, shipped_site_profiles);
+	tcase_add_test(tc, payload_format_scale_sign);
 	tcase_add_loop_test(tc, malformed_refused, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, empty_and_missing_files);

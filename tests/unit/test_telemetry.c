@@ -204,6 +204,71 @@ END_TEST
  * fresh: not valid, not "since" anything, unknown for the stale clock, and
  * a live value it arrives after keeps its own age.
  */
+/*
+ * Payload format json: the one value at the field's JSON pointer, the
+ * whole payload valid JSON, nothing guessed; scale and sign per field.
+ */
+#define CUR1	"homeassistant/sensor/lifepower4_1_pack_current/state"
+#define SOC1	"homeassistant/sensor/lifepower4_1_soc/state"
+
+START_TEST(json_pointer_scale_sign)
+{
+	struct field_spec *soc = &pf.pack_field[PF_SOC];
+	double v;
+	const char *s;
+
+	soc->format = PL_JSON;
+	(void)strlcpy(soc->pointer, "/value", sizeof(soc->pointer));
+	ck_assert_int_eq(put(SOC1, "{\"value\": 52.5, \"unit\": \"%\"}", 1000),
+	    TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 0, PF_SOC, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, 52.5, 1e-9);
+	/* a string is parsed as strictly as a text payload */
+	ck_assert_int_eq(put(SOC1, "{\"value\":\"53\"}", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 0, PF_SOC, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, 53, 1e-9);
+	static const char *const refused[] = {
+		"{\"value\":\"53abc\"}",		/* garbage in the string */
+		"{\"value\":53",			/* truncated */
+		"{\"value\":53}{\"value\":54}",	/* two documents */
+		"{\"value\":53,\"value\":54}",	/* two values */
+		"{\"value\":null}", "{\"other\":53}", "53", "",
+		"{\"value\":053}", "{\"value\":5e}", "{\"value\":.5}",
+		"{\"value\":NaN}", "{\"value\":[53]}", "{\"value\":{\"v\":1}}",
+		"{\"value\":true}", "{\"value\":53,}", "{'value':53}",
+		"{\"value\":\"unavailable\"}", "{\"value\":1e400}",
+		"{\"value\":101}",			/* outside min..max */
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		ck_assert_msg(put(SOC1, refused[i], 1000) == TM_REJECTED,
+		    "accepted %s", refused[i]);
+		ck_assert_int_eq(tm_pack(&tm, 0, PF_SOC, 1000, &v), TM_INVALID);
+	}
+	/* nested, an array index, escapes in the pointer */
+	(void)strlcpy(soc->pointer, "/bms/packs/1/s~1o~0c", sizeof(soc->pointer));
+	ck_assert_int_eq(put(SOC1, "{\"bms\":{\"packs\":[{\"s/o~c\":1},"
+	    "{\"s/o~c\":61.25}]},\"ts\":\"12:00\"}", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 0, PF_SOC, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, 61.25, 1e-9);
+	/* a text field from a JSON string, not from a number */
+	struct field_spec *op = &pf.unit_field[UF_OUTPUT_PRIORITY];
+	op->format = PL_JSON;
+	(void)strlcpy(op->pointer, "/state", sizeof(op->pointer));
+	ck_assert_int_eq(put(POP1, "{\"state\":\"SUB\"}", 1000), TM_STORED);
+	ck_assert_int_eq(tm_unit_text(&tm, 0, UF_OUTPUT_PRIORITY, 1000, &s),
+	    TM_VALID);
+	ck_assert_str_eq(s, "SUB");
+	ck_assert_int_eq(put(POP1, "{\"state\":3}", 1000), TM_REJECTED);
+	/* sign -1: a BMS that counts discharge positive; scale 0.1: deciamps */
+	pf.pack_field[PF_PACK_CURRENT].sign = -1;
+	pf.pack_field[PF_PACK_CURRENT].scale = 0.1;
+	ck_assert_int_eq(put(CUR1, "455", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 0, PF_PACK_CURRENT, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, -45.5, 1e-9);
+	ck_assert_int_eq(put(CUR1, "4000", 1000), TM_REJECTED);  /* -400 A */
+}
+END_TEST
+
 START_TEST(retained_is_never_fresh)
 {
 	int64_t age = pf.timing.telemetry_max_age_ms;
@@ -266,6 +331,7 @@ telemetry_suite(void)
 	tcase_add_test(tc, protection_bits);
 	tcase_add_test(tc, readback_text);
 	tcase_add_test(tc, retained_is_never_fresh);
+	tcase_add_test(tc, json_pointer_scale_sign);
 	suite_add_tcase(s, tc);
 	return s;
 }
