@@ -94,10 +94,10 @@ want 0 ./gridcal-supervisor --check-profile --profile="$t/p.yaml"
 want 64 ./gridcal-watchdog -n -p "$t/p.yaml" recover
 want 64 ./gridcal-supervisor --check-profile -p "$t/p.yaml" check
 # a credentials file others can read: 78, named
-chmod 0640 "$t/watchdog.cred"
+chmod 0604 "$t/watchdog.cred"
 want 78 ./gridcal-watchdog -n -p "$t/p.yaml"
-has err "watchdog.cred: readable by group" "watchdog -n, cred 0640"
-has out "^profile NOT OK" "watchdog -n, cred 0640"
+has err "watchdog.cred: open to others" "watchdog -n, cred 0604"
+has out "^profile NOT OK" "watchdog -n, cred 0604"
 want 0 ./gridcal-supervisor --check-profile -p "$t/p.yaml"	# not its file
 chmod 0600 "$t/watchdog.cred"
 # a profile others may write: 78, named
