@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "log.h"
@@ -197,19 +198,100 @@ audit_sample(struct sup *s)
 	first = last;
 }
 
+/* h:mm:ss of a duration in ms; "?" if negative. */
+static void
+fmt_dur(char *buf, size_t sz, int64_t ms)
+{
+	int64_t t = (ms + 500) / 1000;
+
+	if (ms < 0)
+		(void)strlcpy(buf, "?", sz);
+	else
+		(void)snprintf(buf, sz, "%lld:%02lld:%02lld",
+		    (long long)(t / 3600), (long long)(t / 60 % 60),
+		    (long long)(t % 60));
+}
+
+/* The mean SoC of the packs with a valid one now; NAN if none. */
+static double
+soc_mean(const struct tm_store *tm, int64_t now)
+{
+	double sum = 0, v;
+	int n = 0;
+
+	for (int p = 0; p < tm->pf->packs; p++)
+		if (tm_pack(tm, p, PF_SOC, now, &v) == TM_VALID) {
+			sum += v;
+			n++;
+		}
+	return n > 0 ? sum / n : NAN;
+}
+
+/*
+ * What is left, in words a person can plan by: before absorption, the
+ * time to bulk at the rate the bank has been charging since it began to
+ * (the remaining capacity, 100 % less the mean SoC, over the SoC gained
+ * per hour at this current: no capacity figure needed, none trusted);
+ * in absorption, the countdown of the hold once the current tapered.
+ */
+static void
+fmt_left(struct sup *s, double amps, char *buf, size_t sz)
+{
+	static int64_t t0;	/* first progress line while charging */
+	static double soc0;
+	double soc = soc_mean(&s->tm, s->now), rate;
+	char d[24];
+
+	buf[0] = '\0';
+	if (s->taper_since_ms != 0) {
+		fmt_dur(d, sizeof(d), s->pf.timing.absorption_hold_ms -
+		    (s->now - s->taper_since_ms));
+		(void)snprintf(buf, sz, " | hold %s left", d);
+		return;
+	}
+	if (s->absorb_start_ms != 0) {
+		fmt_dur(d, sizeof(d), s->pf.timing.absorption_max_ms -
+		    (s->now - s->absorb_start_ms));
+		(void)snprintf(buf, sz, " | absorption: waiting for the "
+		    "taper (at most %s)", d);
+		return;
+	}
+	if (isnan(soc) || isnan(amps) || amps <= 0) {
+		t0 = 0;		/* not charging: start over */
+		return;
+	}
+	if (t0 == 0) {
+		t0 = s->now;
+		soc0 = soc;
+	}
+	rate = s->now > t0 ? (soc - soc0) / (double)(s->now - t0) : 0;
+	if (rate <= 0) {
+		(void)snprintf(buf, sz, " | bulk: ETA once the SoC moves");
+		return;
+	}
+	fmt_dur(d, sizeof(d), (int64_t)((100.0 - soc) / rate));
+	(void)snprintf(buf, sz, " | bulk in ~%s (%.1f %%/h)", d,
+	    rate * 3600000.0);
+}
+
 void
 report_progress(struct sup *s)
 {
 	const struct tm_store *tm = &s->tm;
-	char socs[128], bus[16], amps[16], cell[16], temp[16];
-	double t1, t2;
+	char socs[128], bus[16], amps[16], cell[16], temp[16], clock[16];
+	char el[24], left[96];
+	double t1, t2, a;
 	int cp = 0, tp1 = 0, tp2 = 0;
+	bool f = tm->pf->pack_field[PF_TEMP_CELL].unit == FU_FAHRENHEIT ||
+	    tm->pf->pack_field[PF_TEMP_PCB].unit == FU_FAHRENHEIT;
+	time_t now = time(NULL);
+	struct tm lt;
 
 	soc_list(tm, s->now, socs, sizeof(socs));
 	fmt_num(bus, sizeof(bus), 2, pack_stat(tm, PF_PACK_VOLTAGE,
 	    s->now, 0, NULL));
-	fmt_num(amps, sizeof(amps), 1, pack_stat(tm, PF_PACK_CURRENT,
-	    s->now, 1, NULL));
+	a = pack_stat(tm, PF_PACK_CURRENT, s->now, 1, NULL);
+	fmt_num(amps, sizeof(amps), 1, a);
 	fmt_num(cell, sizeof(cell), 3, pack_stat(tm, PF_CELL_VOLTAGE_MAX,
 	    s->now, 2, &cp));
 	t1 = pack_stat(tm, PF_TEMP_PCB, s->now, 2, &tp1);
@@ -218,12 +300,17 @@ report_progress(struct sup *s)
 		t1 = t2;
 		tp1 = tp2;
 	}
-	fmt_num(temp, sizeof(temp), 1, t1);
-	(void)fprintf(s->out, "[%7.1fs] %s%-12s%s soc %s %% | bus %s V | "
-	    "%s A | cell max %s V (pack %d) | temp max %s C (pack %d)\n",
-	    (double)(s->now - s->start_ms) / 1000.0, BOLD(s),
-	    sup_state_name(s->state), PLAIN(s), socs, bus, amps, cell, cp,
-	    temp, tp1);
+	/* as the site publishes it: a degrees F site reads degrees F */
+	fmt_num(temp, sizeof(temp), 1, f ? t1 * 9.0 / 5.0 + 32.0 : t1);
+	if (localtime_r(&now, &lt) == NULL ||
+	    strftime(clock, sizeof(clock), "%H:%M:%S", &lt) == 0)
+		(void)strlcpy(clock, "?", sizeof(clock));
+	fmt_dur(el, sizeof(el), s->now - s->start_ms);
+	fmt_left(s, a, left, sizeof(left));
+	(void)fprintf(s->out, "%s +%s %s%-12s%s soc %s %% | bus %s V | "
+	    "%s A | cell max %s V (pack %d) | temp max %s %s (pack %d)%s\n",
+	    clock, el, BOLD(s), sup_state_name(s->state), PLAIN(s), socs,
+	    bus, amps, cell, cp, temp, f ? "F" : "C", tp1, left);
 	(void)fflush(s->out);
 	report_status(s);
 	audit_sample(s);
@@ -361,6 +448,45 @@ report_reason(const struct sup *s, char *buf, size_t bufsz)
 		(void)strlcpy(buf, s->reason, bufsz);
 }
 
+/* The last line: what the person must do now, if anything. */
+static const char *
+next_step(const struct sup *s, const char *lag)
+{
+	static char buf[160];
+
+	if (s->requested && !s->reverted)
+		return "check the inverters' output and charger priority now: "
+		    "the revert is not confirmed (gridcal-watchdog keeps "
+		    "trying; its alarm stays on control.alarm_topic)";
+	switch (s->outcome) {
+	case PROTO_OUTCOME_PASS:
+		(void)snprintf(buf, sizeof(buf), "nothing; the counters are "
+		    "re-anchored. The next calibration is due in %g days "
+		    "(gridcal-audit due)", s->pf.cadence_days);
+		return buf;
+	case PROTO_OUTCOME_FAIL:
+		if (lag[0] != '\0') {
+			(void)snprintf(buf, sizeof(buf), "extend "
+			    "timing.absorption_max_s or investigate pack(s) "
+			    "%s, then run again", lag);
+			return buf;
+		}
+		return "run again on a day with more sun, or with --method grid "
+		    "--confirm";
+	case PROTO_OUTCOME_ABORTED:
+		return "read the reason above and fix its cause before the "
+		    "next run; the settings are back to everyday";
+	case PROTO_OUTCOME_REFUSED:
+		return "nothing was changed; act on the reason above (gridcal-"
+		    "supervisor check says what the bank needs)";
+	case PROTO_OUTCOME_CANCELLED:
+		return "nothing; the run was cancelled and the settings are "
+		    "back to everyday. Run again when you are ready";
+	default:
+		return "see the reason above";
+	}
+}
+
 void
 report_final(struct sup *s)
 {
@@ -423,6 +549,7 @@ report_final(struct sup *s)
 	    "everyday on every unit, confirmed by readback" :
 	    "revert NOT confirmed to the supervisor: the watchdog keeps "
 	    "reverting (see its log and the alarm topic)");
+	(void)fprintf(f, "%snext:%s %s\n", BOLD(s), PLAIN(s), next_step(s, lag));
 	(void)fflush(f);
 	audit_report(s, &a);
 }

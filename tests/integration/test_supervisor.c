@@ -222,6 +222,12 @@ START_TEST(grid_pass)
 	    "solar/control/lvx6048/charger_priority", "solar_first"));
 	assert_reason("PASS", "reanchored");
 	ck_assert(file_has(r.wd_out, "confirmed by readback"));
+	/* progress a person can follow: the hold counted down, what next */
+	ck_assert(file_has(r.wd_out, " left\n"));
+	ck_assert(file_has(r.wd_out, "| hold 0:00:0"));
+	ck_assert(file_has(r.wd_out, "temp max "));
+	ck_assert(file_has(r.wd_out, "next: nothing; the counters are "
+	    "re-anchored"));
 	ck_assert(rig_audit_has(&r, "preflight", "class=drift"));
 	ck_assert(rig_audit_has(&r, "report", "soc_after=100.0,100.0"));
 	assert_audit_intact();
@@ -441,6 +447,8 @@ START_TEST(fail_lagging_pack)
 	assert_everyday();
 	assert_reason("FAIL", "lagging");
 	ck_assert(file_has(r.wd_out, "(lagging)"));
+	ck_assert(file_has(r.wd_out, "next: extend timing.absorption_max_s or "
+	    "investigate pack(s) "));
 	ck_assert(rig_audit_has(&r, "report", "lagging=4 "));
 	assert_audit_intact();
 	rig_stop(&r);
