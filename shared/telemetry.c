@@ -142,6 +142,10 @@ payload_text(const struct field_spec *fs, const void *payload, size_t len,
 	if (fs->format == PL_TEXT)
 		return payload_to_string(payload, len, text, textsz <
 		    PROFILE_WORD_MAX ? textsz : PROFILE_WORD_MAX, why);
+	if (len >= TM_PAYLOAD_MAX) {
+		*why = "too long";
+		return -1;
+	}
 	if (json_pointer_get(payload, len, fs->pointer, text, textsz, &kind,
 	    why) == -1)
 		return -1;

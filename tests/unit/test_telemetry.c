@@ -244,6 +244,14 @@ START_TEST(json_pointer_scale_sign)
 		    "accepted %s", refused[i]);
 		ck_assert_int_eq(tm_pack(&tm, 0, PF_SOC, 1000, &v), TM_INVALID);
 	}
+	/* a payload of 512 bytes or more is refused before it is read */
+	char big[600];
+	memset(big, ' ', sizeof(big));
+	memcpy(big, "{\"value\":50}", 12);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(put(SOC1, big, 1000), TM_REJECTED);
+	big[510] = '\0';
+	ck_assert_int_eq(put(SOC1, big, 1000), TM_STORED);
 	/* nested, an array index, escapes in the pointer */
 	(void)strlcpy(soc->pointer, "/bms/packs/1/s~1o~0c", sizeof(soc->pointer));
 	ck_assert_int_eq(put(SOC1, "{\"bms\":{\"packs\":[{\"s/o~c\":1},"
