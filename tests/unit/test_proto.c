@@ -381,6 +381,34 @@ START_TEST(socketpair_oversized_and_sequence)
 }
 END_TEST
 
+/*
+ * A supervisor that sends its last frames and exits without reading an
+ * answer still in its queue (a REVERTED after its DONE): Linux then hands
+ * the watchdog ECONNRESET before the frames queued for it. They were said
+ * and must be heard (the run's DONE was lost this way: exit 5, not 2).
+ */
+START_TEST(socketpair_peer_closed_with_answer_unread)
+{
+	struct proto_chan w, s;
+	struct proto_msg m, r;
+	char why[128];
+	int sv[2];
+
+	pair(sv);
+	proto_chan_init(&w, sv[0], &proto_watchdog);
+	proto_chan_init(&s, sv[1], &proto_supervisor);
+	ck_assert_int_eq(proto_set_done(&m, PROTO_OUTCOME_ABORTED, "x"), 0);
+	ck_assert_int_eq(proto_send(&s, &m), 0);
+	proto_set_reverted(&m, PROTO_REVERT_CONFIRM_TIMEOUT, 1);
+	ck_assert_int_eq(proto_send(&w, &m), 0);	/* never read */
+	ck_assert_int_eq(close(sv[1]), 0);
+	ck_assert_int_eq(proto_recv(&w, &r, why, sizeof(why)), PROTO_OK);
+	ck_assert_int_eq(r.type, PROTO_DONE);
+	ck_assert_int_eq(proto_recv(&w, &r, why, sizeof(why)), PROTO_E_EOF);
+	ck_assert_int_eq(close(sv[0]), 0);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(proto_type_name(PROTO_SET_REFUSED), "SET_REFUSED");
@@ -414,6 +442,7 @@ proto_suite(void)
 	tcase_add_test(tc, other_field_errors);
 	tcase_add_test(tc, socketpair_exchange);
 	tcase_add_test(tc, socketpair_oversized_and_sequence);
+	tcase_add_test(tc, socketpair_peer_closed_with_answer_unread);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return s;
