@@ -104,6 +104,10 @@ ycfg_fail(struct ycfg *c, const char *key, const char *fmt, ...)
 		(void)snprintf(c->err, c->errsz, "%s: %s: %s", c->path, key, msg);
 	else
 		(void)snprintf(c->err, c->errsz, "%s: %s", c->path, msg);
+	/* one line, whatever the file's scalar held (a quoted newline) */
+	for (char *p = c->err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 
