@@ -11,7 +11,7 @@
 #   CHECK_TARGETS internal targets run by `check` (in order)
 # Fragments must not edit each other's variables beyond appending.
 
-PUBLIC := all check demo docs-images bench bench-peer model faults fuzz mutants
+PUBLIC := all check demo docs-images bench bench-peer bench-readme model faults fuzz mutants
 TESTING := $(filter-out all,$(PUBLIC))
 .PHONY: $(PUBLIC) deps deps-test clean install uninstall
 

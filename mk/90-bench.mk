@@ -63,8 +63,22 @@ $(NODERED):
 .PHONY: _bench _bench-peer bench-tools
 bench-tools: $(BENCH_TOOLS)
 
+# The table goes to stdout and to build/bench.txt; `make bench-readme`
+# puts build/bench.txt into README's Performance section.
 _bench: _all $(BENCH_TOOLS)
-	GRIDCAL_ROOT=$(CURDIR) $(BENCH_BIN) --json $(B)/bench.json $(BENCH_ARGS)
+	GRIDCAL_ROOT=$(CURDIR) $(BENCH_BIN) --json $(B)/bench.json $(BENCH_ARGS) \
+	    > $(B)/bench.txt.tmp; rc=$$?; cat $(B)/bench.txt.tmp; \
+	    mv $(B)/bench.txt.tmp $(B)/bench.txt; exit $$rc
 
 _bench-peer: _all $(BENCH_TOOLS) $(NODERED)
-	GRIDCAL_ROOT=$(CURDIR) $(BENCH_BIN) --peer --json $(B)/bench.json $(BENCH_ARGS)
+	GRIDCAL_ROOT=$(CURDIR) $(BENCH_BIN) --peer --json $(B)/bench.json $(BENCH_ARGS) \
+	    > $(B)/bench.txt.tmp; rc=$$?; cat $(B)/bench.txt.tmp; \
+	    mv $(B)/bench.txt.tmp $(B)/bench.txt; exit $$rc
+
+.PHONY: _bench-readme
+_bench-readme:
+	tools/bench-readme.sh $(B)/bench.txt README.md
+
+# make check builds the bench (not runs it): an API change that breaks it
+# shows at once, not at the next measurement.
+CHECK_TARGETS += bench-tools

@@ -1086,6 +1086,7 @@ phase_audit(void)
 	(void)kv_num(out, "floor_fsync_per_s", &R.audit.floor_fsync);
 	(void)kv_num(out, "audit_fsync_per_s", &R.audit.fsync);
 	(void)kv_num(out, "audit_nosync_per_s", &R.audit.nosync);
+	(void)kv_num(out, "audit_group_per_s", &R.audit.group);
 	(void)kv_num(out, "hash_floor_per_s", &R.audit.hash);
 	(void)kv_num(out, "verify_per_s", &R.audit.verify);
 	free(out);

@@ -279,6 +279,10 @@ report_print(FILE *f)
 	    R.audit.floor_fsync, ratio(R.audit.floor_fsync, R.audit.fsync));
 	fprintf(f, "  written, no fsync (CPU + rename) %9.0f rec/s\n",
 	    R.audit.nosync);
+	if (R.audit.group > 0)
+		fprintf(f, "  written, group commit, durable   %9.0f rec/s  (%.2fx "
+		    "the record-at-a-time rate)\n", R.audit.group,
+		    ratio(R.audit.group, R.audit.fsync));
 	fprintf(f, "  verified (parse, hash, chain)    %9.0f rec/s  (floor "
 	    "SHA-256 only %.0f/s: %.2fx)\n", R.audit.verify, R.audit.hash,
 	    ratio(R.audit.hash, R.audit.verify));
@@ -287,12 +291,85 @@ report_print(FILE *f)
 		    "%.3f s (process start included)\n", R.audit.cli_records,
 		    R.audit.cli_s);
 
+	(void)report_goals(f);
 	if (R.nnotes > 0) {
 		fprintf(f, "\nNotes\n");
 		for (int i = 0; i < R.nnotes; i++)
 			fprintf(f, "  - %s\n", R.notes[i]);
 	}
 	fputc('\n', f);
+}
+
+/* ---- the goals (issue 14), each a ratio taken in this run ---- */
+
+#define AUDIT_BEFORE_PER_S	1600	/* record-at-a-time, before group commit */
+
+/*
+ * One goal line: what was measured, the target, PASS or MISS; "not run"
+ * when a side of the ratio is missing (the peer without make bench-peer).
+ * Returns 1 for a MISS.
+ */
+static int
+goal(FILE *f, const char *what, double v, const char *unit, double target,
+    int at_most)
+{
+	int met = at_most ? v <= target : v >= target;
+
+	if (target <= 0) {
+		fprintf(f, "  %-52s %10s %12s  not run\n", what, "-", "-");
+		return 0;
+	}
+	fprintf(f, "  %-52s %9.2f%s %s%9.2f%s  %s\n", what, v, unit,
+	    at_most ? "<=" : ">=", target, unit, met ? "PASS" : "MISS");
+	return !met;
+}
+
+int
+report_goals(FILE *f)
+{
+	struct stats gc, fl, pe, ov, fgc, ffl;
+	int miss = 0;
+
+	stats_of(&R.abort_gc, &gc);
+	stats_of(&R.abort_floor, &fl);
+	stats_of(&R.abort_peer, &pe);
+	stats_of(&R.hb_over, &ov);
+	stats_of(&R.flood_gc, &fgc);
+	stats_of(&R.flood_floor, &ffl);
+	fprintf(f, "\n6. Goals (issue 14; ratios within this run)\n");
+	fprintf(f, "  %-52s %10s %12s  %s\n", "goal", "measured", "target",
+	    "verdict");
+	if (gc.n > 0 && fl.n > 0) {
+		miss += goal(f, "abort median (ms) <= 2x floor median", gc.median,
+		    "", 2 * fl.median, 1);
+		miss += goal(f, "abort p99 (ms) <= 2x floor p99", gc.p99, "",
+		    2 * fl.p99, 1);
+	} else {
+		(void)goal(f, "abort median <= 2x floor median", 0, "", 0, 1);
+		(void)goal(f, "abort p99 <= 2x floor p99", 0, "", 0, 1);
+	}
+	miss += goal(f, "abort median (ms) <= Node-RED median", gc.median, "",
+	    gc.n > 0 && pe.n > 0 ? pe.median : 0, 1);
+	miss += goal(f, "heartbeat-loss overshoot median (ms) <= 5", ov.median,
+	    "", ov.n > 0 ? 5 : 0, 1);
+	miss += goal(f, "flood: abort p99 (ms) <= 3x floor p99", fgc.p99, "",
+	    fgc.n > 0 && ffl.n > 0 ? 3 * ffl.p99 : 0, 1);
+	if (fgc.n > 0 || R.hb_gaps_flood.n > 0) {
+		unsigned lost = R.hb_lost_flood + fgc.lost;
+
+		fprintf(f, "  %-52s %10u %12s  %s\n",
+		    "flood: heartbeats lost and aborts lost", lost, "0",
+		    lost == 0 ? "PASS" : "MISS");
+		miss += lost != 0;
+	} else
+		(void)goal(f, "flood: no heartbeat lost", 0, "", 0, 1);
+	miss += goal(f, "audit group commit (rec/s) >= 5x 1.6k", R.audit.group,
+	    "", R.audit.group > 0 ? 5 * AUDIT_BEFORE_PER_S : 0, 0);
+	miss += goal(f, "audit group commit / record-at-a-time, this run",
+	    ratio(R.audit.group, R.audit.fsync), "x",
+	    R.audit.group > 0 && R.audit.fsync > 0 ? 5 : 0, 0);
+	fprintf(f, "  %d goal%s missed\n", miss, miss == 1 ? "" : "s");
+	return miss;
 }
 
 /* ---- JSON ---- */
@@ -451,6 +528,7 @@ report_json(const char *path)
 	jnum(f, "written_fsync_per_s", R.audit.fsync, false);
 	jnum(f, "floor_write_fsync_per_s", R.audit.floor_fsync, false);
 	jnum(f, "written_nosync_per_s", R.audit.nosync, false);
+	jnum(f, "written_group_commit_per_s", R.audit.group, false);
 	jnum(f, "verified_per_s", R.audit.verify, false);
 	jnum(f, "floor_sha256_per_s", R.audit.hash, false);
 	jnum(f, "cli_verify_records", R.audit.cli_records, false);

@@ -77,6 +77,7 @@ struct results {
 	/* 5. audit */
 	struct {
 		double	record_bytes, floor_fsync, fsync, nosync, hash, verify;
+		double	group;		/* group commit, every record durable */
 		double	cli_s;
 		unsigned cli_records;
 	} audit;
@@ -85,6 +86,9 @@ struct results {
 	char	 notes[32][256];
 	int	 nnotes;
 };
+
+/* 6. the goals of issue 14: how many missed (0: all met or not run) */
+int	report_goals(FILE *);
 
 extern struct opts o;
 extern struct results R;
