@@ -78,11 +78,14 @@ print_profile(const struct profile *pf)
 	printf("site packs %d units %d cadence %g days\n", pf->packs,
 	    pf->units, pf->cadence_days);
 	printf("pack telemetry:\n");
-	for (int i = 0; i < PF_COUNT; i++)
-		print_field(pack_field_name(i), &pf->pack_field[i]);
+	for (int i = 0; i < pack_nfields(pf); i++)
+		print_field(pack_field_name(pf, i), &pf->pack_field[i]);
 	printf("unit telemetry:\n");
 	for (int i = 0; i < UF_COUNT; i++)
 		print_field(unit_field_name(i), &pf->unit_field[i]);
+	if (pf->control_per_unit)
+		printf("control per unit: each value to units 1..%d ({u}), each"
+		    " unit's readback confirmed\n", pf->units);
 	for (int s = 0; s < SETTING_COUNT; s++)
 		printf("control %s %s: everyday %s (readback %s), calibration"
 		    " %s (readback %s)\n", setting_name(s), pf->control[s].topic,

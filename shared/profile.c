@@ -29,11 +29,15 @@
 #define CADENCE_DEFAULT		STRINGIFY(PROFILE_CADENCE_DAYS)
 #define PROFILE_FILE_MAX	(256 * 1024)
 
+#define NEED(cond, key, ...) do { \
+	if (!(cond)) return ycfg_fail(c, key, __VA_ARGS__); } while (0)
+
 /* ---- raw form: what libcyaml loads (every scalar a string) ---- */
 
 struct raw_field {
 	char	*topic, *unit, *min, *max, *empty_is_zero;
 	char	*format, *pointer, *scale, *sign;
+	char	*name;		/* temperatures only */
 };
 
 struct raw_control {
@@ -50,7 +54,9 @@ struct raw_profile {
 	struct { char *state_dir, *audit_log, *supervisor, *supervisor_user; } paths;
 	struct { char *packs, *units; } bank;
 	struct { char *days; } cadence;
-	struct raw_field pack_fields[PF_COUNT];
+	struct raw_field pack_fields[PF_TEMP];
+	struct raw_field *temps;	/* pack_fields.temperatures */
+	unsigned	 temps_count;
 	struct raw_field unit_fields[UF_COUNT];
 	struct {
 		struct raw_control c[SETTING_COUNT];
@@ -110,6 +116,25 @@ static const cyaml_schema_field_t field_schema[] = {
 	CYAML_FIELD_END
 };
 
+/* A temperature sensor: a field spec with an optional name. */
+static const cyaml_schema_field_t temp_schema[] = {
+	STR("topic", struct raw_field, topic),
+	STR("unit", struct raw_field, unit),
+	OPT_STR("min", struct raw_field, min),
+	OPT_STR("max", struct raw_field, max),
+	OPT_STR("name", struct raw_field, name),
+	OPT_STR("format", struct raw_field, format),
+	OPT_STR("pointer", struct raw_field, pointer),
+	OPT_STR("scale", struct raw_field, scale),
+	OPT_STR("sign", struct raw_field, sign),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_value_t temp_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_field, temp_schema),
+};
+/* more than PROFILE_MAX_TEMPS is loaded to be refused with a count */
+#define TEMPS_LOAD_MAX	64
+
 static const cyaml_schema_field_t broker_schema[] = {
 	STR("host", RP, broker.host), OPT_STR("port", RP, broker.port),
 	OPT_STR("keepalive_s", RP, broker.keepalive_s),
@@ -160,9 +185,9 @@ static const cyaml_schema_field_t pack_fields_schema[] = {
 	FIELD("pack_current", pack_fields, PF_PACK_CURRENT),
 	FIELD("cell_voltage_max", pack_fields, PF_CELL_VOLTAGE_MAX),
 	FIELD("cell_voltage_delta_mv", pack_fields, PF_CELL_DELTA_MV),
-	FIELD("temperature_pcb", pack_fields, PF_TEMP_PCB),
-	FIELD("temperature_cell", pack_fields, PF_TEMP_CELL),
 	FIELD("protection", pack_fields, PF_PROTECTION),
+	CYAML_FIELD_SEQUENCE("temperatures", CYAML_FLAG_POINTER, RP, temps,
+	    &temp_entry, 0, TEMPS_LOAD_MAX),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_field_t unit_fields_schema[] = {
@@ -340,10 +365,9 @@ static const unsigned pack_units[PF_COUNT] = {
 	[PF_PACK_CURRENT] = U(FU_AMPERE),
 	[PF_CELL_VOLTAGE_MAX] = U(FU_VOLT) | U(FU_MILLIVOLT),
 	[PF_CELL_DELTA_MV] = U(FU_MILLIVOLT) | U(FU_VOLT),
-	[PF_TEMP_PCB] = U(FU_CELSIUS) | U(FU_FAHRENHEIT),
-	[PF_TEMP_CELL] = U(FU_CELSIUS) | U(FU_FAHRENHEIT),
 	[PF_PROTECTION] = U(FU_FLAGS),
 };
+#define TEMP_UNITS	(U(FU_CELSIUS) | U(FU_FAHRENHEIT))
 static const unsigned unit_units[UF_COUNT] = {
 	[UF_DEVICE_MODE] = U(FU_TEXT),
 	[UF_OUTPUT_PRIORITY] = U(FU_TEXT),
@@ -353,10 +377,9 @@ static const unsigned unit_units[UF_COUNT] = {
 	[UF_AC_OUTPUT_POWER] = U(FU_WATT) | U(FU_KILOWATT),
 };
 
-static const char *const pack_names[PF_COUNT] = {
+static const char *const pack_names[PF_TEMP] = {
 	"soc", "pack_voltage", "pack_current", "cell_voltage_max",
-	"cell_voltage_delta_mv", "temperature_pcb", "temperature_cell",
-	"protection",
+	"cell_voltage_delta_mv", "protection",
 };
 static const char *const unit_names_f[UF_COUNT] = {
 	"device_mode", "output_source_priority", "charger_source_priority",
@@ -364,9 +387,18 @@ static const char *const unit_names_f[UF_COUNT] = {
 };
 
 const char *
-pack_field_name(enum pack_field f)
+pack_field_name(const struct profile *pf, int f)
 {
-	return (unsigned)f < PF_COUNT ? pack_names[f] : "?";
+	return f >= 0 && f < pack_nfields(pf) ? pf->pack_field[f].name : "?";
+}
+
+bool
+profile_temp_fahrenheit(const struct profile *pf)
+{
+	for (int k = 0; k < pf->n_temps; k++)
+		if (pf->pack_field[PF_TEMP + k].unit == FU_FAHRENHEIT)
+			return true;
+	return false;
 }
 
 const char *
@@ -480,19 +512,75 @@ load_field(struct ycfg *c, const char *section, const char *name,
 	return load_format(c, key, raw, ranged, fs);
 }
 
+/* A sensor's name: a word of letters, digits, '_' and '-'. */
+static int
+temp_name(struct ycfg *c, const char *key, const char *s, int k,
+    struct profile *pf)
+{
+	char *dst = pf->pack_field[PF_TEMP + k].name;
+
+	if (s == NULL) {
+		(void)snprintf(dst, PROFILE_NAME_MAX, "temperature_%d", k + 1);
+		return 0;
+	}
+	if (ycfg_word(c, key, s, dst, PROFILE_NAME_MAX) == -1)
+		return -1;
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-") != strlen(s))
+		return ycfg_fail(c, key, "\"%s\": letters, digits, _ and - only",
+		    s);
+	return 0;
+}
+
+static int
+load_temps(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
+{
+	char key[96], name[32];
+
+	if (r->temps == NULL || r->temps_count < 1 ||
+	    r->temps_count > PROFILE_MAX_TEMPS)
+		return ycfg_fail(c, "pack_fields.temperatures", "%u sensors: a "
+		    "list of 1 to %d ({topic, unit: C|F, min, max, name})",
+		    r->temps_count, PROFILE_MAX_TEMPS);
+	pf->n_temps = (int)r->temps_count;
+	for (int k = 0; k < pf->n_temps; k++) {
+		(void)snprintf(name, sizeof(name), "temperatures[%d]", k);
+		(void)snprintf(key, sizeof(key), "pack_fields.%s.name", name);
+		if (load_field(c, "pack_fields", name, &r->temps[k], TEMP_UNITS,
+		    "{i}", &pf->pack_field[PF_TEMP + k]) == -1 ||
+		    temp_name(c, key, r->temps[k].name, k, pf) == -1)
+			return -1;
+		/* a name says which sensor: it must say only one */
+		for (int f = 0; f < PF_TEMP + k; f++)
+			NEED(strcmp(pf->pack_field[f].name,
+			    pf->pack_field[PF_TEMP + k].name) != 0, key,
+			    "\"%s\" names another pack field too",
+			    pf->pack_field[f].name);
+	}
+	return 0;
+}
+
 static int
 load_fields(struct ycfg *c, const struct raw_profile *r, struct profile *pf)
 {
-	for (int f = 0; f < PF_COUNT; f++)
+	for (int f = 0; f < PF_TEMP; f++) {
+		(void)strlcpy(pf->pack_field[f].name, pack_names[f],
+		    sizeof(pf->pack_field[f].name));
 		if (load_field(c, "pack_fields", pack_names[f],
 		    &r->pack_fields[f], pack_units[f], "{i}",
 		    &pf->pack_field[f]) == -1)
 			return -1;
-	for (int f = 0; f < UF_COUNT; f++)
+	}
+	if (load_temps(c, r, pf) == -1)
+		return -1;
+	for (int f = 0; f < UF_COUNT; f++) {
+		(void)strlcpy(pf->unit_field[f].name, unit_names_f[f],
+		    sizeof(pf->unit_field[f].name));
 		if (load_field(c, "unit_fields", unit_names_f[f],
 		    &r->unit_fields[f], unit_units[f], "{u}",
 		    &pf->unit_field[f]) == -1)
 			return -1;
+	}
 	return 0;
 }
 
@@ -607,9 +695,6 @@ load_numbers(struct ycfg *c, const struct raw_profile *r,
 
 /* ---- consistency between keys ---- */
 
-#define NEED(cond, key, ...) do { \
-	if (!(cond)) return ycfg_fail(c, key, __VA_ARGS__); } while (0)
-
 static int
 check_limits(struct ycfg *c, const struct profile *pf)
 {
@@ -683,6 +768,7 @@ load_control(struct ycfg *c, const struct raw_profile *r,
 {
 	char key[128];
 	const char *s_case;
+	bool per_unit[SETTING_COUNT];
 
 	for (int s = 0; s < SETTING_COUNT; s++) {
 		const struct raw_control *rc = &r->control.c[s];
@@ -697,7 +783,9 @@ load_control(struct ycfg *c, const struct raw_profile *r,
 		    "readback_everyday", "readback_calibration" };
 
 		(void)snprintf(key, sizeof(key), "control.%s.topic", name);
-		if (get_topic(c, key, rc->topic, cs->topic, NULL) == -1)
+		per_unit[s] = strstr(rc->topic, "{u}") != NULL;
+		if (get_topic(c, key, rc->topic, cs->topic, per_unit[s] ?
+		    "{u}" : NULL) == -1)
 			return -1;
 		for (int i = 0; i < 4; i++) {
 			(void)snprintf(key, sizeof(key), "control.%s.%s", name,
@@ -725,6 +813,13 @@ load_control(struct ycfg *c, const struct raw_profile *r,
 	NEED(strcmp(pf->control[0].topic, pf->control[1].topic) != 0,
 	    "control.charger_priority.topic", "must differ from "
 	    "control.output_priority.topic");
+	/* one unit set apart from the other setting would be fault 86 */
+	NEED(per_unit[0] == per_unit[1], "control.charger_priority.topic",
+	    "control.%s.topic is per unit ({u}) and control.%s.topic is not: "
+	    "both settings per unit or both for the whole cluster, never one "
+	    "of each", setting_name(per_unit[0] ? 0 : 1),
+	    setting_name(per_unit[0] ? 1 : 0));
+	pf->control_per_unit = per_unit[0];
 	if (get_topic(c, "control.status_topic", r->control.status_topic,
 	    pf->status_topic, NULL) == -1 ||
 	    get_topic(c, "control.alarm_topic", r->control.alarm_topic,
@@ -832,27 +927,31 @@ check_topics(struct ycfg *c, const struct profile *pf)
 {
 	char (*all)[PROFILE_TOPIC_MAX];
 	size_t n = 0, cap = (size_t)pf->packs * PF_COUNT +
-	    (size_t)pf->units * UF_COUNT + SETTING_COUNT + 2;
+	    (size_t)pf->units * (UF_COUNT + SETTING_COUNT) + SETTING_COUNT + 2;
 	int rc = 0;
 
 	if ((all = calloc(cap, sizeof(*all))) == NULL)
 		return ycfg_fail(c, NULL, "out of memory");
 	for (int i = 1; i <= pf->packs && rc == 0; i++)
-		for (int f = 0; f < PF_COUNT && rc == 0; f++)
+		for (int f = 0; f < pack_nfields(pf) && rc == 0; f++)
 			if (topic_expand(pf->pack_field[f].topic, i, all[n++],
 			    PROFILE_TOPIC_MAX) == -1)
 				rc = ycfg_fail(c, "pack_fields", "topic of %s too long "
-				    "for pack %d", pack_names[f], i);
+				    "for pack %d", pf->pack_field[f].name, i);
 	for (int u = 1; u <= pf->units && rc == 0; u++)
 		for (int f = 0; f < UF_COUNT && rc == 0; f++)
 			if (topic_expand(pf->unit_field[f].topic, u, all[n++],
 			    PROFILE_TOPIC_MAX) == -1)
 				rc = ycfg_fail(c, "unit_fields", "topic of %s too long "
 				    "for unit %d", unit_names_f[f], u);
+	for (int s = 0; s < SETTING_COUNT && rc == 0; s++)
+		for (int u = 1; u <= (pf->control_per_unit ? pf->units : 1) &&
+		    rc == 0; u++)
+			if (topic_expand(pf->control[s].topic, u, all[n++],
+			    PROFILE_TOPIC_MAX) == -1)
+				rc = ycfg_fail(c, "control", "topic of %s too long "
+				    "for unit %d", setting_name(s), u);
 	if (rc == 0) {
-		for (int s = 0; s < SETTING_COUNT; s++)
-			(void)strlcpy(all[n++], pf->control[s].topic,
-			    PROFILE_TOPIC_MAX);
 		(void)strlcpy(all[n++], pf->status_topic, PROFILE_TOPIC_MAX);
 		(void)strlcpy(all[n++], pf->alarm_topic, PROFILE_TOPIC_MAX);
 	}
@@ -864,6 +963,15 @@ check_topics(struct ycfg *c, const struct profile *pf)
 	free(all);
 	return rc;
 }
+
+/* The two fixed temperatures of the first schema: a list since issue 19. */
+#define TEMPS_HINT	"replaced by pack_fields.temperatures, a list of 1 " \
+	"to 8 sensors: - { topic, unit: C|F, min, max, name }"
+static const char *const renamed_keys[] = {
+	"pack_fields.temperature_pcb", TEMPS_HINT,
+	"pack_fields.temperature_cell", TEMPS_HINT,
+	NULL
+};
 
 /* ---- public ---- */
 
@@ -922,6 +1030,7 @@ profile_load(const char *path, struct profile *pf, char *err,
 
 	memset(pf, 0, sizeof(*pf));
 	ycfg_init(&c, path, err, errsz);
+	c.renamed = renamed_keys;
 	rc = ycfg_load(&c, &profile_schema, (void **)&raw, PROFILE_FILE_MAX);
 	if (rc == 0)
 		rc = (load_site(&c, raw, pf) == -1 ||

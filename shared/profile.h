@@ -16,6 +16,8 @@
 #define PROFILE_DEFAULT_PATH	"/etc/gridcal/profile.yaml"
 #define PROFILE_MAX_PACKS	16
 #define PROFILE_MAX_UNITS	4
+#define PROFILE_MAX_TEMPS	8	/* pack_fields.temperatures: 1..8 */
+#define PROFILE_NAME_MAX	32	/* a field's name in messages */
 #define PROFILE_CADENCE_DAYS	30	/* cadence.days when absent */
 #define PROFILE_TOPIC_MAX	128
 #define PROFILE_WORD_MAX	64	/* readbacks up to 63 characters */
@@ -29,10 +31,13 @@ enum pack_field {
 	PF_PACK_CURRENT,	/* A, + = charging */
 	PF_CELL_VOLTAGE_MAX,	/* V            */
 	PF_CELL_DELTA_MV,	/* mV           */
-	PF_TEMP_PCB,		/* degrees C    */
-	PF_TEMP_CELL,		/* degrees C    */
 	PF_PROTECTION,		/* bit field    */
-	PF_COUNT
+	/*
+	 * degrees C: pack_fields.temperatures[k] is PF_TEMP + k, for k below
+	 * the profile's n_temps; the slots after those are unused.
+	 */
+	PF_TEMP,
+	PF_COUNT = PF_TEMP + PROFILE_MAX_TEMPS	/* slots, not fields in use */
 };
 
 enum unit_field {
@@ -57,6 +62,7 @@ enum field_unit {
 enum payload_format { PL_TEXT, PL_JSON };
 
 struct field_spec {
+	char		name[PROFILE_NAME_MAX];	/* its key, or a sensor's name */
 	char		topic[PROFILE_TOPIC_MAX];	/* template: {i} pack, {u} unit */
 	enum field_unit	unit;
 	double		min, max;	/* plausible range, canonical unit */
@@ -80,7 +86,8 @@ enum setting_value {
 };
 
 struct control_spec {
-	char	topic[PROFILE_TOPIC_MAX];		/* cluster topic: both units */
+	/* the cluster's topic, or with control_per_unit a {u} template */
+	char	topic[PROFILE_TOPIC_MAX];
 	char	value[VALUE_COUNT][PROFILE_WORD_MAX];	/* what is published */
 	char	readback[VALUE_COUNT][PROFILE_WORD_MAX];/* what units report */
 	bool	fold;		/* case: fold; readbacks compared ignoring case */
@@ -154,10 +161,17 @@ struct profile {
 
 	int		packs, units;
 	double		cadence_days;	/* gridcal-audit due: calendar */
-	struct field_spec pack_field[PF_COUNT];
+	int		n_temps;	/* temperature sensors per pack, 1.. */
+	struct field_spec pack_field[PF_COUNT];	/* pack_nfields() in use */
 	struct field_spec unit_field[UF_COUNT];
 
 	struct control_spec control[SETTING_COUNT];
+	/*
+	 * Both control topics hold {u}: a value is published to each unit's
+	 * topic (1..units) and each unit's readback confirmed, for sites
+	 * whose inverters are not driven atomically. Never one of each.
+	 */
+	bool		control_per_unit;
 	char		status_topic[PROFILE_TOPIC_MAX];	/* supervisor */
 	char		alarm_topic[PROFILE_TOPIC_MAX];		/* watchdog, retained */
 
@@ -180,10 +194,27 @@ int	profile_load(const char *path, struct profile *pf, char *err,
 /* profile_load() or fatalx with exit status 78 (EX_CONFIG). */
 void	profile_load_or_die(const char *path, struct profile *pf);
 
-const char *pack_field_name(enum pack_field);
+/* Pack fields in use: the fixed ones, then the n_temps sensors. */
+static inline int
+pack_nfields(const struct profile *pf)
+{
+	return PF_TEMP + pf->n_temps;
+}
+static inline bool
+pack_field_is_temp(int f)
+{
+	return f >= PF_TEMP && f < PF_COUNT;
+}
+/* The field's name: its key ("soc"), or the sensor's ("temperature_1"). */
+const char *pack_field_name(const struct profile *, int f);
+/* Any temperature sensor published in degrees F: the site reads F. */
+bool	profile_temp_fahrenheit(const struct profile *);
 const char *unit_field_name(enum unit_field);
 const char *setting_name(enum setting);		/* "output_priority" ... */
-/* Expands a template's {i}/{u} with n; -1 if the result does not fit. */
+/*
+ * Expands a template's {i}/{u} with n; -1 if the result does not fit.
+ * A per-unit control topic: topic_expand(pf->control[s].topic, u, ...).
+ */
 int	topic_expand(const char *tmpl, int n, char *out, unsigned long outsz);
 
 bool	profile_is_grid_mode(const struct profile *, const char *mode);

@@ -33,7 +33,7 @@ tm_init(struct tm_store *tm, const struct profile *pf)
 	memset(tm, 0, sizeof(*tm));
 	tm->pf = pf;
 	for (int i = 0; i < pf->packs; i++)
-		for (int f = 0; f < PF_COUNT; f++) {
+		for (int f = 0; f < pack_nfields(pf); f++) {
 			struct tm_topic *t = &tm->topics[tm->ntopics++];
 			if (topic_expand(pf->pack_field[f].topic, i + 1, t->topic,
 			    sizeof(t->topic)) == -1)
@@ -253,13 +253,14 @@ sample_status(const struct tm_store *tm, const struct tm_sample *s,
 }
 
 enum tm_status
-tm_pack(const struct tm_store *tm, int pack, enum pack_field f,
+tm_pack(const struct tm_store *tm, int pack, int f,
     int64_t now_ms, double *out)
 {
 	const struct tm_sample *s;
 	enum tm_status st;
 
-	if (pack < 0 || pack >= tm->pf->packs || (unsigned)f >= PF_COUNT)
+	if (pack < 0 || pack >= tm->pf->packs || f < 0 ||
+	    f >= pack_nfields(tm->pf))
 		return TM_MISSING;
 	s = &tm->pack[pack][f];
 	if ((st = sample_status(tm, s, now_ms)) == TM_VALID)
@@ -317,10 +318,11 @@ unknown_for(const struct tm_store *tm, const struct tm_sample *s,
 }
 
 int64_t
-tm_pack_unknown_for(const struct tm_store *tm, int pack, enum pack_field f,
+tm_pack_unknown_for(const struct tm_store *tm, int pack, int f,
     int64_t now_ms)
 {
-	if (pack < 0 || pack >= tm->pf->packs || (unsigned)f >= PF_COUNT)
+	if (pack < 0 || pack >= tm->pf->packs || f < 0 ||
+	    f >= pack_nfields(tm->pf))
 		return INT64_MAX;
 	return unknown_for(tm, &tm->pack[pack][f], now_ms);
 }
@@ -379,7 +381,7 @@ list_add(char *buf, size_t bufsz, const char *fmt, ...)
 /* One pack's or unit's retained-only fields: "pack 2 (all fields)". */
 static int
 list_one(char *buf, size_t bufsz, const char *what, int n,
-    const struct tm_sample *s, int count, const char *(*name)(int))
+    const struct tm_sample *s, int count, const struct field_spec *fs)
 {
 	int only = 0;
 
@@ -394,20 +396,8 @@ list_one(char *buf, size_t bufsz, const char *what, int n,
 	}
 	for (int f = 0, k = 0; f < count; f++)
 		if (retained_only(&s[f]))
-			list_add(buf, bufsz, "%s%s", k++ ? "+" : " ", name(f));
+			list_add(buf, bufsz, "%s%s", k++ ? "+" : " ", fs[f].name);
 	return only;
-}
-
-static const char *
-pack_name(int f)
-{
-	return pack_field_name((enum pack_field)f);
-}
-
-static const char *
-unit_name(int f)
-{
-	return unit_field_name((enum unit_field)f);
 }
 
 int
@@ -419,11 +409,11 @@ tm_retained_list(const struct tm_store *tm, char *buf, size_t bufsz)
 		return 0;
 	buf[0] = '\0';
 	for (int p = 0; p < tm->pf->packs; p++)
-		n += list_one(buf, bufsz, "pack", p, tm->pack[p], PF_COUNT,
-		    pack_name);
+		n += list_one(buf, bufsz, "pack", p, tm->pack[p],
+		    pack_nfields(tm->pf), tm->pf->pack_field);
 	for (int u = 0; u < tm->pf->units; u++)
 		n += list_one(buf, bufsz, "unit", u, tm->unit[u], UF_COUNT,
-		    unit_name);
+		    tm->pf->unit_field);
 	return n;
 }
 

@@ -88,7 +88,7 @@ enum tm_ingest tm_ingest(struct tm_store *, const char *topic,
 enum tm_ingest tm_ingest_retained(struct tm_store *, const char *topic,
 	    int64_t now_ms);
 
-enum tm_status tm_pack(const struct tm_store *, int pack, enum pack_field,
+enum tm_status tm_pack(const struct tm_store *, int pack, int pack_field,
 	    int64_t now_ms, double *out);
 enum tm_status tm_unit_num(const struct tm_store *, int unit,
 	    enum unit_field, int64_t now_ms, double *out);
@@ -96,7 +96,7 @@ enum tm_status tm_unit_text(const struct tm_store *, int unit,
 	    enum unit_field, int64_t now_ms, const char **out);
 /* Milliseconds since the field last held a valid value; INT64_MAX if never. */
 int64_t	tm_pack_unknown_for(const struct tm_store *, int pack,
-	    enum pack_field, int64_t now_ms);
+	    int pack_field, int64_t now_ms);
 int64_t	tm_unit_unknown_for(const struct tm_store *, int unit,
 	    enum unit_field, int64_t now_ms);
 const char *tm_status_name(enum tm_status);

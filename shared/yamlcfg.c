@@ -18,13 +18,14 @@
 
 
 /*
- * Finds the line of a dotted key path ("limits.abort.cell_voltage_max_v")
- * by walking libyaml's events; 0 if not found.
+ * Finds the line of a dotted key path ("limits.abort.cell_voltage_max_v",
+ * "pack_fields.temperatures[2].unit": sequence entries from 0) by walking
+ * libyaml's events; 0 if not found.
  */
 static int
 key_line(const char *buf, size_t len, const char *want)
 {
-	struct frame { int is_map, expect_key; char key[64]; } st[16];
+	struct frame { int is_map, expect_key, idx; char key[64]; } st[16];
 	yaml_parser_t p;
 	yaml_event_t ev;
 	int depth = 0, line = 0, done = 0;
@@ -35,6 +36,12 @@ key_line(const char *buf, size_t len, const char *want)
 	while (!done && line == 0 && yaml_parser_parse(&p, &ev)) {
 		struct frame *top = depth > 0 ? &st[depth - 1] : NULL;
 
+		/* a node in a sequence: the next entry */
+		if (top != NULL && !top->is_map &&
+		    (ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_SCALAR_EVENT))
+			top->idx++;
 		switch (ev.type) {
 		case YAML_MAPPING_START_EVENT:
 		case YAML_SEQUENCE_START_EVENT:
@@ -44,6 +51,7 @@ key_line(const char *buf, size_t len, const char *want)
 			}
 			st[depth].is_map = ev.type == YAML_MAPPING_START_EVENT;
 			st[depth].expect_key = 1;
+			st[depth].idx = -1;
 			st[depth].key[0] = '\0';
 			depth++;
 			break;
@@ -63,10 +71,14 @@ key_line(const char *buf, size_t len, const char *want)
 			(void)strlcpy(top->key, (const char *)ev.data.scalar.value,
 			    sizeof(top->key));
 			top->expect_key = 0;
-			char path[512] = "";
+			char path[512] = "", ix[16];
 			for (int i = 0; i < depth; i++) {
-				if (!st[i].is_map)
+				if (!st[i].is_map) {
+					(void)snprintf(ix, sizeof(ix), "[%d]",
+					    st[i].idx);
+					(void)strlcat(path, ix, sizeof(path));
 					continue;
+				}
 				if (path[0] != '\0')
 					(void)strlcat(path, ".", sizeof(path));
 				(void)strlcat(path, st[i].key, sizeof(path));
@@ -306,6 +318,11 @@ ycfg_load(struct ycfg *c, const cyaml_schema_value_t *schema, void **data,
 	*data = NULL;
 	if (read_file(c, max) == -1)
 		return -1;
+	/* a key of an older schema: say what replaced it */
+	for (const char *const *r = c->renamed; r != NULL && r[0] != NULL;
+	    r += 2)
+		if (key_line(c->buf, c->len, r[0]) > 0)
+			return ycfg_fail(c, r[0], "%s", r[1]);
 	e = cyaml_load_data((const uint8_t *)c->buf, c->len, &c->cfg, schema,
 	    (cyaml_data_t **)data, NULL);
 	if (e != CYAML_OK)

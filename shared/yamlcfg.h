@@ -30,6 +30,11 @@ struct ycfg {
 	char		 cy_keys[8][64];
 	int		 cy_nkeys;
 	int		 cy_line;
+	/*
+	 * Keys an older schema had, refused before anything else with what
+	 * replaced them: { "dotted.key", "replaced by ...", ..., NULL }.
+	 */
+	const char *const *renamed;
 };
 
 void	ycfg_init(struct ycfg *, const char *path, char *err, size_t errsz);

@@ -26,7 +26,6 @@ pack_alarm(const struct tm_store *tm, int p, int64_t now, char *why,
     size_t whysz)
 {
 	const struct profile_limits *l = &tm->pf->limits;
-	static const enum pack_field temps[] = { PF_TEMP_PCB, PF_TEMP_CELL };
 	double v;
 
 	if (tm_pack(tm, p, PF_CELL_VOLTAGE_MAX, now, &v) == TM_VALID &&
@@ -35,13 +34,14 @@ pack_alarm(const struct tm_store *tm, int p, int64_t now, char *why,
 		    p + 1, v, l->abort_cell_v);
 		return AL_CELL;
 	}
-	for (size_t k = 0; k < sizeof(temps) / sizeof(temps[0]); k++)
-		if (tm_pack(tm, p, temps[k], now, &v) == TM_VALID &&
+	/* every sensor: one hot spot is enough */
+	for (int f = PF_TEMP; f < pack_nfields(tm->pf); f++)
+		if (tm_pack(tm, p, f, now, &v) == TM_VALID &&
 		    (v > l->abort_temp_max_c + EPS ||
 		    v < l->abort_temp_min_c - EPS)) {
 			(void)snprintf(why, whysz,
 			    "pack=%d %s=%.1f range=%.1f..%.1f", p + 1,
-			    pack_field_name(temps[k]), v, l->abort_temp_min_c,
+			    pack_field_name(tm->pf, f), v, l->abort_temp_min_c,
 			    l->abort_temp_max_c);
 			return AL_TEMP;
 		}
@@ -77,12 +77,12 @@ stale_alarm(const struct tm_store *tm, int64_t now, char *why, size_t whysz)
 	int64_t grace = tm->pf->timing.telemetry_grace_ms, t;
 
 	for (int p = 0; p < tm->pf->packs; p++)
-		for (int f = 0; f < PF_COUNT; f++)
+		for (int f = 0; f < pack_nfields(tm->pf); f++)
 			if (stale(t = tm_pack_unknown_for(tm, p, f, now),
 			    grace)) {
 				(void)snprintf(why, whysz,
 				    "pack=%d field=%s unknown_ms=%lld", p + 1,
-				    pack_field_name(f), (long long)t);
+				    pack_field_name(tm->pf, f), (long long)t);
 				return AL_STALE;
 			}
 	for (int u = 0; u < tm->pf->units; u++)

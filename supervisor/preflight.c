@@ -26,21 +26,21 @@ pre_temperature(const struct profile *pf, const struct snapshot *s,
 {
 	const struct profile_limits *l = &pf->limits;
 
-	for (int p = 0; p < s->packs; p++) {
-		const double t[2] = { s->temp_pcb[p], s->temp_cell[p] };
+	/* every sensor of every pack: the coldest cell must not charge */
+	for (int p = 0; p < s->packs; p++)
+		for (int k = 0; k < s->ntemps; k++) {
+			double t = s->temp[p][k];
 
-		for (int k = 0; k < 2; k++)
-			if (t[k] < l->pre_temp_min_c - EPS ||
-			    t[k] > l->pre_temp_max_c + EPS) {
+			if (t < l->pre_temp_min_c - EPS ||
+			    t > l->pre_temp_max_c + EPS) {
 				(void)snprintf(why, whysz,
 				    "pack %d %s %.1f C outside the charge "
 				    "window %.1f..%.1f C", p + 1,
-				    pack_field_name(k ? PF_TEMP_CELL :
-				    PF_TEMP_PCB), t[k], l->pre_temp_min_c,
-				    l->pre_temp_max_c);
+				    pack_field_name(pf, PF_TEMP + k), t,
+				    l->pre_temp_min_c, l->pre_temp_max_c);
 				return true;
 			}
-	}
+		}
 	return false;
 }
 

@@ -25,17 +25,20 @@ report_latest(const struct tm_store *tm, int64_t now_ms, struct snapshot *s)
 	s->at_ms = now_ms;
 	s->packs = tm->pf->packs;
 	s->units = tm->pf->units;
+	s->ntemps = tm->pf->n_temps;
 	for (int p = 0; p < s->packs; p++) {
-		double *dst[PF_COUNT] = {
+		double *dst[PF_TEMP] = {
 			&s->soc[p], &s->volt[p], &s->amps[p], &s->cell_max[p],
-			&s->delta_mv[p], &s->temp_pcb[p], &s->temp_cell[p], NULL
+			&s->delta_mv[p], NULL
 		};
 
-		for (int f = 0; f < PF_COUNT; f++) {
+		for (int f = 0; f < pack_nfields(tm->pf); f++) {
 			const struct tm_sample *t = &tm->pack[p][f];
 			double v = t->valid_at_ms != 0 ? t->num : NAN;
 
-			if (dst[f] != NULL)
+			if (pack_field_is_temp(f))
+				s->temp[p][f - PF_TEMP] = v;
+			else if (dst[f] != NULL)
 				*dst[f] = v;
 			else
 				s->prot[p] = isnan(v) ? 0 : (uint32_t)v;
@@ -85,16 +88,46 @@ soc_list(const struct tm_store *tm, int64_t now, char *buf, size_t bufsz)
 	}
 }
 
-/* Average over the packs whose field is valid; NAN if none. */
+/* A pack's hottest valid temperature sensor now; NAN if none. */
 static double
-pack_stat(const struct tm_store *tm, enum pack_field f, int64_t now,
-    int how, int *which)
+pack_hottest(const struct tm_store *tm, int p, int64_t now)
+{
+	double v, hi = NAN;
+
+	for (int f = PF_TEMP; f < pack_nfields(tm->pf); f++)
+		if (tm_pack(tm, p, f, now, &v) == TM_VALID &&
+		    (isnan(hi) || v > hi))
+			hi = v;
+	return hi;
+}
+
+/* Degrees as the site publishes them: a degrees F site reads F. */
+static double
+site_deg(const struct profile *pf, double c)
+{
+	return profile_temp_fahrenheit(pf) ? c * 9.0 / 5.0 + 32.0 : c;
+}
+
+static const char *
+site_deg_unit(const struct profile *pf)
+{
+	return profile_temp_fahrenheit(pf) ? "F" : "C";
+}
+
+/*
+ * Mean (how 0), sum (1) or max (2, which: its pack) over the packs whose
+ * field is valid; NAN if none. The temperature (f PF_TEMP, how 2) is each
+ * pack's hottest valid sensor.
+ */
+static double
+pack_stat(const struct tm_store *tm, int f, int64_t now, int how, int *which)
 {
 	double v, acc = NAN;
 	int n = 0;
 
 	for (int p = 0; p < tm->pf->packs; p++) {
-		if (tm_pack(tm, p, f, now, &v) != TM_VALID)
+		if (f == PF_TEMP ? isnan(v = pack_hottest(tm, p, now)) :
+		    tm_pack(tm, p, f, now, &v) != TM_VALID)
 			continue;
 		if (how == 0)	/* mean */
 			acc = n == 0 ? v : acc + v;
@@ -280,10 +313,8 @@ report_progress(struct sup *s)
 	const struct tm_store *tm = &s->tm;
 	char socs[128], bus[16], amps[16], cell[16], temp[16], clock[16];
 	char el[24], left[96];
-	double t1, t2, a;
-	int cp = 0, tp1 = 0, tp2 = 0;
-	bool f = tm->pf->pack_field[PF_TEMP_CELL].unit == FU_FAHRENHEIT ||
-	    tm->pf->pack_field[PF_TEMP_PCB].unit == FU_FAHRENHEIT;
+	double a;
+	int cp = 0, tp = 0;
 	time_t now = time(NULL);
 	struct tm lt;
 
@@ -294,14 +325,9 @@ report_progress(struct sup *s)
 	fmt_num(amps, sizeof(amps), 1, a);
 	fmt_num(cell, sizeof(cell), 3, pack_stat(tm, PF_CELL_VOLTAGE_MAX,
 	    s->now, 2, &cp));
-	t1 = pack_stat(tm, PF_TEMP_PCB, s->now, 2, &tp1);
-	t2 = pack_stat(tm, PF_TEMP_CELL, s->now, 2, &tp2);
-	if (isnan(t1) || (!isnan(t2) && t2 > t1)) {
-		t1 = t2;
-		tp1 = tp2;
-	}
-	/* as the site publishes it: a degrees F site reads degrees F */
-	fmt_num(temp, sizeof(temp), 1, f ? t1 * 9.0 / 5.0 + 32.0 : t1);
+	/* the hottest sensor of the bank, as the site publishes it */
+	fmt_num(temp, sizeof(temp), 1, site_deg(tm->pf, pack_stat(tm, PF_TEMP,
+	    s->now, 2, &tp)));
 	if (localtime_r(&now, &lt) == NULL ||
 	    strftime(clock, sizeof(clock), "%H:%M:%S", &lt) == 0)
 		(void)strlcpy(clock, "?", sizeof(clock));
@@ -310,32 +336,39 @@ report_progress(struct sup *s)
 	(void)fprintf(s->out, "%s +%s %s%-12s%s soc %s %% | bus %s V | "
 	    "%s A | cell max %s V (pack %d) | temp max %s %s (pack %d)%s\n",
 	    clock, el, BOLD(s), sup_state_name(s->state), PLAIN(s), socs,
-	    bus, amps, cell, cp, temp, f ? "F" : "C", tp1, left);
+	    bus, amps, cell, cp, temp, site_deg_unit(tm->pf), tp, left);
 	(void)fflush(s->out);
 	report_status(s);
 	audit_sample(s);
 }
 
-/* One row per pack: the figures a pre-flight decision was made on. */
+/*
+ * One row per pack: the figures a pre-flight decision was made on; the
+ * temperatures are the pack's coldest..hottest sensor, in the site's unit.
+ */
 static void
-print_packs(FILE *f, const struct snapshot *n)
+print_packs(FILE *f, const struct profile *pf, const struct snapshot *n)
 {
+	const char *du = site_deg_unit(pf);
+
 	(void)fprintf(f, "  pack    soc   voltage  current  cell max  delta"
-	    "   temp pcb/cell  prot\n");
+	    "  temp min..max %s  prot\n", du);
 	for (int p = 0; p < n->packs; p++)
 		(void)fprintf(f, "  %4d  %5.1f  %7.2f  %7.1f  %8.3f  %5.0f"
-		    "  %6.1f/%-6.1f  0x%x\n", p + 1, n->soc[p], n->volt[p],
-		    n->amps[p], n->cell_max[p], n->delta_mv[p], n->temp_pcb[p],
-		    n->temp_cell[p], (unsigned)n->prot[p]);
+		    "  %6.1f..%-6.1f   0x%x\n", p + 1, n->soc[p], n->volt[p],
+		    n->amps[p], n->cell_max[p], n->delta_mv[p],
+		    site_deg(pf, n->temp_min[p]), site_deg(pf, n->temp_max[p]),
+		    (unsigned)n->prot[p]);
 	for (int u = 0; u < n->units; u++)
 		(void)fprintf(f, "  unit %d: mode %s, output %s, charger %s, "
 		    "line %s\n", u + 1, n->mode[u], n->out_prio[u],
 		    n->chg_prio[u], n->line_dir[u]);
 	(void)fprintf(f, "  SoC %.1f..%.1f %% (spread %.1f %%), voltage "
 	    "%.2f..%.2f V (spread %.3f V), max cell delta %.0f mV, "
-	    "temperature %.1f..%.1f C\n", n->soc_lo, n->soc_hi, n->soc_spread,
-	    n->volt_lo, n->volt_hi, n->volt_spread, n->delta_hi, n->temp_lo,
-	    n->temp_hi);
+	    "temperature %.1f..%.1f %s (%d sensors per pack)\n", n->soc_lo,
+	    n->soc_hi, n->soc_spread, n->volt_lo, n->volt_hi, n->volt_spread,
+	    n->delta_hi, site_deg(pf, n->temp_lo), site_deg(pf, n->temp_hi),
+	    du, n->ntemps);
 }
 
 void
@@ -345,7 +378,7 @@ report_preflight(struct sup *s)
 
 	(void)fprintf(s->out, "pre-flight: %s%s%s: %s\n", BOLD(s),
 	    preflight_class_name(s->pre.cls), PLAIN(s), s->pre.why);
-	print_packs(s->out, &s->before);
+	print_packs(s->out, &s->pf, &s->before);
 	(void)fflush(s->out);
 	if (s->check_only)
 		return;

@@ -18,19 +18,19 @@ not_since(int64_t valid_at)
 }
 
 static int
-pack_value(const struct tm_store *tm, int p, enum pack_field f,
+pack_value(const struct tm_store *tm, int p, int f,
     int64_t now, double *out, char *why, size_t whysz)
 {
 	enum tm_status st;
 
 	if ((st = tm_pack(tm, p, f, now, out)) != TM_VALID) {
 		(void)snprintf(why, whysz, "pack %d %s: %s", p + 1,
-		    pack_field_name(f), tm_status_name(st));
+		    pack_field_name(tm->pf, f), tm_status_name(st));
 		return -1;
 	}
 	if (not_since(tm->pack[p][f].valid_at_ms)) {
 		(void)snprintf(why, whysz, "pack %d %s: no new value yet",
-		    p + 1, pack_field_name(f));
+		    p + 1, pack_field_name(tm->pf, f));
 		return -1;
 	}
 	return 0;
@@ -91,12 +91,12 @@ take_pack(const struct tm_store *tm, int p, int64_t now, struct snapshot *s,
 	    whysz) == -1 ||
 	    pack_value(tm, p, PF_CELL_DELTA_MV, now, &s->delta_mv[p], why,
 	    whysz) == -1 ||
-	    pack_value(tm, p, PF_TEMP_PCB, now, &s->temp_pcb[p], why,
-	    whysz) == -1 ||
-	    pack_value(tm, p, PF_TEMP_CELL, now, &s->temp_cell[p], why,
-	    whysz) == -1 ||
 	    pack_value(tm, p, PF_PROTECTION, now, &prot, why, whysz) == -1)
 		return -1;
+	for (int k = 0; k < s->ntemps; k++)
+		if (pack_value(tm, p, PF_TEMP + k, now, &s->temp[p][k], why,
+		    whysz) == -1)
+			return -1;
 	/* the store parsed it as a uint32_t bit field */
 	s->prot[p] = (uint32_t)prot;
 	return 0;
@@ -130,6 +130,7 @@ snapshot_take(const struct tm_store *tm, int64_t since_ms, int64_t now_ms,
 	s->at_ms = now_ms;
 	s->packs = tm->pf->packs;
 	s->units = tm->pf->units;
+	s->ntemps = tm->pf->n_temps;
 	for (int p = 0; p < s->packs; p++)
 		if (take_pack(tm, p, now_ms, s, why, whysz) == -1)
 			return -1;
@@ -165,8 +166,7 @@ extremes(const double *v, int n, double *lo, double *hi, int *ilo, int *ihi)
 void
 snapshot_derive(struct snapshot *s)
 {
-	double tlo, thi, sum = 0;
-	int plo, phi;
+	double tlo, sum = 0;
 
 	if (s->packs < 1)
 		return;
@@ -178,18 +178,15 @@ snapshot_derive(struct snapshot *s)
 	    &s->cell_hi_pack);
 	extremes(s->delta_mv, s->packs, &tlo, &s->delta_hi, NULL,
 	    &s->delta_hi_pack);
-	/* temperatures: the coldest and hottest of every sensor */
-	extremes(s->temp_pcb, s->packs, &s->temp_lo, &s->temp_hi,
-	    &s->temp_lo_pack, &s->temp_hi_pack);
-	extremes(s->temp_cell, s->packs, &tlo, &thi, &plo, &phi);
-	if (!isnan(tlo) && (isnan(s->temp_lo) || tlo < s->temp_lo)) {
-		s->temp_lo = tlo;
-		s->temp_lo_pack = plo;
-	}
-	if (!isnan(thi) && (isnan(s->temp_hi) || thi > s->temp_hi)) {
-		s->temp_hi = thi;
-		s->temp_hi_pack = phi;
-	}
+	/* temperatures: each pack's coldest and hottest sensor, then the
+	 * bank's */
+	for (int p = 0; p < s->packs; p++)
+		extremes(s->temp[p], s->ntemps, &s->temp_min[p],
+		    &s->temp_max[p], NULL, NULL);
+	extremes(s->temp_min, s->packs, &s->temp_lo, &tlo, &s->temp_lo_pack,
+	    NULL);
+	extremes(s->temp_max, s->packs, &tlo, &s->temp_hi, NULL,
+	    &s->temp_hi_pack);
 	s->amps_total = 0;
 	for (int p = 0; p < s->packs; p++) {
 		s->amps_total += s->amps[p];

@@ -16,15 +16,15 @@
 
 struct snapshot {
 	int64_t		at_ms;		/* monotonic time it was taken */
-	int		packs, units;
+	int		packs, units, ntemps;
 	/* per pack, canonical units */
 	double		soc[PROFILE_MAX_PACKS];
 	double		volt[PROFILE_MAX_PACKS];
 	double		amps[PROFILE_MAX_PACKS];
 	double		cell_max[PROFILE_MAX_PACKS];
 	double		delta_mv[PROFILE_MAX_PACKS];
-	double		temp_pcb[PROFILE_MAX_PACKS];
-	double		temp_cell[PROFILE_MAX_PACKS];
+	/* every sensor of pack_fields.temperatures, in its order */
+	double		temp[PROFILE_MAX_PACKS][PROFILE_MAX_TEMPS];
 	uint32_t	prot[PROFILE_MAX_PACKS];
 	/* per unit */
 	char		mode[PROFILE_MAX_UNITS][PROFILE_WORD_MAX];
@@ -39,7 +39,9 @@ struct snapshot {
 	double		amps_total;
 	double		cell_hi;	int cell_hi_pack;
 	double		delta_hi;	int delta_hi_pack;
-	double		temp_lo;	int temp_lo_pack;
+	double		temp_min[PROFILE_MAX_PACKS];	/* of its sensors */
+	double		temp_max[PROFILE_MAX_PACKS];
+	double		temp_lo;	int temp_lo_pack;	/* of them all */
 	double		temp_hi;	int temp_hi_pack;
 	double		pv_total_w, ac_total_w;
 };

@@ -8,8 +8,6 @@
 #include "log.h"
 #include "watchdog.h"
 
-static const enum pack_field temps[] = { PF_TEMP_PCB, PF_TEMP_CELL };
-
 static struct {		/* the last trip, for envelope_record() */
 	const char	*what;
 	int		 pack;
@@ -65,10 +63,11 @@ envelope_check(int64_t now)
 		if (tm_pack(&wd.tm, p, PF_CELL_VOLTAGE_MAX, now, &v) ==
 		    TM_VALID && v > l->env_cell_v)
 			return trip("cell_voltage_max", p, v);
-		for (size_t i = 0; i < sizeof(temps) / sizeof(temps[0]); i++)
-			if (tm_pack(&wd.tm, p, temps[i], now, &v) == TM_VALID &&
+		/* the hottest of every sensor (pack_fields.temperatures) */
+		for (int f = PF_TEMP; f < pack_nfields(&wd.pf); f++)
+			if (tm_pack(&wd.tm, p, f, now, &v) == TM_VALID &&
 			    v > l->env_temp_max_c)
-				return trip(pack_field_name(temps[i]), p, v);
+				return trip(pack_field_name(&wd.pf, f), p, v);
 		/* never seen: count from our own start, not from the epoch */
 		if ((age = MIN(since_start, tm_pack_unknown_for(&wd.tm, p,
 		    PF_CELL_VOLTAGE_MAX, now))) > l->env_stale_ms)

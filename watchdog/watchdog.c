@@ -387,7 +387,7 @@ main(int argc, char *argv[])
 	if (tm_init(&wd.tm, &wd.pf) == -1 ||
 	    (wd.sess = session_new(&sp, err, sizeof(err))) == NULL ||
 	    session_subscribe_store(wd.sess, &wd.tm, 1u << PF_CELL_VOLTAGE_MAX |
-	    1u << PF_TEMP_PCB | 1u << PF_TEMP_CELL | 1u << PF_SOC,
+	    ((1u << wd.pf.n_temps) - 1) << PF_TEMP | 1u << PF_SOC,
 	    1u << UF_OUTPUT_PRIORITY | 1u << UF_CHARGER_PRIORITY) == -1)
 		fatalx("%s", wd.sess == NULL ? err : session_error(wd.sess));
 	log_setfatalstatus(WD_EX_OSERR);

@@ -141,10 +141,9 @@ main(int argc, char *argv[])
 		errx(78, "%s", perr);
 	if (cred_load(cred_path, &cred, perr, sizeof(perr)) == -1)
 		errx(1, "%s", perr);
-	for (int i = 1; i <= pf.packs; i++) {
-		add_topic(pf.pack_field[PF_TEMP_PCB].topic, i, 0);
-		add_topic(pf.pack_field[PF_TEMP_CELL].topic, i, 0);
-	}
+	for (int i = 1; i <= pf.packs; i++)
+		for (int f = PF_TEMP; f < pack_nfields(&pf); f++)
+			add_topic(pf.pack_field[f].topic, i, 0);
 	for (int u = 1; u <= pf.units; u++) {
 		add_topic(pf.unit_field[UF_PV_POWER].topic, u, 1);
 		add_topic(pf.unit_field[UF_AC_OUTPUT_POWER].topic, u, 1);

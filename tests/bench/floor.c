@@ -96,7 +96,7 @@ make_topics(void)
 		errx(78, "cell_voltage_max topic has no {i}");
 	cell_suffix_len = (int)strlcpy(cell_suffix, p + 3, sizeof(cell_suffix));
 	for (int i = 1; i <= pf.packs; i++)
-		for (int f = 0; f < PF_COUNT; f++) {
+		for (int f = 0; f < pack_nfields(&pf); f++) {
 			if (topic_expand(pf.pack_field[f].topic, i, t,
 			    sizeof(t)) == -1 ||
 			    (topics[ntopics++] = strdup(t)) == NULL)

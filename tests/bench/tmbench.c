@@ -77,12 +77,11 @@ pack_payload(int f, char *buf, size_t sz)
 	case PF_CELL_DELTA_MV:
 		(void)snprintf(buf, sz, "%d", (int)uniform(2, 40));
 		break;
-	case PF_TEMP_PCB:
-	case PF_TEMP_CELL:
-		(void)snprintf(buf, sz, "%.1f", uniform(15, 35));
-		break;
-	default:
+	case PF_PROTECTION:
 		(void)snprintf(buf, sz, "%s", xorshift() % 8 == 0 ? "" : "0");
+		break;
+	default:	/* a temperature sensor */
+		(void)snprintf(buf, sz, "%.1f", uniform(15, 35));
 		break;
 	}
 }
@@ -117,20 +116,20 @@ unit_payload(int f, char *buf, size_t sz)
 static void
 make_messages(void)
 {
-	int ntopics = pf.packs * PF_COUNT + pf.units * UF_COUNT;
+	int nf = pack_nfields(&pf);
+	int ntopics = pf.packs * nf + pf.units * UF_COUNT;
 
 	for (int i = 0; i < NMSG; i++) {
 		struct msg *m = &msgs[i];
 		int k = (int)(xorshift() % (uint64_t)ntopics);
 
-		if (k < pf.packs * PF_COUNT) {
-			if (topic_expand(pf.pack_field[k % PF_COUNT].topic,
-			    k / PF_COUNT + 1, m->topic, sizeof(m->topic)) == -1)
+		if (k < pf.packs * nf) {
+			if (topic_expand(pf.pack_field[k % nf].topic,
+			    k / nf + 1, m->topic, sizeof(m->topic)) == -1)
 				errx(1, "topic does not fit");
-			pack_payload(k % PF_COUNT, m->payload,
-			    sizeof(m->payload));
+			pack_payload(k % nf, m->payload, sizeof(m->payload));
 		} else {
-			k -= pf.packs * PF_COUNT;
+			k -= pf.packs * nf;
 			if (topic_expand(pf.unit_field[k % UF_COUNT].topic,
 			    k / UF_COUNT + 1, m->topic, sizeof(m->topic)) == -1)
 				errx(1, "topic does not fit");

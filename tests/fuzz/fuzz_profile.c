@@ -110,12 +110,17 @@ check_loaded(const uint8_t *data, size_t size)
 	}
 	FUZZ_ASSERT(strcmp(pf.control[0].topic, pf.control[1].topic) != 0,
 	    "both settings on one topic");
-	for (int f = 0; f < PF_COUNT; f++)
+	FUZZ_ASSERT(pf.n_temps >= 1 && pf.n_temps <= PROFILE_MAX_TEMPS,
+	    "%d temperature sensors", pf.n_temps);
+	for (int f = 0; f < pack_nfields(&pf); f++)
 		FUZZ_ASSERT(pf.pack_field[f].unit == FU_FLAGS ||
 		    pf.pack_field[f].min <= pf.pack_field[f].max, "pack range");
+	for (int f = PF_TEMP; f < pack_nfields(&pf); f++)
+		FUZZ_ASSERT(pf.pack_field[f].unit == FU_CELSIUS ||
+		    pf.pack_field[f].unit == FU_FAHRENHEIT, "sensor unit");
 	FUZZ_ASSERT(tm_init(&tm, &pf) == 0, "tm_init refused a loaded profile");
-	FUZZ_ASSERT(tm.ntopics == pf.packs * PF_COUNT + pf.units * UF_COUNT,
-	    "%d topics", tm.ntopics);
+	FUZZ_ASSERT(tm.ntopics == pf.packs * pack_nfields(&pf) +
+	    pf.units * UF_COUNT, "%d topics", tm.ntopics);
 	for (int i = 1; i < tm.ntopics; i++)
 		FUZZ_ASSERT(strcmp(tm.topics[i - 1].topic, tm.topics[i].topic) < 0,
 		    "topic %s twice or out of order", tm.topics[i].topic);

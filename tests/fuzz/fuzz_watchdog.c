@@ -579,9 +579,9 @@ plant(void)
 			continue;
 		deliver(mpf.pack_field[PF_CELL_VOLTAGE_MAX].topic, p + 1,
 		    W.hot[p] == 1 ? "3.70" : "3.40");
-		deliver(mpf.pack_field[PF_TEMP_PCB].topic, p + 1,
+		deliver(mpf.pack_field[PF_TEMP].topic, p + 1,
 		    W.hot[p] == 2 ? "55" : "25");
-		deliver(mpf.pack_field[PF_TEMP_CELL].topic, p + 1, "24");
+		deliver(mpf.pack_field[PF_TEMP + 1].topic, p + 1, "24");
 		W.cell_at[p] = W.now;
 		W.was_hot[p] = W.hot[p] != 0;
 	}

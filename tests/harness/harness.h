@@ -344,10 +344,13 @@ int	hjson_str(const char *json, const char *path, char *buf,
  * The supervisor user is an override of paths.supervisor_user, else
  * $GRIDCAL_SUPERVISOR_USER, else this process's pool user (huser_*).
  *
- * An override names a scalar by its dotted key path and gives the YAML text
+ * An override names a key by its dotted key path and gives the YAML text
  * that replaces its value, e.g. { "limits.abort.cell_voltage_max_v",
- * "3.55" } or { "readback.grid_modes", "[Line]" }. An override that matches
- * no key is an error: a test cannot silently run with the wrong profile.
+ * "3.55" } or { "readback.grid_modes", "[Line]" }; a key whose value is a
+ * block (pack_fields.temperatures, a list) loses the whole block to the
+ * flow text given ("[{topic: t/{i}, unit: C, min: -40, max: 120}]"). An
+ * override that matches no key is an error: a test cannot silently run
+ * with the wrong profile.
  */
 struct hprofile_kv {
 	const char	*key;

@@ -135,6 +135,40 @@ substitute(const char *tmpl, const struct hbroker *b, struct sbuf *out,
 	return out->oom ? -1 : 0;
 }
 
+/*
+ * The end of the block list that is the value of a key at indent whose
+ * line ends at eol: the lines after it that are more indented, or list
+ * entries ("- ") at its own indent, with the blank and comment lines
+ * among them. NULL if the value is not a list (a mapping: a section is
+ * never replaced whole by a typo).
+ */
+static const char *
+list_end(const char *eol, int indent)
+{
+	const char *end = eol, *line = eol;
+	bool first = true;
+
+	while (*line == '\n') {
+		const char *l = line + 1;
+		size_t n = strcspn(l, "\n");
+		int in = 0;
+
+		while (l[in] == ' ')
+			in++;
+		if (is_comment_or_blank(l, n)) {
+			line = l + n;
+			continue;
+		}
+		if (first && l[in] != '-')
+			return NULL;
+		if (in < indent || (in == indent && l[in] != '-'))
+			break;
+		first = false;
+		end = line = l + n;
+	}
+	return first ? NULL : end;
+}
+
 /* Applies overrides to a substituted profile text. */
 static int
 override(const char *text, const struct hprofile_kv *kv, size_t nkv,
@@ -149,7 +183,7 @@ override(const char *text, const struct hprofile_kv *kv, size_t nkv,
 		return -1;
 	while (*line != '\0') {
 		size_t n = strcspn(line, "\n");
-		const char *end = line + n, *colon, *key;
+		const char *end = line + n, *colon, *key, *bend = NULL;
 		int indent = 0;
 		char path[512] = "";
 		size_t klen;
@@ -190,9 +224,10 @@ override(const char *text, const struct hprofile_kv *kv, size_t nkv,
 			val++;
 		if (i == nkv) {
 			sb_add(out, line, n);
-		} else if (val == end || *val == '#') {
+		} else if ((val == end || *val == '#') &&
+		    (bend = list_end(end, indent)) == NULL) {
 			(void)snprintf(err, errsz, "override %s: not a scalar "
-			    "key", kv[i].key);
+			    "key or a list", kv[i].key);
 			free(hits);
 			return -1;
 		} else {
@@ -200,6 +235,9 @@ override(const char *text, const struct hprofile_kv *kv, size_t nkv,
 			sb_add(out, line, (size_t)(colon + 1 - line));
 			sb_str(out, " ");
 			sb_str(out, kv[i].value);
+			/* a block list goes whole */
+			if (val == end || *val == '#')
+				end = bend;
 		}
 next:
 		if (*end == '\n')

@@ -297,9 +297,16 @@ START_TEST(test_profile_overrides)
 	    "broker:\n  host: 127.0.0.1\n  port: @PORT@\n"
 	    "limits:\n  abort:\n    cell_voltage_max_v: 3.60\n"
 	    "  envelope:\n    cell_voltage_max_v: 3.62\n"
-	    "paths:\n  state_dir: @WORKDIR@/state\n";
+	    "paths:\n  state_dir: @WORKDIR@/state\n"
+	    "pack_fields:\n  temperatures:\n    - topic: a/{i}\n      unit: C\n"
+	    "    # the cells\n    - topic: b/{i}\n      unit: C\n"
+	    "  protection:\n    topic: p/{i}\n";
 	const struct hprofile_kv ok[] = {
 		{ "limits.abort.cell_voltage_max_v", "3.55" },
+	};
+	/* a block list goes whole, the keys after it stay */
+	const struct hprofile_kv list[] = {
+		{ "pack_fields.temperatures", "[{topic: c/{i}, unit: F}]" },
 	};
 	const struct hprofile_kv bad[] = { { "limits.abort.nope", "1" } };
 	const struct hprofile_kv notscalar[] = { { "limits.abort", "1" } };
@@ -317,6 +324,12 @@ START_TEST(test_profile_overrides)
 	    "  envelope:\n    cell_voltage_max_v: 3.62\n"));
 	(void)snprintf(want, sizeof(want), "state_dir: /tmp/wd/state\n");
 	ck_assert_ptr_nonnull(strstr(out, want));
+	free(out);
+	ck_assert_int_eq(hprofile_render(tmpl, &b, list, 1, &out, err,
+	    sizeof(err)), 0);
+	ck_assert_msg(strstr(out, "pack_fields:\n  temperatures: [{topic: c/{i}, "
+	    "unit: F}]\n  protection:\n    topic: p/{i}\n") != NULL, "%s", out);
+	ck_assert_ptr_null(strstr(out, "a/{i}"));
 	free(out);
 	ck_assert_int_eq(hprofile_render(tmpl, &b, bad, 1, &out, err,
 	    sizeof(err)), -1);

@@ -7,7 +7,9 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "monitor.h"
 #include "preflight.h"
@@ -34,12 +36,13 @@ setup(void)
 	memset(&sn, 0, sizeof(sn));
 	sn.packs = 6;
 	sn.units = 2;
+	sn.ntemps = 2;
 	for (int p = 0; p < 6; p++) {
 		sn.soc[p] = soc[p];
 		sn.volt[p] = 53.40;
 		sn.cell_max[p] = 3.337;
 		sn.delta_mv[p] = 10;
-		sn.temp_pcb[p] = sn.temp_cell[p] = 21;
+		sn.temp[p][0] = sn.temp[p][1] = 21;
 	}
 	for (int u = 0; u < 2; u++) {
 		(void)strlcpy(sn.mode[u], "Battery", sizeof(sn.mode[u]));
@@ -93,17 +96,17 @@ END_TEST
 
 START_TEST(pre_temperature_window)
 {
-	sn.temp_cell[3] = 5.0;
+	sn.temp[3][1] = 5.0;
 	ASSERT_CLASS(PRE_DRIFT, "drift");
-	sn.temp_cell[3] = 4.9;
+	sn.temp[3][1] = 4.9;
 	ASSERT_CLASS(PRE_UNSAFE, "temperature");
 	/* the pre-flight maximum (40 C) leaves a margin below the abort
 	 * limit (45 C): a pack at 44 C is not let in to warm past it */
-	sn.temp_cell[3] = 40.0;
+	sn.temp[3][1] = 40.0;
 	ASSERT_CLASS(PRE_DRIFT, "drift");
-	sn.temp_pcb[3] = 40.1;
+	sn.temp[3][0] = 40.1;
 	ASSERT_CLASS(PRE_UNSAFE, "temperature");
-	sn.temp_pcb[3] = 44.0;
+	sn.temp[3][0] = 44.0;
 	ASSERT_CLASS(PRE_UNSAFE, "temperature");
 }
 END_TEST
@@ -431,6 +434,101 @@ START_TEST(snapshot_needs_every_field_fresh)
 }
 END_TEST
 
+/*
+ * Three sensors per pack (pack_fields.temperatures): the third, which the
+ * two fixed keys of the first schema could not name, counts as much as
+ * the others in the pre-flight window, the abort limits, the stale check
+ * and the snapshot.
+ */
+#define THREE	"/tmp/gridcal-logic-three-sensors.yaml"
+#define TERM(p)	"lifepower4_" #p "_temperature_terminal"
+
+static void
+three_sensors(void)
+{
+	char err[PROFILE_ERR_MAX], *text, *at;
+	FILE *f;
+	long n;
+
+	ck_assert_ptr_nonnull(f = fopen("profiles/eg4-lp4-v2.yaml", "r"));
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	ck_assert_int_gt(n = ftell(f), 0);
+	rewind(f);
+	ck_assert_ptr_nonnull(text = calloc(1, (size_t)n + 1));
+	ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	/* the last of the list, which ends where protection begins */
+	ck_assert_ptr_nonnull(at = strstr(text, "  protection:\n"));
+	ck_assert_ptr_nonnull(f = fopen(THREE, "w"));
+	fprintf(f, "%.*s    - name: temperature_terminal\n      topic: "
+	    "homeassistant/sensor/lifepower4_{i}_temperature_terminal/state\n"
+	    "      unit: C\n      min: -40\n      max: 120\n%s",
+	    (int)(at - text), text, at);
+	ck_assert_int_eq(fclose(f), 0);
+	free(text);
+	ck_assert_msg(profile_load(THREE, &pf, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_int_eq(pf.n_temps, 3);
+	ck_assert_int_eq(tm_init(&tm, &pf), 0);
+	(void)unlink(THREE);
+}
+
+static void
+feed3(int64_t at, const char *terminal_3)
+{
+	char obj[64];
+
+	feed(at, "3.45");
+	for (int p = 1; p <= 6; p++) {
+		(void)snprintf(obj, sizeof(obj), "lifepower4_%d_temperature_"
+		    "terminal", p);
+		put(obj, p == 3 ? terminal_3 : "26", at);
+	}
+}
+
+START_TEST(three_sensors_every_one_counts)
+{
+	static struct monitor m;
+	struct snapshot s;
+	struct preflight r;
+	int64_t g;
+	char why[200];
+
+	three_sensors();
+	g = pf.timing.telemetry_grace_ms;
+	feed3(1000, "44");
+	ck_assert_int_eq(monitor_alarm(&m, &tm, &calib, 1000, why,
+	    sizeof(why)), AL_NONE);
+	/* the snapshot holds it; it is the hottest of pack 3 and the bank */
+	ck_assert_int_eq(snapshot_take(&tm, 0, 1000, &s, why, sizeof(why)), 0);
+	ck_assert_int_eq(s.ntemps, 3);
+	ck_assert_double_eq_tol(s.temp[2][2], 44, 1e-9);
+	ck_assert_double_eq_tol(s.temp_max[2], 44, 1e-9);
+	ck_assert_double_eq_tol(s.temp_min[2], 24, 1e-9);
+	ck_assert_double_eq_tol(s.temp_hi, 44, 1e-9);
+	ck_assert_int_eq(s.temp_hi_pack, 2);
+	/* pre-flight: 44 C is outside the 5..40 C window on that sensor */
+	preflight_classify(&pf, &s, &r);
+	ck_assert_int_eq(r.cls, PRE_UNSAFE);
+	ck_assert_msg(strstr(r.why, "pack 3 temperature_terminal 44.0 C "
+	    "outside the charge window") != NULL, "%s", r.why);
+	/* while charging: above the 45 C abort limit on that sensor alone */
+	feed3(1100, "45.5");
+	ck_assert_int_eq(monitor_alarm(&m, &tm, &calib, 1100, why,
+	    sizeof(why)), AL_TEMP);
+	ck_assert_msg(strstr(why, "pack=3 temperature_terminal=45.5") != NULL,
+	    "%s", why);
+	/* unknown longer than the grace on that sensor alone: stale */
+	feed3(1200, "garbage");
+	ck_assert_int_eq(monitor_alarm(&m, &tm, &calib, 1200 + g, why,
+	    sizeof(why)), AL_NONE);
+	ck_assert_int_eq(monitor_alarm(&m, &tm, &calib, 1201 + g, why,
+	    sizeof(why)), AL_STALE);
+	ck_assert_msg(strstr(why, "pack=3 field=temperature_terminal") != NULL,
+	    "%s", why);
+}
+END_TEST
+
 Suite *
 supervisor_logic_suite(void)
 {
@@ -454,6 +552,7 @@ supervisor_logic_suite(void)
 	tcase_add_test(tc, verify_names_lagging_packs);
 	tcase_add_test(tc, watch_anchor_sees_the_jump);
 	tcase_add_test(tc, snapshot_needs_every_field_fresh);
+	tcase_add_test(tc, three_sensors_every_one_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }

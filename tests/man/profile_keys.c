@@ -9,7 +9,8 @@
  *   - every documented key exists (a family entry matches at least one);
  *   - each key of the numeric table states its range as "MIN..MAX" (%g)
  *     on its .It line, and each exact key states its value in the shipped
- *     example profile as "default VALUE" (sequences: "[a, b]").
+ *     example profile as "default VALUE" (sequences: "[a, b]"); the
+ *     keys of a list of mappings are "list[].key", with no one value.
  * usage: profile-keys MANPAGE EXAMPLE_PROFILE
  */
 #include "../../shared/profile.c"
@@ -61,12 +62,20 @@ walk(const cyaml_schema_field_t *f, const char *base, const char *prefix)
 	char path[160], val[256];
 
 	for (; f->key != NULL; f++) {
-		const char *at = base + f->data_offset;
+		const char *at = base != NULL ? base + f->data_offset : NULL;
 
 		(void)snprintf(path, sizeof(path), "%s%s%s", prefix,
 		    prefix[0] ? "." : "", f->key);
 		if (f->value.type == CYAML_MAPPING) {
 			walk(f->value.mapping.fields, at, path);
+		} else if (f->value.type == CYAML_SEQUENCE &&
+		    f->value.sequence.entry->type == CYAML_MAPPING) {
+			/* a list of mappings: its entries' keys as "key[].k" */
+			add(path, "");
+			(void)strlcat(path, "[]", sizeof(path));
+			walk(f->value.sequence.entry->mapping.fields, NULL, path);
+		} else if (base == NULL) {
+			add(path, "");	/* inside a list: no one value */
 		} else if (f->value.type == CYAML_SEQUENCE) {
 			char **v = *(char **const *)(const void *)at;
 			unsigned n = *(const unsigned *)(const void *)(base +

@@ -113,6 +113,25 @@ mean_emf(const struct plant *p)
 	return s / p->npacks;
 }
 
+double
+pack_sensor_c(const struct pack *k, int i)
+{
+	double t = i == 0 ? k->temp_pcb : k->temp + 0.3 * (i - 1);
+
+	return t + k->temp_offset + (i >= 0 && i < PROFILE_MAX_TEMPS ?
+	    k->sensor_offset[i] : 0);
+}
+
+double
+pack_hottest_c(const struct pack *k, int n)
+{
+	double t = pack_sensor_c(k, 0);
+
+	for (int i = 1; i < n; i++)
+		t = fmax(t, pack_sensor_c(k, i));
+	return t;
+}
+
 /* Cell voltages and the BMS's view, from the bus and the pack state. */
 static void
 derive_pack(struct plant *p, struct pack *k)
@@ -130,7 +149,7 @@ derive_pack(struct plant *p, struct pack *k)
 		k->max_cell_seen = k->cell_max;
 	if (k->cell_max > p->max_cell_seen)
 		p->max_cell_seen = k->cell_max;
-	double t = fmax(k->temp, k->temp_pcb) + k->temp_offset;
+	double t = pack_hottest_c(k, p->pf->n_temps);
 	if (t > k->max_temp_seen)
 		k->max_temp_seen = t;
 	if (t > p->max_temp_seen)
@@ -237,6 +256,8 @@ update_faults(struct plant *p)
 	for (int i = 0; i < p->npacks; i++) {
 		p->packs[i].cell_offset = 0;
 		p->packs[i].temp_offset = 0;
+		memset(p->packs[i].sensor_offset, 0,
+		    sizeof(p->packs[i].sensor_offset));
 		p->packs[i].fault_prot = 0;
 		p->packs[i].no_anchor = false;
 	}
@@ -292,8 +313,12 @@ update_faults(struct plant *p)
 			case FK_CELL_RAMP:
 				pk->cell_offset += ramp;
 				break;
-			case FK_TEMP_RAMP:
-				pk->temp_offset += ramp;
+			case FK_TEMP_RAMP:	/* one sensor, or the pack */
+				if (f->field >= PF_TEMP)
+					pk->sensor_offset[f->field - PF_TEMP] +=
+					    ramp;
+				else
+					pk->temp_offset += ramp;
 				break;
 			case FK_PROTECTION:
 				pk->fault_prot |= f->bits;
@@ -562,7 +587,8 @@ static void
 bms(struct plant *p, struct pack *k, double dt)
 {
 	const struct scenario *sc = p->sc;
-	double t = fmax(k->temp, k->temp_pcb) + k->temp_offset;
+	/* the BMS reads its own sensors: the hottest one protects */
+	double t = pack_hottest_c(k, p->pf->n_temps);
 	bool cond;
 
 	if (k->cell_max >= sc->bms.protect_cell_v)

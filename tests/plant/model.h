@@ -33,8 +33,9 @@ struct pack {
 					   bms.hold_at_pct again */
 	uint32_t	bms_prot;	/* protection the BMS raised */
 	bool		chg_blocked;
-	/* faults */
+	/* faults: temp_offset heats every sensor, sensor_offset[k] one */
 	double		cell_offset, temp_offset;
+	double		sensor_offset[PROFILE_MAX_TEMPS];
 	uint32_t	fault_prot;
 	bool		no_anchor;
 	/* truth */
@@ -127,6 +128,15 @@ void	plant_advance(struct plant *, double dt);
 const char *plant_control(struct plant *, const char *topic,
 	    const void *payload, size_t len);
 
+/*
+ * What temperature sensor k (pack_fields.temperatures[k]) of a pack reads,
+ * degrees C, faults applied: the first is on the BMS board (warmer by the
+ * current it carries), the others on the cells, each a little warmer
+ * towards the middle of the pack.
+ */
+double	pack_sensor_c(const struct pack *, int k);
+/* The hottest of the profile's n sensors. */
+double	pack_hottest_c(const struct pack *, int n);
 const char *unit_mode_name(enum unit_mode);
 /* What a unit reports for setting at value: the scenario's word, or the
  * profile's readback string. */

@@ -81,19 +81,16 @@ pack_value(struct plant *p, int k, int f, char *buf, size_t sz)
 	case PF_CELL_DELTA_MV:
 		fmt_field(fs, pk->delta_mv, true, 0, buf, sz);
 		break;
-	case PF_TEMP_PCB:
-		fmt_field(fs, pk->temp_pcb + pk->temp_offset, false, 1, buf,
-		    sz);
-		break;
-	case PF_TEMP_CELL:
-		fmt_field(fs, pk->temp + pk->temp_offset, false, 1, buf, sz);
-		break;
 	case PF_PROTECTION:
 		(void)snprintf(buf, sz, "%u",
 		    (unsigned)(pk->bms_prot | pk->fault_prot));
 		break;
 	default:
-		buf[0] = '\0';
+		if (pack_field_is_temp(f))
+			fmt_field(fs, pack_sensor_c(pk, f - PF_TEMP), false, 1,
+			    buf, sz);
+		else
+			buf[0] = '\0';
 		break;
 	}
 }
@@ -220,7 +217,7 @@ publish_telemetry(struct plant *p, emit_fn emit, void *arg)
 	char topic[PROFILE_TOPIC_MAX], val[PL_JSON_MAX];
 
 	for (int k = 0; k < p->npacks; k++) {
-		for (int f = 0; f < PF_COUNT; f++) {
+		for (int f = 0; f < pack_nfields(pf); f++) {
 			if (topic_expand(pf->pack_field[f].topic, k + 1, topic,
 			    sizeof(topic)) == -1)
 				continue;

@@ -485,7 +485,7 @@ enum {
 static const unsigned kind_keys[FK_COUNT] = {
 	[FK_CELL_OFFSET] = R_PACK | R_VALUE,
 	[FK_CELL_RAMP] = R_PACK | R_RATE | O_LIMIT,
-	[FK_TEMP_RAMP] = O_PACK | R_RATE | O_LIMIT,
+	[FK_TEMP_RAMP] = O_PACK | O_FIELD | R_RATE | O_LIMIT,
 	[FK_PROTECTION] = R_PACK | R_VALUE,
 	[FK_SILENCE] = R_TARGET | O_PACK | O_UNIT | O_FIELD,
 	[FK_GARBAGE] = R_TARGET | O_PACK | O_UNIT | R_FIELD | R_PAYLOADS |
@@ -514,13 +514,13 @@ check_key(struct ycfg *c, const char *base, const char *name, const void *v,
 }
 
 static int
-field_index(const char *name, bool unit)
+field_index(const struct profile *pf, const char *name, bool unit)
 {
-	int n = unit ? UF_COUNT : PF_COUNT;
+	int n = unit ? UF_COUNT : pack_nfields(pf);
 
 	for (int f = 0; f < n; f++)
 		if (strcmp(name, unit ? unit_field_name(f) :
-		    pack_field_name(f)) == 0)
+		    pack_field_name(pf, f)) == 0)
 			return f;
 	return -1;
 }
@@ -600,10 +600,15 @@ load_fault(struct ycfg *c, int i, const struct raw_fault *r,
 		f->unit = (int)v - 1;
 	}
 	if (r->field != NULL &&
-	    (f->field = field_index(r->field, f->unit >= 0)) == -1)
+	    (f->field = field_index(pf, r->field, f->unit >= 0)) == -1)
 		return ycfg_fail(c, KEY(key, "%s.field", base), "\"%s\" is not a "
 		    "%s field of the profile", r->field,
 		    f->unit >= 0 ? "unit" : "pack");
+	/* temp_ramp heats one sensor (a name of pack_fields.temperatures) */
+	if (f->kind == FK_TEMP_RAMP && r->field != NULL &&
+	    !pack_field_is_temp(f->field))
+		return ycfg_fail(c, KEY(key, "%s.field", base), "\"%s\" is not a "
+		    "temperature sensor of the profile", r->field);
 	if (r->setting != NULL) {
 		for (int s = 0; s < SETTING_COUNT; s++)
 			if (strcmp(r->setting, setting_name(s)) == 0)

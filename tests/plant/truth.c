@@ -119,13 +119,18 @@ packs_json(struct jbuf *b, const struct plant *p)
 		    "\"max_cell_v\":%.4f,\"cell_delta_mv\":%.1f,"
 		    "\"temp_c\":%.2f,\"max_temp_c\":%.2f,\"protection\":%u,"
 		    "\"charge_blocked\":%s,\"anchors\":%u,"
-		    "\"last_anchor_s\":%.0f,\"no_anchor\":%s}",
+		    "\"last_anchor_s\":%.0f,\"no_anchor\":%s",
 		    k ? "," : "", k + 1, pk->soc, pk->bms_soc, pk->start_soc,
 		    pk->start_bms_soc, pk->voltage, pk->current, pk->cell_max,
 		    pk->max_cell_seen, pk->delta_mv, pk->temp + pk->temp_offset,
 		    pk->max_temp_seen, (unsigned)(pk->bms_prot | pk->fault_prot),
 		    tf(pk->chg_blocked), pk->anchors, pk->last_anchor_s,
 		    tf(pk->no_anchor));
+		/* every sensor as it reads now, in the profile's order */
+		jadd(b, ",\"sensors_c\":[");
+		for (int i = 0; i < p->pf->n_temps; i++)
+			jadd(b, "%s%.2f", i ? "," : "", pack_sensor_c(pk, i));
+		jadd(b, "]}");
 	}
 	jadd(b, "]");
 }

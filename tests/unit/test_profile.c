@@ -87,13 +87,24 @@ START_TEST(fahrenheit_and_millivolts)
 	char err[PROFILE_ERR_MAX];
 	const char *path = "/tmp/gridcal-unit-profile-units.yaml";
 
-	write_variant(path, "lifepower4_{i}_temperature_pcb/state\n    unit: C",
-	    "lifepower4_{i}_temperature_pcb/state\n    unit: F");
+	write_variant(path, "lifepower4_{i}_temperature_pcb/state\n      unit: C",
+	    "lifepower4_{i}_temperature_pcb/state\n      unit: F");
 	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(pf.pack_field[PF_TEMP_PCB].unit, FU_FAHRENHEIT);
+	ck_assert_int_eq(pf.pack_field[PF_TEMP].unit, FU_FAHRENHEIT);
+	ck_assert(profile_temp_fahrenheit(&pf));
 	unlink(path);
 }
 END_TEST
+
+/* The reference's temperature list, and one more sensor for it. */
+#define LIST	"  temperatures:\n"
+#define REFLIST	LIST "    - name: temperature_pcb\n      topic: homeassistant/" \
+	"sensor/lifepower4_{i}_temperature_pcb/state\n      unit: C\n" \
+	"      min: -40\n      max: 120\n    - name: temperature_cell\n" \
+	"      topic: homeassistant/sensor/lifepower4_{i}_temperature_cell/" \
+	"state\n      unit: C\n      min: -40\n      max: 120\n"
+#define SENSOR(n) "    - topic: t/{i}/t" #n "\n      unit: C\n" \
+	"      min: -40\n      max: 120\n"
 
 struct bad_case {
 	const char	*find, *repl;
@@ -178,6 +189,61 @@ static const struct bad_case bad_cases[] = {
 	{ "    unit: \"%\"", "    unit: \"%\"\n    sign: 2", "pack_fields.soc.sign: \"2\": out of range" },
 	{ "    unit: \"%\"", "    unit: \"%\"\n    scale: 0", "pack_fields.soc.scale: \"0\": out of range" },
 	{ "    unit: \"%\"", "    unit: \"%\"\n    scale: 1x", "pack_fields.soc.scale: \"1x\"" },
+	/* temperatures: a list of 1..8 sensors (issue 19) */
+	{ REFLIST, "  temperatures: []\n", "pack_fields.temperatures: 0 sensors: "
+	  "a list of 1 to 8" },
+	{ LIST, LIST SENSOR(3) SENSOR(4) SENSOR(5) SENSOR(6) SENSOR(7)
+	  SENSOR(8) SENSOR(9), ":75: pack_fields.temperatures: 9 sensors: "
+	  "a list of 1 to 8" },
+	{ REFLIST, "  temperatures:\n", "pack_fields.temperatures: Expecting "
+	  "SEQUENCE" },
+	{ REFLIST, "  temperatures: 25\n", "pack_fields.temperatures: Expecting "
+	  "SEQUENCE" },
+	{ "cell/state\n      unit: C", "cell/state\n      unit: K",
+	  ":83: pack_fields.temperatures[1].unit: \"K\": not a unit" },
+	{ "cell/state\n      unit: C", "cell/state\n      unit: V",
+	  "pack_fields.temperatures[1].unit: \"V\": not a unit" },
+	{ "    - name: temperature_cell\n", "    - name: soc\n",
+	  ":81: pack_fields.temperatures[1].name: \"soc\" names another "
+	  "pack field too" },
+	{ "    - name: temperature_cell\n", "    - name: temperature_pcb\n",
+	  "pack_fields.temperatures[1].name: \"temperature_pcb\" names "
+	  "another pack field too" },
+	{ "    - name: temperature_cell\n", "    - name: cell mid\n",
+	  "pack_fields.temperatures[1].name: \"cell mid\": letters, digits" },
+	{ "    - name: temperature_cell\n", "    - name: temperature_cell\n"
+	  "      emtpy: 1\n", "pack_fields.temperatures.emtpy: unknown key" },
+	{ "lifepower4_{i}_temperature_cell/state", "lifepower4_temperature_cell"
+	  "/state", "pack_fields.temperatures[1].topic: \"homeassistant/sensor/"
+	  "lifepower4_temperature_cell/state\": must contain {i}" },
+	{ "cell/state\n      unit: C\n      min: -40\n      max: 120",
+	  "cell/state\n      unit: C\n      min: -40", "pack_fields.temperatures[1]: "
+	  "needs min and max" },
+	/* the two fixed keys of the first schema: refused, naming the list */
+	{ LIST, "  temperature_pcb:\n    topic: t/{i}/pcb\n    unit: C\n"
+	  "    min: -40\n    max: 120\n" LIST, ":75: pack_fields.temperature_pcb: "
+	  "replaced by pack_fields.temperatures, a list of 1 to 8 sensors" },
+	{ LIST, "  temperature_cell:\n    topic: t/{i}/cell\n    unit: C\n"
+	  "    min: -40\n    max: 120\n" LIST, "pack_fields.temperature_cell: "
+	  "replaced by pack_fields.temperatures" },
+	/* per-unit control: both settings or neither */
+	{ "    topic: solar/control/lvx6048/output_priority\n",
+	  "    topic: solar/control/lvx6048_{u}/output_priority\n",
+	  ":125: control.charger_priority.topic: control.output_priority.topic "
+	  "is per unit ({u}) and control.charger_priority.topic is not: both "
+	  "settings per unit or both for the whole cluster" },
+	{ "    topic: solar/control/lvx6048/charger_priority\n",
+	  "    topic: solar/control/lvx6048_{u}/charger_priority\n",
+	  "control.charger_priority.topic is per unit ({u}) and "
+	  "control.output_priority.topic is not" },
+	{ "    topic: solar/control/lvx6048/charger_priority\n",
+	  "    topic: solar/control/lvx6048_{i}/charger_priority\n",
+	  "control.charger_priority.topic: \"solar/control/lvx6048_{i}/"
+	  "charger_priority\": no placeholder allowed here" },
+	{ "    topic: solar/control/lvx6048/charger_priority\n",
+	  "    topic: solar/control/lvx6048_{u}/{u}/charger_priority\n",
+	  "control.charger_priority.topic: \"solar/control/lvx6048_{u}/{u}/"
+	  "charger_priority\": must contain {u} exactly once" },
 };
 
 START_TEST(malformed_refused)
@@ -347,7 +413,8 @@ START_TEST(shipped_site_profiles)
 	ck_assert_msg(profile_load("../../profiles/solar-assistant.yaml", &pf,
 	    err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(pf.units, 2);
-	ck_assert_int_eq(pf.pack_field[PF_TEMP_CELL].unit, FU_FAHRENHEIT);
+	ck_assert_int_eq(pf.n_temps, 2);
+	ck_assert_int_eq(pf.pack_field[PF_TEMP + 1].unit, FU_FAHRENHEIT);
 	ck_assert_str_eq(pf.pack_field[PF_SOC].topic,
 	    "solar_assistant/battery_{i}/state_of_charge/state");
 	ck_assert(pf.control[SETTING_CHARGER_PRIORITY].fold);
@@ -357,6 +424,8 @@ START_TEST(shipped_site_profiles)
 	ck_assert_msg(profile_load("../../profiles/one-inverter.yaml", &pf,
 	    err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(pf.units, 1);
+	ck_assert_int_eq(pf.n_temps, 3);	/* three sensors per pack */
+	ck_assert_str_eq(pack_field_name(&pf, PF_TEMP + 2), "temp_cells_mid");
 	ck_assert_int_eq(pf.pack_field[PF_PACK_VOLTAGE].unit, FU_MILLIVOLT);
 	ck_assert_int_eq(pf.unit_field[UF_PV_POWER].unit, FU_KILOWATT);
 	ck_assert_int_eq(pf.timing.absorption_hold_ms, 2400000);  /* its own */
@@ -385,6 +454,121 @@ START_TEST(payload_format_scale_sign)
 	ck_assert_str_eq(pf.pack_field[PF_PACK_CURRENT].pointer, "/bms/current");
 	ck_assert_double_eq_tol(pf.pack_field[PF_PACK_CURRENT].scale, 0.1, 1e-12);
 	ck_assert_int_eq(pf.pack_field[PF_PACK_CURRENT].sign, -1);
+	unlink(path);
+}
+END_TEST
+
+/* Writes the reference with each find[k] replaced by repl[k] (once each). */
+static void
+write_variants(const char *path, int n, const char *const *find,
+    const char *const *repl)
+{
+	char *text = slurp(REFERENCE), *hit, *next;
+	FILE *f;
+
+	for (int k = 0; k < n; k++) {
+		ck_assert_msg((hit = strstr(text, find[k])) != NULL, "%s",
+		    find[k]);
+		ck_assert_msg(strstr(hit + 1, find[k]) == NULL, "ambiguous: %s",
+		    find[k]);
+		ck_assert_ptr_nonnull(next = calloc(1, strlen(text) +
+		    strlen(repl[k]) + 1));
+		(void)sprintf(next, "%.*s%s%s", (int)(hit - text), text,
+		    repl[k], hit + strlen(find[k]));
+		free(text);
+		text = next;
+	}
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	free(text);
+}
+
+/*
+ * pack_fields.temperatures: every sensor is a pack field of its own, after
+ * the fixed ones, with its name (or temperature_N) and topic.
+ */
+START_TEST(temperature_list)
+{
+	static struct profile pf;
+	char err[PROFILE_ERR_MAX];
+	const char *path = "/tmp/gridcal-unit-profile-temps.yaml";
+
+	ck_assert_msg(profile_load(REFERENCE, &pf, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(pf.n_temps, 2);
+	ck_assert_int_eq(pack_nfields(&pf), PF_TEMP + 2);
+	ck_assert_str_eq(pack_field_name(&pf, PF_TEMP), "temperature_pcb");
+	ck_assert_str_eq(pack_field_name(&pf, PF_TEMP + 1), "temperature_cell");
+	ck_assert_str_eq(pack_field_name(&pf, PF_SOC), "soc");
+	ck_assert_str_eq(pack_field_name(&pf, PF_TEMP + 2), "?");
+	ck_assert(!profile_temp_fahrenheit(&pf));
+	/* three sensors, the third unnamed and in F; eight is the most */
+	write_variant(path, LIST, LIST "    - topic: t/{i}/mid\n      unit: F\n"
+	    "      min: -40\n      max: 120\n");
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pf.n_temps, 3);
+	ck_assert_str_eq(pack_field_name(&pf, PF_TEMP), "temperature_1");
+	ck_assert_str_eq(pack_field_name(&pf, PF_TEMP + 1), "temperature_pcb");
+	ck_assert_str_eq(pf.pack_field[PF_TEMP].topic, "t/{i}/mid");
+	ck_assert_int_eq(pf.pack_field[PF_TEMP].unit, FU_FAHRENHEIT);
+	ck_assert(profile_temp_fahrenheit(&pf));
+	write_variant(path, LIST, LIST SENSOR(3) SENSOR(4) SENSOR(5) SENSOR(6)
+	    SENSOR(7) SENSOR(8));
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pf.n_temps, 8);
+	ck_assert_int_eq(pack_nfields(&pf), PF_COUNT);
+	ck_assert_str_eq(pack_field_name(&pf, PF_COUNT - 1), "temperature_cell");
+	/* one sensor is enough */
+	write_variant(path, LIST "    - name: temperature_pcb\n"
+	    "      topic: homeassistant/sensor/lifepower4_{i}_temperature_pcb/"
+	    "state\n      unit: C\n      min: -40\n      max: 120\n", LIST);
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pf.n_temps, 1);
+	ck_assert_str_eq(pack_field_name(&pf, PF_TEMP), "temperature_cell");
+	unlink(path);
+}
+END_TEST
+
+/*
+ * control.*.topic with {u} in both: one topic per unit, every expanded one
+ * distinct from the telemetry topics; the cluster form stays the default.
+ */
+START_TEST(per_unit_control)
+{
+	static struct profile pf;
+	char err[PROFILE_ERR_MAX], t[PROFILE_TOPIC_MAX];
+	const char *path = "/tmp/gridcal-unit-profile-perunit.yaml";
+	const char *find[] = {
+		"    topic: solar/control/lvx6048/output_priority\n",
+		"    topic: solar/control/lvx6048/charger_priority\n",
+	};
+	const char *pu[] = {
+		"    topic: solar/control/lvx6048_{u}/output_priority\n",
+		"    topic: solar/control/lvx6048_{u}/charger_priority\n",
+	};
+	const char *dup[] = {
+		"    topic: homeassistant/sensor/lvx6048_{u}_device_mode/state\n",
+		"    topic: solar/control/lvx6048_{u}/charger_priority\n",
+	};
+
+	ck_assert_msg(profile_load(REFERENCE, &pf, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert(!pf.control_per_unit);
+	write_variants(path, 2, find, pu);
+	ck_assert_msg(profile_load(path, &pf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(pf.control_per_unit);
+	ck_assert_int_eq(topic_expand(pf.control[SETTING_CHARGER_PRIORITY].topic,
+	    2, t, sizeof(t)), 0);
+	ck_assert_str_eq(t, "solar/control/lvx6048_2/charger_priority");
+	/* a unit's control topic is not also one of its telemetry topics */
+	write_variants(path, 2, find, dup);
+	ck_assert_int_eq(profile_load(path, &pf, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "topic \"homeassistant/sensor/lvx6048_1_"
+	    "device_mode/state\" is used twice") != NULL, "%s", err);
+	/* Solar Assistant's layout is per inverter */
+	ck_assert_msg(profile_load("../../profiles/solar-assistant.yaml", &pf,
+	    err, sizeof(err)) == 0, "%s", err);
 	unlink(path);
 }
 END_TEST
@@ -427,6 +611,8 @@ profile_suite(void)
 	tcase_add_test(tc, readback_long_and_case);
 	tcase_add_test(tc, shipped_site_profiles);
 	tcase_add_test(tc, payload_format_scale_sign);
+	tcase_add_test(tc, temperature_list);
+	tcase_add_test(tc, per_unit_control);
 	tcase_add_loop_test(tc, malformed_refused, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, empty_and_missing_files);

@@ -43,7 +43,7 @@ START_TEST(maps_topics)
 	double v;
 	const char *s;
 
-	ck_assert_int_eq(tm.ntopics, 6 * PF_COUNT + 2 * UF_COUNT);
+	ck_assert_int_eq(tm.ntopics, 6 * (PF_TEMP + 2) + 2 * UF_COUNT);
 	ck_assert_int_eq(put(SOC6, "76", 1000), TM_STORED);
 	ck_assert_int_eq(tm_pack(&tm, 5, PF_SOC, 1000, &v), TM_VALID);
 	ck_assert_double_eq_tol(v, 76, 1e-9);
@@ -118,12 +118,12 @@ START_TEST(converts_units)
 	struct profile pf2 = pf;
 	double v;
 
-	pf2.pack_field[PF_TEMP_PCB].unit = FU_FAHRENHEIT;
+	pf2.pack_field[PF_TEMP].unit = FU_FAHRENHEIT;
 	pf2.pack_field[PF_CELL_VOLTAGE_MAX].unit = FU_MILLIVOLT;
 	pf2.pack_field[PF_CELL_DELTA_MV].unit = FU_VOLT;
 	ck_assert_int_eq(tm_init(&tm, &pf2), 0);
 	ck_assert_int_eq(put(TEMP2, "113", 1000), TM_STORED);
-	ck_assert_int_eq(tm_pack(&tm, 1, PF_TEMP_PCB, 1000, &v), TM_VALID);
+	ck_assert_int_eq(tm_pack(&tm, 1, PF_TEMP, 1000, &v), TM_VALID);
 	ck_assert_double_eq_tol(v, 45.0, 1e-9);
 	/* 32 F is 0 C: in range; -50 F is -45.6 C: below the plausible -40 */
 	ck_assert_int_eq(put(TEMP2, "-50", 1000), TM_REJECTED);
@@ -134,6 +134,41 @@ START_TEST(converts_units)
 	    "0.012", 1000), TM_STORED);
 	ck_assert_int_eq(tm_pack(&tm, 0, PF_CELL_DELTA_MV, 1000, &v), TM_VALID);
 	ck_assert_double_eq_tol(v, 12.0, 1e-9);
+}
+END_TEST
+
+/*
+ * Every sensor of pack_fields.temperatures is a field of its own: stored,
+ * stale and named on its own; a slot the profile does not use is none.
+ */
+START_TEST(every_temperature_sensor)
+{
+	struct profile pf3 = pf;
+	char ret[256];
+	double v;
+
+	pf3.n_temps = 3;
+	pf3.pack_field[PF_TEMP + 2] = pf.pack_field[PF_TEMP + 1];
+	(void)strlcpy(pf3.pack_field[PF_TEMP + 2].name, "temperature_mid",
+	    sizeof(pf3.pack_field[0].name));
+	(void)strlcpy(pf3.pack_field[PF_TEMP + 2].topic, "site/pack{i}/mid",
+	    sizeof(pf3.pack_field[0].topic));
+	pf3.pack_field[PF_TEMP + 2].unit = FU_FAHRENHEIT;
+	ck_assert_int_eq(tm_init(&tm, &pf3), 0);
+	ck_assert_int_eq(tm.ntopics, 6 * (PF_TEMP + 3) + 2 * UF_COUNT);
+	ck_assert_int_eq(put("site/pack4/mid", "122", 1000), TM_STORED);
+	ck_assert_int_eq(tm_pack(&tm, 3, PF_TEMP + 2, 1000, &v), TM_VALID);
+	ck_assert_double_eq_tol(v, 50.0, 1e-9);
+	ck_assert_int_eq(tm_pack(&tm, 3, PF_TEMP + 1, 1000, &v), TM_MISSING);
+	ck_assert_int_eq(tm_pack(&tm, 3, PF_TEMP + 3, 1000, &v), TM_MISSING);
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 3, PF_TEMP + 3, 1000),
+	    INT64_MAX);
+	ck_assert_int_eq(put("site/pack4/mid", "x", 1500), TM_REJECTED);
+	ck_assert_int_eq(tm_pack_unknown_for(&tm, 3, PF_TEMP + 2, 1750), 250);
+	ck_assert_int_eq(tm_ingest_retained(&tm, "site/pack2/mid", 1000),
+	    TM_RETAINED_ONLY);
+	ck_assert_int_eq(tm_retained_list(&tm, ret, sizeof(ret)), 1);
+	ck_assert_str_eq(ret, "pack 2 temperature_mid");
 }
 END_TEST
 
@@ -335,6 +370,7 @@ telemetry_suite(void)
 	tcase_add_test(tc, rejects_no_value_words_and_garbage);
 	tcase_add_test(tc, flag_bits_cell_voltage_is_implausible);
 	tcase_add_test(tc, converts_units);
+	tcase_add_test(tc, every_temperature_sensor);
 	tcase_add_test(tc, staleness_and_unknown_for);
 	tcase_add_test(tc, protection_bits);
 	tcase_add_test(tc, readback_text);
