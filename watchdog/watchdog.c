@@ -368,6 +368,12 @@ main(int argc, char *argv[])
 		    "separation");
 	}
 	profile_load_or_die(wd.profile_arg, &wd.pf);	/* exit 78 */
+	/* until each unit is published to and confirmed (issue 19, engine) */
+	if (wd.pf.control_per_unit) {
+		log_setfatalstatus(WD_EX_CONFIG);
+		fatalx("%s: per-unit control topics ({u}) are not supported by "
+		    "this watchdog yet", wd.profile_arg);
+	}
 	if (strcmp(wd.command, "calibrate") == 0)
 		child_user();				/* exit 77 */
 	sandbox_init();				/* exit 77, 78 */
