@@ -348,7 +348,7 @@ int	hjson_str(const char *json, const char *path, char *buf,
  * that replaces its value, e.g. { "limits.abort.cell_voltage_max_v",
  * "3.55" } or { "readback.grid_modes", "[Line]" }; a key whose value is a
  * block (pack_fields.temperatures, a list) loses the whole block to the
- * flow text given ("[{topic: t/{i}, unit: C, min: -40, max: 120}]"). An
+ * flow text given ("[{topic: \"t/{i}\", unit: C, min: -40, max: 120}]"). An
  * override that matches no key is an error: a test cannot silently run
  * with the wrong profile.
  */

@@ -37,7 +37,8 @@ struct env {
 };
 
 static void
-env_broker(struct env *e, const char *tag)
+env_broker_kv(struct env *e, const char *tag, const struct hprofile_kv *kv,
+    size_t nkv)
 {
 	char err[512];
 
@@ -45,8 +46,31 @@ env_broker(struct env *e, const char *tag)
 	ck_assert_int_eq(harness_workdir(e->wd, sizeof(e->wd), tag), 0);
 	ck_assert_int_eq(hbroker_start(&e->br, e->wd), 0);
 	ck_assert_msg(hprofile_write(&e->br, e->profile, sizeof(e->profile),
-	    NULL, 0, err, sizeof(err)) == 0, "profile: %s", err);
+	    kv, nkv, err, sizeof(err)) == 0, "profile: %s", err);
 	ck_assert_ptr_nonnull(e->obs = hobs_start(&e->br, T_START));
+}
+
+static void
+env_broker(struct env *e, const char *tag)
+{
+	env_broker_kv(e, tag, NULL, 0);
+}
+
+/* The plant on a test profile with overrides. */
+static void
+env_up_kv(struct env *e, const char *tag, const char *scenario, double speed,
+    const struct hprofile_kv *kv, size_t nkv)
+{
+	struct hplant_opts o = { .speed = speed, .seed = 7 };
+
+	env_broker_kv(e, tag, kv, nkv);
+	ck_assert_int_eq(hplant_start(&e->plant, &e->br, e->profile, scenario,
+	    &o), 0);
+	ck_assert_msg(hplant_wait_ready(e->obs, T_START) == 0,
+	    "no truth from gridcal-plant (see %s)", e->plant.err_path);
+	e->plant_up = true;
+	ck_assert_ptr_nonnull(e->watchdog = hclient_connect(&e->br,
+	    "watchdog", true, T_START));
 }
 
 static void
@@ -306,7 +330,7 @@ START_TEST(test_profile_overrides)
 	};
 	/* a block list goes whole, the keys after it stay */
 	const struct hprofile_kv list[] = {
-		{ "pack_fields.temperatures", "[{topic: c/{i}, unit: F}]" },
+		{ "pack_fields.temperatures", "[{topic: \"c/{i}\", unit: F}]" },
 	};
 	const struct hprofile_kv bad[] = { { "limits.abort.nope", "1" } };
 	const struct hprofile_kv notscalar[] = { { "limits.abort", "1" } };
@@ -327,7 +351,7 @@ START_TEST(test_profile_overrides)
 	free(out);
 	ck_assert_int_eq(hprofile_render(tmpl, &b, list, 1, &out, err,
 	    sizeof(err)), 0);
-	ck_assert_msg(strstr(out, "pack_fields:\n  temperatures: [{topic: c/{i}, "
+	ck_assert_msg(strstr(out, "pack_fields:\n  temperatures: [{topic: \"c/{i}\", "
 	    "unit: F}]\n  protection:\n    topic: p/{i}\n") != NULL, "%s", out);
 	ck_assert_ptr_null(strstr(out, "a/{i}"));
 	free(out);
@@ -732,6 +756,118 @@ START_TEST(test_fault86)
 }
 END_TEST
 
+/*
+ * Per-unit control topics ({u} in both): the plant subscribes to each
+ * unit's topic and applies a value to that unit only, with its own delay;
+ * values for both units back to back (what a watchdog does) apply without
+ * fault 86; one unit's alone desyncs the cluster once the mismatch lasts
+ * longer than inverter.fault86_after_s.
+ */
+#define PU_OUT	"solar/control/lvx6048_%d/output_priority"
+#define PU_CHG	"solar/control/lvx6048_%d/charger_priority"
+
+START_TEST(test_per_unit_control)
+{
+	const struct hprofile_kv kv[] = {
+		{ "control.output_priority.topic", "solar/control/lvx6048_{u}/"
+		    "output_priority" },
+		{ "control.charger_priority.topic", "solar/control/lvx6048_{u}/"
+		    "charger_priority" },
+	};
+	struct env e;
+	char t[128], final[16384];
+	double v;
+
+	env_up_kv(&e, "perunit", "reference.yaml", 600, kv, 2);
+	/* the cluster's topic is no longer one the plant obeys */
+	set(&e, CTL_CHG, SOLAR_UTIL);
+	for (int u = 1; u <= 2; u++) {
+		(void)snprintf(t, sizeof(t), PU_CHG, u);
+		set(&e, t, SOLAR_UTIL);
+	}
+	wait_topic(&e, "lvx6048", 1, "charger_source_priority",
+	    "Solar and utility", T_SET);
+	wait_topic(&e, "lvx6048", 2, "charger_source_priority",
+	    "Solar and utility", T_SET);
+	ck_assert_double_eq(truth(&e, "control.received"), 2);
+	ck_assert_double_eq(truth(&e, "control.accepted"), 2);
+	ck_assert_double_eq(truth(&e, "control.partial"), 0);
+	ck_assert_double_eq(truth(&e, "fault86_count"), 0);
+	/* unit 2 alone: unit 1 keeps its value, the cluster faults */
+	(void)snprintf(t, sizeof(t), PU_OUT, 2);
+	set(&e, t, SUB);
+	wait_truth_str(&e, "units[1].output_priority", SUB, T_SET);
+	wait_truth_ge(&e, "fault86_count", 1, T_SET);
+	ck_assert_double_ge(truth(&e, "max_mismatch_s"), 90);
+	wait_topic(&e, "lvx6048", 1, "output_source_priority", "SBU", T_SET);
+	ck_assert_double_eq(truth(&e, "control.partial"), 0);
+	(void)snprintf(t, sizeof(t), PU_OUT, 2);
+	set(&e, t, SBU);
+	for (int u = 1; u <= 2; u++) {
+		(void)snprintf(t, sizeof(t), PU_CHG, u);
+		set(&e, t, SOLAR_FIRST);
+	}
+	wait_topic(&e, "lvx6048", 2, "output_source_priority", "SBU", T_SET);
+	wait_topic(&e, "lvx6048", 1, "device_mode", "Battery", T_SET);
+	env_down(&e, final, sizeof(final));
+	ck_assert_int_eq(hjson_num(final, "fault86", &v), 0);
+	ck_assert_double_eq(v, 0);
+}
+END_TEST
+
+/*
+ * Three sensors per pack (a profile's pack_fields.temperatures): each is
+ * published on its own topic, and temp_ramp with field heats that sensor
+ * of that pack only.
+ */
+START_TEST(test_three_sensors_one_heats)
+{
+	const struct hprofile_kv kv[] = {
+		/* flow style: a topic's {i} needs quotes there */
+		{ "pack_fields.temperatures", "[{name: temperature_pcb, topic: \""
+		    HA "lifepower4_{i}_temperature_pcb/state\", unit: C, min: -40, "
+		    "max: 120}, {name: temperature_cell, topic: \"" HA
+		    "lifepower4_{i}_temperature_cell/state\", unit: C, min: -40, "
+		    "max: 120}, {name: temperature_mid, topic: \"" HA
+		    "lifepower4_{i}_temperature_mid/state\", unit: F, min: -40, "
+		    "max: 120}]" },
+	};
+	char path[PATH_MAX], *base, *at;
+	struct env e;
+	FILE *f;
+	double mid;
+
+	ck_assert_int_eq(harness_path(path, sizeof(path),
+	    "tests/scenarios/reference.yaml"), 0);
+	ck_assert_ptr_nonnull(base = harness_read_file(path, NULL));
+	ck_assert_ptr_nonnull(at = strstr(base, "faults: []"));
+	*at = '\0';
+	(void)snprintf(path, sizeof(path), "/tmp/gridcal-plant-hot-mid-%ld.yaml",
+	    (long)getpid());
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "%sfaults:\n  - { kind: temp_ramp, pack: 2, field: "
+	    "temperature_mid, rate_per_min: 2, limit: 30 }\n", base);
+	ck_assert_int_eq(fclose(f), 0);
+	free(base);
+	env_up_kv(&e, "three", path, 600, kv, 1);
+	/* pack 2's mid sensor runs 30 C above its own cells */
+	wait_truth_ge(&e, "packs[1].sensors_c[2]", 50, T_START);
+	ck_assert_double_lt(truth(&e, "packs[1].sensors_c[1]"), 30);
+	ck_assert_double_lt(truth(&e, "packs[0].sensors_c[2]"), 30);
+	ck_assert_double_ge(truth(&e, "packs[1].max_temp_c"), 50);
+	/* published in F, as the profile says */
+	wait_ticks(&e, 2);
+	mid = telemetry_num(&e, "lifepower4", 2, "temperature_mid");
+	ck_assert_double_ge(mid, 122);
+	ck_assert_double_lt(telemetry_num(&e, "lifepower4", 1,
+	    "temperature_mid"), 86);
+	ck_assert_double_lt(telemetry_num(&e, "lifepower4", 2,
+	    "temperature_cell"), 30);
+	env_down(&e, NULL, 0);
+	(void)unlink(path);
+}
+END_TEST
+
 /* ---- fault injection, observed on the topics ---- */
 
 struct stale {
@@ -1009,6 +1145,8 @@ plant_suite(void)
 	tcase_add_test(plant, test_sbu_no_grid_charge);
 	tcase_add_test(plant, test_grid_calibration);
 	tcase_add_test(plant, test_fault86);
+	tcase_add_test(plant, test_per_unit_control);
+	tcase_add_test(plant, test_three_sensors_one_heats);
 	suite_add_tcase(s, plant);
 
 	tcase_set_timeout(faults, 90);

@@ -105,7 +105,9 @@ static const char help_text[] =
 "    pack_current           A, positive charging\n"
 "    cell_voltage_max       highest cell (V, 3 decimals)\n"
 "    cell_voltage_delta_mv  highest minus lowest cell\n"
-"    temperature_pcb/_cell  degrees\n"
+"    temperatures           each sensor of the list: the first the BMS\n"
+"                           board (warmer by the current), the others the\n"
+"                           cells, 0.3 degrees warmer each\n"
 "    protection             protection bits, decimal (0 none)\n"
 "    device_mode            Standby, Line, Battery, Hybrid or Fault\n"
 "    output/charger_source_priority  the profile's readback strings, or\n"
@@ -119,9 +121,12 @@ static const char help_text[] =
 "  The plant subscribes to the profile's two control topics. A payload\n"
 "  equal to that setting's everyday or calibration value is applied to\n"
 "  every unit after the scenario's apply delay, as lvx-control does;\n"
+"  with per-unit topics ({u} in both, as Solar Assistant has them) each\n"
+"  unit's own topic, applied to that unit only, after its own delay;\n"
 "  anything else is ignored and counted. Units whose settings differ raise\n"
 "  fault 86: device_mode Fault, no power flows, until they agree again\n"
-"  (or for good with inverter.fault86_latch).\n"
+"  (or for good with inverter.fault86_latch), once they have differed\n"
+"  longer than inverter.fault86_after_s (default 0: at once).\n"
 "  Semantics: in SBU (everyday output priority) the loads run on solar and\n"
 "  battery, and the grid is used only when the bank is critically low\n"
 "  (then it also charges if the charger priority is the calibration one);\n"
@@ -142,7 +147,9 @@ static const char help_text[] =
 "  delay_s after the trigger and duration_s (0: for good):\n"
 "    cell_offset pack value         highest cell + value V\n"
 "    cell_ramp pack rate_per_min [limit]   + rate V/min, up to limit\n"
-"    temp_ramp [pack] rate_per_min [limit] temperatures + rate C/min\n"
+"    temp_ramp [pack] [field] rate_per_min [limit]  temperatures + rate\n"
+"                                   C/min; with field (a sensor's name)\n"
+"                                   that sensor only\n"
 "    protection pack value          protection bits reported\n"
 "    silence pack|unit [field]      stops publishing\n"
 "    garbage pack|unit field payloads [count]  publishes the payloads in\n"
@@ -170,14 +177,16 @@ static const char help_text[] =
 "  fault86_count, bus_v, bus_a, max_bus_a, pv_w, load_w, grid_w,\n"
 "  grid_charge_s (simulated seconds the grid charged the bank),\n"
 "  grid_start_s, grid_kwh, calibration_s (seconds any unit held a\n"
-"  calibration value), absorption_s, fault86_s, max_cell_v, max_temp_c,\n"
+"  calibration value), absorption_s, fault86_s, max_mismatch_s (longest\n"
+"  time the units' settings differed), max_cell_v, max_temp_c,\n"
 "  bms_soc_min, bms_soc_max, pack_voltage_spread_v, published,\n"
 "  control {received, accepted, ignored, invalid, nak, partial},\n"
 "  units[] {output_priority, charger_priority (actual values),\n"
 "  output_readback, charger_readback, calibration, mode, line, pv_w, ac_w,\n"
 "  applied, pending}, packs[] {soc (true), bms_soc, start_soc,\n"
 "  start_bms_soc, voltage, current, cell_max_v, max_cell_v, cell_delta_mv,\n"
-"  temp_c, max_temp_c, protection, charge_blocked, anchors, last_anchor_s},\n"
+"  temp_c, max_temp_c, protection, charge_blocked, anchors, last_anchor_s,\n"
+"  sensors_c[] (each temperature sensor now)},\n"
 "  faults[] {kind, trigger, fired, fired_s, active, used}.\n"
 "\n"
 "EXIT STATUS\n"
@@ -368,13 +377,20 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 		return;
 	}
 	rt->connected = true;
-	for (int s = 0; s < SETTING_COUNT; s++) {
-		int r = mosquitto_subscribe(m, NULL, pf->control[s].topic, 1);
+	/* the cluster's topic, or each unit's (control_per_unit) */
+	for (int s = 0; s < SETTING_COUNT; s++)
+		for (int u = 1; u <= (pf->control_per_unit ? rt->p->nunits : 1);
+		    u++) {
+			char t[PROFILE_TOPIC_MAX];
+			int r = MOSQ_ERR_INVAL;
 
-		if (r != MOSQ_ERR_SUCCESS)
-			log_warnx("subscribe %s: %s", pf->control[s].topic,
-			    mosquitto_strerror(r));
-	}
+			if (topic_expand(pf->control[s].topic, u, t,
+			    sizeof(t)) == 0)
+				r = mosquitto_subscribe(m, NULL, t, 1);
+			if (r != MOSQ_ERR_SUCCESS)
+				log_warnx("subscribe %s: %s", t,
+				    mosquitto_strerror(r));
+		}
 	log_debug("connected");
 }
 

@@ -372,6 +372,29 @@ schedule(struct unit *un, int setting, int value, double at_s)
 	un->npend++;
 }
 
+int
+plant_control_topic(const struct plant *p, const char *topic, int *unit)
+{
+	const struct profile *pf = p->pf;
+	char t[PROFILE_TOPIC_MAX];
+
+	*unit = -1;
+	for (int s = 0; s < SETTING_COUNT; s++) {
+		if (!pf->control_per_unit) {
+			if (strcmp(topic, pf->control[s].topic) == 0)
+				return s;
+			continue;
+		}
+		for (int u = 0; u < p->nunits; u++)
+			if (topic_expand(pf->control[s].topic, u + 1, t,
+			    sizeof(t)) == 0 && strcmp(topic, t) == 0) {
+				*unit = u;
+				return s;
+			}
+	}
+	return -1;
+}
+
 const char *
 plant_control(struct plant *p, const char *topic, const void *payload,
     size_t len)
@@ -380,13 +403,11 @@ plant_control(struct plant *p, const char *topic, const void *payload,
 	bool used[SC_FAULTS_MAX] = { false }, naked = false;
 	char buf[PROFILE_WORD_MAX];
 	const char *why;
-	int s, v, napplied = 0;
+	int s, v, napplied = 0, only = -1, addressed;
 
 	p->ctl.received++;
-	for (s = 0; s < SETTING_COUNT; s++)
-		if (strcmp(topic, pf->control[s].topic) == 0)
-			break;
-	if (s == SETTING_COUNT) {
+	s = plant_control_topic(p, topic, &only);
+	if (s == -1) {
 		p->ctl.invalid++;
 		p->ctl.ignored++;
 		return "ignored: not a control topic";
@@ -404,9 +425,11 @@ plant_control(struct plant *p, const char *topic, const void *payload,
 		p->ctl.ignored++;
 		return "ignored: not a control value";
 	}
+	/* a per-unit topic addresses its unit only, with its own latency */
+	addressed = only >= 0 ? 1 : p->nunits;
 	for (int u = 0; u < p->nunits; u++) {
 		double delay = p->sc->inverter.apply_delay_s;
-		bool skip = false;
+		bool skip = only >= 0 && u != only;
 
 		/* First whether the unit takes the message at all ... */
 		for (int i = 0; i < p->sc->nfaults; i++) {
@@ -461,7 +484,7 @@ plant_control(struct plant *p, const char *topic, const void *payload,
 		return naked ? "refused (NAK)" : "ignored by every unit";
 	}
 	p->ctl.accepted++;
-	if (napplied < p->nunits) {
+	if (napplied < addressed) {
 		p->ctl.partial++;
 		return "accepted by some units only";
 	}
@@ -694,6 +717,13 @@ step(struct plant *p, double dt)
 		for (int s = 0; s < SETTING_COUNT; s++)
 			if (p->units[u].setting[s] != u0->setting[s])
 				fault86 = true;
+	/* the units compare their settings every so often: a mismatch shorter
+	 * than inverter.fault86_after_s (per-unit writes landing one after
+	 * the other) goes unnoticed */
+	p->mismatch_s = fault86 ? p->mismatch_s + dt : 0;
+	if (p->mismatch_s > p->max_mismatch_s)
+		p->max_mismatch_s = p->mismatch_s;
+	fault86 = fault86 && p->mismatch_s > sc->inverter.fault86_after_s;
 	if (fault86 && !p->fault86)
 		p->fault86_count++;
 	p->fault86 = fault86;

@@ -97,6 +97,7 @@ struct plant {
 	bool			 grid_charging;	/* grid power into the bank */
 	bool			 loads_on_grid, sbu_low;
 	bool			 fault86, fault86_latched;
+	double			 mismatch_s;	/* units' settings differ */
 	double			 bus_v, bus_i;
 	double			 pv_avail_w, pv_used_w, load_w, grid_w;
 	double			 cloud, cloud_target, solar_factor;
@@ -106,6 +107,7 @@ struct plant {
 	/* truth */
 	double			 grid_charge_s, calibration_s, absorption_s;
 	double			 fault86_s, max_cell_seen, max_temp_seen;
+	double			 max_mismatch_s;
 	double			 grid_start_s;	/* -1: never */
 	double			 grid_kwh, max_bus_i;
 	uint64_t		 fault86_count;
@@ -127,6 +129,12 @@ void	plant_advance(struct plant *, double dt);
  */
 const char *plant_control(struct plant *, const char *topic,
 	    const void *payload, size_t len);
+/*
+ * The setting a control topic is for, -1 if none; *unit the unit a
+ * per-unit topic (control_per_unit) addresses, -1 for the cluster topic.
+ */
+int	plant_control_topic(const struct plant *, const char *topic,
+	    int *unit);
 
 /*
  * What temperature sensor k (pack_fields.temperatures[k]) of a pack reads,

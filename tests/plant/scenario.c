@@ -47,7 +47,7 @@ struct raw_bms {
 struct raw_inverter {
 	char	*grid, *max_charge_a, *bulk_v, *float_v, *absorption_max_s;
 	char	*rebulk_v, *critical_v, *critical_recover_v, *cutoff_v;
-	char	*apply_delay_s, *fault86_latch;
+	char	*apply_delay_s, *fault86_latch, *fault86_after_s;
 	char	*output_priority, *charger_priority;
 	char	*output_readback_everyday, *output_readback_calibration;
 	char	*charger_readback_everyday, *charger_readback_calibration;
@@ -166,6 +166,7 @@ static const cyaml_schema_field_t inverter_fields[] = {
 	STR("cutoff_v", struct raw_inverter, cutoff_v),
 	STR("apply_delay_s", struct raw_inverter, apply_delay_s),
 	STR("fault86_latch", struct raw_inverter, fault86_latch),
+	OSTR("fault86_after_s", struct raw_inverter, fault86_after_s),
 	STR("output_priority", struct raw_inverter, output_priority),
 	STR("charger_priority", struct raw_inverter, charger_priority),
 	OSTR("output_readback_everyday", struct raw_inverter,
@@ -374,6 +375,8 @@ load_inverter(struct ycfg *c, const struct raw_inverter *r, struct scenario *s)
 	    &s->inverter.apply_delay_s) == -1 ||
 	    ycfg_bool(c, "inverter.fault86_latch", r->fault86_latch,
 	    &s->inverter.fault86_latch) == -1 ||
+	    onum(c, "inverter.fault86_after_s", r->fault86_after_s, 0, 3600, 0,
+	    &s->inverter.fault86_after_s) == -1 ||
 	    setting_value(c, "inverter.output_priority", r->output_priority,
 	    &s->inverter.initial[SETTING_OUTPUT_PRIORITY]) == -1 ||
 	    setting_value(c, "inverter.charger_priority", r->charger_priority,

@@ -90,6 +90,7 @@ struct scenario {
 		double	rebulk_v, critical_v, critical_recover_v, cutoff_v;
 		double	apply_delay_s;
 		bool	fault86_latch;
+		double	fault86_after_s;	/* mismatch unnoticed this long */
 		int	initial[SETTING_COUNT];	/* VALUE_* */
 		/* the site's own readback words; "" = the profile's */
 		char	readback[SETTING_COUNT][VALUE_COUNT][PROFILE_WORD_MAX];

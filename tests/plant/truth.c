@@ -184,7 +184,8 @@ truth_json(const struct plant *p, const struct run_info *ri)
 	    "\"pv_avail_w\":%.0f,\"load_w\":%.0f,\"grid_w\":%.0f,"
 	    "\"grid_charge_s\":%.1f,\"grid_start_s\":%.1f,"
 	    "\"grid_kwh\":%.3f,\"calibration_s\":%.1f,"
-	    "\"absorption_s\":%.1f,\"fault86_s\":%.1f,\"max_cell_v\":%.4f,"
+	    "\"absorption_s\":%.1f,\"fault86_s\":%.1f,\"max_mismatch_s\":%.1f,"
+	    "\"max_cell_v\":%.4f,"
 	    "\"max_temp_c\":%.2f,\"bms_soc_min\":%.3f,\"bms_soc_max\":%.3f,"
 	    "\"pack_voltage_spread_v\":%.4f,\"published\":%llu,"
 	    "\"publish_errors\":%llu,",
@@ -195,7 +196,8 @@ truth_json(const struct plant *p, const struct run_info *ri)
 	    (unsigned long long)p->fault86_count, p->bus_v, p->bus_i, tot_i,
 	    p->max_bus_i, p->pv_used_w, p->pv_avail_w, p->load_w, p->grid_w,
 	    p->grid_charge_s, p->grid_start_s, p->grid_kwh, p->calibration_s,
-	    p->absorption_s, p->fault86_s, p->max_cell_seen, p->max_temp_seen,
+	    p->absorption_s, p->fault86_s, p->max_mismatch_s, p->max_cell_seen,
+	    p->max_temp_seen,
 	    min_bms, max_bms, max_v - min_v,
 	    (unsigned long long)p->published,
 	    (unsigned long long)p->publish_errors);
