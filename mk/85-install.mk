@@ -206,18 +206,20 @@ CHECK_TARGETS += check-hardening
 # check-container (issue 18): the install on a FRESH Debian 12 root, not
 # this machine's: debootstrap --variant=minbase into CONTAINER_ROOT (kept:
 # a second run reuses it), the runtime packages only (no compiler, no -dev),
-# a `make install DESTDIR=` staging of this tree copied in, then inside a
-# chroot in its own mount and pid namespaces (tests/install/container.sh):
-# gridcal-setup as README says, the site's mosquitto from its printed lines,
-# the plant, a full calibration, a planted SUB with an intent mark and the
-# boot recovery as gridcal-recover.service's ExecStart (systemd is not PID
-# 1 in the chroot: the command is run directly). The first run needs
-# Debian's mirror (debootstrap); not in CHECK_TARGETS for that reason.
+# a `make install DESTDIR=` staging of this tree copied in, then three
+# boots in its own namespaces (tests/install/container.sh): gridcal-setup
+# as README says, the site's mosquitto from its printed lines, the plant, a
+# full calibration, a power loss on SUB with the intent mark on disk and the
+# boot recovery as gridcal-recover.service's ExecStart run directly; then
+# with systemd as PID 1: the enabled recovery unit at boot, gridcal@grid
+# under its sandboxing, WatchdogSec= and OnFailure= on a hung watchdog.
+# The first run needs Debian's mirror (debootstrap); not in CHECK_TARGETS
+# for that reason.
 CONTAINER_ROOT   ?= /var/tmp/gridcal-container/bookworm
 CONTAINER_MIRROR ?= http://deb.debian.org/debian
 # what the installed programs link, the site's broker and its clients
 CONTAINER_PACKAGES := libmosquitto1 libcyaml1 libyaml-0-2 libbsd0 libmd0 \
-	libsodium23 libseccomp2 libcairo2 mosquitto \
+	libsodium23 libseccomp2 libcairo2 mosquitto systemd \
 	mosquitto-clients
 .PHONY: check-container deps-container
 deps-container:

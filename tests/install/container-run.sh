@@ -79,26 +79,83 @@ cp "$B/gridcal-plant" tests/scenarios/reference.yaml tests/install/container.sh 
 boot() {
 	bind=
 	[ -n "${3:-}" ] && bind="mount --bind $3 $1/proc/sys/kernel/random/boot_id &&"
-	unshare -m -p -n -f --mount-proc="$1/proc" sh -c "ip link set lo up &&
+	timeout -s KILL 600 unshare -m -p -n -f --kill-child --mount-proc="$1/proc" sh -c "ip link set lo up &&
 	    mount -t tmpfs -o mode=0755 tmpfs $1/run &&
 	    mount -t tmpfs -o mode=1777 tmpfs $1/tmp && $bind
 	    exec chroot $1 /bin/sh /opt/gridcal-test/container.sh $2"
 }
-t0=$(date +%s)
-rc1=0
-boot "$root" boot1 | tee "$run/boot1.log" || rc1=$?
-rc1=$(sed -n 's/^boot1: [0-9]* passed, \([0-9]*\) failed$/\1/p' "$run/boot1.log")
-t1=$(date +%s)
-cat /proc/sys/kernel/random/uuid >"$run/boot_id"
-chmod 0444 "$run/boot_id"
-boot "$root" boot2 "$run/boot_id" | tee "$run/boot2.log" || true
-rc2=$(sed -n 's/^boot2: [0-9]* passed, \([0-9]*\) failed$/\1/p' "$run/boot2.log")
-t2=$(date +%s)
+# boot_systemd ROOT BOOT_ID_FILE: /lib/systemd/systemd as PID 1, in the
+# namespaces above plus cgroup, UTS and IPC ones, the way a container
+# manager (systemd-nspawn) sets it up: the root a mount point, /proc/sys
+# read-only, the kernel's log hidden, /sys read-only, a cgroup2 of its own
+# (a child of this host's unified hierarchy), /dev/console a file. The
+# test's unit gridcal-test-boot3.service runs container.sh boot3 and powers
+# off; a hung boot is killed after 5 minutes (SIGKILL: unshare blocks
+# SIGTERM; --kill-child takes the namespace's PID 1 with it).
+cg=
+for d in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	[ "$(stat -f -c %T $d 2>/dev/null)" = cgroup2fs ] && { cg=$d/gridcal-container; break; }
+done
+# the cgroups systemd made under ours, deepest first (empty by now)
+cg_remove() {
+	[ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+	[ ! -d "$cg" ] || die "$cg: cannot remove (a process left in it?)"
+}
+boot_systemd() {
+	for u in console-getty.service getty@.service getty-static.service \
+	    getty.target e2scrub_reap.service apt-daily.timer \
+	    apt-daily-upgrade.timer; do
+		ln -sf /dev/null "$1/etc/systemd/system/$u"
+	done
+	: >"$run/console.log"
+	cg_remove
+	mkdir "$cg"
+	timeout -s KILL 300 sh -c "echo \$\$ >$cg/cgroup.procs && exec unshare -C -u -i -m -p -n -f --kill-child sh -c '
+	    set -e; ip link set lo up; mount --make-rprivate /
+	    mount --bind $1 $1; mount -t proc proc $1/proc
+	    mount --bind $1/proc/sys $1/proc/sys; mount -o remount,bind,ro $1/proc/sys
+	    mount --bind /dev/null $1/proc/kmsg; mount --bind $2 $1/proc/sys/kernel/random/boot_id
+	    mount -t sysfs -o ro sysfs $1/sys; mount -t cgroup2 cgroup2 $1/sys/fs/cgroup
+	    mount -t tmpfs -o mode=0755 tmpfs $1/run; mount -t tmpfs -o mode=1777 tmpfs $1/tmp
+	    mount --bind $run/console.log $1/dev/console
+	    exec chroot $1 /usr/bin/env -i container=gridcal-test /lib/systemd/systemd --system --log-target=journal --log-color=no'" \
+	    >"$run/systemd.out" 2>&1 || true
+	cg_remove
+	chroot "$1" journalctl --no-pager -D /var/log/journal -b 0 -o short-monotonic \
+	    2>/dev/null | grep -v ' kernel: ' >"$run/boot3-journal.txt" || true
+}
 
-p=$(cat "$run/boot1.log" "$run/boot2.log" | grep -c '^PASS ' || true)
-f=$(cat "$run/boot1.log" "$run/boot2.log" | grep -c '^FAIL ' || true)
-say "boot 1 $((t1 - t0)) s, boot 2 $((t2 - t1)) s, all $(($(date +%s) - t_all)) s; logs in $run"
+t0=$(date +%s)
+boot "$root" boot1 | tee "$run/boot1.log" || true
+t1=$(date +%s)
+cat /proc/sys/kernel/random/uuid >"$run/boot_id2"
+chmod 0444 "$run/boot_id2"
+boot "$root" boot2 "$run/boot_id2" | tee "$run/boot2.log" || true
+t2=$(date +%s)
+logs="$run/boot1.log $run/boot2.log"
+if [ -n "$cg" ] && [ -x "$root/lib/systemd/systemd" ]; then
+	cat /proc/sys/kernel/random/uuid >"$run/boot_id3"
+	chmod 0444 "$run/boot_id3"
+	boot_systemd "$root" "$run/boot_id3"
+	cp "$root/opt/gridcal-test/boot3.log" "$run/boot3.log" 2>/dev/null ||
+	    echo "FAIL boot 3 (systemd as PID 1) left no log: see $run/systemd.out, $run/boot3-journal.txt" >"$run/boot3.log"
+	cat "$run/boot3.log"
+	logs="$logs $run/boot3.log"
+	boots="boot1 boot2 boot3"
+else
+	echo "NOTE boot 3 not run: no cgroup2 hierarchy on this host for systemd as PID 1" |
+	    tee "$run/boot3.log"
+	boots="boot1 boot2"
+fi
+t3=$(date +%s)
+
+p=$(cat $logs | grep -c '^PASS ' || true)
+f=$(cat $logs | grep -c '^FAIL ' || true)
+say "boot 1 $((t1 - t0)) s, boot 2 $((t2 - t1)) s, boot 3 $((t3 - t2)) s, all $(($(date +%s) - t_all)) s; logs in $run"
 echo "check-container: $p passed, $f failed"
-[ "${rc1:-x}" = 0 ] && [ "${rc2:-x}" = 0 ] && [ "$f" -eq 0 ] ||
-    die "see $run/root/opt/gridcal-test/ (outputs) and $run/boot*.log"
+for b in $boots; do
+	grep -q "^$b: [0-9]* passed, 0 failed\$" $logs ||
+	    die "$b did not finish with 0 failed: see $run/root/opt/gridcal-test/ and $run/boot*.log"
+done
+[ "$f" -eq 0 ] || die "see $run/root/opt/gridcal-test/ (outputs) and $run/boot*.log"
 say "PASS"

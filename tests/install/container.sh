@@ -13,9 +13,17 @@
 #          gridcal-recover.service's ExecStart, run as written in the
 #          installed unit: settings back to everyday (plant truth), mark
 #          gone, the audit log saying what recovery found
+#          ... and a third run loses power on SUB the same way
+#   boot3  systemd as PID 1 (container-run.sh boots /lib/systemd/systemd):
+#          the units as installed and enabled; gridcal-recover.service
+#          reverts at boot; gridcal@grid.service runs a calibration to PASS
+#          (Type=notify, the units' sandboxing with the programs' own);
+#          a run's watchdog stopped mid-charge is taken down by WatchdogSec=
+#          and OnFailure= recovery reverts. This script then runs as the
+#          unit gridcal-test-boot3.service and powers the container off.
 # Every check prints one PASS or FAIL line; the exit status is the number
-# of failures (0: all passed). systemd is not PID 1 here: the units'
-# command lines are run directly, without their sandboxing.
+# of failures (0: all passed). In boot1 and boot2 systemd is not PID 1:
+# there the units' command lines run directly, without their sandboxing.
 set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -188,6 +196,10 @@ boot1() {
 	    -e 's/^\(  progress_interval_s:\).*/\1 1/' $PROFILE
 	gridcal-setup >$T/setup3.out 2>&1
 	check "gridcal-setup after the profile edit: exit 0" [ $? -eq 0 ]
+	# 6: boot-time recovery (systemctl works offline on the root)
+	systemctl enable gridcal-recover.service >$T/enable.out 2>&1
+	check "systemctl enable gridcal-recover.service" sh -c "[ $? -eq 0 ] &&
+	    [ -L /etc/systemd/system/multi-user.target.wants/gridcal-recover.service ]"
 	gridcal-watchdog -n --profile $PROFILE >$T/offline.out 2>&1
 	check "gridcal-watchdog -n: the installed profile and files pass" [ $? -eq 0 ]
 
@@ -226,20 +238,25 @@ boot1() {
 	    [ ! -e $STATE/watchdog.intent ]
 	plant_stop
 
-	# a second run; the power goes while the inverters are on SUB
-	plant_start $T/reference.yaml plant2
-	timeout 240 $cmd >$T/run2.out 2>$T/run2.err &
+	power_loss boot1 plant2
+}
+
+# A run whose power goes while the inverters are on SUB: everything at
+# once, from PID 1 (watchdog, supervisor, broker, plant), then exit.
+power_loss() {	# BOOT PLANTLOG
+	plant_start $T/reference.yaml "$2"
+	cmd=$(unit_exec gridcal@.service | sed -e 's/%i/grid/g' \
+	    -e 's/\$GRIDCAL_CONFIRM/--confirm/')
+	timeout 240 $cmd >$T/"$1"-lost.out 2>$T/"$1"-lost.err &
 	t0=$(now_ms)
 	poll 60 calibrating
-	check "second run: both units on SUB / Solar and utility (plant truth)" \
+	check "a run: both units on SUB / Solar and utility (plant truth)" \
 	    [ $? -eq 0 ]
-	check "second run: the intent mark is on disk" \
-	    [ -s $STATE/watchdog.intent ]
+	check "a run: the intent mark is on disk" [ -s $STATE/watchdog.intent ]
 	echo "   mark: $(cat $STATE/watchdog.intent 2>&1)"
 	echo "   power loss $(($(now_ms) - t0)) ms into the run"
-	# everything at once, from PID 1: watchdog, supervisor, broker, plant
 	kill -KILL -1
-	finish boot1
+	finish "$1"
 }
 
 boot2() {
@@ -293,11 +310,151 @@ boot2() {
 	check "  and the settings stay everyday" everyday
 	plant_stop
 	echo "   the audit log: $n records after the recovery"
-	finish boot2
+	test_units
+	power_loss boot2 plant4
+}
+
+# The test's own units for boot3: the simulated site (after the broker,
+# before the recovery) and this script, after the recovery.
+test_units() {
+	cat >/etc/systemd/system/gridcal-test-plant.service <<-EOF
+	[Unit]
+	Description=gridcal test: the simulated site (BMSes, inverters)
+	After=mosquitto.service
+	# up before any gridcal unit, down after them (a revert confirms on it)
+	Before=gridcal-recover.service gridcal@grid.service gridcal@solar.service
+	[Service]
+	EnvironmentFile=$T/plant.env
+	ExecStart=$T/gridcal-plant --profile $PROFILE --scenario \${SCENARIO} --broker 127.0.0.1:1883 --cred $T/plant.cred --speed 600 --period-ms 100 --status-topic plant/status
+	ExecStartPost=/bin/sh $T/container.sh wait-plant
+	[Install]
+	WantedBy=multi-user.target
+	EOF
+	cat >/etc/systemd/system/gridcal-test-boot3.service <<-EOF
+	[Unit]
+	Description=gridcal test: the checks of boot 3, then power off
+	After=multi-user.target gridcal-recover.service gridcal-test-plant.service
+	[Service]
+	Type=oneshot
+	ExecStart=/bin/sh $T/container.sh boot3
+	StandardOutput=append:$T/boot3.log
+	StandardError=append:$T/boot3.err
+	ExecStopPost=/bin/systemctl --no-block poweroff
+	[Install]
+	WantedBy=multi-user.target
+	EOF
+	echo "SCENARIO=$T/power-loss.yaml" >$T/plant.env
+	systemctl enable gridcal-test-plant.service gridcal-test-boot3.service \
+	    >/dev/null 2>&1
+	check "boot 3's test units enabled" [ $? -eq 0 ]
+}
+
+# systemctl show -p PROP --value UNIT
+prop() { systemctl show -p "$2" --value "$1"; }
+unit_done() { s=$(systemctl is-active "$1"); [ "$s" = inactive ] || [ "$s" = failed ]; }
+# gridcal-recover.service ran (again) since START and is done
+recovered_since() {
+	[ "$(prop gridcal-recover.service ExecMainStartTimestampMonotonic)" != "$1" ] &&
+	    [ "$(systemctl is-active gridcal-recover.service)" = inactive ]
+}
+plant_scenario() {	# the site restarted on SCENARIO (its unit's)
+	echo "SCENARIO=$1" >$T/plant.env
+	systemctl restart gridcal-test-plant.service
+}
+
+boot3() {
+	echo "== boot 3 (systemd $(systemctl --version | sed -n 's/^systemd \([0-9]*\).*/\1/p') as PID 1): $(cat /proc/sys/kernel/random/boot_id)"
+	check "systemd is PID 1" [ "$(cat /proc/1/comm)" = systemd ]
+	u=gridcal-recover.service
+	echo "   $u: $(prop $u ActiveState) $(prop $u Result) status $(prop $u ExecMainStatus)"
+	journalctl -b -u $u --no-pager -o cat >$T/boot3-recover.journal 2>&1
+	check "at boot, $u ran and exited 0" sh -c \
+	    "[ '$(prop $u Result)' = success ] && [ '$(prop $u ExecMainStatus)' = 0 ] &&
+	    [ '$(prop $u ExecMainStartTimestampMonotonic)' != 0 ]"
+	check "  after the broker and the plant" sh -c "[ \
+	    $(prop mosquitto.service ActiveEnterTimestampMonotonic) -le \
+	    $(prop $u ExecMainStartTimestampMonotonic) ] && [ \
+	    $(prop gridcal-test-plant.service ActiveEnterTimestampMonotonic) -le \
+	    $(prop $u ExecMainStartTimestampMonotonic) ]"
+	check "  its journal: the mark of an earlier boot, recovery complete" sh -c \
+	    "grep -q 'earlier boot' $T/boot3-recover.journal &&
+	    grep -q 'recovery complete' $T/boot3-recover.journal"
+	check "  both units in everyday settings (plant truth)" everyday
+	check "  the intent mark is cleared" [ ! -e $STATE/watchdog.intent ]
+
+	# README 8: a grid run needs the owner's authorisation for that run
+	u=gridcal@grid.service
+	if [ ! -e $UNITDIR/$u.d/confirm.conf ]; then
+		plant_scenario $T/reference.yaml
+		systemctl start $u 2>$T/grid0.err
+		poll 60 unit_done $u
+		echo "   $u as installed (no confirm.conf drop-in): $(prop $u Result) status $(prop $u ExecMainStatus)"
+		check "$u without an authorisation: refused (exit 3)" \
+		    [ "$(prop $u ExecMainStatus)" = 3 ]
+		check "  nothing changed: still everyday" everyday
+	fi
+	# the owner's authorisation for this one run: a runtime drop-in
+	install -d /run/systemd/system/$u.d
+	printf '[Service]\nEnvironment=GRIDCAL_CONFIRM=--confirm\n' \
+	    >/run/systemd/system/$u.d/confirm.conf
+	systemctl daemon-reload
+	plant_scenario $T/reference.yaml
+	t0=$(now_ms)
+	systemctl start $u 2>$T/grid1.err
+	check "systemctl start $u: READY=1 (Type=notify) after its recovery" [ $? -eq 0 ]
+	poll 240 unit_done $u
+	echo "   $u: $(prop $u Result) status $(prop $u ExecMainStatus) after $(($(now_ms) - t0)) ms"
+	journalctl -b -u $u --no-pager -o cat >$T/boot3-grid.journal 2>&1
+	check "$u, sandboxed by systemd: PASS (exit 0)" sh -c \
+	    "[ '$(prop $u ExecMainStatus)' = 0 ] && [ '$(prop $u Result)' = success ]"
+	check "  both units in everyday settings (plant truth)" everyday
+	t=$(truth)
+	m=$(printf '%s' "$t" | sed -n 's/.*"bms_soc_min":\([0-9.]*\).*/\1/p')
+	check "  every BMS re-anchored (bms_soc_min $m >= 99)" [ "${m%%.*}" -ge 99 ]
+	check "  the audit log records the PASS" sh -c \
+	    "tail -n 40 $STATE/audit.jsonl | grep -q '\"outcome\":\"pass\"'"
+	audit_verify
+	check "  gridcal-audit verify: intact" [ $? -eq 0 ]
+
+	# a run's watchdog that hangs: WatchdogSec= takes it down and
+	# OnFailure= runs the recovery
+	plant_scenario $T/reference.yaml
+	r0=$(prop gridcal-recover.service ExecMainStartTimestampMonotonic)
+	systemctl start --no-block $u
+	poll 60 calibrating
+	check "a second $u: both units on SUB" [ $? -eq 0 ]
+	echo "   mark: $(cat $STATE/watchdog.intent 2>&1)"
+	pid=$(prop $u MainPID)
+	wsec=$(sed -n 's/^WatchdogSec=\([0-9]*\)s*$/\1/p' $UNITDIR/gridcal@.service)
+	# never leave it stopped: the power-off would wait for it (its
+	# TimeoutStopSec=infinity) until the host's timeout
+	trap 'kill -KILL "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null' EXIT
+	kill -STOP "$pid"
+	t0=$(now_ms)
+	echo "   watchdog pid $pid stopped (WatchdogSec=${wsec}s)"
+	poll $((2 * wsec + 30)) recovered_since "$r0"
+	rc=$?
+	took=$(($(now_ms) - t0))
+	journalctl -b -u $u --no-pager -o cat >$T/boot3-hang.journal 2>&1
+	echo "   $u: $(prop $u ActiveState) $(prop $u Result); gridcal-recover.service $(prop gridcal-recover.service Result) after $took ms"
+	check "the hung watchdog: recovery ran within 2 x WatchdogSec + 30 s" [ $rc -eq 0 ]
+	check "  both units in everyday settings (plant truth)" everyday
+	run=$(grep '"event":"recovery"' $STATE/audit.jsonl | tail -n 1 |
+	    sed -n 's/.*"run":"\([^"]*\)".*/\1/p')
+	grep -F "\"run\":\"$run\"" $STATE/audit.jsonl >$T/recovery3.jsonl
+	echo "   recovery found: $(sed -n 's/.*"found":"\([^"]*\)".*/\1/p' $T/recovery3.jsonl)"
+	check "  the audit log: that recovery's revert confirmed, outcome recovered" \
+	    sh -c "grep -q '\"event\":\"revert_confirmed\"' $T/recovery3.jsonl &&
+	    grep -q '\"outcome\":\"recovered\"' $T/recovery3.jsonl"
+	kill -KILL "$pid" 2>/dev/null
+	kill -CONT "$pid" 2>/dev/null
+	finish boot3
 }
 
 case ${1:-} in
 boot1) boot1 ;;
 boot2) boot2 ;;
-*) echo "usage: container.sh boot1|boot2" >&2; exit 64 ;;
+boot3) boot3 ;;
+wait-plant) poll 15 truth >/dev/null ;;
+*) echo "usage: container.sh boot1|boot2|boot3|wait-plant" >&2; exit 64 ;;
 esac
