@@ -544,17 +544,20 @@ report_final(struct sup *s)
 	    s->pf.site, method_name(s->method), ts,
 	    (double)(s->now - s->start_ms) / 1000.0, BOLD(s),
 	    proto_outcome_name(s->outcome), PLAIN(s), why);
-	(void)fprintf(f, "  pack   SoC before -> after    voltage  cell delta\n");
+	(void)fprintf(f, "  pack   SoC before -> after    voltage  cell delta"
+	    "  temp max %s\n", site_deg_unit(&s->pf));
 	for (int p = 0; p < a.packs; p++) {
-		char b[16], av[16], v[16], d[16];
+		char b[16], av[16], v[16], d[16], t[16];
 
 		fmt_num(b, sizeof(b), 1, s->have_before ?
 		    s->before.soc[p] : NAN);
 		fmt_num(av, sizeof(av), 1, a.soc[p]);
 		fmt_num(v, sizeof(v), 2, a.volt[p]);
 		fmt_num(d, sizeof(d), 0, a.delta_mv[p]);
-		(void)fprintf(f, "  %4d   %5s %% -> %5s %%%s  %7s V  %6s mV%s\n",
-		    p + 1, b, av, fresh(s, p) ? " " : "*", v, d,
+		/* the pack's hottest sensor, as the site publishes it */
+		fmt_num(t, sizeof(t), 1, site_deg(&s->pf, a.temp_max[p]));
+		(void)fprintf(f, "  %4d   %5s %% -> %5s %%%s  %7s V  %6s mV  %8s%s\n",
+		    p + 1, b, av, fresh(s, p) ? " " : "*", v, d, t,
 		    s->lagging & (1u << p) ? "   (lagging)" :
 		    s->have_after ? "   (re-anchored)" : "");
 		if (!fresh(s, p))
