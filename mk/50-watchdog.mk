@@ -5,7 +5,7 @@
 # its budget. A new source file is added here by name, deliberately.
 WATCHDOG_SRCS := watchdog/watchdog.c watchdog/monitor.c watchdog/revert.c \
 	watchdog/envelope.c watchdog/mark.c watchdog/child.c watchdog/notify.c \
-	watchdog/verdict.c \
+	watchdog/verdict.c watchdog/authorise.c \
 	watchdog/sandbox.c \
 	shared/audit.c shared/auditfmt.c shared/auditseal.c shared/clock.c \
 	shared/cred.c \

@@ -1,11 +1,14 @@
 # Home Assistant (issue 16): gridcal-setup --ha-discovery (setup/discovery.c)
 # and gridcal-audit due --publish, on the real test broker
-# (tests/ha/test_discovery.c).
+# (tests/ha/test_discovery.c); a grid run authorised from HA's button
+# (gridcal-watchdog --authorise ha, the real plant and the scripted
+# supervisor: tests/ha/test_authorise.c, SAFETY.md H10.7).
 HA_TEST_BIN := $(B)/tests/ha
 HA_HARNESS  := $(or $(HARNESS_OBJS),$(patsubst %.c,$(B)/obj/%.o,\
 	$(wildcard tests/harness/*.c)))
 
-$(HA_TEST_BIN): $(B)/obj/tests/ha/test_discovery.o $(HA_HARNESS) \
+$(HA_TEST_BIN): $(B)/obj/tests/ha/test_discovery.o \
+    $(B)/obj/tests/ha/test_authorise.o $(HA_HARNESS) \
     $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) -pthread

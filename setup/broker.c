@@ -76,8 +76,24 @@ acl_report(const struct tm_store *tm)
 		(void)printf("topic read %s\n", tm->topics[i].topic);
 	(void)printf("topic write gridcal/%s/due\n", su.pf.site);
 	(void)printf("topic write homeassistant/sensor/%s/+/config\n", node);
-	(void)printf("topic write homeassistant/binary_sensor/%s/+/config\n\n",
+	(void)printf("topic write homeassistant/binary_sensor/%s/+/config\n",
 	    node);
+	(void)printf("topic write homeassistant/button/%s/+/config\n\n", node);
+}
+
+/*
+ * Home Assistant's own user: it reads gridcal's state and the discovery
+ * configs, and writes only the authorisation topic of this site, of which
+ * it is the only writer: the watchdog records this user as the writer of
+ * an authorisation (SAFETY.md H10.7).
+ */
+static void
+acl_homeassistant(void)
+{
+	(void)printf("user homeassistant\n"
+	    "topic read gridcal/#\n"
+	    "topic read homeassistant/#\n"
+	    "topic write gridcal/%s/authorise\n\n", su.pf.site);
 }
 
 static void
@@ -93,6 +109,9 @@ acl_user(const char *user, const struct tm_store *tm, int watchdog)
 		(void)printf("topic write %s\n", su.pf.alarm_topic);
 		/* the audit log's seals, retained for an observer to keep */
 		(void)printf("topic write %s\n", SEAL_TOPIC);
+		/* a grid run's authorisation: the request, the answer */
+		(void)printf("topic write gridcal/watchdog/#\n"
+		    "topic read gridcal/%s/authorise\n", su.pf.site);
 	} else
 		(void)printf("topic write %s\n", su.pf.status_topic);
 	(void)printf("\n");
@@ -120,10 +139,13 @@ broker_print_lines(void)
 	    su.pf.cred_supervisor);
 	(void)printf("mosquitto_passwd -b /etc/mosquitto/passwd %s "
 	    "\"$(cut -d: -f2- %s)\"\n", broker_user[2], REPORT_CRED);
+	(void)printf("mosquitto_passwd /etc/mosquitto/passwd homeassistant"
+	    "   # asks: the password of Home Assistant's MQTT integration\n");
 	(void)printf("# In the ACL file (no other user may write the control "
 	    "or alarm topics):\n\n");
 	acl_user(broker_user[0], &tm, 1);
 	acl_user(broker_user[1], &tm, 0);
 	acl_report(&tm);
+	acl_homeassistant();
 	(void)printf("# then: systemctl reload mosquitto\n");
 }

@@ -11,10 +11,21 @@
  *                           last successful calibration and the days since
  *                           (the watchdog's own records in the audit log)
  *   the alarm topic         the watchdog's alarm and its last will
+ *   gridcal/watchdog/authorise  the watchdog's request of a grid run's
+ *                           authorisation (--authorise ha): site and this
+ *                           run's nonce, retained; "{}" once decided
  * Availability: the state topic says online, the alarm topic offline when
  * it holds the watchdog's last will ("watchdog_died"); the latest wins.
  * The alarm's own problem sensor has no availability: it must show when
  * the watchdog is dead.
+ *
+ * The button "Authorise grid calibration" (SAFETY.md H10.7) is available
+ * only while a request is pending; its attributes are the request, and a
+ * press publishes, not retained, on gridcal/SITE/authorise (which only the
+ * homeassistant broker user may write) exactly the line the watchdog
+ * parses (watchdog/authorise.c AUTH_FMT): the site, the request's nonce,
+ * the press's time (Unix seconds) and the pressing HA user's id (the
+ * press's context), which the watchdog records as a claim.
  */
 #include <err.h>
 #include <poll.h>
@@ -29,18 +40,19 @@
 
 #define HA_PREFIX	"homeassistant"
 #define STATE_TOPIC	"gridcal/watchdog/state"	/* WD_STATE_TOPIC */
+#define AUTH_REQUEST	"gridcal/watchdog/authorise"	/* authorise.c */
 #define MSG_MAX		2048
 
 struct entity {
 	const char	*component;	/* sensor | binary_sensor */
 	const char	*object;	/* the id in the topic and unique_id */
 	const char	*name;
-	int		 topic;		/* T_STATE, T_DUE, T_ALARM */
+	int		 topic;		/* T_STATE, T_DUE, T_ALARM, T_AUTH */
 	const char	*value_template;
 	const char	*extra;		/* more JSON members, or "" */
 };
 
-enum { T_STATE, T_DUE, T_ALARM };
+enum { T_STATE, T_DUE, T_ALARM, T_AUTH };
 
 static const struct entity entities[] = {
 	{ "sensor", "state", "State", T_STATE, "{{ value_json.state }}",
@@ -72,6 +84,13 @@ static const struct entity entities[] = {
 	    "{{ 'ON' if value | length > 0 else 'OFF' }}",
 	    ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\","
 	    "\"device_class\":\"problem\"" },
+	{ "binary_sensor", "authorisation_requested",
+	    "Grid authorisation requested", T_AUTH,
+	    "{{ 'ON' if value_json is defined and value_json.nonce is defined "
+	    "else 'OFF' }}", ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\","
+	    "\"icon\":\"mdi:shield-alert\"" },
+	{ "button", "authorise_grid", "Authorise grid calibration", T_AUTH,
+	    NULL, ",\"icon\":\"mdi:shield-check\"" },
 };
 #define NENTITIES	(sizeof(entities) / sizeof(entities[0]))
 
@@ -88,18 +107,46 @@ discovery_node(char *buf, size_t bufsz)
 			buf[n] = '_';
 }
 
+/*
+ * The button's members: what a press publishes, rendered by HA (this is
+ * the button's state object: its attributes are the watchdog's request,
+ * its context the press's user), and availability while a request waits.
+ */
+static int
+button(char *buf, size_t bufsz)
+{
+	int n = snprintf(buf, bufsz, "\"command_topic\":\"gridcal/%s/authorise"
+	    "\",\"command_template\":\"{\\\"site\\\":\\\"%s\\\","
+	    "\\\"nonce\\\":\\\"{{ this.attributes.nonce | default('') }}\\\","
+	    "\\\"ts\\\":{{ now().timestamp() | int }},\\\"user\\\":\\\""
+	    "{{ this.context.user_id }}\\\"}\",\"json_attributes_topic\":"
+	    "\"%s\",\"retain\":false,\"qos\":1,\"availability\":[{"
+	    "\"topic\":\"%s\",\"value_template\":\"{{ 'online' if "
+	    "value_json is defined and value_json.nonce is defined else "
+	    "'offline' }}\"}]", su.pf.site, su.pf.site, AUTH_REQUEST,
+	    AUTH_REQUEST);
+
+	return n < 0 || (size_t)n >= bufsz ? -1 : n;
+}
+
 /* The profile's words are exact topics and plain names: no escaping. */
 static int
 config(const struct entity *e, const char *node, char *topic,
     size_t topicsz, char *msg, size_t msgsz)
 {
-	char due[PROFILE_TOPIC_MAX], avail[768] = "";
-	const char *st;
+	char due[PROFILE_TOPIC_MAX], avail[768] = "", st[1024];
 	int n;
 
 	(void)snprintf(due, sizeof(due), "gridcal/%s/due", su.pf.site);
-	st = e->topic == T_STATE ? STATE_TOPIC : e->topic == T_DUE ? due :
-	    su.pf.alarm_topic;
+	if (e->value_template == NULL)
+		n = button(st, sizeof(st));
+	else
+		n = snprintf(st, sizeof(st), "\"state_topic\":\"%s\","
+		    "\"value_template\":\"%s\"", e->topic == T_STATE ?
+		    STATE_TOPIC : e->topic == T_DUE ? due : e->topic == T_AUTH ?
+		    AUTH_REQUEST : su.pf.alarm_topic, e->value_template);
+	if (n < 0 || (size_t)n >= sizeof(st))
+		return -1;
 	if (e->topic == T_STATE)
 		(void)snprintf(avail, sizeof(avail), ",\"availability\":["
 		    "{\"topic\":\"%s\",\"value_template\":\"online\"},"
@@ -113,12 +160,11 @@ config(const struct entity *e, const char *node, char *topic,
 	if (n < 0 || (size_t)n >= topicsz)
 		return -1;
 	n = snprintf(msg, msgsz, "{\"name\":\"%s\",\"unique_id\":\"%s_%s\","
-	    "\"state_topic\":\"%s\",\"value_template\":\"%s\"%s%s,"
+	    "%s%s%s,"
 	    "\"device\":{\"identifiers\":[\"%s\"],\"name\":\"gridcal %s\","
 	    "\"manufacturer\":\"gridcal\",\"model\":\"LFP calibration "
 	    "watchdog\",\"sw_version\":\"%s\"}}", e->name, node, e->object, st,
-	    e->value_template, e->extra, avail, node, su.pf.site,
-	    GRIDCAL_VERSION);
+	    e->extra, avail, node, su.pf.site, GRIDCAL_VERSION);
 	return n < 0 || (size_t)n >= msgsz ? -1 : n;
 }
 

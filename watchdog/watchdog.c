@@ -216,6 +216,8 @@ tick(int64_t now)
 	    (session_connects(wd.sess) == 0 && wd.exit_code < 0 &&
 	    strcmp(wd.command, "recover") != 0))
 		return;
+	if (!wd.audit_failed && auth_wait(now))	/* --authorise ha */
+		return;
 	wd.phase = PH_CLOSED;
 	notify("READY=1");	/* recovered: a run may begin */
 	if (wd.audit_failed)
@@ -310,6 +312,9 @@ parse_command(int argc, char *argv[])
 		else if (strncmp(argv[i], "--method=", 9) == 0 &&
 		    wd.method == NULL)
 			wd.method = argv[i] + 9;
+		else if (strcmp(argv[i], "--authorise") == 0 && i + 1 < argc &&
+		    strcmp(argv[i + 1], "ha") == 0 && !auth_ha)
+			auth_ha = ++i;
 		else {
 			(void)snprintf(msg, sizeof(msg), "calibrate: %.64s: "
 			    "unknown or repeated argument", argv[i]);
@@ -318,6 +323,8 @@ parse_command(int argc, char *argv[])
 	if (wd.method == NULL || (strcmp(wd.method, "solar") != 0 &&
 	    strcmp(wd.method, "grid") != 0))
 		usage("calibrate: --method must be solar or grid");
+	if (auth_ha && (wd.confirm || strcmp(wd.method, "grid") != 0))
+		usage("calibrate: --authorise ha is for grid, not with --confirm");
 	wd.authorised = strcmp(wd.method, "grid") == 0 && wd.confirm;
 }
 
@@ -382,6 +389,7 @@ main(int argc, char *argv[])
 	    "gridcal-watchdog");
 	sp.on_publish = ctl_acked;
 	sp.on_state = alarm_on_state;
+	sp.on_message = auth_message;
 	sp.backoff_max_ms = 1000;	/* a revert may be waiting */
 	/* the broker fires our will 1.5 keepalives after our last packet,
 	 * which is up to one keepalive old: at half of broker.keepalive_s

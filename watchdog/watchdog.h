@@ -181,6 +181,11 @@ void	verdict_end(void);
 #define WD_STATE_TOPIC	"gridcal/watchdog/state"
 void	verdict_publish(const char *outcome);
 
+/* authorise.c: --authorise ha */
+extern int auth_ha;
+int	auth_wait(int64_t now);		/* 1: not decided yet */
+void	auth_message(void *, const char *topic, const void *, size_t, int);
+
 /* child.c */
 void	child_user(void);
 int	child_start(void);

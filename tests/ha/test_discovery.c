@@ -230,6 +230,9 @@ static const char *const sensor_fields[] = {
 static const char *const binary_fields[] = {
 	"payload_on", "payload_off", NULL
 };
+static const char *const button_fields[] = {
+	"command_topic", "command_template", "retain", "qos", NULL
+};
 
 static bool
 in(const char *const *set, const char *k)
@@ -245,8 +248,60 @@ static const char *const want_objects[] = {
 	"sensor/soc_spread_before", "sensor/soc_spread_after",
 	"sensor/lagging_packs", "sensor/last_success", "sensor/days_since",
 	"binary_sensor/due", "binary_sensor/alarm",
+	"binary_sensor/authorisation_requested", "button/authorise_grid",
 };
 #define NWANT	(sizeof(want_objects) / sizeof(want_objects[0]))
+
+/*
+ * HA's MQTT button: a press publishes command_template's rendering on
+ * command_topic (the site's authorisation topic, not retained: a retained
+ * press would be refused), available only while the watchdog's request
+ * waits; its attributes are that request (the nonce the template reads).
+ * The rendering itself is checked against the real watchdog in
+ * test_authorise.c.
+ */
+static void
+check_button(const char *topic, const char *json, char keys[][40],
+    int nkeys, const char *node)
+{
+	char buf[1024], want[160];
+	double v;
+
+	for (int k = 0; k < nkeys; k++)
+		ck_assert_msg(in(common_fields, keys[k]) ||
+		    in(button_fields, keys[k]), "%s: %s is not a field of HA's "
+		    "MQTT button", topic, keys[k]);
+	ck_assert_int_eq(hjson_str(json, "name", buf, sizeof(buf)), 0);
+	ck_assert_int_eq(hjson_str(json, "unique_id", buf, sizeof(buf)), 0);
+	(void)snprintf(want, sizeof(want), "%s_authorise_grid", node);
+	ck_assert_str_eq(buf, want);
+	ck_assert_int_eq(hjson_str(json, "command_topic", buf, sizeof(buf)),
+	    0);
+	ck_assert_str_eq(buf, "gridcal/eg4-lp4-v2-sim/authorise");
+	ck_assert_int_ne(hjson_str(json, "state_topic", buf, sizeof(buf)), 0);
+	ck_assert_int_eq(hjson_num(json, "retain", &v), 0);
+	ck_assert(v == 0);
+	ck_assert_int_eq(hjson_num(json, "qos", &v), 0);
+	ck_assert(v == 1);
+	ck_assert_int_eq(hjson_str(json, "json_attributes_topic", buf,
+	    sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "gridcal/watchdog/authorise");
+	ck_assert_int_eq(hjson_str(json, "availability[0].topic", buf,
+	    sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "gridcal/watchdog/authorise");
+	ck_assert_int_eq(hjson_str(json, "availability[0].value_template",
+	    buf, sizeof(buf)), 0);
+	ck_assert(strstr(buf, "value_json.nonce") != NULL);
+	ck_assert_int_eq(hjson_str(json, "command_template", buf, sizeof(buf)),
+	    0);
+	ck_assert_msg(strncmp(buf, "{\"site\":\"eg4-lp4-v2-sim\",\"nonce\":"
+	    "\"{{ this.attributes.nonce", 48) == 0, "template %s", buf);
+	ck_assert(strstr(buf, "now().timestamp()") != NULL);
+	ck_assert(strstr(buf, "this.context.user_id") != NULL);
+	ck_assert_int_eq(hjson_str(json, "device.identifiers[0]", buf,
+	    sizeof(buf)), 0);
+	ck_assert_str_eq(buf, node);
+}
 
 static void
 check_config(const char *topic, const char *json, const char *node,
@@ -262,6 +317,13 @@ check_config(const char *topic, const char *json, const char *node,
 	ck_assert_msg(sscanf(topic, "homeassistant/%31[^/]/%*[^/]/%63[^/]/"
 	    "config", comp, obj) == 2, "topic %s", topic);
 	binary = strcmp(comp, "binary_sensor") == 0;
+	if (strcmp(comp, "button") == 0) {
+		check_button(topic, json, keys, nkeys, node);
+		(void)hjson_str(json, "unique_id", uids[idx], sizeof(uids[0]));
+		for (int i = 0; i < idx; i++)
+			ck_assert_str_ne(uids[i], uids[idx]);
+		return;
+	}
 	ck_assert_msg(binary || strcmp(comp, "sensor") == 0, "%s", comp);
 	extra = binary ? binary_fields : sensor_fields;
 	for (int k = 0; k < nkeys; k++)
@@ -279,6 +341,7 @@ check_config(const char *topic, const char *json, const char *node,
 	ck_assert_int_eq(hjson_str(json, "state_topic", buf, sizeof(buf)), 0);
 	ck_assert_msg(strcmp(buf, "gridcal/watchdog/state") == 0 ||
 	    strcmp(buf, "gridcal/eg4-lp4-v2-sim/due") == 0 ||
+	    strcmp(buf, "gridcal/watchdog/authorise") == 0 ||
 	    strcmp(buf, "gridcal/alarm") == 0, "%s: state_topic %s", topic,
 	    buf);
 	ck_assert_int_eq(hjson_str(json, "value_template", buf, sizeof(buf)),
@@ -472,7 +535,7 @@ END_TEST
 /* gridcal-setup prints the report user's ACL stanza: exactly its topics. */
 START_TEST(setup_prints_the_report_users_acl)
 {
-	char bin[PATH_MAX], out[PATH_MAX + 64], *text, *stanza, *end;
+	char bin[PATH_MAX], out[PATH_MAX + 64], *text, *stanza, *end, *ha;
 	char *argv[] = { bin, (char *)"-n", (char *)"--root", root, NULL };
 	struct hproc p;
 	size_t len;
@@ -499,7 +562,9 @@ START_TEST(setup_prints_the_report_users_acl)
 	ck_assert_msg(strstr(text, "mosquitto_passwd -b /etc/mosquitto/passwd "
 	    "gridcal-report \"$(cut -d: -f2- /etc/gridcal/report.cred)\"") !=
 	    NULL, "%s", text);
+	ck_assert_ptr_nonnull(ha = strstr(text, "user homeassistant\n"));
 	ck_assert_ptr_nonnull(stanza = strstr(text, "user gridcal-report\n"));
+	ck_assert(ha > stanza);
 	if ((end = strstr(stanza, "\n\n")) != NULL)
 		*end = '\0';
 	ck_assert(strstr(stanza, "topic read homeassistant/sensor/") != NULL);
@@ -509,16 +574,28 @@ START_TEST(setup_prints_the_report_users_acl)
 	    "gridcal_eg4-lp4-v2-sim/+/config\n") != NULL);
 	ck_assert(strstr(stanza, "topic write homeassistant/binary_sensor/"
 	    "gridcal_eg4-lp4-v2-sim/+/config") != NULL);
+	ck_assert(strstr(stanza, "topic write homeassistant/button/"
+	    "gridcal_eg4-lp4-v2-sim/+/config") != NULL);
 	/* nothing else: no control, alarm, state or other device */
 	for (char *l = stanza; (l = strstr(l, "topic write ")) != NULL; l++)
 		ck_assert_msg(strncmp(l, "topic write gridcal/eg4-lp4-v2-sim/due",
 		    38) == 0 || strncmp(l, "topic write homeassistant/sensor/"
 		    "gridcal_eg4-lp4-v2-sim/", 56) == 0 || strncmp(l,
 		    "topic write homeassistant/binary_sensor/gridcal_eg4-lp4-v2-"
-		    "sim/", 63) == 0, "report user writes %.60s", l);
+		    "sim/", 63) == 0 || strncmp(l, "topic write homeassistant/"
+		    "button/gridcal_eg4-lp4-v2-sim/", 56) == 0,
+		    "report user writes %.60s", l);
+	/* Home Assistant's user writes the authorisation topic only */
+	if ((end = strstr(ha, "\n\n")) != NULL)
+		*end = '\0';
+	ck_assert_str_eq(ha, "user homeassistant\ntopic read gridcal/#\n"
+	    "topic read homeassistant/#\n"
+	    "topic write gridcal/eg4-lp4-v2-sim/authorise");
 	free(text);
 }
 END_TEST
+
+Suite	*authorise_suite(void);	/* test_authorise.c */
 
 static Suite *
 ha_suite(void)
@@ -540,6 +617,8 @@ int
 main(void)
 {
 	SRunner *sr = srunner_create(ha_suite());
+
+	srunner_add_suite(sr, authorise_suite());
 	int failed;
 
 	(void)mosquitto_lib_init();

@@ -28,7 +28,7 @@
 #define STOP_GRACE_MS		5000
 
 const char *const hbroker_users[HBROKER_NUSERS] = {
-	"plant", "supervisor", "watchdog", "observer", "report",
+	"plant", "supervisor", "watchdog", "observer", "report", "homeassistant",
 };
 
 /*

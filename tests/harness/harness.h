@@ -122,10 +122,12 @@ int	hproc_run(char *const argv[], int64_t timeout_ms);
  *   observer    read #
  *   report      (gridcal-report) read homeassistant/#; write gridcal/+/due
  *               and the Home Assistant discovery configs
+ *   homeassistant  read gridcal/#, homeassistant/#; write
+ *               gridcal/+/authorise only (the button, SAFETY.md H10.7)
  * Each gets <workdir>/<user>.cred ("<mqtt user>:password", mode 0600,
  * shared/cred.h) with a random password.
  */
-#define HBROKER_NUSERS	5
+#define HBROKER_NUSERS	6
 extern const char *const hbroker_users[HBROKER_NUSERS];
 
 struct hbroker {
