@@ -224,6 +224,13 @@ watchdog_event(struct run *u, const struct audit_record *r)
 		(void)audit_field_bool(r, "authorised", &u->authorised);
 	} else if (strcmp(e, AUDIT_EV_END) == 0)
 		u->has_end = 1;
+	else if (strcmp(e, AUDIT_EV_AUTHORISE) == 0) {	/* --authorise ha */
+		char res[WORD_MAX] = "";
+
+		copy_str(r, "result", res, sizeof(res));
+		if (strcmp(res, "accepted") == 0)
+			u->authorised = 1;
+	}
 	else if (strcmp(e, AUDIT_EV_OUTCOME) == 0) {
 		u->outcome[0] = '\0';
 		copy_str(r, "outcome", u->outcome, sizeof(u->outcome));

@@ -131,6 +131,11 @@ int	audit_commit(struct audit_log *);
  *                  authorised (bool), watchdog_uid (int), supervisor_uid
  *                  (int), command ("calibrate"|"recover"), version (str),
  *                  start_mono_ms (int)
+ * authorise        result ("accepted"|"refused"), reason, acl_writer (the
+ *                  broker user the ACL lets write the topic), claim_user
+ *                  (the HA user the payload names), age_s (int): a press
+ *                  of Home Assistant's button (watchdog/authorise.c);
+ *                  accepted, the run counts as authorised
  * request          setting, value (str), scope (int): a set request from
  *                  the supervisor
  * accept           setting, value
@@ -169,6 +174,7 @@ int	audit_commit(struct audit_log *);
  * abort            reason=... cell_max=... pack=...
  */
 #define AUDIT_EV_START		"start"
+#define AUDIT_EV_AUTHORISE	"authorise"
 #define AUDIT_EV_REQUEST	"request"
 #define AUDIT_EV_ACCEPT		"accept"
 #define AUDIT_EV_REFUSE		"refuse"

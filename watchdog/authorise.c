@@ -51,7 +51,7 @@ decide(const char *no, int final, const char *user, long long age)
 		else
 			wd_finish(WD_EX_REFUSED, no);
 	}
-	(void)WD_AUDIT("authorise", AF_S("result", no ? "refused" :
+	(void)WD_AUDIT(AUDIT_EV_AUTHORISE, AF_S("result", no ? "refused" :
 	    "accepted"), AF_S("reason", no ? no : "fresh, this site, this "
 	    "run's nonce"), AF_S("acl_writer", "homeassistant"),
 	    AF_S("claim_user", user), AF_I("age_s", age));

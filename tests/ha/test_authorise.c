@@ -258,6 +258,25 @@ audit_verifies(struct env *e)
 	    e->log);
 }
 
+/* gridcal-audit report --json: the run's authorisation as it counts it */
+static void
+report_authorised(struct env *e, const char *want)
+{
+	char bin[PATH_MAX], out[PATH_MAX], needle[64], *text;
+	char *argv[] = { bin, (char *)"report", e->log, (char *)"--json", NULL };
+	struct hproc p;
+
+	ck_assert_int_eq(harness_path(bin, sizeof(bin), "build/gridcal-audit"),
+	    0);
+	wpath(out, e, "report.json");
+	ck_assert_int_eq(hproc_spawn(&p, argv, NULL, out, NULL), 0);
+	ck_assert_int_eq(hproc_wait(&p, 10000), 0);
+	ck_assert_ptr_nonnull(text = harness_read_file(out, NULL));
+	(void)snprintf(needle, sizeof(needle), "\"authorised\":%s", want);
+	ck_assert_msg(strstr(text, needle) != NULL, "report: %s", text);
+	free(text);
+}
+
 /*
  * Refused: exit 3, the reason audited, no authorisation accepted, the
  * supervisor never started, nothing on a control topic, the plant in its
@@ -284,6 +303,7 @@ assert_refused(struct env *e, const char *reason)
 	    T_START), 1);
 	ck_assert_str_eq(got, "{}");
 	audit_verifies(e);
+	report_authorised(e, "false");
 }
 
 START_TEST(authorised_press_runs_grid)
@@ -313,6 +333,7 @@ START_TEST(authorised_press_runs_grid)
 	    T_START), 1);
 	ck_assert_str_eq(got, "{}");	/* withdrawn once decided */
 	audit_verifies(&e);
+	report_authorised(&e, "true");
 	env_down(&e);
 }
 END_TEST
