@@ -139,8 +139,10 @@ broker_print_lines(void)
 	    su.pf.cred_supervisor);
 	(void)printf("mosquitto_passwd -b /etc/mosquitto/passwd %s "
 	    "\"$(cut -d: -f2- %s)\"\n", broker_user[2], REPORT_CRED);
-	(void)printf("mosquitto_passwd /etc/mosquitto/passwd homeassistant"
-	    "   # asks: the password of Home Assistant's MQTT integration\n");
+	/* a comment: the password is HA's, typed in (not ours to print) */
+	(void)printf("# Home Assistant's user, with the password its MQTT "
+	    "integration uses:\n#   mosquitto_passwd /etc/mosquitto/passwd "
+	    "homeassistant\n");
 	(void)printf("# In the ACL file (no other user may write the control "
 	    "or alarm topics):\n\n");
 	acl_user(broker_user[0], &tm, 1);
