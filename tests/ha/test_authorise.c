@@ -317,6 +317,7 @@ START_TEST(authorised_press_runs_grid)
 	wait_request(&e, 1, nonce, sizeof(nonce));
 	render(&e, nonce, (long long)time(NULL), msg, sizeof(msg));
 	press(&e, "homeassistant", msg, false);
+	press(&e, "homeassistant", msg, false);	/* pressed twice: used */
 	ck_assert_msg(hobs_wait_truth_str(e.obs, "units[1].output_priority",
 	    calib[0], T_SET) == 0, "grid did not proceed (see %s)", e.err);
 	ck_assert_int_eq(hobs_truth_str(e.obs, "units[1].charger_priority",
@@ -329,6 +330,7 @@ START_TEST(authorised_press_runs_grid)
 	    "\"accepted\"");
 	ASSERT_HAS(e.log, "\"acl_writer\":\"homeassistant\",\"claim_user\":\""
 	    HA_USER_ID "\"");
+	ASSERT_HAS(e.log, "\"reason\":\"authorisation after the decision");
 	ck_assert_int_eq(hbroker_retained(&e.br, REQUEST, got, sizeof(got),
 	    T_START), 1);
 	ck_assert_str_eq(got, "{}");	/* withdrawn once decided */
@@ -375,6 +377,41 @@ START_TEST(stale_press_is_refused)
 	render(&e, nonce, (long long)time(NULL) - 600, msg, sizeof(msg));
 	press(&e, "homeassistant", msg, false);
 	assert_refused(&e, "authorisation stale");
+	env_down(&e);
+}
+END_TEST
+
+/* A press from a clock a quarter of an hour ahead: refused too. */
+START_TEST(future_press_is_refused)
+{
+	struct env e;
+	char nonce[64], msg[512];
+
+	env_up(&e, "ha-auth-future");
+	wd_start(&e, "hello; exit 0");
+	wait_request(&e, 1, nonce, sizeof(nonce));
+	render(&e, nonce, (long long)time(NULL) + 900, msg, sizeof(msg));
+	press(&e, "homeassistant", msg, false);
+	assert_refused(&e, "authorisation stale");
+	env_down(&e);
+}
+END_TEST
+
+/* Not the button's line (the nonce in capitals): refused. */
+START_TEST(press_not_in_the_buttons_format_is_refused)
+{
+	struct env e;
+	char nonce[64], msg[512], upper[64];
+
+	env_up(&e, "ha-auth-format");
+	wd_start(&e, "hello; exit 0");
+	wait_request(&e, 1, nonce, sizeof(nonce));
+	for (size_t i = 0; i <= strlen(nonce); i++)
+		upper[i] = (char)(nonce[i] >= 'a' && nonce[i] <= 'f' ?
+		    nonce[i] - 'a' + 'A' : nonce[i]);
+	render(&e, upper, (long long)time(NULL), msg, sizeof(msg));
+	press(&e, "homeassistant", msg, false);
+	assert_refused(&e, "authorisation malformed");
 	env_down(&e);
 }
 END_TEST
@@ -472,6 +509,8 @@ authorise_suite(void)
 	tcase_add_test(tc, authorised_press_runs_grid);
 	tcase_add_test(tc, replayed_press_is_refused);
 	tcase_add_test(tc, stale_press_is_refused);
+	tcase_add_test(tc, future_press_is_refused);
+	tcase_add_test(tc, press_not_in_the_buttons_format_is_refused);
 	tcase_add_test(tc, press_for_another_site_is_refused);
 	tcase_add_test(tc, press_by_another_broker_user_is_dropped);
 	tcase_add_test(tc, no_press_within_the_bound_is_refused);
