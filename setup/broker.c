@@ -96,6 +96,25 @@ acl_homeassistant(void)
 	    "topic write gridcal/%s/authorise\n\n", su.pf.site);
 }
 
+/* A per-unit control template ({u}) is one topic per unit: the ACL is
+ * literal, so each is a line of its own. */
+static void
+control_lines(const char *tmpl)
+{
+	char t[PROFILE_TOPIC_MAX];
+
+	if (!su.pf.control_per_unit) {
+		(void)printf("topic write %s\n", tmpl);
+		return;
+	}
+	for (int u = 1; u <= su.pf.units; u++) {
+		if (topic_expand(tmpl, u, t, sizeof(t)) == -1)
+			errx(SETUP_EX_CONFIG, "%s: %s: too long for unit %d",
+			    su.pf.path, tmpl, u);
+		(void)printf("topic write %s\n", t);
+	}
+}
+
 static void
 acl_user(const char *user, const struct tm_store *tm, int watchdog)
 {
@@ -104,7 +123,7 @@ acl_user(const char *user, const struct tm_store *tm, int watchdog)
 		(void)printf("topic read %s\n", tm->topics[i].topic);
 	if (watchdog) {
 		for (int s = 0; s < SETTING_COUNT; s++)
-			(void)printf("topic write %s\n", su.pf.control[s].topic);
+			control_lines(su.pf.control[s].topic);
 		/* the retained alarm and the watchdog's last will */
 		(void)printf("topic write %s\n", su.pf.alarm_topic);
 		/* the audit log's seals, retained for an observer to keep */

@@ -533,9 +533,11 @@ START_TEST(due_publishes_the_retained_answer)
 END_TEST
 
 /* gridcal-setup prints the report user's ACL stanza: exactly its topics. */
-START_TEST(setup_prints_the_report_users_acl)
+/* gridcal-setup -n --root: what it prints (malloc'd). */
+static char *
+setup_lines(void)
 {
-	char bin[PATH_MAX], out[PATH_MAX + 64], *text, *stanza, *end, *ha;
+	char bin[PATH_MAX], out[PATH_MAX + 64], *text;
 	char *argv[] = { bin, (char *)"-n", (char *)"--root", root, NULL };
 	struct hproc p;
 	size_t len;
@@ -558,7 +560,15 @@ START_TEST(setup_prints_the_report_users_acl)
 	(void)snprintf(out, sizeof(out), "%s/setup.out", wd);
 	ck_assert_int_eq(hproc_spawn(&p, argv, NULL, out, out), 0);
 	ck_assert_int_eq(hproc_wait(&p, 30000), 0);
+	ck_assert_int_eq(hproc_exit_code(&p), 0);
 	ck_assert_ptr_nonnull(text = harness_read_file(out, &len));
+	return text;
+}
+
+START_TEST(setup_prints_the_report_users_acl)
+{
+	char *text = setup_lines(), *stanza, *end, *ha;
+
 	ck_assert_msg(strstr(text, "mosquitto_passwd -b /etc/mosquitto/passwd "
 	    "gridcal-report \"$(cut -d: -f2- /etc/gridcal/report.cred)\"") !=
 	    NULL, "%s", text);
@@ -597,6 +607,39 @@ END_TEST
 
 Suite	*authorise_suite(void);	/* test_authorise.c */
 
+/*
+ * A per-unit control site ({u} in both topics): the ACL is literal, so
+ * the watchdog's stanza names each unit's topic, never the template.
+ */
+START_TEST(setup_prints_per_unit_control_lines)
+{
+	struct hprofile_kv kv[2] = {
+		{ "control.output_priority.topic", "solar/control/unit{u}/op" },
+		{ "control.charger_priority.topic", "solar/control/unit{u}/cp" },
+	};
+	char path[PATH_MAX + 64], err[256], p2[PATH_MAX], *text, *stanza, *end;
+
+	ck_assert_int_eq(hprofile_write(&br, p2, sizeof(p2), kv, 2, err,
+	    sizeof(err)), 0);
+	(void)snprintf(path, sizeof(path), "%s/etc/gridcal/profile.yaml", root);
+	ck_assert_ptr_nonnull(text = harness_read_file(p2, NULL));
+	ck_assert_int_eq(harness_write_file(path, text, 0644), 0);
+	free(text);
+	text = setup_lines();
+	ck_assert_ptr_nonnull(stanza = strstr(text, "user gridcal-watchdog\n"));
+	if ((end = strstr(stanza, "\n\n")) != NULL)
+		*end = '\0';
+	for (int u = 1; u <= 2; u++)
+		for (int s = 0; s < 2; s++) {
+			(void)snprintf(path, sizeof(path), "topic write solar/"
+			    "control/unit%d/%s\n", u, s ? "cp" : "op");
+			ck_assert_msg(strstr(stanza, path) != NULL, "%s", stanza);
+		}
+	ck_assert_msg(strchr(stanza, '{') == NULL, "%s", stanza);
+	free(text);
+}
+END_TEST
+
 static Suite *
 ha_suite(void)
 {
@@ -609,6 +652,7 @@ ha_suite(void)
 	tcase_add_test(tc, discovery_needs_a_user_that_may_write_it);
 	tcase_add_test(tc, due_publishes_the_retained_answer);
 	tcase_add_test(tc, setup_prints_the_report_users_acl);
+	tcase_add_test(tc, setup_prints_per_unit_control_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
