@@ -1210,7 +1210,8 @@ shm_setup(void)
 		return;
 	}
 	pathf(state, sizeof(state), shm_dir, "state", "");
-	pathf(shm_audit, sizeof(shm_audit), shm_dir, "audit.jsonl", "");
+	/* the watchdog writes it as its own user: in its state directory */
+	pathf(shm_audit, sizeof(shm_audit), state, "audit.jsonl", "");
 	pathf(shm_prof, sizeof(shm_prof), workdir, "profile-tmpfs.yaml", "");
 	{
 		struct hprofile_kv kv[] = {
@@ -1220,6 +1221,7 @@ shm_setup(void)
 		};
 
 		if (chmod(shm_dir, 0711) == -1 || mkdir(state, 0700) == -1 ||
+		    huser_give_state(state) == -1 ||
 		    harness_path(tmpl_path, sizeof(tmpl_path),
 		    "profiles/sim.yaml.in") == -1 ||
 		    (tmpl = harness_read_file(tmpl_path, NULL)) == NULL) {
@@ -1355,15 +1357,7 @@ main(int argc, char *argv[])
 	/* the deployment's job (like /var/lib/gridcal), not the watchdog's */
 	if (mkdir(pf.state_dir, 0700) == -1 && errno != EEXIST)
 		errx(1, "bench: %s: %s", pf.state_dir, strerror(errno));
-	/* and so is giving the supervisor's user its credentials file */
-	{
-		struct passwd *pw = getpwnam(pf.supervisor_user);
-
-		if (pw == NULL || chown(pf.cred_supervisor, pw->pw_uid,
-		    pw->pw_gid) == -1)
-			note("cannot give %s to user %s", pf.cred_supervisor,
-			    pf.supervisor_user);
-	}
+	/* hprofile_write gave the files their owners and modes (StrictModes) */
 	shm_setup();
 	if (probe_open(&pr, &br, "plant", subs, 3, 10000) == -1)
 		errx(1, "bench: probe");

@@ -278,8 +278,8 @@ peer_start(const struct hbroker *br, const struct profile *pf,
 	}
 	free(flows);
 	(void)snprintf(cred, sizeof(cred),
-	    "{\"gc_broker\": {\"user\": \"watchdog\", \"password\": \"%s\"}}\n",
-	    pass);
+	    "{\"gc_broker\": {\"user\": \"%s\", \"password\": \"%s\"}}\n",
+	    hbroker_mqtt_user("watchdog"), pass);
 	if (joinp(path, sizeof(path), dir, "flows_cred.json") == -1 ||
 	    harness_write_file(path, cred, 0600) == -1) {
 		explicit_bzero(cred, sizeof(cred));
