@@ -236,6 +236,7 @@ tm_ingest(struct tm_store *tm, const char *topic, const void *payload,
 	next.valid = 1;
 	*s = next;
 	tm->stored++;
+	tm->last = t;
 	return TM_STORED;
 }
 

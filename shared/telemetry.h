@@ -66,6 +66,7 @@ struct tm_store {
 	struct tm_topic		 topics[TM_TOPICS_MAX];	/* sorted by topic */
 	int			 ntopics;
 	uint64_t		 stored, unknown_topic, retained;
+	const struct tm_topic	*last;	/* of the latest TM_STORED message */
 	uint64_t		 rejected_pack[PF_COUNT];
 	uint64_t		 rejected_unit[UF_COUNT];
 };

@@ -31,11 +31,24 @@
 /* Broker packets read per iteration at most, before judging. */
 #define DRAIN_MAX	512
 
+/*
+ * A field an abort judges (cell voltage, a temperature, the protection
+ * bits): once one is stored, the limits are judged before the next packet
+ * is read, so a flood of other telemetry never queues in front of it.
+ */
+static bool
+limit_field(const struct tm_topic *t)
+{
+	return t != NULL && t->pack >= 0 && (t->field == PF_CELL_VOLTAGE_MAX ||
+	    t->field == PF_PROTECTION || pack_field_is_temp(t->field));
+}
+
 static void
 on_message(void *arg, const char *topic, const void *payload, size_t len,
     int retained)
 {
 	struct sup *s = arg;
+	enum tm_ingest r;
 	char why[256];
 
 	/* the broker's old copy: never a fresh value (telemetry.h) */
@@ -45,13 +58,15 @@ on_message(void *arg, const char *topic, const void *payload, size_t len,
 			log_debug("retained (not a fresh value): %s", topic);
 		return;
 	}
-	if (tm_ingest(&s->tm, topic, payload, len, mono_ms(), why,
-	    sizeof(why)) == TM_REJECTED) {
-		/* counted by the store; logged, rate-limited by verbosity */
-		s->bad_telemetry++;
-		if (s->bad_telemetry <= 20 || log_getverbose() > 0)
-			log_warnx("telemetry rejected: %s", why);
-	}
+	r = tm_ingest(&s->tm, topic, payload, len, mono_ms(), why, sizeof(why));
+	if (r == TM_STORED && limit_field(s->tm.last))
+		s->limit_ingested = true;
+	if (r != TM_REJECTED)
+		return;
+	/* counted by the store; logged, rate-limited by verbosity */
+	s->bad_telemetry++;
+	if (s->bad_telemetry <= 20 || log_getverbose() > 0)
+		log_warnx("telemetry rejected: %s", why);
 }
 
 static void
@@ -138,17 +153,19 @@ enum { FD_BROKER, FD_WATCHDOG, FD_SIGNAL, NFDS };
  * disk) the newest values of many fields may still sit in the socket. A
  * judgement made after the first packet would see the others as older
  * than they are. Bounded, and the heartbeat keeps its cadence meanwhile.
+ * A limit field ends the drain at once: it is judged on ingest.
  */
 static int
 drain_broker(struct sup *s, struct pollfd *pfd)
 {
+	s->limit_ingested = false;
 	for (int n = 0; n < DRAIN_MAX; n++) {
 		if (session_handle(s->ses, pfd->revents, s->now) == -1)
 			return -1;
 		s->now = mono_ms();
 		if (!s->check_only)
 			(void)wdlink_tick(&s->wd, s->now);
-		if (!(pfd->revents & POLLIN))
+		if (!(pfd->revents & POLLIN) || s->limit_ingested)
 			return 0;
 		session_pollfd(s->ses, pfd);
 		if (pfd->fd == -1 || poll(pfd, 1, 0) < 1)

@@ -81,6 +81,7 @@ struct sup {
 	int			signal;		/* SIGTERM/SIGINT seen, 0 = no */
 	bool			broker_up;
 	bool			broker_fatal;
+	bool			limit_ingested;	/* judge before reading on */
 
 	/* snapshots: begin_snapshot arms, snapshot_ready delivers */
 	bool			snap_active;
