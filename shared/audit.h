@@ -100,8 +100,6 @@ struct audit_log {
 	int		nosync;		/* tests and bench only: no fsync */
 	int		group;		/* group commit: audit_commit syncs */
 	unsigned	pending;	/* records written since the commit */
-	uint64_t	caught_up;	/* audit_open: records it anchored, */
-	uint64_t	caught_from;	/* from this seq on */
 };
 
 /*
@@ -192,9 +190,7 @@ int	audit_commit(struct audit_log *);
 #define AUDIT_EV_END		"end"
 #define AUDIT_EV_LOG_REPAIRED	"log_repaired"
 #define AUDIT_EV_LOG_CAUGHT_UP	"log_caught_up"
-/* supervisor-reported */
-#define AUDIT_EV_PREFLIGHT	"preflight"
-#define AUDIT_EV_REPORT		"report"
+/* supervisor-reported (AUDIT_EV_PREFLIGHT, _REPORT: auditread.h) */
 #define AUDIT_F_TEXT		"text"
 
 #endif

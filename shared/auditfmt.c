@@ -1,19 +1,20 @@
 /*
  * The audit log's format (auditfmt.h): what the writer and the reader must
- * agree on byte for byte, because the hash covers the exact bytes.
+ * agree on byte for byte, because the hash covers the exact bytes. Numbers
+ * read back are accepted only in the form they are written in: parsed,
+ * printed again and compared, so no sign, space or leading zero passes.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sha2.h>
 
 #include "auditfmt.h"
+#include "durable.h"
 
 static int
 valid_chars(const char *s, size_t max, const char *extra)
@@ -53,52 +54,41 @@ audit_actor_name(enum audit_actor a)
 int
 audit_is_hash(const char *s, size_t len)
 {
-	if (len != AUDIT_HASH_HEX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	return 1;
+	size_t i = 0;
+
+	while (i < len && ((s[i] >= '0' && s[i] <= '9') ||
+	    (s[i] >= 'a' && s[i] <= 'f')))
+		i++;
+	return len == AUDIT_HASH_HEX && i == len;
 }
 
+/* One byte as the canonical escaping writes it; returns its length. */
 static size_t
-esc_put(unsigned char c, char *dst)
+esc(unsigned char c, char e[8])
 {
-	static const char hex[] = "0123456789abcdef";
-	char tmp[6];
-
-	if (dst == NULL)	/* only the length */
-		dst = tmp;
-	if (c == '"' || c == '\\') {
-		dst[0] = '\\';
-		dst[1] = (char)c;
-		return 2;
-	}
-	if (c < 0x20 || c > 0x7e) {
-		memcpy(dst, "\\u00", 4);
-		dst[4] = hex[c >> 4];
-		dst[5] = hex[c & 0xf];
-		return 6;
-	}
-	dst[0] = (char)c;
-	return 1;
+	if (c == '"' || c == '\\')
+		return (size_t)snprintf(e, 8, "\\%c", c);
+	if (c < 0x20 || c > 0x7e)
+		return (size_t)snprintf(e, 8, "\\u%04x", c);
+	return (size_t)snprintf(e, 8, "%c", c);
 }
 
 size_t
 audit_escape(const unsigned char *s, size_t len, char *dst, size_t cap)
 {
 	const size_t mark = sizeof(AUDIT_TRUNC_MARK) - 1;
-	size_t total = 0, out = 0, limit;
+	size_t out = 0, cut = 0, i, k = 0;
+	char e[8];
 
-	for (size_t i = 0; i < len; i++)
-		total += esc_put(s[i], NULL);
-	limit = total <= cap ? cap : (cap > mark ? cap - mark : 0);
-	for (size_t i = 0; i < len && out + esc_put(s[i], NULL) <= limit; i++)
-		out += esc_put(s[i], dst + out);
-	if (total > cap && cap >= mark) {
-		memcpy(dst + out, AUDIT_TRUNC_MARK, mark);
-		out += mark;
+	for (i = 0; i < len && out + (k = esc(s[i], e)) <= cap; i++) {
+		memcpy(dst + out, e, k);
+		out += k;
+		if (out + mark <= cap)
+			cut = out;	/* the last escape that leaves room */
+	}
+	if (i < len && cap >= mark) {
+		memcpy(dst + cut, AUDIT_TRUNC_MARK, mark);
+		out = cut + mark;
 	}
 	dst[out] = '\0';
 	return out;
@@ -133,113 +123,75 @@ audit_hash(const void *buf, size_t len, char out[AUDIT_HASH_HEX + 1])
 	(void)SHA256End(&ctx, out);
 }
 
-/* Decimal digits, no leading zero, at least 1; the end in *end. */
-static int
-get_seq(const char *s, size_t len, uint64_t *out, size_t *end)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (i == 0 || (s[0] == '0' && i > 1))
-		return -1;
-	*out = v;
-	*end = i;
-	return 0;
-}
-
 int
 audit_layout(const char *line, size_t len, struct audit_ends *e, char *why,
     size_t whysz)
 {
 	const size_t head = sizeof(AUDIT_HEAD) - 1;
 	const size_t tp = sizeof(AUDIT_TAIL_PREV) - 1;
-	const char *t = line + len - AUDIT_TAIL_LEN;
-	char hash[AUDIT_HASH_HEX + 1];
-	size_t n;
+	const char *t = line + len - AUDIT_TAIL_LEN, *h = t + tp;
+	char hash[AUDIT_HASH_HEX + 1], seq[24], *end;
 
+	/* the tail first: its '"' stops strtoull inside the line */
 	if (len < head + AUDIT_TAIL_LEN + 2 || len >= AUDIT_RECORD_MAX ||
 	    memcmp(line, AUDIT_HEAD, head) != 0 ||
-	    get_seq(line + head, len - head - AUDIT_TAIL_LEN, &e->seq, &n) == -1 ||
-	    e->seq == 0 || line[head + n] != ',' ||
 	    memcmp(t, AUDIT_TAIL_PREV, tp) != 0 ||
-	    !audit_is_hash(t + tp, AUDIT_HASH_HEX) ||
-	    t[tp + AUDIT_HASH_HEX] != '"' ||
-	    memcmp(t + tp + AUDIT_HASH_HEX + 1, AUDIT_TAIL_HASH,
-	    sizeof(AUDIT_TAIL_HASH) - 1) != 0 ||
+	    !audit_is_hash(h, AUDIT_HASH_HEX) ||
+	    memcmp(h + AUDIT_HASH_HEX, "\"" AUDIT_TAIL_HASH,
+	    sizeof(AUDIT_TAIL_HASH)) != 0 ||
 	    !audit_is_hash(line + len - 2 - AUDIT_HASH_HEX, AUDIT_HASH_HEX) ||
-	    memcmp(line + len - 2, "\"}", 2) != 0) {
+	    memcmp(line + len - 2, "\"}", 2) != 0 ||
+	    (e->seq = strtoull(line + head, &end, 10)) == 0 || *end != ',' ||
+	    snprintf(seq, sizeof(seq), "%" PRIu64, e->seq) != end - line -
+	    (int)head || memcmp(seq, line + head, strlen(seq)) != 0) {
 		(void)snprintf(why, whysz, "not a record's layout");
 		return -1;
 	}
-	memcpy(e->prev, t + tp, AUDIT_HASH_HEX);
-	e->prev[AUDIT_HASH_HEX] = '\0';
-	memcpy(e->hash, line + len - 2 - AUDIT_HASH_HEX, AUDIT_HASH_HEX);
-	e->hash[AUDIT_HASH_HEX] = '\0';
-	e->hashed_len = len - AUDIT_UNHASHED_LEN;
-	audit_hash(line, e->hashed_len, hash);
+	(void)strlcpy(e->prev, h, sizeof(e->prev));
+	(void)strlcpy(e->hash, line + len - 2 - AUDIT_HASH_HEX,
+	    sizeof(e->hash));
+	audit_hash(line, len - AUDIT_UNHASHED_LEN, hash);
 	if (strcmp(hash, e->hash) != 0) {
-		(void)snprintf(why, whysz, "seq %llu: hash mismatch",
-		    (unsigned long long)e->seq);
+		(void)snprintf(why, whysz, "seq %" PRIu64 ": hash mismatch",
+		    e->seq);
 		return -1;
 	}
 	return 0;
+}
+
+size_t
+audit_anchor_format(uint64_t seq, const char *hash, uint64_t announced,
+    char *buf, size_t sz)
+{
+	int n = announced > 0 ? snprintf(buf, sz, "%" PRIu64 " %s +%" PRIu64
+	    "\n", seq, hash, announced) : snprintf(buf, sz, "%" PRIu64 " %s\n",
+	    seq, hash);
+
+	return n < 0 || (size_t)n >= sz ? 0 : (size_t)n;
 }
 
 int
 audit_anchor_read(int dirfd, uint64_t *seq, char hash[AUDIT_HASH_HEX + 1],
     uint64_t *announced, char *why, size_t whysz)
 {
-	char buf[128];
-	struct stat st;
+	char buf[AUDIT_ANCHOR_MAX], back[AUDIT_ANCHOR_MAX];
 	ssize_t n;
-	size_t end, hend;
-	int fd;
 
 	*seq = *announced = 0;
 	(void)strlcpy(hash, AUDIT_ZERO_HASH, AUDIT_HASH_HEX + 1);
-	/* a FIFO or device planted in the state directory: never block */
-	fd = openat(dirfd, AUDIT_ANCHOR_NAME, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW | O_NONBLOCK);
-	if (fd == -1 && errno == ENOENT)
-		return 1;
-	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
-		(void)close(fd);
-		(void)snprintf(why, whysz, "%s: not a regular file",
-		    AUDIT_ANCHOR_NAME);
-		return -1;
-	}
-	if (fd == -1) {
-		(void)snprintf(why, whysz, "%s: %s", AUDIT_ANCHOR_NAME,
-		    strerror(errno));
-		return -1;
-	}
-	do
-		n = read(fd, buf, sizeof(buf));
-	while (n == -1 && errno == EINTR);
-	(void)close(fd);
-	if (n == -1) {
-		(void)snprintf(why, whysz, "%s: %s", AUDIT_ANCHOR_NAME,
-		    strerror(errno));
-		return -1;
-	}
-	/* "<seq> <64 hex>[ +<announced>]\n" exactly */
-	if (get_seq(buf, (size_t)n, seq, &end) == -1 ||
-	    (hend = end + 1 + AUDIT_HASH_HEX) >= (size_t)n ||
-	    buf[end] != ' ' || !audit_is_hash(buf + end + 1, AUDIT_HASH_HEX) ||
-	    buf[n - 1] != '\n' || ((size_t)n != hend + 1 &&
-	    ((size_t)n < hend + 4 || buf[hend] != ' ' || buf[hend + 1] != '+' ||
-	    get_seq(buf + hend + 2, (size_t)n - hend - 2, announced, &end) ==
-	    -1 || hend + 3 + end != (size_t)n))) {
+	n = durable_read(dirfd, AUDIT_ANCHOR_NAME, buf, sizeof(buf), 0, why,
+	    whysz);
+	if (n == -1)
+		return errno == ENOENT ? 1 : -1;
+	buf[n] = '\0';
+	/* "<seq> <64 hex>[ +<announced>]\n" exactly as written */
+	if (sscanf(buf, "%" SCNu64 " %64[0-9a-f] +%" SCNu64, seq, hash,
+	    announced) < 2 || !audit_is_hash(hash, strlen(hash)) ||
+	    audit_anchor_format(*seq, hash, *announced, back, sizeof(back)) !=
+	    (size_t)n || memcmp(back, buf, (size_t)n) != 0) {
 		(void)snprintf(why, whysz, "%s: malformed", AUDIT_ANCHOR_NAME);
 		*seq = *announced = 0;
 		return -1;
 	}
-	memcpy(hash, buf + hend - AUDIT_HASH_HEX, AUDIT_HASH_HEX);
-	hash[AUDIT_HASH_HEX] = '\0';
 	return 0;
 }

@@ -64,6 +64,7 @@
 #define AUDIT_NUM_MAX		32	/* audit_format_num's buffer */
 #define AUDIT_TRUNC_MARK	"...[truncated]"
 #define AUDIT_ANCHOR_NAME	"audit.anchor"
+#define AUDIT_ANCHOR_MAX	128	/* bytes of an anchor, and more */
 /* Group commit: the anchor may lag the log by this many records at most. */
 #define AUDIT_GROUP_MAX		256
 #define AUDIT_ZERO_HASH		\
@@ -109,7 +110,6 @@ struct audit_ends {
 	uint64_t	seq;
 	char		prev[AUDIT_HASH_HEX + 1];
 	char		hash[AUDIT_HASH_HEX + 1];	/* as stored */
-	size_t		hashed_len;
 };
 /*
  * Reads a line (without its newline) at the fixed offsets above and checks
@@ -118,6 +118,12 @@ struct audit_ends {
 int	audit_layout(const char *line, size_t len, struct audit_ends *,
 	    char *why, size_t whysz);
 
+/*
+ * The anchor's line for seq and hash, announcing that many more (0: none)
+ * into buf; its length (< sz) or 0.
+ */
+size_t	audit_anchor_format(uint64_t seq, const char *hash, uint64_t announced,
+	    char *buf, size_t sz);
 /*
  * The anchor in dirfd: 0 read, 1 missing (seq 0, zero hash), -1 malformed
  * or unreadable (reason in why). *announced: records announced, 0 if none.

@@ -13,6 +13,10 @@
 
 #include "audit.h"
 
+/* events the supervisor reports (audit.h: EVENT VOCABULARY) */
+#define AUDIT_EV_PREFLIGHT	"preflight"
+#define AUDIT_EV_REPORT		"report"
+
 /* One decoded field value. */
 struct audit_rfield {
 	char		 key[AUDIT_NAME_MAX + 1];

@@ -3,14 +3,10 @@
  * key file. Every secret lives in a struct seal_keyfile or a local buffer
  * that is explicit_bzero'ed before it goes out of scope.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -67,61 +63,38 @@ seal_keyfile_format(const struct seal_keyfile *kf, char *buf, size_t sz)
 	return n < 0 || (size_t)n >= sz ? 0 : (size_t)n;
 }
 
-/* A decimal without a leading zero, then sep; the cursor moves past it. */
-static int
-get_u64(const char **p, const char *end, char sep, uint64_t *v)
-{
-	const char *s = *p;
-
-	*v = 0;
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		if (*v > (UINT64_MAX - 9) / 10)
-			return -1;
-		*v = *v * 10 + (uint64_t)(*s - '0');
-	}
-	if (s == *p || (**p == '0' && s - *p > 1) || s >= end || *s != sep)
-		return -1;
-	*p = s + 1;
-	return 0;
-}
-
-/* 64 lowercase hex digits into dst (NUL-terminated), then sep. */
-static int
-get_hex(const char **p, const char *end, char sep, char *dst)
-{
-	if (end - *p < AUDIT_HASH_HEX + 1 || !audit_is_hash(*p,
-	    AUDIT_HASH_HEX) || (*p)[AUDIT_HASH_HEX] != sep)
-		return -1;
-	memcpy(dst, *p, AUDIT_HASH_HEX);
-	dst[AUDIT_HASH_HEX] = '\0';
-	*p += AUDIT_HASH_HEX + 1;
-	return 0;
-}
-
+/*
+ * Strict by construction: the fields are read loosely, then the line is
+ * written again from them and must be the same bytes (no sign, space,
+ * leading zero or uppercase digit passes).
+ */
 int
 seal_keyfile_parse(const char *buf, size_t len, struct seal_keyfile *kf)
 {
-	const char *p = buf + sizeof(KEYFILE_HEAD) - 1, *end = buf + len;
-	char hex[AUDIT_HASH_HEX + 1];
-	int rc = -1;
+	char line[SEAL_KEYFILE_MAX], back[SEAL_KEYFILE_MAX];
+	char hex[2 * SEAL_KEYBYTES + 1] = "";
+	int n = 0, rc = -1;
 
 	memset(kf, 0, sizeof(*kf));
-	if (len < sizeof(KEYFILE_HEAD) || memcmp(buf, KEYFILE_HEAD,
-	    sizeof(KEYFILE_HEAD) - 1) != 0 ||
-	    get_u64(&p, end, ' ', &kf->epoch) == -1 ||
-	    get_hex(&p, end, kf->epoch > 0 ? ' ' : '\n', hex) == -1)
-		goto out;
-	(void)sodium_hex2bin(kf->key, SEAL_KEYBYTES, hex, AUDIT_HASH_HEX, NULL,
-	    NULL, NULL);
-	if ((kf->have_last = kf->epoch > 0)) {
-		kf->last.epoch = kf->epoch - 1;
-		if (get_u64(&p, end, ' ', &kf->last.seq) == -1 ||
-		    get_hex(&p, end, ' ', kf->last.head) == -1 ||
-		    get_hex(&p, end, '\n', kf->last.mac) == -1)
-			goto out;
+	if (len < sizeof(line) && memchr(buf, '\0', len) == NULL) {
+		memcpy(line, buf, len);
+		line[len] = '\0';
+		n = sscanf(line, KEYFILE_HEAD "%" SCNu64 " %64[0-9a-f] %" SCNu64
+		    " %64[0-9a-f] %64[0-9a-f]", &kf->epoch, hex, &kf->last.seq,
+		    kf->last.head, kf->last.mac);
 	}
-	rc = p == end ? 0 : -1;
-out:
+	kf->have_last = kf->epoch > 0;
+	kf->last.epoch = kf->epoch - kf->have_last;
+	if (n >= 2 && strlen(hex) == 2 * SEAL_KEYBYTES &&
+	    (!kf->have_last || (audit_is_hash(kf->last.head,
+	    strlen(kf->last.head)) && audit_is_hash(kf->last.mac,
+	    strlen(kf->last.mac)))) && sodium_hex2bin(kf->key, SEAL_KEYBYTES,
+	    hex, strlen(hex), NULL, NULL, NULL) == 0 &&
+	    seal_keyfile_format(kf, back, sizeof(back)) == len &&
+	    memcmp(back, buf, len) == 0)
+		rc = 0;
+	explicit_bzero(line, sizeof(line));
+	explicit_bzero(back, sizeof(back));
 	explicit_bzero(hex, sizeof(hex));
 	if (rc == -1)
 		explicit_bzero(kf, sizeof(*kf));
@@ -139,49 +112,6 @@ seal_payload(const struct seal_mark *m, char *buf, size_t sz)
 }
 
 /* ------------------------------------------------------------ watchdog */
-
-/* StrictModes: no symlink, a regular file of ours (or of the state
- * directory's owner), no group/other bits. */
-static int
-keyfile_read(const char *dir, char *buf, size_t sz, size_t *len, char *err,
-    size_t errsz)
-{
-	char path[4096 + sizeof(SEAL_KEY_NAME) + 1];
-	struct stat st, ds;
-	ssize_t n;
-	int fd;
-
-	/* ours, or the state directory owner's: a watchdog that dropped root
-	 * (watchdog/sandbox.c) replaces the key as gridcal-watchdog */
-	if (stat(dir, &ds) == -1)
-		ds.st_uid = geteuid();
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, SEAL_KEY_NAME);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
-	    == -1) {
-		if (errno == ENOENT)
-			return 1;
-		(void)snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_uid != geteuid() && st.st_uid != ds.st_uid) ||
-	    (st.st_mode & 077) != 0) {
-		(void)snprintf(err, errsz, "%s: not a regular file owned by uid "
-		    "%ld or %ld with mode 0600", path, (long)geteuid(),
-		    (long)ds.st_uid);
-		(void)close(fd);
-		return -1;
-	}
-	n = read(fd, buf, sz);
-	(void)close(fd);
-	if (n <= 0 || (size_t)n >= sz) {
-		(void)snprintf(err, errsz, "%s: %s", path, n == -1 ?
-		    strerror(errno) : "empty or too long");
-		return -1;
-	}
-	*len = (size_t)n;
-	return 0;
-}
 
 /* The seal as a log record, then published. */
 static int
@@ -202,30 +132,30 @@ seal_record(struct audit_seal *s, struct audit_log *al,
 	return 0;
 }
 
+/* The key file as a StrictModes daemon wants it (durable.h: strict). */
 int
-auditseal_open(struct audit_seal *s, struct audit_log *al,
-    const char *state_dir, char *err, size_t errsz)
+auditseal_open(struct audit_seal *s, struct audit_log *al, char *err,
+    size_t errsz)
 {
 	char buf[SEAL_KEYFILE_MAX];
 	const struct seal_mark *l = &s->kf.last;
-	size_t len;
+	ssize_t n;
 	int rc;
 
 	s->on = 0;
-	if (strlcpy(s->dir, state_dir, sizeof(s->dir)) >= sizeof(s->dir) ||
-	    seal_init() == -1) {
+	if (seal_init() == -1) {
 		(void)snprintf(err, errsz, "sealing: cannot initialise");
 		return -1;
 	}
-	rc = keyfile_read(s->dir, buf, sizeof(buf), &len, err, errsz);
-	if (rc == 0 && seal_keyfile_parse(buf, len, &s->kf) == -1) {
-		(void)snprintf(err, errsz, "%s/%s: malformed", s->dir,
-		    SEAL_KEY_NAME);
-		rc = -1;
-	}
+	if ((n = durable_read(al->dirfd, SEAL_KEY_NAME, buf, sizeof(buf), 1,
+	    err, errsz)) == -1)
+		return errno == ENOENT ? 1 : -1;
+	rc = seal_keyfile_parse(buf, (size_t)n, &s->kf);
 	explicit_bzero(buf, sizeof(buf));
-	if (rc != 0)
-		return rc;
+	if (rc == -1) {
+		(void)snprintf(err, errsz, "%s: malformed", SEAL_KEY_NAME);
+		return -1;
+	}
 	s->on = 1;
 	s->start_seq = al->seq;
 	if (!s->kf.have_last || al->seq > l->seq)
@@ -238,7 +168,7 @@ auditseal_open(struct audit_seal *s, struct audit_log *al,
 		return -1;
 	}
 	/* the key moved on but the seal did not reach the log: copy it */
-	return seal_record(s, al, l) == -1 ? -1 : 0;
+	return seal_record(s, al, l);
 }
 
 int
@@ -259,7 +189,8 @@ auditseal_tick(struct audit_seal *s, struct audit_log *al, int force)
 	seal_mac(s->kf.key, &next.last);
 	seal_evolve(s->kf.key, next.key);
 	if ((len = seal_keyfile_format(&next, buf, sizeof(buf))) > 0 &&
-	    durable_write(s->dir, SEAL_KEY_NAME, buf, len) == 0) {
+	    durable_writeat(al->dirfd, SEAL_KEY_NAME, buf, len, !al->nosync) ==
+	    0) {
 		/* the old key is gone from the disk: now from memory (every
 		 * byte of it overwritten by the next) */
 		memcpy(&s->kf, &next, sizeof(next));

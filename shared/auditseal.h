@@ -69,7 +69,6 @@ struct seal_keyfile {
 /* The watchdog's sealing state. */
 struct audit_seal {
 	int			on;	/* a key was loaded */
-	char			dir[4096];	/* state_dir, for the key file */
 	struct seal_keyfile	kf;
 	uint64_t		start_seq;	/* log seq when the epoch began */
 	/* called with each seal's payload once it is in the log */
@@ -93,12 +92,13 @@ size_t	seal_payload(const struct seal_mark *, char *buf, size_t sz);
 
 /* -- the watchdog */
 /*
- * Loads state_dir/audit.key strictly and reconciles it with the open log
- * (a seal that only reached audit.key is appended). 0 sealing, 1 no key
- * file (the log stays unsealed), -1 refused with the reason in err.
+ * Loads audit.key from the open log's state directory strictly and
+ * reconciles it with the log (a seal that only reached audit.key is
+ * appended). 0 sealing, 1 no key file (the log stays unsealed), -1
+ * refused with the reason in err.
  */
-int	auditseal_open(struct audit_seal *, struct audit_log *,
-	    const char *state_dir, char *err, size_t errsz);
+int	auditseal_open(struct audit_seal *, struct audit_log *, char *err,
+	    size_t errsz);
 /* Ends the epoch if SEAL_EPOCH_RECORDS were written in it (or force). */
 int	auditseal_tick(struct audit_seal *, struct audit_log *, int force);
 /* Erases the key from memory. */

@@ -143,7 +143,7 @@ audit_start(void)
 	}
 	wd.audit_open = 1;
 	wd.seal.publish = seal_publish;
-	if ((rc = auditseal_open(&wd.seal, &wd.audit, wd.pf.state_dir, err,
+	if ((rc = auditseal_open(&wd.seal, &wd.audit, err,
 	    sizeof(err))) == -1) {
 		log_warnx("%s", err);	/* the log is not ours to extend */
 		return;

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "auditread.h"
 #include "clock.h"
 
 static double

@@ -790,7 +790,7 @@ sealed_run(int n, int seal)
 
 	wopen("run-s");
 	sl.publish = keep_published;
-	ck_assert_msg(auditseal_open(&sl, &al, statep, err, sizeof(err)) == 0,
+	ck_assert_msg(auditseal_open(&sl, &al, err, sizeof(err)) == 0,
 	    "%s", err);
 	for (int i = 0; i < n; i++) {
 		wd(AUDIT_EV_PUBLISH, (struct audit_field[]){ AF_I("i", i),
@@ -882,7 +882,7 @@ reopen_refused(const char *what)
 
 	if (audit_open(&l, logp, statep, err, sizeof(err)) == -1)
 		return strstr(err, what) != NULL;
-	rc = auditseal_open(&sl, &l, statep, err, sizeof(err));
+	rc = auditseal_open(&sl, &l, err, sizeof(err));
 	auditseal_close(&sl);
 	audit_close(&l);
 	return rc == -1 && strstr(err, what) != NULL;

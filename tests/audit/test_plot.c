@@ -16,6 +16,7 @@
 
 #include <cairo.h>
 
+#include "auditread.h"
 #include "clirun.h"
 
 #define NSAMPLES	12

@@ -184,7 +184,7 @@ START_TEST(epoch_end_replaces_key)
 	(void)fclose(fp);
 	ck_assert_int_eq(audit_open(&al, logp, dir, err, sizeof(err)), 0);
 	audit_set_nosync(&al, 1);
-	ck_assert_int_eq(auditseal_open(&s, &al, dir, err, sizeof(err)), 0);
+	ck_assert_int_eq(auditseal_open(&s, &al, err, sizeof(err)), 0);
 	ck_assert_int_eq(auditseal_tick(&s, &al, 1), 0);   /* nothing yet */
 	ck_assert_uint_eq(al.seq, 0);
 	ck_assert_int_eq(audit_append(&al, AUDIT_WATCHDOG, "x", NULL, 0), 0);
