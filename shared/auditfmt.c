@@ -16,32 +16,27 @@
 #include "auditfmt.h"
 #include "durable.h"
 
-static int
-valid_chars(const char *s, size_t max, const char *extra)
-{
-	size_t n;
+#define NAME_CHARS	"abcdefghijklmnopqrstuvwxyz0123456789_"
 
-	if (s == NULL)
-		return 0;
-	for (n = 0; s[n] != '\0'; n++)
-		if (n >= max || !((s[n] >= 'a' && s[n] <= 'z') ||
-		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_' ||
-		    (extra != NULL && strchr(extra, s[n]) != NULL)))
-			return 0;
-	return n > 0;
+static int
+valid_chars(const char *s, size_t max, const char *set)
+{
+	size_t n = s != NULL ? strspn(s, set) : 0;
+
+	return n > 0 && n <= max && s[n] == '\0';
 }
 
 int
 audit_valid_name(const char *s)
 {
-	return valid_chars(s, AUDIT_NAME_MAX, NULL);
+	return valid_chars(s, AUDIT_NAME_MAX, NAME_CHARS);
 }
 
 int
 audit_valid_run(const char *s)
 {
 	return valid_chars(s, AUDIT_RUN_MAX,
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.:-");
+	    NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ.:-");
 }
 
 const char *

@@ -85,11 +85,11 @@ seal_keyfile_parse(const char *buf, size_t len, struct seal_keyfile *kf)
 	}
 	kf->have_last = kf->epoch > 0;
 	kf->last.epoch = kf->epoch - kf->have_last;
-	if (n >= 2 && strlen(hex) == 2 * SEAL_KEYBYTES &&
-	    (!kf->have_last || (audit_is_hash(kf->last.head,
-	    strlen(kf->last.head)) && audit_is_hash(kf->last.mac,
-	    strlen(kf->last.mac)))) && sodium_hex2bin(kf->key, SEAL_KEYBYTES,
-	    hex, strlen(hex), NULL, NULL, NULL) == 0 &&
+	/* printed back, a short key or field would be as short: not hex */
+	if (n >= 2 && strlen(hex) + (kf->have_last ? strlen(kf->last.head) +
+	    strlen(kf->last.mac) : 0) == (kf->have_last ? 3 : 1) *
+	    AUDIT_HASH_HEX && sodium_hex2bin(kf->key, SEAL_KEYBYTES, hex,
+	    AUDIT_HASH_HEX, NULL, NULL, NULL) == 0 &&
 	    seal_keyfile_format(kf, back, sizeof(back)) == len &&
 	    memcmp(back, buf, len) == 0)
 		rc = 0;
