@@ -68,6 +68,8 @@ live_open(const struct opts *o, const struct profile *pf, struct live *l)
 		return -1;
 	}
 	session_params_init(&sp, pf, o->cred, "gridcal-due");
+	sp.on_message = session_store_message;
+	sp.arg = &l->tm;
 	if ((l->ses = session_new(&sp, err, sizeof(err))) == NULL) {
 		warnx("broker session: %s", err);
 		return -1;

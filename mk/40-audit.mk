@@ -8,7 +8,7 @@ AUDIT_SRCS     := audit/main.c audit/report.c audit/seal.c audit/show.c \
 	shared/auditseal.c shared/durable.c shared/sealvk.c \
 	shared/clock.c shared/log.c \
 	shared/parse.c shared/json.c shared/profile.c shared/yamlcfg.c \
-	shared/session.c shared/cred.c shared/telemetry.c \
+	shared/session.c shared/sessionpf.c shared/cred.c shared/telemetry.c \
 	supervisor/snapshot.c supervisor/preflight.c
 AUDIT_BIN      := $(B)/gridcal-audit
 AUDIT_TEST_BIN := $(B)/tests/audit-cli

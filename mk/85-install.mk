@@ -23,7 +23,7 @@ INSTALL         ?= install
 SETUP_SRCS := setup/setup.c setup/users.c setup/files.c setup/broker.c \
 	setup/seal.c shared/sealvk.c shared/auditseal.c shared/audit.c \
 	shared/auditfmt.c shared/durable.c \
-	setup/discovery.c shared/session.c shared/cred.c \
+	setup/discovery.c shared/session.c shared/sessionpf.c shared/cred.c \
 	shared/log.c shared/parse.c shared/json.c shared/profile.c shared/telemetry.c \
 	shared/yamlcfg.c shared/clock.c
 SETUP_BIN  := $(B)/gridcal-setup

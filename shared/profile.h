@@ -13,17 +13,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "settings.h"
+
 #define PROFILE_DEFAULT_PATH	"/etc/gridcal/profile.yaml"
-#define PROFILE_MAX_PACKS	16
-#define PROFILE_MAX_UNITS	4
 #define PROFILE_MAX_TEMPS	8	/* pack_fields.temperatures: 1..8 */
 #define PROFILE_NAME_MAX	32	/* a field's name in messages */
 #define PROFILE_CADENCE_DAYS	30	/* cadence.days when absent */
-#define PROFILE_TOPIC_MAX	128
-#define PROFILE_WORD_MAX	64	/* readbacks up to 63 characters */
 #define PROFILE_MODES_MAX	4
-#define PROFILE_ERR_MAX		512
-#define PROFILE_DIGEST_LEN	32	/* SHA-256 of the file's bytes */
 
 enum pack_field {
 	PF_SOC,			/* %            */
@@ -56,8 +52,6 @@ enum field_unit {
 	FU_FAHRENHEIT, FU_WATT, FU_KILOWATT, FU_FLAGS, FU_TEXT
 };
 
-#define PROFILE_POINTER_MAX	64
-
 /* How a payload carries its value: the whole payload, or JSON. */
 enum payload_format { PL_TEXT, PL_JSON };
 
@@ -71,18 +65,6 @@ struct field_spec {
 	char		pointer[PROFILE_POINTER_MAX];	/* json: "/value" */
 	double		scale;		/* numeric: published x scale x sign */
 	int		sign;		/* +1, or -1 (a discharge-positive BMS) */
-};
-
-enum setting {
-	SETTING_OUTPUT_PRIORITY,	/* POP */
-	SETTING_CHARGER_PRIORITY,	/* PCP */
-	SETTING_COUNT
-};
-
-enum setting_value {
-	VALUE_EVERYDAY,
-	VALUE_CALIBRATION,
-	VALUE_COUNT
 };
 
 struct control_spec {

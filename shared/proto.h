@@ -97,7 +97,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profile.h"
+#include "settings.h"
 
 #define PROTO_VERSION		1
 #define PROTO_HDR_LEN		8

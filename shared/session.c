@@ -20,9 +20,7 @@
 #include "clock.h"
 #include "cred.h"
 #include "log.h"
-#include "profile.h"
 #include "session.h"
-#include "telemetry.h"
 
 enum sstate { S_IDLE, S_CONNECTING, S_UP, S_FATAL };
 
@@ -40,7 +38,6 @@ struct session {
 	char			*topics[SESSION_TOPICS_MAX];
 	int			 qos[SESSION_TOPICS_MAX];
 	int			 ntopics;
-	struct tm_store		*tm;		/* session_subscribe_store() */
 	char			 err[SESSION_ERR_MAX];
 };
 
@@ -101,18 +98,10 @@ static void
 cb_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 {
 	struct session *s = arg;
-	char why[128];
 
 	(void)m;
 	if (msg->payloadlen < 0)
 		return;
-	/* retained: the broker's copy of the past, never a fresh reading */
-	if (s->tm != NULL && msg->retain)
-		(void)tm_ingest_retained(s->tm, msg->topic, mono_ms());
-	else if (s->tm != NULL && tm_ingest(s->tm, msg->topic, msg->payload,
-	    (size_t)msg->payloadlen, mono_ms(), why, sizeof(why)) ==
-	    TM_REJECTED)
-		log_debug("%s: %s", msg->topic, why);
 	if (s->p.on_message != NULL)
 		s->p.on_message(s->p.arg, msg->topic, msg->payload,
 		    (size_t)msg->payloadlen, msg->retain);
@@ -217,41 +206,6 @@ session_subscribe(struct session *s, const char *topic, int qos)
 	if (s->state == S_UP &&
 	    mosquitto_subscribe(s->mosq, NULL, topic, qos) != MOSQ_ERR_SUCCESS)
 		lost(s, "subscribe failed");
-	return 0;
-}
-
-void
-session_params_init(struct session_params *p, const struct profile *pf,
-    const char *cred_path, const char *client_prefix)
-{
-	memset(p, 0, sizeof(*p));
-	p->client_prefix = client_prefix;
-	p->host = pf->broker_host;
-	p->port = pf->broker_port;
-	p->keepalive_s = pf->broker_keepalive_s;
-	p->tls_ca = pf->broker_tls_ca;
-	p->tls_cert = pf->broker_tls_cert;
-	p->tls_key = pf->broker_tls_key;
-	p->cred_path = cred_path;
-	p->backoff_min_ms = 100;
-	p->backoff_max_ms = 5000;
-	p->connect_timeout_ms = 5000;
-}
-
-int
-session_subscribe_store(struct session *s, struct tm_store *tm,
-    unsigned pack_mask, unsigned unit_mask)
-{
-	const struct tm_topic *t = tm->topics;
-
-	s->tm = tm;
-	for (int i = 0; i < tm->ntopics; i++, t++)
-		if ((1u << t->field) & (t->unit >= 0 ? unit_mask : pack_mask) &&
-		    session_subscribe(s, t->topic, 0) == -1) {
-			(void)snprintf(s->err, sizeof(s->err),
-			    "cannot subscribe to %s", tm->topics[i].topic);
-			return -1;
-		}
 	return 0;
 }
 
