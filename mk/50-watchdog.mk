@@ -6,13 +6,12 @@
 WATCHDOG_SRCS := watchdog/watchdog.c watchdog/monitor.c watchdog/revert.c \
 	watchdog/envelope.c watchdog/mark.c watchdog/child.c watchdog/notify.c \
 	watchdog/verdict.c watchdog/authorise.c \
-	watchdog/sandbox.c \
+	watchdog/sandbox.c watchdog/conf.c watchdog/intake.c \
 	shared/audit.c shared/auditfmt.c shared/auditseal.c shared/clock.c \
 	shared/cred.c \
-	shared/durable.c shared/log.c shared/parse.c shared/pfcheck.c \
-	shared/json.c shared/profile.c \
+	shared/durable.c shared/log.c \
 	shared/proto.c shared/proto_watchdog.c shared/session.c \
-	shared/sigfd.c shared/telemetry.c shared/yamlcfg.c \
+	shared/sigfd.c \
 	shared/strict.c shared/landlock.c
 WATCHDOG_BIN  := $(B)/gridcal-watchdog
 FAKESUP_SRCS  := tests/fakesup/fakesup.c \

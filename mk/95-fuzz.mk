@@ -60,7 +60,7 @@ $(FUZZ_DIR)/obj/watchdog/watchdog.o: $(B)/gen/watchdog_usage.h
 # every generated header the watchdog's objects include (mk/50-watchdog.mk)
 $(FUZZ_WD_OBJS): | $(WD_GEN_HDR)
 $(FUZZ_DIR)/fuzz-watchdog: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_watchdog.o \
-    $(FUZZ_WD_OBJS) $(FUZZ_WD_STUBS) $(FUZZ_COMMON) $(FUZZ_LIB)
+    $(FUZZ_WD_OBJS) $(FUZZ_WD_STUBS) $(FUZZ_LIB)
 	$(FUZZ_LINK)
 
 .PHONY: fuzz-bin check-fuzz _fuzz

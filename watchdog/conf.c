@@ -1,15 +1,15 @@
 /*
- * The watchdog's profile view (conf.h). libcyaml gives the structure of
- * the keys we name and skips the others; every scalar is loaded as a
- * string and parsed here, because libcyaml 1.3 reads "12abc" as 12, "010"
- * as 8 and takes "nan". Every key is optional to libcyaml so that a
- * missing one is named here with its path. The file is read as a
- * StrictModes daemon reads it: a regular file of root's or ours that
- * nobody else may write (sandbox.c checks the directories above, as root).
+ * The watchdog's profile view (conf.h). libyaml's events are flattened
+ * into "dotted.key[n].path = scalar (line)"; the keys we use are looked up
+ * there and parsed here, fully consumed and range checked, the rest is
+ * never read. Aliases, duplicate keys and keys that would make a path
+ * ambiguous are refused. The file is read as a StrictModes daemon reads
+ * it: a regular file of root's or ours that nobody else may write
+ * (sandbox.c checks the directories above it, as root).
  */
 #include <sys/stat.h>
 
-#include <cyaml/cyaml.h>
+#include <yaml.h>
 
 #include <ctype.h>
 #include <err.h>
@@ -30,185 +30,204 @@
 #include "log.h"
 
 #define FILE_MAX	(256 * 1024)
+#define KEYS_MAX	1024
 #define HELD_PCT	99.0	/* a BMS that has not terminated reads this */
 
-struct rf { char *topic, *unit, *min, *max, *empty_is_zero, *format,
-	*pointer, *scale, *sign; };
-struct rc { char *topic, *word[4], *fold; };
-struct raw {
-	char	*site, *host, *port, *keepalive, *tls[3], *cred[2], *path[4];
-	char	*packs, *units, *alarm, *reanchor, *env[3], *timing[10];
-	struct rf pf[PF_TEMP + 2], uf[UF_COUNT];
-	struct rc c[SETTING_COUNT];
-};
+enum kind { K_WORD, K_PATH, K_TOPIC, K_INT, K_NUM, K_SEC };
 
-#define S(k, m)	CYAML_FIELD_STRING_PTR(k, CYAML_FLAG_POINTER | \
-	CYAML_FLAG_OPTIONAL, struct raw, m, 0, 1024)
-#define SF(k, m) CYAML_FIELD_STRING_PTR(k, CYAML_FLAG_POINTER | \
-	CYAML_FLAG_OPTIONAL, struct rf, m, 0, 1024)
-#define SC(k, m) CYAML_FIELD_STRING_PTR(k, CYAML_FLAG_POINTER | \
-	CYAML_FLAG_OPTIONAL, struct rc, m, 0, 1024)
-/* a mapping of struct raw (fields at full offsets), or of an element */
-#define MAP(k, off, type, f) { .key = k, .data_offset = off, .value = { \
-	.type = CYAML_MAPPING, .flags = CYAML_FLAG_OPTIONAL, \
-	.data_size = sizeof(type), .mapping = { .fields = f } } }
-#define SUB(k, f)	MAP(k, 0, struct raw, f)
-#define END		CYAML_FIELD_END
-
-static const cyaml_schema_field_t field_s[] = { SF("topic", topic),
-	SF("unit", unit), SF("min", min), SF("max", max),
-	SF("empty_is_zero", empty_is_zero), SF("format", format),
-	SF("pointer", pointer), SF("scale", scale), SF("sign", sign), END };
-#define FIELD(k, arr, i) MAP(k, offsetof(struct raw, arr[i]), struct rf, \
-	field_s)
-static const cyaml_schema_field_t ctl_s[] = { SC("topic", topic),
-	SC("everyday", word[0]), SC("calibration", word[1]),
-	SC("readback_everyday", word[2]), SC("readback_calibration", word[3]),
-	SC("case", fold), END };
-#define CTL(k, i) MAP(k, offsetof(struct raw, c[i]), struct rc, ctl_s)
-
-static const cyaml_schema_field_t broker_s[] = { S("host", host),
-	S("port", port), S("keepalive_s", keepalive), S("tls_ca", tls[0]),
-	S("tls_cert", tls[1]), S("tls_key", tls[2]), END };
-static const cyaml_schema_field_t cred_s[] = { S("watchdog", cred[0]),
-	S("supervisor", cred[1]), END };
-static const cyaml_schema_field_t paths_s[] = { S("state_dir", path[0]),
-	S("audit_log", path[1]), S("supervisor", path[2]),
-	S("supervisor_user", path[3]), END };
-static const cyaml_schema_field_t bank_s[] = { S("packs", packs),
-	S("units", units), END };
-static const cyaml_schema_field_t pack_s[] = { FIELD("soc", pf, PF_SOC),
-	FIELD("cell_voltage_max", pf, PF_CELL_VOLTAGE_MAX),
-	FIELD("temperature_pcb", pf, PF_TEMP),
-	FIELD("temperature_cell", pf, PF_TEMP + 1), END };
-static const cyaml_schema_field_t unit_s[] = {
-	FIELD("output_source_priority", uf, UF_OUTPUT_PRIORITY),
-	FIELD("charger_source_priority", uf, UF_CHARGER_PRIORITY), END };
-static const cyaml_schema_field_t control_s[] = {
-	CTL("output_priority", SETTING_OUTPUT_PRIORITY),
-	CTL("charger_priority", SETTING_CHARGER_PRIORITY),
-	S("alarm_topic", alarm), END };
-static const cyaml_schema_field_t verify_s[] = {
-	S("reanchor_pct", reanchor), END };
-static const cyaml_schema_field_t envelope_s[] = {
-	S("cell_voltage_max_v", env[0]), S("temperature_max_c", env[1]),
-	S("stale_s", env[2]), END };
-static const cyaml_schema_field_t limits_s[] = { SUB("verify", verify_s),
-	SUB("envelope", envelope_s), END };
-static const cyaml_schema_field_t timing_s[] = {
-	S("telemetry_max_age_s", timing[0]), S("preflight_wait_s", timing[1]),
-	S("set_confirm_s", timing[2]), S("run_max_s", timing[3]),
-	S("heartbeat_interval_s", timing[4]),
-	S("heartbeat_timeout_s", timing[5]), S("revert_confirm_s", timing[6]),
-	S("revert_retry_s", timing[7]), S("revert_retry_max_s", timing[8]),
-	S("progress_interval_s", timing[9]), END };
-static const cyaml_schema_field_t top_s[] = { S("site", site),
-	SUB("broker", broker_s), SUB("credentials", cred_s),
-	SUB("paths", paths_s), SUB("bank", bank_s),
-	SUB("pack_fields", pack_s), SUB("unit_fields", unit_s),
-	SUB("control", control_s), SUB("limits", limits_s),
-	SUB("timing", timing_s), END };
-static const cyaml_schema_value_t top = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw, top_s) };
-
-/* Timing: key, ms range, the full loader's default (gridcal.yaml(5)). */
-static const struct { const char *key; int64_t min, max; const char *def; }
-    tkeys[10] = {
-	{ "telemetry_max_age_s", 10, 3600000, "30" },
-	{ "preflight_wait_s", 10, 86400000, "120" },
-	{ "set_confirm_s", 10, 3600000, "90" },
-	{ "run_max_s", 10, 172800000, "28800" },
-	{ "heartbeat_interval_s", 10, 60000, "1" },
-	{ "heartbeat_timeout_s", 20, 600000, "10" },
-	{ "revert_confirm_s", 10, 3600000, "60" },
-	{ "revert_retry_s", 10, 3600000, "15" },
-	{ "revert_retry_max_s", 10, 86400000, "300" },
-	{ "progress_interval_s", 10, 86400000, "60" },
+#define M(m)	offsetof(struct profile, m), sizeof(((struct profile *)0)->m)
+/* def: NULL required, "" optional without a default (the full loader's) */
+static const struct key {
+	const char	*key;
+	enum kind	 kind;
+	size_t		 off, size;
+	double		 min, max;
+	const char	*def;
+} keys[] = {
+	{ "site", K_WORD, M(site), 0, 0, NULL },
+	{ "broker.host", K_WORD, M(broker_host), 0, 0, NULL },
+	{ "broker.port", K_INT, M(broker_port), 1, 65535, "1883" },
+	{ "broker.keepalive_s", K_INT, M(broker_keepalive_s), 5, 3600, "30" },
+	{ "broker.tls_ca", K_PATH, M(broker_tls_ca), 0, 0, "" },
+	{ "broker.tls_cert", K_PATH, M(broker_tls_cert), 0, 0, "" },
+	{ "broker.tls_key", K_PATH, M(broker_tls_key), 0, 0, "" },
+	{ "credentials.watchdog", K_PATH, M(cred_watchdog), 0, 0, NULL },
+	{ "credentials.supervisor", K_PATH, M(cred_supervisor), 0, 0, NULL },
+	{ "paths.state_dir", K_PATH, M(state_dir), 0, 0, NULL },
+	{ "paths.audit_log", K_PATH, M(audit_log), 0, 0, NULL },
+	{ "paths.supervisor", K_PATH, M(supervisor_path), 0, 0, NULL },
+	{ "paths.supervisor_user", K_WORD, M(supervisor_user), 0, 0, NULL },
+	{ "bank.packs", K_INT, M(packs), 1, PROFILE_MAX_PACKS, NULL },
+	{ "bank.units", K_INT, M(units), 1, PROFILE_MAX_UNITS, NULL },
+	{ "control.alarm_topic", K_TOPIC, M(alarm_topic), 0, 0, NULL },
+	{ "limits.verify.reanchor_pct", K_NUM, M(limits.verify_reanchor_pct),
+	    50, 100, "100" },
+	{ "limits.envelope.cell_voltage_max_v", K_NUM, M(limits.env_cell_v),
+	    3.0, 4.3, NULL },
+	{ "limits.envelope.temperature_max_c", K_NUM,
+	    M(limits.env_temp_max_c), 0, 90, "50" },
+	{ "limits.envelope.stale_s", K_SEC, M(limits.env_stale_ms), 0.01, 3600,
+	    "120" },
+#define T(k, m, lo, hi, def) { "timing." #k, K_SEC, M(timing.m), lo, hi, def }
+	T(telemetry_max_age_s, telemetry_max_age_ms, 0.01, 3600, "30"),
+	T(preflight_wait_s, preflight_wait_ms, 0.01, 86400, "120"),
+	T(set_confirm_s, set_confirm_ms, 0.01, 3600, "90"),
+	T(run_max_s, run_max_ms, 0.01, 172800, "28800"),
+	T(heartbeat_interval_s, heartbeat_interval_ms, 0.01, 60, "1"),
+	T(heartbeat_timeout_s, heartbeat_timeout_ms, 0.02, 600, "10"),
+	T(revert_confirm_s, revert_confirm_ms, 0.01, 3600, "60"),
+	T(revert_retry_s, revert_retry_ms, 0.01, 3600, "15"),
+	T(revert_retry_max_s, revert_retry_max_ms, 0.01, 86400, "300"),
+	T(progress_interval_s, progress_interval_ms, 0.01, 86400, "60"),
 };
 
 static const char *const unit_word[] = { "%", "V", "mV", "A", "C", "F",
 	"W", "kW", "flags", "text" };
-static const char *const pack_key[] = { "soc", "cell_voltage_max",
-	"temperature_pcb", "temperature_cell" };
-static const char *const unit_key[] = { "output_source_priority",
-	"charger_source_priority" };
 
 static struct {
 	const char	*path;
-	char		*buf, *err, cy[200];
+	char		*buf, *err, key[128];	/* key: the last get() */
 	size_t		 len, errsz;
-	int		 cy_line;
+	int		 n;
+	struct kv { char *key, *val; int line; } kv[KEYS_MAX];
 } cf;
 
-/* The line of a dotted key in a block-style file; 0 if not found. */
-static int
-key_line(const char *k)
+static const struct kv *
+find(const char *key)
 {
-	const char *p = cf.buf, *q, *eol;
-	int line = 1, indent = -1;
-	size_t n;
-
-	for (; p != NULL && *p != '\0'; line++, p = *eol ? eol + 1 : NULL) {
-		eol = strchrnul(p, '\n');
-		for (q = p; *q == ' '; q++)
-			;
-		if (q < eol && *q != '#' && q - p <= indent)
-			return 0;	/* left the parent's block */
-		n = strcspn(k, ".");
-		if (q - p > indent && strncmp(q, k, n) == 0 && q[n] == ':') {
-			if (k[n] == '\0')
-				return line;
-			k += n + 1;
-			indent = (int)(q - p);
-		}
-	}
-	return 0;
+	for (int i = 0; i < cf.n; i++)
+		if (strcmp(cf.kv[i].key, key) == 0)
+			return &cf.kv[i];
+	return NULL;
 }
 
 static int
 bad(const char *key, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* "file:line: key: why", one line whatever the file held; -1. */
+/* "file:line: key: why" on one line whatever the file held; -1. */
 static int
 bad(const char *key, const char *fmt, ...)
 {
+	const struct kv *e = key != NULL ? find(key) : NULL;
 	char msg[300];
 	va_list ap;
-	int line = key != NULL ? key_line(key) : cf.cy_line;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	(void)snprintf(cf.err, cf.errsz, "%s%s%.0d: %s%s%s", cf.path,
-	    line > 0 ? ":" : "", line, key != NULL ? key : "",
-	    key != NULL ? ": " : "", msg);
+	    e != NULL ? ":" : "", e != NULL ? e->line : 0, key != NULL ? key :
+	    "", key != NULL ? ": " : "", msg);
 	for (char *p = cf.err; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	return -1;
 }
 
-/* libcyaml's first error, and the first line its backtrace names. */
-static void
-cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
+/* One scalar, or the start of a collection (val NULL), at path. */
+static int
+add(const char *path, const char *val, int line)
 {
-	char line[256], *p = line, *q;
+	if (find(path) != NULL)
+		return bad(path, "duplicate key");
+	if (cf.n == KEYS_MAX || (cf.kv[cf.n].key = strdup(path)) == NULL ||
+	    (val != NULL && (cf.kv[cf.n].val = strdup(val)) == NULL))
+		return bad(NULL, "too many keys, or out of memory");
+	cf.kv[cf.n++].line = line;
+	return 0;
+}
 
-	(void)ctx;
-	if (level < CYAML_LOG_ERROR)
-		return;
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	if (cf.cy_line == 0 && (q = strstr(line, "(line: ")) != NULL)
-		cf.cy_line = atoi(q + 7);
-	while (*p == ' ')
-		p++;
-	if (strncmp(p, "Load: ", 6) == 0)
-		p += 6;
-	if (cf.cy[0] == '\0' && strncmp(p, "in ", 3) != 0 &&
-	    strcmp(p, "Backtrace:") != 0)
-		(void)strlcpy(cf.cy, p, sizeof(cf.cy));
+/* The first document as dotted paths; its root must be a mapping. */
+static int
+flatten(void)
+{
+	struct frame { int map, key, idx; size_t base; } st[16], *t;
+	yaml_parser_t p;
+	yaml_event_t ev;
+	char path[256] = "";
+	int d = 0, rc = 1, root = 0, line;
+	size_t n;
+
+	if (!yaml_parser_initialize(&p))
+		return bad(NULL, "out of memory");
+	yaml_parser_set_input_string(&p, (const unsigned char *)cf.buf, cf.len);
+	while (rc == 1 && yaml_parser_parse(&p, &ev)) {
+		const char *v = (const char *)ev.data.scalar.value;
+
+		line = (int)ev.start_mark.line + 1;
+		t = d > 0 ? &st[d - 1] : NULL;
+		n = t != NULL ? t->base : 0;
+		switch (ev.type) {
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			if (--d > 0) {
+				path[st[d - 1].base] = '\0';
+				st[d - 1].key = 1;
+			}
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+		case YAML_STREAM_END_EVENT:
+			rc = root ? 0 : bad(NULL, "no document");
+			break;
+		case YAML_ALIAS_EVENT:
+			rc = bad(NULL, "line %d: an alias (not allowed)", line);
+			break;
+		case YAML_SCALAR_EVENT:
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (t != NULL && t->map && t->key) {	/* a key */
+				if (ev.type != YAML_SCALAR_EVENT || v[0] == '\0' ||
+				    v[strcspn(v, ".[]")] != '\0' || strlen(v) >=
+				    sizeof(path) - n - 1)
+					rc = bad(NULL, "line %d: a key must be a word "
+					    "(no '.', '[' or ']')", line);
+				else
+					(void)snprintf(path + n, sizeof(path) - n,
+					    "%s%s", n > 0 ? "." : "", v);
+				t->key = 0;
+				break;
+			}
+			if (t != NULL && !t->map)
+				(void)snprintf(path + n, sizeof(path) - n, "[%d]",
+				    t->idx++);
+			if (t == NULL && ev.type != YAML_MAPPING_START_EVENT)
+				rc = bad(NULL, "not a mapping");
+			else if (t != NULL && add(path, ev.type == YAML_SCALAR_EVENT ?
+			    v : NULL, line) == -1)
+				rc = -1;
+			else if (ev.type == YAML_SCALAR_EVENT) {
+				path[n] = '\0';
+				t->key = 1;
+			} else if (d == 16)
+				rc = bad(NULL, "line %d: nested too deep", line);
+			else {
+				root = 1;
+				st[d++] = (struct frame){ ev.type ==
+				    YAML_MAPPING_START_EVENT, 1, 0, strlen(path) };
+			}
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	if (rc == 1)
+		rc = bad(NULL, "line %zu: %s", p.problem_mark.line + 1,
+		    p.problem != NULL ? p.problem : "not YAML");
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+/* The value of k0.k, NULL if absent; cf.key names it for bad(). */
+static const char *
+get(const char *k0, const char *k)
+{
+	const struct kv *e;
+
+	(void)snprintf(cf.key, sizeof(cf.key), "%s%s%s", k0,
+	    k0[0] != '\0' && k[0] != '\0' ? "." : "", k);
+	return (e = find(cf.key)) != NULL ? e->val : NULL;
 }
 
 int
@@ -241,104 +260,77 @@ conf_number(const char *s, double min, double max, double *out,
 	return *why == NULL ? 0 : -1;
 }
 
-/* An optional key's value, or its default (said with -v). */
-static const char *
-opt(const char *key, const char *s, const char *def)
-{
-	if (s == NULL && def != NULL)
-		log_debug("%s: %s not set: default %s", cf.path, key, def);
-	return s != NULL ? s : def;
-}
-
+/* Parses s as kind into dst; key names it. */
 static int
-number(const char *key, const char *s, double min, double max, double *out)
+value(const char *key, const char *s, enum kind kind, double min,
+    double max, void *dst, size_t size)
 {
-	const char *why;
+	const char *why = "not an integer", *d = s + (*s == '-' || *s == '+');
+	double v;
 
-	if (s == NULL)
-		return bad(key, "missing (no default: the site must say)");
-	if (conf_number(s, min, max, out, &why) == -1)
-		return bad(key, "\"%s\": %s (expected a number in %g..%g)", s,
-		    why, min, max);
-	return 0;
-}
-
-static int
-integer(const char *key, const char *s, int64_t min, int64_t max,
-    int64_t *out)
-{
-	const char *d, *why = "not an integer";
-
-	if (s == NULL)
-		return bad(key, "missing (no default: the site must say)");
-	d = s + (*s == '-' || *s == '+');
-	if (*d != '\0' && d[strspn(d, "0123456789")] == '\0' &&
-	    (d[0] != '0' || d[1] == '\0'))
-		*out = strtonum(s, min, max, &why);
-	if (why != NULL)
-		return bad(key, "\"%s\": %s (expected an integer in %lld..%lld)",
-		    s, why, (long long)min, (long long)max);
-	return 0;
-}
-
-static int
-seconds(const char *key, const char *s, int64_t min, int64_t max,
-    int64_t *out)
-{
-	double secs;
-
-	if (number(key, s, 0, 1e9, &secs) == -1)
-		return -1;
-	*out = (int64_t)round(secs * 1000.0);
-	if (*out < min || *out > max)
+	if (kind <= K_TOPIC) {
+		if (s[0] == '\0')
+			return bad(key, "empty");
+		for (const char *p = s; *p != '\0'; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				return bad(key, "non-printable character");
+		if (strlcpy(dst, s, size) >= size)
+			return bad(key, "\"%s\": longer than %zu characters", s,
+			    size - 1);
+		if (kind == K_PATH && s[0] != '/')
+			return bad(key, "\"%s\": must be an absolute path", s);
+		return 0;
+	}
+	if (kind == K_INT) {
+		if (*d != '\0' && d[strspn(d, "0123456789")] == '\0' &&
+		    (d[0] != '0' || d[1] == '\0'))
+			*(int *)dst = (int)strtonum(s, (long long)min,
+			    (long long)max, &why);
+		return why == NULL ? 0 : bad(key, "\"%s\": %s (expected an "
+		    "integer in %g..%g)", s, why, min, max);
+	}
+	if (conf_number(s, kind == K_SEC ? 0 : min, kind == K_SEC ? 1e9 : max,
+	    &v, &why) == -1)
+		return bad(key, "\"%s\": %s (expected %s in %g..%g)", s, why,
+		    kind == K_SEC ? "seconds" : "a number", min, max);
+	if (kind == K_NUM)
+		*(double *)dst = v;
+	else if ((*(int64_t *)dst = (int64_t)round(v * 1000.0)) <
+	    (int64_t)(min * 1000) || *(int64_t *)dst > (int64_t)(max * 1000))
 		return bad(key, "\"%s\": out of range (expected seconds in "
-		    "%g..%g)", s, min / 1000.0, max / 1000.0);
+		    "%g..%g)", s, min, max);
 	return 0;
 }
 
-/* A non-empty printable-ASCII word that fits. */
+/* k0.k as kind: required (def NULL), or def said with -v. */
 static int
-word(const char *key, const char *s, char *dst, size_t dstsz)
+need(const char *k0, const char *k, enum kind kind, double min, double max,
+    const char *def, void *dst, size_t size)
 {
-	if (s == NULL)
-		return bad(key, "missing (no default: the site must say)");
-	if (s[0] == '\0')
-		return bad(key, "empty");
-	for (const char *p = s; *p != '\0'; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			return bad(key, "non-printable character");
-	if (strlcpy(dst, s, dstsz) >= dstsz)
-		return bad(key, "\"%s\": longer than %zu characters", s,
-		    dstsz - 1);
-	return 0;
-}
+	const char *s = get(k0, k);
 
-static int
-abspath(const char *key, const char *s, char *dst)
-{
-	if (word(key, s, dst, PATH_MAX) == -1)
-		return -1;
-	return dst[0] == '/' ? 0 : bad(key, "\"%s\": must be an absolute "
-	    "path", s);
+	if (s == NULL && def == NULL)
+		return bad(cf.key, "missing (no default: the site must say)");
+	if (s == NULL && def[0] != '\0')
+		log_debug("%s: %s not set: default %s", cf.path, cf.key, def);
+	return s == NULL && def[0] == '\0' ? 0 : value(cf.key, s != NULL ? s :
+	    def, kind, min, max, dst, size);
 }
 
 /* An exact topic: no wildcards, no empty level, ph ({i}, {u}) once. */
 static int
-topic(const char *key, const char *s, char *dst, const char *ph)
+topic(const char *key, const char *s, const char *ph)
 {
-	const char *hit;
+	const char *hit = ph != NULL ? strstr(s, ph) : NULL;
 	size_t braces = 0;
 
-	if (word(key, s, dst, PROFILE_TOPIC_MAX) == -1)
-		return -1;
+	for (const char *p = s; *p != '\0'; p++)
+		braces += (*p == '{' || *p == '}');
 	if (strpbrk(s, "+# ") != NULL)
 		return bad(key, "\"%s\": wildcards and spaces are not allowed "
 		    "in a topic", s);
 	if (s[0] == '/' || strstr(s, "//") != NULL || s[strlen(s) - 1] == '/')
 		return bad(key, "\"%s\": empty topic level", s);
-	for (const char *p = s; *p != '\0'; p++)
-		braces += (*p == '{' || *p == '}');
-	hit = ph != NULL ? strstr(s, ph) : NULL;
 	if (ph != NULL && (hit == NULL || strstr(hit + 1, ph) != NULL))
 		return bad(key, "\"%s\": must contain %s exactly once", s, ph);
 	if (braces != (ph != NULL ? 2 : 0))
@@ -347,263 +339,219 @@ topic(const char *key, const char *s, char *dst, const char *ph)
 	return 0;
 }
 
-/* format, pointer (json only), scale and sign (numbers only). */
-static int
-format(const char *k0, const struct rf *r, bool numeric, struct field_spec *fs)
-{
-	char key[160];
-	const char *s = r->format != NULL ? r->format : "text", *p;
-	int64_t sign;
-
-	(void)snprintf(key, sizeof(key), "%s.format", k0);
-	if (strcmp(s, "text") != 0 && strcmp(s, "json") != 0)
-		return bad(key, "\"%s\": must be text or json", s);
-	fs->format = strcmp(s, "json") == 0 ? PL_JSON : PL_TEXT;
-	(void)snprintf(key, sizeof(key), "%s.pointer", k0);
-	if ((fs->format == PL_JSON) != (r->pointer != NULL))
-		return bad(key, fs->format == PL_JSON ? "format json needs a "
-		    "JSON pointer (\"/value\")" : "only with format json");
-	if ((p = r->pointer) != NULL) {
-		if (word(key, p, fs->pointer, sizeof(fs->pointer)) == -1)
-			return -1;
-		while ((p = strchr(p, '~')) != NULL && (p[1] == '0' || p[1] == '1'))
-			p++;	/* ~ only as ~0 or ~1 */
-		if (fs->pointer[0] != '/' || p != NULL)
-			return bad(key, "\"%s\": not a JSON pointer (\"/a/b\", ~0 "
-			    "and ~1 escapes)", r->pointer);
-	}
-	(void)snprintf(key, sizeof(key), "%s.scale", k0);
-	if (!numeric && (r->scale != NULL || r->sign != NULL))
-		return bad(key, "scale and sign are only for numeric fields");
-	if (number(key, r->scale != NULL ? r->scale : "1", 1e-6, 1e6,
-	    &fs->scale) == -1)
-		return -1;
-	(void)snprintf(key, sizeof(key), "%s.sign", k0);
-	if (integer(key, r->sign != NULL ? r->sign : "1", -1, 1, &sign) == -1)
-		return -1;
-	fs->sign = (int)sign;
-	return sign != 0 ? 0 : bad(key, "must be 1 or -1");
-}
-
-/* One telemetry field of the section, in one of the units allowed. */
-static int
-field(const char *sec, const char *name, const struct rf *r, unsigned allowed,
-    const char *ph, struct field_spec *fs)
-{
-	char key[128], k0[96];
-	size_t i;
-	bool ranged;
-
-	(void)snprintf(k0, sizeof(k0), "%s.%s", sec, name);
-	(void)strlcpy(fs->name, name, sizeof(fs->name));
-	(void)snprintf(key, sizeof(key), "%s.topic", k0);
-	if (topic(key, r->topic, fs->topic, ph) == -1)
-		return -1;
-	(void)snprintf(key, sizeof(key), "%s.unit", k0);
-	for (i = 0; r->unit != NULL && i < sizeof(unit_word) /
-	    sizeof(unit_word[0]); i++)
-		if (strcmp(r->unit, unit_word[i]) == 0 && (allowed >> i & 1))
-			break;
-	if (r->unit == NULL || i == sizeof(unit_word) / sizeof(unit_word[0]))
-		return r->unit == NULL ? bad(key, "missing") : bad(key, "\"%s\": "
-		    "not a unit this field can have", r->unit);
-	fs->unit = (enum field_unit)i;
-	ranged = fs->unit != FU_TEXT;
-	if (ranged != (r->min != NULL) || ranged != (r->max != NULL))
-		return bad(k0, ranged ? "needs min and max" : "min and max are "
-		    "only for numeric fields");
-	(void)snprintf(key, sizeof(key), "%s.min", k0);
-	if (ranged && number(key, r->min, -1e6, 1e6, &fs->min) == -1)
-		return -1;
-	(void)snprintf(key, sizeof(key), "%s.max", k0);
-	if (ranged && number(key, r->max, -1e6, 1e6, &fs->max) == -1)
-		return -1;
-	if (ranged && fs->min >= fs->max)
-		return bad(key, "max must be above min");
-	(void)snprintf(key, sizeof(key), "%s.empty_is_zero", k0);
-	if (r->empty_is_zero != NULL)
-		return bad(key, "only for flags fields");
-	return format(k0, r, ranged, fs);
-}
-
 #define NEED(cond, key, ...) do { \
 	if (!(cond)) return bad(key, __VA_ARGS__); } while (0)
-
-static int
-load_site(const struct raw *r, struct profile *pf)
-{
-	static const char *const pk[4] = { "paths.state_dir", "paths.audit_log",
-	    "paths.supervisor", "paths.supervisor_user" };
-	char *const pd[4] = { pf->state_dir, pf->audit_log, pf->supervisor_path,
-	    pf->supervisor_user };
-	static const char *const tk[3] = { "broker.tls_ca", "broker.tls_cert",
-	    "broker.tls_key" };
-	char *const td[3] = { pf->broker_tls_ca, pf->broker_tls_cert,
-	    pf->broker_tls_key };
-	int64_t v;
-
-	if (word("site", r->site, pf->site, sizeof(pf->site)) == -1 ||
-	    word("broker.host", r->host, pf->broker_host,
-	    sizeof(pf->broker_host)) == -1 || integer("broker.port",
-	    opt("broker.port", r->port, "1883"), 1, 65535, &v) == -1)
-		return -1;
-	pf->broker_port = (uint16_t)v;
-	if (integer("broker.keepalive_s", opt("broker.keepalive_s",
-	    r->keepalive, "30"), 5, 3600, &v) == -1)
-		return -1;
-	pf->broker_keepalive_s = (int)v;
-	for (int i = 0; i < 3; i++)
-		if (r->tls[i] != NULL && abspath(tk[i], r->tls[i], td[i]) == -1)
-			return -1;
-	NEED((td[1][0] == '\0') == (td[2][0] == '\0'), "broker.tls_cert",
-	    "tls_cert and tls_key go together");
-	NEED(td[1][0] == '\0' || td[0][0] != '\0', "broker.tls_cert",
-	    "a client certificate needs broker.tls_ca");
-	if (abspath("credentials.watchdog", r->cred[0], pf->cred_watchdog) ==
-	    -1 || abspath("credentials.supervisor", r->cred[1],
-	    pf->cred_supervisor) == -1)
-		return -1;
-	for (int i = 0; i < 4; i++)
-		if (i < 3 ? abspath(pk[i], r->path[i], pd[i]) == -1 :
-		    word(pk[i], r->path[i], pd[i], PROFILE_WORD_MAX) == -1)
-			return -1;
-	NEED(strcmp(pf->cred_watchdog, pf->cred_supervisor) != 0,
-	    "credentials.supervisor", "must not be the watchdog's file");
-	NEED(strcmp(pf->supervisor_user, "root") != 0, "paths.supervisor_user",
-	    "the supervisor never runs as root");
-	if (integer("bank.packs", r->packs, 1, PROFILE_MAX_PACKS, &v) == -1)
-		return -1;
-	pf->packs = (int)v;
-	if (integer("bank.units", r->units, 1, PROFILE_MAX_UNITS, &v) == -1)
-		return -1;
-	pf->units = (int)v;
-	return 0;
-}
-
 #define U(x)	(1u << (x))
 
+/* A telemetry field at k0 in one of the units allowed. */
 static int
-load_fields(const struct raw *r, struct profile *pf)
+field(const char *k0, unsigned allowed, const char *ph, struct field_spec *fs)
 {
-	static const unsigned units[4] = { U(FU_PERCENT),
-	    U(FU_VOLT) | U(FU_MILLIVOLT), U(FU_CELSIUS) | U(FU_FAHRENHEIT),
-	    U(FU_CELSIUS) | U(FU_FAHRENHEIT) };
+	char k[96];
+	const char *s;
+	size_t i;
+	int sign = 1;
+	bool ranged;
 
-	pf->n_temps = 2;
-	for (int f = 0; f < PF_TEMP + pf->n_temps; f++)
-		if (field("pack_fields", pack_key[f], &r->pf[f], units[f], "{i}",
-		    &pf->pack_field[f]) == -1)
+	(void)strlcpy(k, k0, sizeof(k));
+	if (need(k, "topic", K_TOPIC, 0, 0, NULL, fs->topic,
+	    sizeof(fs->topic)) == -1 || topic(cf.key, fs->topic, ph) == -1)
+		return -1;
+	if ((s = get(k, "unit")) == NULL)
+		return bad(cf.key, "missing");
+	for (i = 0; i < sizeof(unit_word) / sizeof(unit_word[0]); i++)
+		if (strcmp(s, unit_word[i]) == 0 && (allowed & U(i)))
+			break;
+	NEED(i < sizeof(unit_word) / sizeof(unit_word[0]), cf.key,
+	    "\"%s\": not a unit this field can have", s);
+	fs->unit = (enum field_unit)i;
+	ranged = fs->unit != FU_TEXT;
+	NEED(ranged == (get(k, "min") != NULL) && ranged == (get(k, "max") !=
+	    NULL), k, ranged ? "needs min and max" : "min and max are only for "
+	    "numeric fields");
+	if (ranged && (need(k, "min", K_NUM, -1e6, 1e6, NULL, &fs->min, 0) ==
+	    -1 || need(k, "max", K_NUM, -1e6, 1e6, NULL, &fs->max, 0) == -1))
+		return -1;
+	NEED(!ranged || fs->min < fs->max, cf.key, "max must be above min");
+	NEED(get(k, "empty_is_zero") == NULL, cf.key, "only for flags fields");
+	s = (s = get(k, "format")) != NULL ? s : "text";
+	NEED(strcmp(s, "text") == 0 || strcmp(s, "json") == 0, cf.key,
+	    "\"%s\": must be text or json", s);
+	fs->format = strcmp(s, "json") == 0 ? PL_JSON : PL_TEXT;
+	s = get(k, "pointer");
+	NEED((fs->format == PL_JSON) == (s != NULL), cf.key, fs->format ==
+	    PL_JSON ? "format json needs a JSON pointer (\"/value\")" : "only "
+	    "with format json");
+	if (s != NULL && value(cf.key, s, K_WORD, 0, 0, fs->pointer,
+	    sizeof(fs->pointer)) == -1)
+		return -1;
+	for (s = s != NULL ? strchr(s, '~') : NULL; s != NULL && (s[1] == '0' ||
+	    s[1] == '1'); s = strchr(s + 1, '~'))
+		;	/* ~ only as ~0 or ~1 */
+	NEED(fs->format == PL_TEXT || (fs->pointer[0] == '/' && s == NULL),
+	    cf.key, "\"%s\": not a JSON pointer (\"/a/b\", ~0 and ~1 escapes)",
+	    fs->pointer);
+	NEED(ranged || (get(k, "scale") == NULL && get(k, "sign") == NULL), cf.key,
+	    "scale and sign are only for numeric fields");
+	if (need(k, "scale", K_NUM, 1e-6, 1e6, "", &fs->scale, 0) == -1 ||
+	    need(k, "sign", K_INT, -1, 1, "", &sign, 0) == -1)
+		return -1;
+	fs->scale = get(k, "scale") != NULL ? fs->scale : 1;
+	fs->sign = get(k, "sign") != NULL ? (int)sign : 1;
+	NEED(fs->sign != 0, cf.key, "must be 1 or -1");
+	return 0;
+}
+
+/* The fields the watchdog reads, the temperature sensors as a list. */
+static int
+load_fields(struct profile *pf)
+{
+	static const char *const taken[] = { "soc", "pack_voltage",
+	    "pack_current", "cell_voltage_max", "cell_voltage_delta_mv",
+	    "protection" };
+	static const char *const uf[UF_COUNT] = { "output_source_priority",
+	    "charger_source_priority" };
+	char k[64];
+	const char *s;
+
+	NEED(get("pack_fields", "temperature_pcb") == NULL &&
+	    get("pack_fields", "temperature_cell") == NULL, cf.key, "replaced "
+	    "by pack_fields.temperatures, a list of 1 to 8 sensors: - { topic, "
+	    "unit: C|F, min, max, name }");
+	for (int f = 0; f < PF_TEMP; f++) {
+		s = f == PF_SOC ? "soc" : "cell_voltage_max";
+		(void)snprintf(k, sizeof(k), "pack_fields.%s", s);
+		(void)strlcpy(pf->pack_field[f].name, s, 32);
+		if (field(k, f == PF_SOC ? U(FU_PERCENT) : U(FU_VOLT) |
+		    U(FU_MILLIVOLT), "{i}", &pf->pack_field[f]) == -1)
 			return -1;
-	for (int f = 0; f < UF_COUNT; f++)
-		if (field("unit_fields", unit_key[f], &r->uf[f], U(FU_TEXT), "{u}",
-		    &pf->unit_field[f]) == -1)
+	}
+	for (pf->n_temps = 0; pf->n_temps <= PROFILE_MAX_TEMPS; pf->n_temps++) {
+		(void)snprintf(k, sizeof(k), "pack_fields.temperatures[%d]",
+		    pf->n_temps);
+		if (find(k) == NULL)
+			break;
+	}
+	NEED(pf->n_temps >= 1 && pf->n_temps <= PROFILE_MAX_TEMPS,
+	    "pack_fields.temperatures", "%d sensors: a list of 1 to %d ({topic,"
+	    " unit: C|F, min, max, name})", pf->n_temps, PROFILE_MAX_TEMPS);
+	for (int t = 0; t < pf->n_temps; t++) {
+		struct field_spec *fs = &pf->pack_field[PF_TEMP + t];
+
+		(void)snprintf(k, sizeof(k), "pack_fields.temperatures[%d]", t);
+		if (field(k, U(FU_CELSIUS) | U(FU_FAHRENHEIT), "{i}", fs) == -1)
 			return -1;
+		(void)snprintf(fs->name, sizeof(fs->name), "temperature_%d", t + 1);
+		if ((s = get(k, "name")) != NULL && value(cf.key, s, K_WORD, 0, 0,
+		    fs->name, sizeof(fs->name)) == -1)
+			return -1;
+		NEED(strspn(fs->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+		    "QRSTUVWXYZ0123456789_-") == strlen(fs->name), cf.key,
+		    "\"%s\": letters, digits, _ and - only", fs->name);
+		for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+			NEED(strcmp(taken[i], fs->name) != 0, cf.key, "\"%s\" names "
+			    "another pack field too", fs->name);
+		for (int o = 0; o < t; o++)
+			NEED(strcmp(pf->pack_field[PF_TEMP + o].name, fs->name) != 0,
+			    cf.key, "\"%s\" names another pack field too", fs->name);
+	}
+	for (int f = 0; f < UF_COUNT; f++) {
+		(void)snprintf(k, sizeof(k), "unit_fields.%s", uf[f]);
+		(void)strlcpy(pf->unit_field[f].name, uf[f], 32);
+		if (field(k, U(FU_TEXT), "{u}", &pf->unit_field[f]) == -1)
+			return -1;
+	}
 	return 0;
 }
 
 static int
-load_control(const struct raw *r, struct profile *pf)
+load_control(struct profile *pf)
 {
 	static const char *const sub[4] = { "everyday", "calibration",
 	    "readback_everyday", "readback_calibration" };
-	char key[128];
+	bool per_unit[SETTING_COUNT];
+	char k[64];
 	const char *s;
 
 	for (int i = 0; i < SETTING_COUNT; i++) {
-		const struct rc *rc = &r->c[i];
 		struct control_spec *cs = &pf->control[i];
 
-		(void)snprintf(key, sizeof(key), "control.%s.topic",
-		    setting_name(i));
-		if (topic(key, rc->topic, cs->topic, NULL) == -1)
+		(void)snprintf(k, sizeof(k), "control.%s", setting_name(i));
+		if (need(k, "topic", K_TOPIC, 0, 0, NULL, cs->topic,
+		    sizeof(cs->topic)) == -1 || topic(cf.key, cs->topic,
+		    (per_unit[i] = strstr(cs->topic, "{u}") != NULL) ? "{u}" :
+		    NULL) == -1)
 			return -1;
-		for (int w = 0; w < 4; w++) {
-			(void)snprintf(key, sizeof(key), "control.%s.%s",
-			    setting_name(i), sub[w]);
-			if (word(key, rc->word[w], w < 2 ? cs->value[w] :
-			    cs->readback[w - 2], PROFILE_WORD_MAX) == -1)
+		for (int w = 0; w < 4; w++)
+			if (need(k, sub[w], K_WORD, 0, 0, NULL, w < 2 ?
+			    cs->value[w] : cs->readback[w - 2],
+			    PROFILE_WORD_MAX) == -1)
 				return -1;
-		}
-		(void)snprintf(key, sizeof(key), "control.%s.calibration",
-		    setting_name(i));
-		NEED(strcmp(cs->value[0], cs->value[1]) != 0, key,
-		    "must differ from the everyday value");
-		(void)snprintf(key, sizeof(key), "control.%s.case",
-		    setting_name(i));
-		s = opt(key, rc->fold, "exact");
-		NEED(strcmp(s, "exact") == 0 || strcmp(s, "fold") == 0, key,
+		(void)get(k, "calibration");
+		NEED(strcmp(cs->value[0], cs->value[1]) != 0, cf.key, "must "
+		    "differ from the everyday value");
+		s = (s = get(k, "case")) != NULL ? s : "exact";
+		NEED(strcmp(s, "exact") == 0 || strcmp(s, "fold") == 0, cf.key,
 		    "\"%s\": must be exact or fold", s);
 		cs->fold = strcmp(s, "fold") == 0;
-		(void)snprintf(key, sizeof(key),
-		    "control.%s.readback_calibration", setting_name(i));
+		(void)get(k, "readback_calibration");
 		NEED((cs->fold ? strcasecmp : strcmp)(cs->readback[0],
-		    cs->readback[1]) != 0, key, "must differ from the everyday "
+		    cs->readback[1]) != 0, cf.key, "must differ from the everyday "
 		    "readback%s", cs->fold ? ", ignoring case" : "");
 	}
 	NEED(strcmp(pf->control[0].topic, pf->control[1].topic) != 0,
 	    "control.charger_priority.topic", "must differ from "
 	    "control.output_priority.topic");
-	return topic("control.alarm_topic", r->alarm, pf->alarm_topic, NULL);
+	/* one unit set apart from the other setting would be fault 86 */
+	NEED(per_unit[0] == per_unit[1], "control.charger_priority.topic",
+	    "both settings per unit ({u}) or both for the whole cluster, never "
+	    "one of each");
+	pf->control_per_unit = per_unit[0];
+	return 0;
 }
 
+/* Relations between the keys; every topic used is distinct. */
 static int
-load_numbers(const struct raw *r, struct profile *pf)
+check(const struct profile *pf)
 {
-	struct profile_limits *l = &pf->limits;
-	struct profile_timing *t = &pf->timing;
-	int64_t *ms = &t->telemetry_max_age_ms;	/* tkeys' order */
-	char key[64];
+	static char all[PROFILE_MAX_PACKS * PF_COUNT + PROFILE_MAX_UNITS *
+	    (UF_COUNT + SETTING_COUNT) + 1][PROFILE_TOPIC_MAX];
+	const struct profile_timing *t = &pf->timing;
+	int n = 0;
 
-	if (number("limits.verify.reanchor_pct", opt("limits.verify."
-	    "reanchor_pct", r->reanchor, "100"), 50, 100,
-	    &l->verify_reanchor_pct) == -1 ||
-	    number("limits.envelope.cell_voltage_max_v", r->env[0], 3.0, 4.3,
-	    &l->env_cell_v) == -1 ||
-	    number("limits.envelope.temperature_max_c", opt("limits.envelope."
-	    "temperature_max_c", r->env[1], "50"), 0, 90,
-	    &l->env_temp_max_c) == -1 ||
-	    seconds("limits.envelope.stale_s", opt("limits.envelope.stale_s",
-	    r->env[2], "120"), 10, 3600000, &l->env_stale_ms) == -1)
-		return -1;
-	NEED(l->verify_reanchor_pct > HELD_PCT, "limits.verify.reanchor_pct",
-	    "%.1f %% is not a re-anchor: a BMS that has not terminated may "
-	    "hold at %.0f %%; use the value its counter jumps to (100)",
-	    l->verify_reanchor_pct, HELD_PCT);
-	for (int i = 0; i < 10; i++) {
-		(void)snprintf(key, sizeof(key), "timing.%s", tkeys[i].key);
-		if (seconds(key, opt(key, r->timing[i], tkeys[i].def),
-		    tkeys[i].min, tkeys[i].max, &ms[i]) == -1)
-			return -1;
-	}
+	NEED((pf->broker_tls_cert[0] == '\0') == (pf->broker_tls_key[0] ==
+	    '\0'), "broker.tls_cert", "tls_cert and tls_key go together");
+	NEED(pf->broker_tls_cert[0] == '\0' || pf->broker_tls_ca[0] != '\0',
+	    "broker.tls_cert", "a client certificate needs broker.tls_ca");
+	NEED(strcmp(pf->cred_watchdog, pf->cred_supervisor) != 0,
+	    "credentials.supervisor", "must not be the watchdog's file");
+	NEED(strcmp(pf->supervisor_user, "root") != 0, "paths.supervisor_user",
+	    "the supervisor never runs as root");
+	NEED(pf->limits.verify_reanchor_pct > HELD_PCT,
+	    "limits.verify.reanchor_pct", "%.1f %% is not a re-anchor: a BMS "
+	    "that has not terminated may hold at %.0f %%",
+	    pf->limits.verify_reanchor_pct, HELD_PCT);
 	NEED(t->heartbeat_timeout_ms >= 2 * t->heartbeat_interval_ms,
 	    "timing.heartbeat_timeout_s", "must be at least twice "
 	    "timing.heartbeat_interval_s");
 	NEED(t->revert_retry_max_ms >= t->revert_retry_ms,
-	    "timing.revert_retry_max_s", "must be at least "
-	    "timing.revert_retry_s");
-	return 0;
-}
-
-/* Every topic the watchdog subscribes or publishes to is distinct. */
-static int
-check_topics(const struct profile *pf)
-{
-	static char all[PROFILE_MAX_PACKS * PF_COUNT + PROFILE_MAX_UNITS *
-	    (UF_COUNT + SETTING_COUNT) + 1][PROFILE_TOPIC_MAX];
-	int n = 0;
-
+	    "timing.revert_retry_max_s", "must be at least timing.revert_retry_s");
 	for (int i = 1; i <= pf->packs; i++)
-		for (int f = 0; f < PF_TEMP + pf->n_temps; f++)
+		for (int f = 0; f < pack_nfields(pf); f++)
 			NEED(topic_expand(pf->pack_field[f].topic, i, all[n++],
 			    PROFILE_TOPIC_MAX) == 0, "pack_fields", "topic of %s "
 			    "too long for pack %d", pf->pack_field[f].name, i);
-	for (int u = 1; u <= pf->units; u++)
+	for (int u = 1; u <= pf->units; u++) {
 		for (int f = 0; f < UF_COUNT; f++)
 			NEED(topic_expand(pf->unit_field[f].topic, u, all[n++],
 			    PROFILE_TOPIC_MAX) == 0, "unit_fields", "topic of %s "
-			    "too long for unit %d", unit_key[f], u);
-	for (int s = 0; s < SETTING_COUNT; s++)
-		(void)strlcpy(all[n++], pf->control[s].topic, PROFILE_TOPIC_MAX);
+			    "too long for unit %d", pf->unit_field[f].name, u);
+		for (int c = 0; c < SETTING_COUNT && (u == 1 ||
+		    pf->control_per_unit); c++)
+			NEED(topic_expand(pf->control[c].topic, u, all[n++],
+			    PROFILE_TOPIC_MAX) == 0, "control", "topic of %s too "
+			    "long for unit %d", setting_name(c), u);
+	}
 	(void)strlcpy(all[n++], pf->alarm_topic, PROFILE_TOPIC_MAX);
 	for (int i = 0; i < n; i++)
 		for (int j = i + 1; j < n; j++)
@@ -613,7 +561,7 @@ check_topics(const struct profile *pf)
 }
 
 /* StrictModes: a file anyone else may write could say anything. */
-static int
+static bool
 mode_ok(const struct stat *st, bool exec)
 {
 	return S_ISREG(st->st_mode) && (st->st_mode & (S_IWGRP | S_IWOTH)) ==
@@ -625,25 +573,26 @@ static int
 read_file(void)
 {
 	struct stat st;
-	ssize_t n;
+	ssize_t n = -1;
 	int fd;
 
-	if ((fd = open(cf.path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return bad(NULL, "%s", strerror(errno));
-	if (fstat(fd, &st) == -1 || !mode_ok(&st, false) || st.st_size == 0 ||
-	    st.st_size > FILE_MAX || (cf.buf = malloc((size_t)st.st_size +
-	    1)) == NULL) {
-		(void)close(fd);
-		return bad(NULL, !mode_ok(&st, false) ? "bad owner or mode (uid "
-		    "%u, mode %03o; want a regular file of root's or ours, not "
-		    "writable by group or others)" : "empty, over 256 KiB, or "
-		    "out of memory (uid %u, mode %03o)", (unsigned)st.st_uid,
-		    (unsigned)(st.st_mode & 0777));
+	if ((fd = open(cf.path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		(void)bad(NULL, "%s", strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		return -1;
 	}
-	n = read(fd, cf.buf, (size_t)st.st_size);
+	if (mode_ok(&st, false) && st.st_size > 0 && st.st_size <= FILE_MAX &&
+	    (cf.buf = malloc((size_t)st.st_size + 1)) != NULL)
+		n = read(fd, cf.buf, (size_t)st.st_size);
 	(void)close(fd);
-	if (n != st.st_size)
-		return bad(NULL, "short read");
+	if (!mode_ok(&st, false))
+		return bad(NULL, "bad owner or mode (uid %u, mode %03o; want a "
+		    "regular file of root's or ours, not writable by group or "
+		    "others)", (unsigned)st.st_uid, (unsigned)st.st_mode & 0777);
+	if (n != st.st_size || n == 0)
+		return bad(NULL, "empty, over %d bytes, or unreadable", FILE_MAX);
 	cf.buf[n] = '\0';
 	cf.len = (size_t)n;
 	return memchr(cf.buf, '\0', cf.len) == NULL ? 0 :
@@ -653,11 +602,6 @@ read_file(void)
 int
 conf_load(const char *path, struct profile *pf, char *err, size_t errsz)
 {
-	cyaml_config_t cfg = { .log_fn = cy_log, .mem_fn = cyaml_mem,
-	    .log_level = CYAML_LOG_ERROR,
-	    .flags = CYAML_CFG_NO_ALIAS | CYAML_CFG_IGNORE_UNKNOWN_KEYS };
-	struct raw *r = NULL;
-	cyaml_err_t e;
 	int rc = -1;
 
 	memset(pf, 0, sizeof(*pf));
@@ -665,19 +609,17 @@ conf_load(const char *path, struct profile *pf, char *err, size_t errsz)
 	cf.path = path;
 	cf.err = err;
 	cf.errsz = errsz;
-	if (read_file() == 0) {
-		e = cyaml_load_data((const uint8_t *)cf.buf, cf.len, &cfg, &top,
-		    (cyaml_data_t **)&r, NULL);
-		if (e != CYAML_OK)
-			(void)bad(NULL, "%s", cf.cy[0] != '\0' ? cf.cy :
-			    cyaml_strerror(e));
-		else if (r == NULL)
-			(void)bad(NULL, "no document");
-		else
-			rc = (load_site(r, pf) == -1 || load_fields(r, pf) == -1 ||
-			    load_control(r, pf) == -1 ||
-			    load_numbers(r, pf) == -1 || check_topics(pf) == -1) ?
-			    -1 : 0;
+	if (read_file() == 0 && flatten() == 0) {
+		rc = 0;
+		for (size_t i = 0; rc == 0 && i < sizeof(keys) / sizeof(keys[0]);
+		    i++)
+			rc = need("", keys[i].key, keys[i].kind, keys[i].min,
+			    keys[i].max, keys[i].def, (char *)pf + keys[i].off,
+			    keys[i].size);
+		if (rc == 0 && (topic("control.alarm_topic", pf->alarm_topic,
+		    NULL) == -1 || load_fields(pf) == -1 ||
+		    load_control(pf) == -1 || check(pf) == -1))
+			rc = -1;
 	}
 	if (rc == 0) {
 		(void)strlcpy(pf->path, path, sizeof(pf->path));
@@ -687,10 +629,12 @@ conf_load(const char *path, struct profile *pf, char *err, size_t errsz)
 			(void)sscanf(pf->digest_hex + 2 * i, "%2hhx",
 			    &pf->digest[i]);
 	}
-	if (r != NULL)
-		(void)cyaml_free(&cfg, &top, r, 0);
+	for (int i = 0; i < cf.n; i++) {
+		free(cf.kv[i].key);
+		free(cf.kv[i].val);
+	}
 	free(cf.buf);
-	cf.buf = NULL;
+	memset(&cf, 0, sizeof(cf));
 	return rc;
 }
 
@@ -737,45 +681,42 @@ profile_readback_value(const struct profile *pf, enum setting s,
 	return -1;
 }
 
+/* The effective values, as the keys name them. */
 static void
 print(const struct profile *pf)
 {
-	const struct profile_timing *t = &pf->timing;
+	printf("profile %s\n  sha256 %s\nbroker %s:%d keepalive %ds\n",
+	    pf->path, pf->digest_hex, pf->broker_host, pf->broker_port,
+	    pf->broker_keepalive_s);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const void *v = (const char *)pf + keys[i].off;
 
-	printf("profile %s\n  sha256 %s\n  site %s\nbroker %s:%u keepalive "
-	    "%ds%s%s\n", pf->path, pf->digest_hex, pf->site, pf->broker_host,
-	    (unsigned)pf->broker_port, pf->broker_keepalive_s,
-	    pf->broker_tls_ca[0] != '\0' ? " tls ca " : "", pf->broker_tls_ca);
-	printf("credentials watchdog %s\npaths state_dir %s audit_log %s "
-	    "supervisor %s (user %s)\nbank packs %d units %d\npack telemetry:\n",
-	    pf->cred_watchdog, pf->state_dir, pf->audit_log, pf->supervisor_path,
-	    pf->supervisor_user, pf->packs, pf->units);
-	for (int i = 0; i < PF_TEMP + pf->n_temps + UF_COUNT; i++) {
-		const struct field_spec *f = i < PF_TEMP + pf->n_temps ?
-		    &pf->pack_field[i] : &pf->unit_field[i - PF_TEMP - pf->n_temps];
+		if (strncmp(keys[i].key, "timing.", 7) == 0 &&
+		    strncmp(keys[i - 1].key, "timing.", 7) != 0)
+			printf("timing (s):\n");
+		if (keys[i].kind <= K_TOPIC)
+			printf("  %s %s\n", keys[i].key, (const char *)v);
+		else
+			printf("  %s %g\n", keys[i].key, keys[i].kind == K_INT ?
+			    *(const int *)v : keys[i].kind == K_NUM ?
+			    *(const double *)v : *(const int64_t *)v / 1e3);
+	}
+	printf("pack telemetry (then unit):\n");
+	for (int i = 0; i < pack_nfields(pf) + UF_COUNT; i++) {
+		const struct field_spec *f = i < pack_nfields(pf) ?
+		    &pf->pack_field[i] : &pf->unit_field[i - pack_nfields(pf)];
 
-		printf("%s  %-24s %s [%s]", i == PF_TEMP + pf->n_temps ?
-		    "unit telemetry:\n" : "", f->name, f->topic,
-		    unit_word[f->unit]);
-		if (f->unit != FU_TEXT)
-			printf(" %g..%g x %g", f->min, f->max, f->scale * f->sign);
-		printf("%s%s\n", f->format == PL_JSON ? " json " : "", f->pointer);
+		printf("  %s %s [%s] %g..%g x %g%s%s\n", f->name, f->topic,
+		    unit_word[f->unit], f->min, f->max, f->scale * f->sign,
+		    f->format == PL_JSON ? " json " : "", f->pointer);
 	}
 	for (int s = 0; s < SETTING_COUNT; s++)
-		printf("control %s %s: everyday %s (readback %s), calibration %s "
-		    "(readback %s)%s\n", setting_name(s), pf->control[s].topic,
+		printf("  control.%s %s%s: everyday %s (readback %s), calibration "
+		    "%s (readback %s)%s\n", setting_name(s), pf->control[s].topic,
+		    pf->control_per_unit ? " (per unit)" : "",
 		    pf->control[s].value[0], pf->control[s].readback[0],
 		    pf->control[s].value[1], pf->control[s].readback[1],
 		    pf->control[s].fold ? ", case fold" : "");
-	printf("alarm %s\nlimits verify re-anchor %g %%; envelope: cell %g V, "
-	    "temperature %g C, stale %gs\n", pf->alarm_topic,
-	    pf->limits.verify_reanchor_pct, pf->limits.env_cell_v,
-	    pf->limits.env_temp_max_c, pf->limits.env_stale_ms / 1e3);
-	printf("timing (s):");
-	for (int i = 0; i < 10; i++)
-		printf(" %.*s %g", (int)strlen(tkeys[i].key) - 2, tkeys[i].key,
-		    (&t->telemetry_max_age_ms)[i] / 1e3);
-	printf("\n");
 }
 
 int

@@ -3,8 +3,8 @@
  * each parsed as strictly as shared/profile.c parses it (fully consumed,
  * range checked, errors naming the file, the line and the key path), with
  * the same defaults. Sections and keys it does not use are skipped
- * unread; the supervisor's full loader refuses what is wrong there, and a
- * run needs both. It stands in for shared/profile.h in the watchdog
+ * unread (the supervisor's full loader refuses what is wrong there, and a
+ * run needs both). It stands in for shared/profile.h in the watchdog
  * (same names for what both have): never include the two in one file.
  * tests/parity holds the two loaders to the same values.
  */
@@ -69,8 +69,7 @@ struct profile {
 	char		digest_hex[2 * PROFILE_DIGEST_LEN + 1];
 	char		site[64];
 	char		broker_host[256];
-	uint16_t	broker_port;
-	int		broker_keepalive_s;
+	int		broker_port, broker_keepalive_s;
 	char		broker_tls_ca[PATH_MAX], broker_tls_cert[PATH_MAX];
 	char		broker_tls_key[PATH_MAX];
 	char		cred_watchdog[PATH_MAX], cred_supervisor[PATH_MAX];
@@ -97,6 +96,12 @@ int	conf_check_offline(const char *path, int verbose);
 int	conf_number(const char *s, double min, double max, double *out,
 	    const char **why);
 const char *setting_name(enum setting);
+/* Pack fields in use: soc, cell_voltage_max, then the n_temps sensors. */
+static inline int
+pack_nfields(const struct profile *pf)
+{
+	return PF_TEMP + pf->n_temps;
+}
 /* Expands a template's {i}/{u} with n; -1 if it does not fit. */
 int	topic_expand(const char *tmpl, int n, char *out, unsigned long outsz);
 /* VALUE_EVERYDAY/VALUE_CALIBRATION for a readback, -1 for neither. */

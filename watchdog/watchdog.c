@@ -18,7 +18,6 @@
 #include "cmdline.h"
 #include "clock.h"
 #include "log.h"
-#include "pfcheck.h"
 #include "sigfd.h"
 #include "watchdog.h"
 #include "watchdog_usage.h"	/* generated from gridcal-watchdog.txt */
@@ -328,6 +327,15 @@ parse_command(int argc, char *argv[])
 	wd.authorised = strcmp(wd.method, "grid") == 0 && wd.confirm;
 }
 
+/* Every broker message: telemetry (intake.c), the HA press (authorise.c). */
+static void
+on_message(void *arg, const char *topic, const void *payload, size_t len,
+    int retained)
+{
+	tm_message(&wd.tm, topic, payload, len, retained);
+	auth_message(arg, topic, payload, len, retained);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -364,8 +372,7 @@ main(int argc, char *argv[])
 	if (offline && optind != argc)
 		usage("-n takes no command");
 	if (offline)	/* as sshd -t: no broker, no root, nothing written */
-		return profile_check_offline(wd.profile_arg, PF_CHECK_WATCHDOG,
-		    verbose) == 0 ? 0 : WD_EX_CONFIG;
+		return conf_check_offline(wd.profile_arg, verbose);
 	parse_command(argc - optind, argv + optind);
 	log_setverbose(verbose);
 	/* no silent loss of privilege separation; tests say so in words */
@@ -374,7 +381,7 @@ main(int argc, char *argv[])
 		fatalx("not started as root: refusing to run without privilege "
 		    "separation");
 	}
-	profile_load_or_die(wd.profile_arg, &wd.pf);	/* exit 78 */
+	conf_load_or_die(wd.profile_arg, &wd.pf);	/* exit 78 */
 	/* until each unit is published to and confirmed (issue 19, engine) */
 	if (wd.pf.control_per_unit) {
 		log_setfatalstatus(WD_EX_CONFIG);
@@ -385,11 +392,13 @@ main(int argc, char *argv[])
 		child_user();				/* exit 77 */
 	sandbox_init();				/* exit 77, 78 */
 	log_setfatalstatus(WD_EX_CONFIG);
-	session_params_init(&sp, &wd.pf, wd.pf.cred_watchdog,
-	    "gridcal-watchdog");
-	sp.on_publish = ctl_acked;
-	sp.on_state = alarm_on_state;
-	sp.on_message = auth_message;
+	sp = (struct session_params){ .client_prefix = "gridcal-watchdog",
+	    .host = wd.pf.broker_host, .port = (uint16_t)wd.pf.broker_port,
+	    .cred_path = wd.pf.cred_watchdog, .tls_ca = wd.pf.broker_tls_ca,
+	    .tls_cert = wd.pf.broker_tls_cert, .tls_key = wd.pf.broker_tls_key,
+	    .backoff_min_ms = 100, .connect_timeout_ms = 5000,
+	    .on_publish = ctl_acked, .on_state = alarm_on_state,
+	    .on_message = on_message };
 	sp.backoff_max_ms = 1000;	/* a revert may be waiting */
 	/* the broker fires our will 1.5 keepalives after our last packet,
 	 * which is up to one keepalive old: at half of broker.keepalive_s
@@ -400,9 +409,7 @@ main(int argc, char *argv[])
 	(void)strlcpy(err, "bad telemetry topics", sizeof(err));
 	if (tm_init(&wd.tm, &wd.pf) == -1 ||
 	    (wd.sess = session_new(&sp, err, sizeof(err))) == NULL ||
-	    session_subscribe_store(wd.sess, &wd.tm, 1u << PF_CELL_VOLTAGE_MAX |
-	    ((1u << wd.pf.n_temps) - 1) << PF_TEMP | 1u << PF_SOC,
-	    1u << UF_OUTPUT_PRIORITY | 1u << UF_CHARGER_PRIORITY) == -1)
+	    tm_subscribe(&wd.tm, wd.sess) == -1)
 		fatalx("%s", wd.sess == NULL ? err : session_error(wd.sess));
 	log_setfatalstatus(WD_EX_OSERR);
 	/* every signal that would end us by default becomes a revert */

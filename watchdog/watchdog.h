@@ -21,10 +21,10 @@
 #include "audit.h"
 #include "auditseal.h"
 #include "exitcodes.h"
-#include "profile.h"
+#include "conf.h"
+#include "intake.h"
 #include "proto.h"
 #include "session.h"
-#include "telemetry.h"
 
 /* Exit status (shared/exitcodes.h, the supervisor's table too) */
 #define WD_EX_PASS		GC_EX_PASS

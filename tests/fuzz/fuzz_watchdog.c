@@ -1,7 +1,7 @@
 /*
  * (a) The watchdog's request handling: the real gridcal-watchdog main()
  * and its poll() loop (watchdog/watchdog.c, monitor.c, revert.c,
- * envelope.c, shared/proto.c, telemetry.c, profile.c) with session, clock,
+ * envelope.c, conf.c, intake.c, shared/proto.c) with session, clock,
  * signals, log, audit writer, child and mark replaced at link time by the
  * stubs in tests/fuzz/stub_*.c. The supervisor is this harness, on the
  * other end of a real SOCK_SEQPACKET socketpair; so are the broker, the
@@ -54,7 +54,6 @@
 #include "fuzz.h"
 #include "proto.h"
 #include "sigfd.h"
-#include "telemetry.h"
 #include "watchdog.h"
 #include "wdfuzz.h"
 
@@ -195,9 +194,21 @@ write_profile(void)
 	}
 }
 
+/* (not tests/fuzz/common.c: it links the full loader, which defines the
+ * names conf.c defines) */
+const char *
+fuzz_root(void)
+{
+	const char *r = getenv("GRIDCAL_ROOT");
+
+	return r != NULL && *r != '\0' ? r : ".";
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	char err[PROFILE_ERR_MAX];
+
 	(void)argc;
 	(void)argv;
 	memcpy(&wd0, &wd, sizeof(wd));
@@ -212,7 +223,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    state_dir);
 	write_profile();
 	(void)setenv("FUZZ_PROFILE", profile_path, 0);
-	fuzz_reference_profile(&mpf);
+	if (conf_load(profile_path, &mpf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "fuzz: %s\n", err);
+		exit(1);
+	}
 	(void)sigfd_open(NULL);	/* its descriptor lives as long as we do */
 	selftest();
 	return 0;
@@ -535,10 +549,11 @@ static void
 deliver(const char *tmpl, int n, const char *text)
 {
 	char topic[PROFILE_TOPIC_MAX];
+	const char *why;
 
 	if (W.tm == NULL || topic_expand(tmpl, n, topic, sizeof(topic)) == -1)
 		return;
-	(void)tm_ingest(W.tm, topic, text, strlen(text), W.now, NULL, 0);
+	(void)tm_ingest(W.tm, topic, text, strlen(text), 0, W.now, &why);
 }
 
 static void
@@ -559,10 +574,11 @@ retained(int s, int u)
 	enum unit_field f = s == SETTING_OUTPUT_PRIORITY ? UF_OUTPUT_PRIORITY :
 	    UF_CHARGER_PRIORITY;
 	char topic[PROFILE_TOPIC_MAX];
+	const char *why;
 
 	if (W.tm != NULL && topic_expand(mpf.unit_field[f].topic, u + 1, topic,
 	    sizeof(topic)) == 0)
-		(void)tm_ingest_retained(W.tm, topic, W.now);
+		(void)tm_ingest(W.tm, topic, NULL, 0, 1, W.now, &why);
 }
 
 static void
@@ -762,12 +778,7 @@ wdf_session_params(const struct session_params *p)
 	W.on_publish = p->on_publish;
 	W.on_state = p->on_state;
 	W.arg = p->arg;
-}
-
-void
-wdf_session_store(struct tm_store *tm)
-{
-	W.tm = tm;
+	W.tm = &wd.tm;	/* the intake, as on_message would feed it */
 }
 
 int

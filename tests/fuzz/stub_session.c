@@ -1,27 +1,11 @@
 /* Link-time stand-in for shared/session.c: the harness is the broker. */
 #include <string.h>
 
-#include "profile.h"
 #include "session.h"
 #include "wdfuzz.h"
 
 static char dummy;
 static char err[] = "fuzz broker refused the publish";
-
-void
-session_params_init(struct session_params *p, const struct profile *pf,
-    const char *cred_path, const char *client_prefix)
-{
-	memset(p, 0, sizeof(*p));
-	p->host = pf->broker_host;
-	p->port = pf->broker_port;
-	p->keepalive_s = pf->broker_keepalive_s;
-	p->cred_path = cred_path;
-	p->client_prefix = client_prefix;
-	p->backoff_min_ms = 100;
-	p->backoff_max_ms = 5000;
-	p->connect_timeout_ms = 5000;
-}
 
 struct session *
 session_new(const struct session_params *p, char *e, size_t esz)
@@ -36,17 +20,6 @@ void
 session_free(struct session *s)
 {
 	(void)s;
-}
-
-int
-session_subscribe_store(struct session *s, struct tm_store *tm,
-    unsigned pack_mask, unsigned unit_mask)
-{
-	(void)s;
-	(void)pack_mask;
-	(void)unit_mask;
-	wdf_session_store(tm);
-	return 0;
 }
 
 int

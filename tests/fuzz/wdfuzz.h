@@ -20,7 +20,6 @@
 int64_t	wdf_now(void);
 /* session */
 void	wdf_session_params(const struct session_params *);
-void	wdf_session_store(struct tm_store *);
 void	wdf_step(void);			/* session_handle: the world moves */
 int	wdf_publish(const char *topic, const void *payload, size_t len,
 	    int qos, int retain, int *mid);
