@@ -54,3 +54,29 @@ check-watchdog: $(WATCHDOG_TEST_BIN) $(B)/gridcal-watchdog $(B)/test-fakesup \
 	GRIDCAL_ROOT=$(CURDIR) $(WATCHDOG_TEST_BIN)
 
 CHECK_TARGETS += check-watchdog
+
+# The parity test (tests/parity): the watchdog's profile view and intake
+# against the full loader and store, on every shipped and test profile,
+# malformed values and the same telemetry. conf.c and intake.c define the
+# names shared/profile.c and telemetry.c define (they stand in for them in
+# the watchdog), so the watchdog's side is linked into one object whose
+# globals are local but its entry points (view_*).
+PARITY_BIN  := $(B)/tests/parity
+PARITY_VIEW := $(B)/obj/tests/parity/view-all.o
+$(PARITY_VIEW): $(call objs,tests/parity/view.c watchdog/conf.c \
+    watchdog/intake.c)
+	ld -r -o $@.tmp $^
+	objcopy -G view_load -G view_nfields -G view_ingest -G view_value \
+	    $@.tmp $@
+	rm -f $@.tmp
+$(B)/obj/tests/parity/view.o: CFLAGS += -Iwatchdog
+$(PARITY_BIN): $(call objs,tests/parity/parity.c tests/parity/full.c) \
+    $(PARITY_VIEW) $(HARNESS_OBJS) $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(HARNESS_LIBS)
+
+.PHONY: check-parity
+check-parity: $(PARITY_BIN)
+	GRIDCAL_ROOT=$(CURDIR) $(PARITY_BIN)
+
+CHECK_TARGETS += check-parity

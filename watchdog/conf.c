@@ -88,7 +88,7 @@ static struct {
 	const char	*path;
 	char		*buf, *err, key[128];	/* key: the last get() */
 	size_t		 len, errsz;
-	int		 n;
+	int		 n, failed;	/* failed: err holds the first error */
 	struct kv { char *key, *val; int line; } kv[KEYS_MAX];
 } cf;
 
@@ -113,6 +113,8 @@ bad(const char *key, const char *fmt, ...)
 	char msg[300];
 	va_list ap;
 
+	if (cf.failed++)
+		return -1;
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -227,7 +229,9 @@ get(const char *k0, const char *k)
 
 	(void)snprintf(cf.key, sizeof(cf.key), "%s%s%s", k0,
 	    k0[0] != '\0' && k[0] != '\0' ? "." : "", k);
-	return (e = find(cf.key)) != NULL ? e->val : NULL;
+	if ((e = find(cf.key)) != NULL && e->val == NULL)
+		(void)bad(cf.key, "a list or a mapping where a value belongs");
+	return e != NULL ? e->val : NULL;
 }
 
 int
@@ -618,7 +622,7 @@ conf_load(const char *path, struct profile *pf, char *err, size_t errsz)
 			    keys[i].size);
 		if (rc == 0 && (topic("control.alarm_topic", pf->alarm_topic,
 		    NULL) == -1 || load_fields(pf) == -1 ||
-		    load_control(pf) == -1 || check(pf) == -1))
+		    load_control(pf) == -1 || check(pf) == -1 || cf.failed))
 			rc = -1;
 	}
 	if (rc == 0) {

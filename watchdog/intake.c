@@ -85,7 +85,7 @@ jstr(struct jr *j, const char **s, const char **e)
 		if (*j->p == '\\') {
 			if (++j->p >= j->e || strchr("\"\\/bfnrtu", *j->p) == NULL)
 				return jbad(j, "not JSON: bad escape");
-			for (int i = 0; *j->p == 'u' && i < 4; i++)
+			for (int i = 0, u = *j->p == 'u'; u && i < 4; i++)
 				if (++j->p >= j->e || !isxdigit((unsigned char)*j->p))
 					return jbad(j, "not JSON: bad escape");
 		}
