@@ -89,10 +89,12 @@ static struct {
 	char		*buf, *err, key[128];	/* key: the last get() */
 	size_t		 len, errsz;
 	int		 n, failed;	/* failed: err holds the first error */
-	struct kv { char *key, *val; int line; } kv[KEYS_MAX];
+	struct kv { char *key, *val; int line, shown; } kv[KEYS_MAX];
 } cf;
 
-static const struct kv *
+static FILE *shown;	/* -n: every key read, with the value it took */
+
+static struct kv *
 find(const char *key)
 {
 	for (int i = 0; i < cf.n; i++)
@@ -225,12 +227,14 @@ flatten(void)
 static const char *
 get(const char *k0, const char *k)
 {
-	const struct kv *e;
+	struct kv *e;
 
 	(void)snprintf(cf.key, sizeof(cf.key), "%s%s%s", k0,
 	    k0[0] != '\0' && k[0] != '\0' ? "." : "", k);
 	if ((e = find(cf.key)) != NULL && e->val == NULL)
 		(void)bad(cf.key, "a list or a mapping where a value belongs");
+	if (shown != NULL && e != NULL && !e->shown++)
+		fprintf(shown, "  %s %s\n", cf.key, e->val);
 	return e != NULL ? e->val : NULL;
 }
 
@@ -315,8 +319,11 @@ need(const char *k0, const char *k, enum kind kind, double min, double max,
 
 	if (s == NULL && def == NULL)
 		return bad(cf.key, "missing (no default: the site must say)");
-	if (s == NULL && def[0] != '\0')
+	if (s == NULL && def[0] != '\0') {
 		log_debug("%s: %s not set: default %s", cf.path, cf.key, def);
+		if (shown != NULL)
+			fprintf(shown, "  %s %s (default)\n", cf.key, def);
+	}
 	return s == NULL && def[0] == '\0' ? 0 : value(cf.key, s != NULL ? s :
 	    def, kind, min, max, dst, size);
 }
@@ -685,60 +692,28 @@ profile_readback_value(const struct profile *pf, enum setting s,
 	return -1;
 }
 
-/* The effective values, as the keys name them. */
-static void
-print(const struct profile *pf)
-{
-	printf("profile %s\n  sha256 %s\nbroker %s:%d keepalive %ds\n",
-	    pf->path, pf->digest_hex, pf->broker_host, pf->broker_port,
-	    pf->broker_keepalive_s);
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const void *v = (const char *)pf + keys[i].off;
-
-		if (strncmp(keys[i].key, "timing.", 7) == 0 &&
-		    strncmp(keys[i - 1].key, "timing.", 7) != 0)
-			printf("timing (s):\n");
-		if (keys[i].kind <= K_TOPIC)
-			printf("  %s %s\n", keys[i].key, (const char *)v);
-		else
-			printf("  %s %g\n", keys[i].key, keys[i].kind == K_INT ?
-			    *(const int *)v : keys[i].kind == K_NUM ?
-			    *(const double *)v : *(const int64_t *)v / 1e3);
-	}
-	printf("pack telemetry (then unit):\n");
-	for (int i = 0; i < pack_nfields(pf) + UF_COUNT; i++) {
-		const struct field_spec *f = i < pack_nfields(pf) ?
-		    &pf->pack_field[i] : &pf->unit_field[i - pack_nfields(pf)];
-
-		printf("  %s %s [%s] %g..%g x %g%s%s\n", f->name, f->topic,
-		    unit_word[f->unit], f->min, f->max, f->scale * f->sign,
-		    f->format == PL_JSON ? " json " : "", f->pointer);
-	}
-	for (int s = 0; s < SETTING_COUNT; s++)
-		printf("  control.%s %s%s: everyday %s (readback %s), calibration "
-		    "%s (readback %s)%s\n", setting_name(s), pf->control[s].topic,
-		    pf->control_per_unit ? " (per unit)" : "",
-		    pf->control[s].value[0], pf->control[s].readback[0],
-		    pf->control[s].value[1], pf->control[s].readback[1],
-		    pf->control[s].fold ? ", case fold" : "");
-}
-
 int
 conf_check_offline(const char *path, int verbose)
 {
 	static struct profile pf;	/* large */
 	struct credentials c;
 	struct stat st;
-	char err[PROFILE_ERR_MAX];
-	int rc = 0;
+	char msg[PROFILE_ERR_MAX], *text = NULL;
+	size_t len;
+	int rc;
 
 	log_setverbose(verbose);	/* -v: the defaults used */
-	if (conf_load(path, &pf, err, sizeof(err)) == -1) {
-		warnx("%s", err);
-		return 78;
+	if ((shown = open_memstream(&text, &len)) == NULL)
+		err(78, "open_memstream");
+	rc = conf_load(path, &pf, msg, sizeof(msg));
+	(void)fclose(shown);
+	shown = NULL;
+	if (rc == -1) {
+		free(text);
+		errx(78, "%s", msg);
 	}
-	if (cred_load(pf.cred_watchdog, &c, err, sizeof(err)) == -1) {
-		warnx("credentials %s", err);
+	if (cred_load(pf.cred_watchdog, &c, msg, sizeof(msg)) == -1) {
+		warnx("credentials %s", msg);
 		rc = 78;
 	}
 	cred_clear(&c);
@@ -748,7 +723,9 @@ conf_check_offline(const char *path, int verbose)
 		    "others)", pf.supervisor_path);
 		rc = 78;
 	}
-	print(&pf);
-	printf("%s\n", rc == 0 ? "profile OK" : "profile NOT OK");
+	printf("profile %s\n  sha256 %s\nwhat the watchdog reads, as it "
+	    "took it:\n%s%s\n", path, pf.digest_hex, text,
+	    rc == 0 ? "profile OK" : "profile NOT OK");
+	free(text);
 	return rc;
 }
