@@ -62,21 +62,29 @@ CHECK_TARGETS += check-watchdog
 # the watchdog), so the watchdog's side is linked into one object whose
 # globals are local but its entry points (view_*).
 PARITY_BIN  := $(B)/tests/parity
-PARITY_VIEW := $(B)/obj/tests/parity/view-all.o
-$(PARITY_VIEW): $(call objs,tests/parity/view.c watchdog/conf.c \
-    watchdog/intake.c)
-	ld -r -o $@.tmp $^
-	objcopy -G view_load -G view_nfields -G view_ingest -G view_value \
-	    $@.tmp $@
-	rm -f $@.tmp
-$(B)/obj/tests/parity/view.o: CFLAGS += -Iwatchdog
+PARITY_SAN  := $(B)/tests/parity-san
+PARITY_WD   := tests/parity/view.c watchdog/conf.c watchdog/intake.c
+PARITY_LINK = ld -r -o $@.tmp $^ && objcopy -G view_load -G view_nfields \
+	-G view_ingest -G view_value $@.tmp $@ && rm -f $@.tmp
+$(B)/obj/tests/parity/view-all.o: $(call objs,$(PARITY_WD))
+	$(PARITY_LINK)
+$(B)/san/tests/parity/view-all.o: $(call sans,$(PARITY_WD))
+	$(PARITY_LINK)
+$(B)/obj/tests/parity/view.o $(B)/san/tests/parity/view.o: CFLAGS += -Iwatchdog
 $(PARITY_BIN): $(call objs,tests/parity/parity.c tests/parity/full.c) \
-    $(PARITY_VIEW) $(HARNESS_OBJS) $(SHARED_OBJS)
+    $(B)/obj/tests/parity/view-all.o $(HARNESS_OBJS) $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(HARNESS_LIBS)
+# the same under ASan and UBSan
+$(PARITY_SAN): $(call sans,tests/parity/parity.c tests/parity/full.c) \
+    $(B)/san/tests/parity/view-all.o $(call sans,$(HARNESS_SRCS)) \
+    $(SHARED_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS) $(HARNESS_LIBS)
 
 .PHONY: check-parity
-check-parity: $(PARITY_BIN)
+check-parity: $(PARITY_BIN) $(PARITY_SAN)
 	GRIDCAL_ROOT=$(CURDIR) $(PARITY_BIN)
+	GRIDCAL_ROOT=$(CURDIR) $(PARITY_SAN)
 
 CHECK_TARGETS += check-parity
