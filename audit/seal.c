@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "durable.h"
 #include "sealvk.h"
 
 static void
@@ -211,28 +212,27 @@ sealck_load_published(struct sealck *c, const char *path)
 int
 sealck_load_keyfile(struct sealck *c, const char *state_dir)
 {
-	char path[4096], buf[SEAL_KEYFILE_MAX];
+	char path[4096], buf[SEAL_KEYFILE_MAX], why[AUDIT_ERR_MAX];
 	struct seal_keyfile kf;
 	unsigned char want[SEAL_KEYBYTES];
-	struct stat st;
 	ssize_t n;
-	int fd, rc = 0;
+	int fd, saved, rc = 0;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", state_dir, SEAL_KEY_NAME);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
-	    == -1) {
-		if (errno != ENOENT)
-			err(AX_NOINPUT, "%s", path);
+	if ((fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(AX_NOINPUT, "%s", state_dir);
+	/* as the watchdog reads it (durable.h), but any owner: we verify */
+	n = durable_read(fd, SEAL_KEY_NAME, buf, sizeof(buf), 0, why,
+	    sizeof(why));
+	saved = errno;
+	(void)close(fd);
+	if (n == -1 && saved == ENOENT) {
 		sbad(c, 0, 0, "%s missing: the watchdog has no sealing key "
 		    "(or it was removed)", path);
 		return 0;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
-		errx(AX_NOINPUT, "%s: not a regular file", path);
-	n = read(fd, buf, sizeof(buf));
-	(void)close(fd);
-	if (n < 0)
-		err(AX_IOERR, "%s", path);
+	if (n == -1)
+		errx(AX_NOINPUT, "%s: %s", state_dir, why);
 	if (seal_keyfile_parse(buf, (size_t)n, &kf) == -1)
 		sbad(c, 0, 0, "%s: malformed", path);
 	else if (sealvk_derive(c->k0, 0, kf.epoch, want) == -1 ||

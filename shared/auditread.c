@@ -917,11 +917,10 @@ refine(struct audit_verifier *v, const struct peek *nx, int have_anchor,
 static uint64_t
 torn_seq(const char *line, size_t len)
 {
-	static const char pre[] = "{\"seq\":";
 	uint64_t seq = 0;
-	size_t i = sizeof(pre) - 1;
+	size_t i = sizeof(AUDIT_HEAD) - 1;
 
-	if (len <= i || memcmp(line, pre, i) != 0)
+	if (len <= i || memcmp(line, AUDIT_HEAD, i) != 0)
 		return 0;
 	for (; i < len && isdigit((unsigned char)line[i]); i++) {
 		if (seq > (UINT64_MAX - 9) / 10)
