@@ -243,9 +243,9 @@ sealck_load_keyfile(struct sealck *c, const char *state_dir)
 	else {
 		c->key_epoch = kf.epoch;
 		c->have_keyfile = 1;
-		if (kf.have_last)
+		if (kf.epoch > 0)
 			rc = add_ext(c, &kf.last, SEAL_KEY_NAME);
-		if (kf.have_last && !c->ext[c->next - 1].valid)
+		if (kf.epoch > 0 && !c->ext[c->next - 1].valid)
 			sbad(c, 0, 0, "%s: its last seal (epoch %" PRIu64 ") "
 			    "does not verify: forged", path, kf.last.epoch);
 	}

@@ -52,7 +52,7 @@ seal_keyfile_format(const struct seal_keyfile *kf, char *buf, size_t sz)
 	int n;
 
 	(void)sodium_bin2hex(hex, sizeof(hex), kf->key, SEAL_KEYBYTES);
-	if (kf->have_last)
+	if (kf->epoch > 0)
 		n = snprintf(buf, sz, KEYFILE_HEAD "%" PRIu64 " %s %" PRIu64
 		    " %s %s\n", kf->epoch, hex, kf->last.seq, kf->last.head,
 		    kf->last.mac);
@@ -73,7 +73,7 @@ seal_keyfile_parse(const char *buf, size_t len, struct seal_keyfile *kf)
 {
 	char line[SEAL_KEYFILE_MAX], back[SEAL_KEYFILE_MAX];
 	char hex[2 * SEAL_KEYBYTES + 1] = "";
-	int n = 0, rc = -1;
+	int n = 0, last, rc = -1;
 
 	memset(kf, 0, sizeof(*kf));
 	if (len < sizeof(line) && memchr(buf, '\0', len) == NULL) {
@@ -83,11 +83,12 @@ seal_keyfile_parse(const char *buf, size_t len, struct seal_keyfile *kf)
 		    " %64[0-9a-f] %64[0-9a-f]", &kf->epoch, hex, &kf->last.seq,
 		    kf->last.head, kf->last.mac);
 	}
-	kf->have_last = kf->epoch > 0;
-	kf->last.epoch = kf->epoch - kf->have_last;
-	/* printed back, a short key or field would be as short: not hex */
-	if (n >= 2 && strlen(hex) + (kf->have_last ? strlen(kf->last.head) +
-	    strlen(kf->last.mac) : 0) == (kf->have_last ? 3 : 1) *
+	last = kf->epoch > 0;
+	kf->last.epoch = kf->epoch - (uint64_t)last;
+	/* each at most 64 digits (the widths), so all of them 64 digits:
+	 * printed back, a shorter one would be as short */
+	if (n >= 2 && strlen(hex) + (last ? strlen(kf->last.head) +
+	    strlen(kf->last.mac) : 0) == (last ? 3 : 1) *
 	    AUDIT_HASH_HEX && sodium_hex2bin(kf->key, SEAL_KEYBYTES, hex,
 	    AUDIT_HASH_HEX, NULL, NULL, NULL) == 0 &&
 	    seal_keyfile_format(kf, back, sizeof(back)) == len &&
@@ -158,7 +159,7 @@ auditseal_open(struct audit_seal *s, struct audit_log *al, char *err,
 	}
 	s->on = 1;
 	s->start_seq = al->seq;
-	if (!s->kf.have_last || al->seq > l->seq)
+	if (s->kf.epoch == 0 || al->seq > l->seq)
 		return 0;
 	if (al->seq < l->seq || strcmp(al->prev, l->head) != 0) {
 		(void)snprintf(err, errsz, "the log's head (seq %" PRIu64 ") "
@@ -183,7 +184,6 @@ auditseal_tick(struct audit_seal *s, struct audit_log *al, int force)
 	    al->seq - s->start_seq < SEAL_EPOCH_RECORDS))
 		return 0;
 	next.epoch = s->kf.epoch + 1;
-	next.have_last = 1;
 	next.last = (struct seal_mark){ .epoch = s->kf.epoch, .seq = al->seq };
 	(void)strlcpy(next.last.head, al->prev, sizeof(next.last.head));
 	seal_mac(s->kf.key, &next.last);

@@ -62,8 +62,7 @@ struct seal_mark {
 struct seal_keyfile {
 	uint64_t		epoch;
 	unsigned char		key[SEAL_KEYBYTES];
-	int			have_last;	/* epoch > 0 */
-	struct seal_mark	last;		/* epoch - 1's seal */
+	struct seal_mark	last;		/* epoch - 1's seal, if epoch > 0 */
 };
 
 /* The watchdog's sealing state. */
