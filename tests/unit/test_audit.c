@@ -519,6 +519,22 @@ START_TEST(open_refuses_truncated_or_altered)
 	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
 	set_anchor("3 " ZERO64);
 	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	/* what sscanf alone would take: only the bytes the writer prints */
+	set_anchor("+3 " ZERO64 "\n");
+	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	set_anchor(" 3 " ZERO64 "\n");
+	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	set_anchor("3  " ZERO64 "\n");
+	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	set_anchor("3 " ZERO64 " +0\n");
+	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	set_anchor("3 " ZERO64 " +01\n");
+	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	set_anchor("3 " ZERO64 "\n\n");
+	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	set_anchor("-1 " ZERO64 "\n");
+	ck_assert_int_eq(try_open(err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "malformed") != NULL, "%s", err);
 
 	/* last record altered: its own hash fails */
 	load();
@@ -572,6 +588,21 @@ START_TEST(open_reads_the_tail_at_fixed_offsets)
 	ck_assert_msg(strstr(err, "layout") != NULL, "%s", err);
 	ck_assert_int_eq(audit_layout("{\"seq\":01,", 11, &e, err,
 	    sizeof(err)), -1);
+	/* the seq only as the writer prints it: no sign, space or zero */
+	load();
+	for (size_t k = 0; k < 3; k++) {
+		static const char *const bad[] = { "{\"seq\":+3,",
+		    "{\"seq\": 3,", "{\"seq\":03," };
+		char l[AUDIT_RECORD_MAX];
+
+		ck_assert_msg(audit_layout(lines[2], strlen(lines[2]), &e,
+		    err, sizeof(err)) == 0, "%s: %s", err, lines[2]);
+		(void)snprintf(l, sizeof(l), "%s%s", bad[k],
+		    strchr(lines[2], ',') + 1);
+		ck_assert_int_eq(audit_layout(l, strlen(l), &e, err,
+		    sizeof(err)), -1);
+		ck_assert_msg(strstr(err, "layout") != NULL, "%s", err);
+	}
 }
 END_TEST
 
