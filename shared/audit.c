@@ -3,7 +3,6 @@
  * described in audit.h; this file keeps to them byte for byte because the
  * hash covers the exact bytes.
  */
-#include <sys/types.h>
 #include <sys/file.h>
 #include <sys/param.h>
 #include <sys/stat.h>
@@ -57,12 +56,6 @@ sb_fmt(struct sb *b, const char *fmt, ...)
 	    b->len + (size_t)n;
 }
 
-static int
-is_str(const struct audit_field *f)
-{
-	return f->type == AF_STR || f->type == AF_BYTES;
-}
-
 /*
  * Every field but the strings' bytes is reserved first (a number at most
  * AUDIT_NUM_MAX); each string gets a fair share of what is left, at most
@@ -72,15 +65,15 @@ static int
 add_fields(struct sb *b, const struct audit_field *f, size_t nf)
 {
 	char esc[AUDIT_STR_MAX + 1], num[AUDIT_NUM_MAX];
-	size_t fixed = AUDIT_TAIL_LEN + 1, strings = 0, avail, cap, len;
+	size_t fixed = AUDIT_TAIL_LEN + 1, strings = 0, avail, cap, len, str;
 
 	for (size_t i = 0; i < nf; i++) {
-		if (!audit_valid_name(f[i].key) || (is_str(&f[i]) &&
-		    f[i].v.s == NULL && (f[i].type == AF_STR || f[i].n > 0)))
+		str = f[i].type == AF_STR || f[i].type == AF_BYTES;
+		if (!audit_valid_name(f[i].key) || (str && f[i].v.s == NULL &&
+		    (f[i].type == AF_STR || f[i].n > 0)))
 			return -1;
-		fixed += strlen(f[i].key) + 4 + (is_str(&f[i]) ? 2 :
-		    AUDIT_NUM_MAX);
-		strings += (size_t)is_str(&f[i]);
+		fixed += strlen(f[i].key) + 4 + (str ? 2 : AUDIT_NUM_MAX);
+		strings += str;
 	}
 	if (b->len + fixed > b->cap)
 		return -1;
@@ -316,15 +309,11 @@ check_anchor(struct audit_log *al, const char *buf, size_t end,
 	if (e.seq < aseq)
 		return fail(why, whysz, "log ends at seq %" PRIu64 " but the "
 		    "anchor records seq %" PRIu64 ": truncated", e.seq, aseq);
-	if (arc == 1)
-		return fail(why, whysz, "anchor %s missing for a log of %"
-		    PRIu64 " records", AUDIT_ANCHOR_NAME, e.seq);
-	if (*ahead == 1 && ann == 0)
-		return fail(why, whysz, "seq %" PRIu64 " follows the anchor "
-		    "(seq %" PRIu64 ") but was not announced: appended by "
-		    "something else", e.seq, aseq);
 	return fail(why, whysz, "last record (seq %" PRIu64 ") does not match "
-	    "the anchor (seq %" PRIu64 ")", e.seq, aseq);
+	    "the anchor (seq %" PRIu64 ")%s", e.seq, aseq, arc == 1 ? ": "
+	    AUDIT_ANCHOR_NAME " missing, for an empty log only" :
+	    *ahead == 1 && ann == 0 ? ": the next record, not announced: "
+	    "appended by something else" : "");
 }
 
 /*

@@ -61,9 +61,6 @@
 #ifndef GRIDCAL_AUDIT_H
 #define GRIDCAL_AUDIT_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "auditfmt.h"
 
 #define AUDIT_LOG_MODE		0640

@@ -34,9 +34,6 @@
 #ifndef GRIDCAL_AUDITSEAL_H
 #define GRIDCAL_AUDITSEAL_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "audit.h"
 
 #define SEAL_KEY_NAME		"audit.key"

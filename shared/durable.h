@@ -10,8 +10,6 @@
 
 #include <sys/types.h>
 
-#include <stddef.h>
-
 /* Replaces dir/name with len bytes of buf; -1 with errno on failure. */
 int	durable_write(const char *dir, const char *name, const void *buf,
 	    size_t len);
