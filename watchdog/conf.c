@@ -142,83 +142,76 @@ add(const char *path, const char *val, int line)
 	return 0;
 }
 
+/*
+ * Node n at path, and what is under it. libyaml resolves an alias into a
+ * second reference to its anchor's node: a node seen twice is refused.
+ */
+static int
+walk(yaml_document_t *doc, int n, char *path, size_t len, int depth,
+    unsigned char *seen)
+{
+	yaml_node_t *node = yaml_document_get_node(doc, n);
+	int line = (int)node->start_mark.line + 1, i = 0;
+
+	if (seen[n - 1]++ || depth > 16)
+		return bad(NULL, "line %d: an alias, or nested too deep", line);
+	if (node->type == YAML_SCALAR_NODE || len > 0)
+		if (add(path, node->type == YAML_SCALAR_NODE ?
+		    (char *)node->data.scalar.value : NULL, line) == -1)
+			return -1;
+	if (node->type == YAML_SEQUENCE_NODE)
+		for (yaml_node_item_t *it = node->data.sequence.items.start;
+		    it < node->data.sequence.items.top; it++) {
+			(void)snprintf(path + len, 256 - len, "[%d]", i++);
+			if (walk(doc, *it, path, strlen(path), depth + 1, seen) == -1)
+				return -1;
+		}
+	for (yaml_node_pair_t *p = node->type == YAML_MAPPING_NODE ?
+	    node->data.mapping.pairs.start : NULL; p != NULL &&
+	    p < node->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		const char *v = (const char *)k->data.scalar.value;
+
+		if (k->type != YAML_SCALAR_NODE || v[0] == '\0' ||
+		    v[strcspn(v, ".[]")] != '\0' || strlen(v) + len + 2 > 256)
+			return bad(NULL, "line %d: a key must be a word (no '.', "
+			    "'[' or ']')", (int)k->start_mark.line + 1);
+		(void)snprintf(path + len, 256 - len, "%s%s", len ? "." : "", v);
+		if (walk(doc, p->value, path, strlen(path), depth + 1, seen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* The first document as dotted paths; its root must be a mapping. */
 static int
 flatten(void)
 {
-	struct frame { int map, key, idx; size_t base; } st[16], *t;
 	yaml_parser_t p;
-	yaml_event_t ev;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	unsigned char *seen = NULL;
 	char path[256] = "";
-	int d = 0, rc = 1, root = 0, line;
-	size_t n;
+	int rc;
 
 	if (!yaml_parser_initialize(&p))
 		return bad(NULL, "out of memory");
 	yaml_parser_set_input_string(&p, (const unsigned char *)cf.buf, cf.len);
-	while (rc == 1 && yaml_parser_parse(&p, &ev)) {
-		const char *v = (const char *)ev.data.scalar.value;
-
-		line = (int)ev.start_mark.line + 1;
-		t = d > 0 ? &st[d - 1] : NULL;
-		n = t != NULL ? t->base : 0;
-		switch (ev.type) {
-		case YAML_MAPPING_END_EVENT:
-		case YAML_SEQUENCE_END_EVENT:
-			if (--d > 0) {
-				path[st[d - 1].base] = '\0';
-				st[d - 1].key = 1;
-			}
-			break;
-		case YAML_DOCUMENT_END_EVENT:
-		case YAML_STREAM_END_EVENT:
-			rc = root ? 0 : bad(NULL, "no document");
-			break;
-		case YAML_ALIAS_EVENT:
-			rc = bad(NULL, "line %d: an alias (not allowed)", line);
-			break;
-		case YAML_SCALAR_EVENT:
-		case YAML_MAPPING_START_EVENT:
-		case YAML_SEQUENCE_START_EVENT:
-			if (t != NULL && t->map && t->key) {	/* a key */
-				if (ev.type != YAML_SCALAR_EVENT || v[0] == '\0' ||
-				    v[strcspn(v, ".[]")] != '\0' || strlen(v) >=
-				    sizeof(path) - n - 1)
-					rc = bad(NULL, "line %d: a key must be a word "
-					    "(no '.', '[' or ']')", line);
-				else
-					(void)snprintf(path + n, sizeof(path) - n,
-					    "%s%s", n > 0 ? "." : "", v);
-				t->key = 0;
-				break;
-			}
-			if (t != NULL && !t->map)
-				(void)snprintf(path + n, sizeof(path) - n, "[%d]",
-				    t->idx++);
-			if (t == NULL && ev.type != YAML_MAPPING_START_EVENT)
-				rc = bad(NULL, "not a mapping");
-			else if (t != NULL && add(path, ev.type == YAML_SCALAR_EVENT ?
-			    v : NULL, line) == -1)
-				rc = -1;
-			else if (ev.type == YAML_SCALAR_EVENT) {
-				path[n] = '\0';
-				t->key = 1;
-			} else if (d == 16)
-				rc = bad(NULL, "line %d: nested too deep", line);
-			else {
-				root = 1;
-				st[d++] = (struct frame){ ev.type ==
-				    YAML_MAPPING_START_EVENT, 1, 0, strlen(path) };
-			}
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	if (rc == 1)
+	if (!yaml_parser_load(&p, &doc))
 		rc = bad(NULL, "line %zu: %s", p.problem_mark.line + 1,
 		    p.problem != NULL ? p.problem : "not YAML");
+	else {
+		if ((root = yaml_document_get_root_node(&doc)) == NULL ||
+		    root->type != YAML_MAPPING_NODE)
+			rc = bad(NULL, root == NULL ? "no document" : "not a mapping");
+		else if ((seen = calloc((size_t)(doc.nodes.top - doc.nodes.start),
+		    1)) == NULL)
+			rc = bad(NULL, "out of memory");
+		else
+			rc = walk(&doc, 1, path, 0, 0, seen);
+		free(seen);
+		yaml_document_delete(&doc);
+	}
 	yaml_parser_delete(&p);
 	return rc;
 }

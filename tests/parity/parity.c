@@ -315,6 +315,10 @@ malformed(const char *sim)
 		{ { "credentials.supervisor", "/w.cred" },
 		    { "credentials.watchdog", "/w.cred" } },
 		{ { "paths.supervisor_user", "root" }, { NULL, NULL } },
+		{ { "site", "&a eg4" }, { "broker.host", "*a" } },
+		{ { "broker.host", "&a localhost" }, { "site", "*a" } },
+		{ { "pack_fields.temperatures", "&t [{topic: t/{i}, unit: C, min: 0,"
+		    " max: 9}]" }, { "control.alarm_topic", "*t" } },
 		{ { "pack_fields.temperatures", "[]" }, { NULL, NULL } },
 		{ { "pack_fields.temperatures", "[{topic: t/{i}, unit: K, min: 0,"
 		    " max: 9}]" }, { NULL, NULL } },
