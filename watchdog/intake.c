@@ -39,21 +39,15 @@ jmore(const struct jr *j, const char *set)
 	return j->p < j->e && strchr(set, *j->p) != NULL;
 }
 
+/* Past the bytes of set: how many. */
 static int
-jdigits(struct jr *j)
+jskip(struct jr *j, const char *set)
 {
 	const char *p = j->p;
 
-	while (jmore(j, "0123456789"))
+	while (jmore(j, set))
 		j->p++;
-	return j->p > p;
-}
-
-static void
-jws(struct jr *j)
-{
-	while (jmore(j, " \t\n\r"))
-		j->p++;
+	return (int)(j->p - p);
 }
 
 static int
@@ -62,14 +56,14 @@ jnum(struct jr *j)
 	j->p += jmore(j, "-");
 	if (jmore(j, "0"))
 		j->p++;
-	else if (!jdigits(j))
+	else if (!jskip(j, "0123456789"))
 		return jbad(j, "not JSON: bad number");
-	if (jmore(j, ".") && (j->p++, !jdigits(j)))
+	if (jmore(j, ".") && (j->p++, !jskip(j, "0123456789")))
 		return jbad(j, "not JSON: bad number");
 	if (jmore(j, "eE")) {
 		j->p++;
 		j->p += jmore(j, "+-");
-		if (!jdigits(j))
+		if (!jskip(j, "0123456789"))
 			return jbad(j, "not JSON: bad number");
 	}
 	return 0;
@@ -135,7 +129,7 @@ jcoll(struct jr *j, const char *ptr)
 		want = *next == '\0' || *next == '/' ? want : -1;
 	}
 	j->p++;
-	jws(j);
+	(void)jskip(j, " \t\n\r");
 	if (jmore(j, close == '}' ? "}" : "]")) {
 		j->p++;
 		return 0;
@@ -143,10 +137,10 @@ jcoll(struct jr *j, const char *ptr)
 	for (long i = 0;; i++) {
 		at = close == ']' && i == want ? next : NULL;
 		if (close == '}') {
-			jws(j);
+			(void)jskip(j, " \t\n\r");
 			if (jstr(j, &ks, &ke) == -1)
 				return -1;
-			jws(j);
+			(void)jskip(j, " \t\n\r");
 			if (!jmore(j, ":"))
 				return jbad(j, "not JSON: ':' expected");
 			j->p++;
@@ -155,7 +149,7 @@ jcoll(struct jr *j, const char *ptr)
 		}
 		if (jval(j, at) == -1)
 			return -1;
-		jws(j);
+		(void)jskip(j, " \t\n\r");
 		if (!jmore(j, close == '}' ? ",}" : ",]"))
 			return jbad(j, "not JSON: ',' or the end expected");
 		if (*j->p++ == close)
@@ -170,7 +164,7 @@ jval(struct jr *j, const char *ptr)
 	const char *s = NULL, *e = NULL, *start;
 	int kind = 0, rc;
 
-	jws(j);
+	(void)jskip(j, " \t\n\r");
 	if (j->p >= j->e)
 		return jbad(j, "not JSON: value expected");
 	if (++j->depth > JSON_DEPTH)
@@ -221,7 +215,7 @@ json_get(const char *doc, size_t len, const char *ptr, char *out,
 		    strchr("\t\n\r", doc[i]) == NULL)
 			return (*why = "non-printable byte", -1);
 	if (jval(&j, ptr) == 0) {
-		jws(&j);
+		(void)jskip(&j, " \t\n\r");
 		(void)(j.p != j.e ? jbad(&j, "not JSON: more after the value") :
 		    j.hits == 0 ? jbad(&j, "no value at the JSON pointer") : 0);
 	}
