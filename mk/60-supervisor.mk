@@ -10,6 +10,7 @@ SUPERVISOR_SRCS := supervisor/supervisor.c supervisor/run.c \
 SUPERVISOR_SHARED := shared/clock.c shared/cred.c shared/log.c \
 	shared/json.c shared/parse.c shared/profile.c shared/proto.c \
 	shared/pfcheck.c shared/proto_supervisor.c shared/session.c \
+	shared/sessionpf.c \
 	shared/telemetry.c \
 	shared/yamlcfg.c shared/landlock.c
 SUPERVISOR_OBJS := $(call objs,$(SUPERVISOR_SRCS))

@@ -82,21 +82,15 @@ on_state(void *arg, int up)
 static int
 open_session(struct sup *s)
 {
-	struct session_params p = {
-		.client_prefix = "gridcal-supervisor",
-		.host = s->pf.broker_host,
-		.port = s->pf.broker_port,
-		.keepalive_s = s->pf.broker_keepalive_s,
-		.cred_path = s->pf.cred_supervisor,
-		.backoff_min_ms = 100,
-		.backoff_max_ms = 5000,
-		.connect_timeout_ms = 5000,
-		.on_message = on_message,
-		.on_state = on_state,
-		.arg = s,
-	};
+	struct session_params p;
 	char err[SESSION_ERR_MAX];
 
+	/* the profile's broker, TLS files included, as every tool's */
+	session_params_init(&p, &s->pf, s->pf.cred_supervisor,
+	    "gridcal-supervisor");
+	p.on_message = on_message;
+	p.on_state = on_state;
+	p.arg = s;
 	if (tm_init(&s->tm, &s->pf) == -1) {
 		log_warnx("%s: a telemetry topic template does not expand",
 		    s->pf.path);
