@@ -16,10 +16,11 @@
 #include "clock.h"
 #include "proto.h"
 
-#define W_SETTING_OUTPUT	1
-#define W_SETTING_CHARGER	2
-#define W_VALUE_EVERYDAY	1
-#define W_VALUE_CALIBRATION	2
+/* On the wire a setting and a value are their enum plus one (0 is never valid). */
+_Static_assert(SETTING_OUTPUT_PRIORITY == 0 && SETTING_CHARGER_PRIORITY == 1,
+    "wire setting numbers are 1 (output) and 2 (charger)");
+_Static_assert(VALUE_EVERYDAY == 0 && VALUE_CALIBRATION == 1,
+    "wire value numbers are 1 (everyday) and 2 (calibration)");
 
 struct type_info {
 	unsigned	 type;
@@ -110,15 +111,6 @@ proto_outcome_name(enum proto_outcome o)
 	return outcome_names[o];
 }
 
-int
-proto_outcome_parse(const char *name)
-{
-	for (int o = PROTO_OUTCOME_PASS; o <= PROTO_OUTCOME_CANCELLED; o++)
-		if (strcmp(name, outcome_names[o]) == 0)
-			return o;
-	return -1;
-}
-
 const char *
 proto_refusal_name(enum proto_refusal r)
 {
@@ -207,38 +199,15 @@ proto_field_put(uint8_t *p, size_t n, const char *s)
 	memcpy(p, s, strnlen(s, n - 1));
 }
 
-static int
-setting_to_wire(enum setting s)
-{
-	switch (s) {
-	case SETTING_OUTPUT_PRIORITY:	return W_SETTING_OUTPUT;
-	case SETTING_CHARGER_PRIORITY:	return W_SETTING_CHARGER;
-	case SETTING_COUNT:		break;
-	}
-	return -1;
-}
-
-static int
-value_to_wire(enum setting_value v)
-{
-	switch (v) {
-	case VALUE_EVERYDAY:	return W_VALUE_EVERYDAY;
-	case VALUE_CALIBRATION:	return W_VALUE_CALIBRATION;
-	case VALUE_COUNT:	break;
-	}
-	return -1;
-}
-
 int
 proto_set_encode(const struct proto_msg *m, uint8_t *b)
 {
-	int ws = setting_to_wire(m->u.set.setting);
-	int wv = value_to_wire(m->u.set.value);
-
-	if (ws <= 0 || wv <= 0 || m->u.set.scope > PROFILE_MAX_UNITS)
+	if ((unsigned)m->u.set.setting >= SETTING_COUNT ||
+	    (unsigned)m->u.set.value >= VALUE_COUNT ||
+	    m->u.set.scope > PROFILE_MAX_UNITS)
 		return -1;
-	b[0] = (uint8_t)ws;
-	b[1] = (uint8_t)wv;
+	b[0] = (uint8_t)(m->u.set.setting + 1);
+	b[1] = (uint8_t)(m->u.set.value + 1);
 	b[2] = m->u.set.scope;
 	return 0;
 }
@@ -280,31 +249,17 @@ enum proto_err
 proto_set_decode(const uint8_t *b, struct proto_msg *m, const char *tn,
     char *why, size_t whysz)
 {
-	switch (b[0]) {
-	case W_SETTING_OUTPUT:
-		m->u.set.setting = SETTING_OUTPUT_PRIORITY;
-		break;
-	case W_SETTING_CHARGER:
-		m->u.set.setting = SETTING_CHARGER_PRIORITY;
-		break;
-	default:
+	if (b[0] < 1 || b[0] > SETTING_COUNT)
 		return proto_bad(why, whysz, PROTO_E_FIELD, tn, "setting %u unknown",
 		    b[0]);
-	}
-	switch (b[1]) {
-	case W_VALUE_EVERYDAY:
-		m->u.set.value = VALUE_EVERYDAY;
-		break;
-	case W_VALUE_CALIBRATION:
-		m->u.set.value = VALUE_CALIBRATION;
-		break;
-	default:
+	if (b[1] < 1 || b[1] > VALUE_COUNT)
 		return proto_bad(why, whysz, PROTO_E_FIELD, tn, "value %u unknown",
 		    b[1]);
-	}
 	if (b[2] > PROFILE_MAX_UNITS)
 		return proto_bad(why, whysz, PROTO_E_FIELD, tn,
 		    "scope %u out of range", b[2]);
+	m->u.set.setting = (enum setting)(b[0] - 1);
+	m->u.set.value = (enum setting_value)(b[1] - 1);
 	m->u.set.scope = b[2];
 	return PROTO_OK;
 }
@@ -347,11 +302,7 @@ proto_decode(const struct proto_end *end, const uint8_t *buf, size_t len,
 void
 proto_chan_init(struct proto_chan *c, int fd, const struct proto_end *end)
 {
-	c->fd = fd;
-	c->end = end;
-	c->tx_seq = c->rx_seq = 0;
-	c->rx_per_s = c->rx_count = 0;
-	c->rx_window_ms = 0;
+	*c = (struct proto_chan){ .fd = fd, .end = end };
 }
 
 int

@@ -258,7 +258,7 @@ const char *proto_err_name(enum proto_err);		/* "short frame" */
 const char *proto_outcome_name(enum proto_outcome);	/* "PASS" */
 const char *proto_refusal_name(enum proto_refusal);	/* "not_authorised" */
 const char *proto_revert_name(enum proto_revert_reason); /* "heartbeat" */
-/* Reverse of proto_outcome_name(), case-sensitive; -1 if none. */
+/* Reverse of proto_outcome_name(), case-sensitive; -1 if none (proto_supervisor.c). */
 int	proto_outcome_parse(const char *name);
 
 /*

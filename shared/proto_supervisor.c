@@ -134,3 +134,12 @@ proto_set_done(struct proto_msg *m, enum proto_outcome o, const char *reason)
 	return o >= PROTO_OUTCOME_PASS && o <= PROTO_OUTCOME_CANCELLED ?
 	    0 : -1;
 }
+
+int
+proto_outcome_parse(const char *name)
+{
+	for (int o = PROTO_OUTCOME_PASS; o <= PROTO_OUTCOME_CANCELLED; o++)
+		if (strcmp(name, proto_outcome_name((enum proto_outcome)o)) == 0)
+			return o;
+	return -1;
+}
