@@ -36,7 +36,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "preflight.h"
-#include "session.h"
+#include "sessionpf.h"
 #include "snapshot.h"
 #include "telemetry.h"
 

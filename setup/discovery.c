@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "session.h"
+#include "sessionpf.h"
 #include "setup.h"
 #include "version.h"
 

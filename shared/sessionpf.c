@@ -9,7 +9,7 @@
 #include "clock.h"
 #include "log.h"
 #include "profile.h"
-#include "session.h"
+#include "sessionpf.h"
 #include "telemetry.h"
 
 void

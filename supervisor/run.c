@@ -22,7 +22,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "session.h"
+#include "sessionpf.h"
 #include "sup.h"
 #include "events.h"
 
