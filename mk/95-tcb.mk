@@ -3,22 +3,27 @@
 # Fails if the privileged gridcal-watchdog exceeds TCB_BUDGET: every line
 # in it earns its place (SAFETY.md, DEVELOPERS.md "Trusted computing base").
 #
-# `make check` runs tcb-report: the same figures, and the budget named,
-# but it does not fail while the watchdog is still over it (6,111 lines
-# when this was written). Once `make tcb` passes, replace tcb-report by
-# tcb in CHECK_TARGETS below, so that CI holds the budget.
-TCB_BUDGET ?= 3000
+# The watchdog is still over its budget (issue 15), so `make check` runs
+# tcb-report: the same figures, the budget named, and a ratchet: it fails
+# if the watchdog grows past TCB_CEILING, the figure it has come down to.
+# Lower the ceiling whenever the watchdog shrinks; once `make tcb` passes,
+# replace tcb-report by tcb in CHECK_TARGETS, so that CI holds the budget.
+TCB_BUDGET  ?= 3000
+TCB_CEILING ?= 6000
 TCB_BINS   := $(filter-out $(B)/gen/%,$(PROGRAMS))
-TCB_ARGS    = $(if $(V),-v) -b $(TCB_BUDGET) $(WATCHDOG_BIN) \
-	      $(filter-out $(WATCHDOG_BIN),$(TCB_BINS))
 
 .PHONY: tcb tcb-report
 tcb: $(TCB_BINS)
-	tools/tcb.sh $(TCB_ARGS)
+	tools/tcb.sh $(if $(V),-v) -b $(TCB_BUDGET) $(WATCHDOG_BIN) \
+	    $(filter-out $(WATCHDOG_BIN),$(TCB_BINS))
 
 tcb-report: $(TCB_BINS)
-	@rc=0; tools/tcb.sh $(TCB_ARGS) || rc=$$?; \
-	[ $$rc -ne 1 ] || echo "tcb: over budget (not yet enforced by make check)"; \
-	[ $$rc -le 1 ]
+	@rc=0; tools/tcb.sh $(if $(V),-v) -b $(TCB_CEILING) $(WATCHDOG_BIN) \
+	    $(filter-out $(WATCHDOG_BIN),$(TCB_BINS)) || rc=$$?; \
+	if [ $$rc -eq 1 ]; then echo "tcb: the watchdog grew past its" \
+	    "ceiling of $(TCB_CEILING) lines (budget $(TCB_BUDGET))" >&2; \
+	    exit 1; fi; [ $$rc -eq 0 ] || exit $$rc; \
+	echo "tcb: within the ceiling of $(TCB_CEILING); the budget is" \
+	    "$(TCB_BUDGET) (make tcb), not yet met"
 
 CHECK_TARGETS += tcb-report
