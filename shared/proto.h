@@ -204,7 +204,6 @@ struct proto_end {
 			    const char *tname, char *why, size_t whysz);
 };
 extern const struct proto_end proto_watchdog;	/* proto_watchdog.c */
-extern const struct proto_end proto_supervisor;	/* proto_supervisor.c */
 
 /* A parsed frame. Only the member for .type is meaningful. */
 struct proto_msg {
@@ -258,8 +257,6 @@ const char *proto_err_name(enum proto_err);		/* "short frame" */
 const char *proto_outcome_name(enum proto_outcome);	/* "PASS" */
 const char *proto_refusal_name(enum proto_refusal);	/* "not_authorised" */
 const char *proto_revert_name(enum proto_revert_reason); /* "heartbeat" */
-/* Reverse of proto_outcome_name(), case-sensitive; -1 if none (proto_supervisor.c). */
-int	proto_outcome_parse(const char *name);
 
 /*
  * Encodes m (with sequence number seq) as sent by end into buf. Returns
@@ -298,7 +295,7 @@ int	proto_send(struct proto_chan *, const struct proto_msg *m);
 enum proto_err proto_recv(struct proto_chan *, struct proto_msg *m,
 	    char *why, size_t whysz);
 
-/* Constructors for the frames each side sends: the watchdog's answers */
+/* Constructors for the frames the watchdog sends: its answers */
 /* SET_ACCEPTED, SET_CONFIRMED or SET_REFUSED for setting s, value v. */
 void	proto_set_answer(struct proto_msg *, enum proto_type, enum setting,
 	    enum setting_value);
@@ -307,16 +304,7 @@ void	proto_set_refused(struct proto_msg *, enum setting, enum setting_value,
 	    enum proto_refusal, const char *text);
 void	proto_set_reverted(struct proto_msg *, enum proto_revert_reason,
 	    int confirmed);
-/* and the supervisor's requests */
-void	proto_set_hello(struct proto_msg *, const uint8_t *digest);
-void	proto_set_heartbeat(struct proto_msg *, unsigned state);
-void	proto_set_request(struct proto_msg *, enum setting,
-	    enum setting_value);
-/* Returns -1 if event or text is not acceptable (text is truncated). */
-int	proto_set_audit(struct proto_msg *, const char *event,
-	    const char *text);
-int	proto_set_done(struct proto_msg *, enum proto_outcome,
-	    const char *reason);
+/* (the supervisor's requests: proto_supervisor.h) */
 
 /* ---- for the two ends' codecs (proto_watchdog.c, proto_supervisor.c) ---- */
 void	proto_put16(uint8_t *, uint16_t);

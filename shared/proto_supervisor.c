@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "proto.h"
+#include "proto_supervisor.h"
 
 static int
 encode_request(const struct proto_msg *m, uint8_t *b)

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "profile.h"
-#include "proto.h"
+#include "proto_supervisor.h"
 
 #define WDLINK_OUTQ	64
 

@@ -62,7 +62,7 @@
 
 #include "clock.h"
 #include "profile.h"
-#include "proto.h"
+#include "proto_supervisor.h"
 
 #define MAXQ	64
 

@@ -80,7 +80,7 @@
 
 #include "clock.h"
 #include "profile.h"
-#include "proto.h"
+#include "proto_supervisor.h"
 
 #define HOSTILE_LIFETIME_MS	60000
 #define PROGRESS_MS		1000

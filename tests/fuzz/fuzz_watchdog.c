@@ -52,7 +52,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "proto.h"
+#include "proto_supervisor.h"
 #include "sigfd.h"
 #include "watchdog.h"
 #include "wdfuzz.h"

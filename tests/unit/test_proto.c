@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "proto_supervisor.h"
 
 static uint8_t buf[PROTO_FRAME_MAX + 64];
 
