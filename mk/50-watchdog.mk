@@ -3,7 +3,7 @@
 # WATCHDOG_SRCS is the privileged binary's whole trusted computing base:
 # nothing else is linked into it (no archive), and `make tcb` holds it to
 # its budget. A new source file is added here by name, deliberately.
-WATCHDOG_SRCS := watchdog/watchdog.c watchdog/monitor.c watchdog/revert.c \
+WATCHDOG_SRCS := watchdog/watchdog.c watchdog/channel.c watchdog/revert.c \
 	watchdog/envelope.c watchdog/mark.c watchdog/child.c watchdog/notify.c \
 	watchdog/verdict.c watchdog/authorise.c \
 	watchdog/sandbox.c watchdog/conf.c watchdog/intake.c \
@@ -20,7 +20,7 @@ FAKESUP_SRCS  := tests/fakesup/fakesup.c \
 PROGRAMS += $(WATCHDOG_BIN) $(B)/test-fakesup
 
 # The request table and the orders are generated from spec/watchdog.yaml.
-$(call objs,watchdog/monitor.c watchdog/revert.c): | $(WD_GEN_HDR)
+$(call objs,watchdog/channel.c watchdog/revert.c): | $(WD_GEN_HDR)
 
 $(WATCHDOG_BIN): $(call objs,$(WATCHDOG_SRCS))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

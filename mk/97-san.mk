@@ -11,7 +11,7 @@
 WD_SAN_BIN := $(B)/gridcal-watchdog-san
 PROGRAMS_SAN := $(WD_SAN_BIN) $(SUP_SAN_BIN)
 
-$(call sans,watchdog/monitor.c watchdog/revert.c): | $(WD_GEN_HDR)
+$(call sans,watchdog/channel.c watchdog/revert.c): | $(WD_GEN_HDR)
 $(B)/san/watchdog/watchdog.o: $(B)/gen/watchdog_usage.h
 $(WD_SAN_BIN): $(call sans,$(WATCHDOG_SRCS))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)

@@ -49,7 +49,7 @@ decide(const char *no, int final, const char *user, long long age)
 		if (no == NULL)
 			wd.authorised = wd.confirm = 1;
 		else
-			wd_finish(WD_EX_REFUSED, no);
+			wd_finish(GC_EX_REFUSED, no);
 	}
 	(void)WD_AUDIT(AUDIT_EV_AUTHORISE, AF_S("result", no ? "refused" :
 	    "accepted"), AF_S("reason", no ? no : "fresh, this site, this "
@@ -104,7 +104,7 @@ auth_wait(int64_t now)
 		    "\"%s\"}", wd.pf.site, nonce);
 		if (session_subscribe(wd.sess, topic, 1) == -1 || session_publish(
 		    wd.sess, AUTH_REQUEST, msg, strlen(msg), 1, 1, NULL) == -1)
-			wd_finish(WD_EX_REFUSED, "authorisation: not asked for");
+			wd_finish(GC_EX_REFUSED, "authorisation: not asked for");
 		notify("READY=1");	/* recovered; a person is asked */
 		log_info("waiting for the authorisation from Home Assistant");
 	}

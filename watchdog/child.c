@@ -46,7 +46,10 @@ struct out {
 };
 static struct out out[2] = { { .fd = -1 }, { .fd = -1 } };
 static long out_left = OUT_BUDGET;
+static pid_t child;	/* 0: none or reaped */
 static pid_t pgrp;	/* the child's process group, kept after reaping */
+static int64_t kill_at_ms;	/* SIGKILL a lingering child */
+static char status[32];	/* how it ended */
 
 /* Resolves paths.supervisor_user before anything is started. */
 void
@@ -60,7 +63,7 @@ child_user(void)
 		log_warnx("not root: no privilege separation");
 		return;
 	}
-	log_setfatalstatus(WD_EX_NOPERM);
+	log_setfatalstatus(GC_EX_NOPERM);
 	if ((pw = getpwnam(wd.pf.supervisor_user)) == NULL ||
 	    pw->pw_uid == 0 || pw->pw_gid == 0 ||
 	    strcmp(wd.pf.supervisor_user, "nobody") == 0)
@@ -162,7 +165,7 @@ child_exec(int sock, int o, int e, char *const argv[])
 	die(argv[0]);
 }
 
-/* Returns 0, or -1 (logged) if the socketpair, a pipe or fork failed. */
+/* Our end of the socketpair, or -1 (logged) if it, a pipe or fork failed. */
 int
 child_start(void)
 {
@@ -178,40 +181,54 @@ child_start(void)
 	    fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(po[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(pe[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    (wd.child = fork()) == -1) {
+	    (child = fork()) == -1) {
 		log_warn("cannot start the supervisor");
-		wd.child = 0;
+		child = 0;
 		return -1;
 	}
-	if (wd.child == 0)
+	if (child == 0)
 		child_exec(sv[1], po[1], pe[1], argv);
-	pgrp = wd.child;
+	pgrp = child;
 	(void)close(sv[1]);
 	(void)close(po[1]);
 	(void)close(pe[1]);
 	out[0] = (struct out){ .fd = po[0], .to = stdout };
 	out[1] = (struct out){ .fd = pe[0], .to = stderr };
-	proto_chan_init(&wd.chan, sv[0], &proto_watchdog);
-	wd.chan.rx_per_s = WD_FLOOD_PER_S;
-	wd.chan_open = 1;
-	wd.phase = PH_HELLO;
-	wd.run_start_ms = wd.last_hb_ms = mono_ms();
-	return 0;
+	return sv[0];
+}
+
+int
+child_running(void)
+{
+	return child != 0;
 }
 
 /* Sends sig (0: none) to its process group; a grace later, SIGKILL. */
 void
 child_kill(int sig)
 {
-	if (wd.child <= 0)	/* never kill(0) or kill(-1) */
+	if (child <= 0)	/* never kill(0) or kill(-1) */
 		return;
 	/* before its setsid() the group is still ours: the child alone */
-	if (kill(-wd.child, sig) == -1 && kill(wd.child, sig) == -1 &&
+	if (kill(-child, sig) == -1 && kill(child, sig) == -1 &&
 	    errno != ESRCH)
-		log_warn("kill %ld", (long)wd.child);
-	if (sig == SIGKILL || wd.kill_at_ms == 0)	/* never extended */
-		wd.kill_at_ms = sig == SIGKILL ? 0 :
+		log_warn("kill %ld", (long)child);
+	if (sig == SIGKILL || kill_at_ms == 0)	/* never extended */
+		kill_at_ms = sig == SIGKILL ? 0 :
 		    mono_ms() + wd.pf.timing.heartbeat_timeout_ms;
+}
+
+void
+child_tick(int64_t now)
+{
+	if (child != 0 && kill_at_ms != 0 && now >= kill_at_ms)
+		child_kill(SIGKILL);
+}
+
+int64_t
+child_next(void)
+{
+	return child != 0 && kill_at_ms != 0 ? kill_at_ms : INT64_MAX;
 }
 
 /* 1 if /proc/<name> is a process whose real or saved uid is uid. */
@@ -332,25 +349,27 @@ child_output(void)
 	}
 }
 
-/* SIGCHLD: reap, read what it sent before it went, then treat as EOF. */
-void
-child_reap(int64_t now)
+/* SIGCHLD: 1 if it is reaped now (its pid may be someone else's next). */
+int
+child_reap(void)
 {
-	char st[32];
-	int status;
+	int st;
 
 	/* signals arrive through signalfd: no EINTR here */
-	if (wd.child <= 0 || waitpid(wd.child, &status, WNOHANG) != wd.child)
-		return;
-	(void)snprintf(st, sizeof(st), "%s %d", WIFEXITED(status) ? "exit" :
-	    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
-	    WTERMSIG(status));
-	mon_read(now);
-	wd.child = 0;	/* reaped: its pid may be someone else's now */
-	log_info("supervisor %s", st);
-	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", st));
+	if (child <= 0 || waitpid(child, &st, WNOHANG) != child)
+		return 0;
+	(void)snprintf(status, sizeof(status), "%s %d", WIFEXITED(st) ?
+	    "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	child = 0;
+	return 1;
+}
+
+/* After what it sent before it went was read: say so, sweep, drain. */
+void
+child_gone(void)
+{
+	log_info("supervisor %s", status);
+	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", status));
 	child_sweep();
 	child_output();
-	if (wd.chan_open)
-		mon_eof("supervisor exited", now);
 }

@@ -69,7 +69,7 @@ mark_lock(void)
 	struct stat st;
 	int n;
 
-	log_setfatalstatus(WD_EX_CANTCREAT);
+	log_setfatalstatus(GC_EX_CANTCREAT);
 	if ((n = snprintf(path, sizeof(path), "%s/" LOCK, wd.pf.state_dir)) <
 	    0 || (size_t)n >= sizeof(path))
 		fatalx("%s/" LOCK ": path too long", wd.pf.state_dir);
@@ -86,7 +86,7 @@ mark_lock(void)
 		n = (int)pread(lock_fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strspn(pid, "0123456789")] = '\0';
-		log_setfatalstatus(WD_EX_LOCKED);
+		log_setfatalstatus(GC_EX_LOCKED);
 		fatalx("%s: another gridcal-watchdog%s%s%s runs on this state "
 		    "directory; not starting (nothing read, published or "
 		    "recorded)", path, pid[0] ? " (pid " : "", pid,

@@ -75,7 +75,7 @@ sandbox_init(void)
 
 	if (geteuid() != 0)
 		return;
-	log_setfatalstatus(WD_EX_NOPERM);
+	log_setfatalstatus(GC_EX_NOPERM);
 	if ((pw = getpwnam(WD_USER)) == NULL || pw->pw_uid == 0 ||
 	    pw->pw_gid == 0 || pw->pw_uid == wd.child_uid)
 		fatalx("user %s: %s", WD_USER, pw == NULL ? "missing (useradd "
@@ -83,7 +83,7 @@ sandbox_init(void)
 		    "its own, not root nor paths.supervisor_user");
 	wuid = pw->pw_uid;
 	wgid = pw->pw_gid;
-	log_setfatalstatus(WD_EX_CONFIG);
+	log_setfatalstatus(GC_EX_CONFIG);
 	strict(wd.pf.path, 0, (gid_t)-1);
 	strict(wd.pf.cred_watchdog, STRICT_SECRET, (gid_t)-1);
 	strict(wd.pf.cred_supervisor, STRICT_SECRET, sup_gid());
@@ -162,7 +162,7 @@ sandbox_drop(void)
 	struct ll_rule ll[2] = {
 	    { open(wd.pf.state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC), 1 },
 	    { open(wd.pf.audit_log, O_PATH | O_NOFOLLOW | O_CLOEXEC), 0 } };
-	log_setfatalstatus(WD_EX_OSERR);
+	log_setfatalstatus(GC_EX_OSERR);
 	if (setgroups(0, NULL) == -1 || setresgid(wgid, sgid, wgid) == -1 ||
 	    setresuid(wuid, suid, wuid) == -1)
 		fatal("dropping root");

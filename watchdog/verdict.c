@@ -22,7 +22,17 @@ static double	 soc_max[PROFILE_MAX_PACKS];
 static double	 soc_first[PROFILE_MAX_PACKS], soc_last[PROFILE_MAX_PACKS];
 static int	 seen[PROFILE_MAX_PACKS];
 static int	 claim = -1;	/* proto_outcome of DONE, -1 none */
+static char	 claim_why[PROTO_TEXT_LEN];
 static int	 verified;	/* the verify record said so */
+
+/* At start (a fuzzer runs main() again): nothing seen, no claim. */
+void
+verdict_init(void)
+{
+	memset(seen, 0, sizeof(seen));
+	memset(soc_max, 0, sizeof(soc_max));
+	claim = -1;
+}
 
 /* Every loop turn while the supervisor runs: the counters' highest. */
 void
@@ -30,7 +40,7 @@ verdict_tick(int64_t now)
 {
 	double v;
 
-	if (wd.phase != PH_RUN)
+	if (mon_phase() != PH_RUN)
 		return;
 	for (int p = 0; p < wd.pf.packs; p++)
 		if (tm_pack(&wd.tm, p, PF_SOC, now, &v) == TM_VALID) {
@@ -42,12 +52,13 @@ verdict_tick(int64_t now)
 
 /* DONE arrived: record the claim and the watchdog's verify snapshot. */
 void
-verdict_claim(enum proto_outcome o)
+verdict_claim(enum proto_outcome o, const char *why)
 {
 	char list[PROFILE_MAX_PACKS * 8 + 1] = "";
 	size_t n;
 
 	claim = (int)o;
+	(void)strlcpy(claim_why, why, sizeof(claim_why));
 	verified = wd.pf.packs > 0;
 	for (int p = 0; p < wd.pf.packs; p++) {
 		verified &= soc_max[p] >= wd.pf.limits.verify_reanchor_pct;
@@ -72,16 +83,18 @@ static const char *
 lacking(void)
 {
 	int grid = wd.method != NULL && strcmp(wd.method, "grid") == 0;
+	unsigned confirmed;
+	int reverted, published = ctl_evidence(&confirmed, &reverted);
 
-	if (grid && !(wd.ev_confirmed & 1u << SETTING_CHARGER_PRIORITY))
+	if (grid && !(confirmed & 1u << SETTING_CHARGER_PRIORITY))
 		return "the charger priority calibration value was never "
 		    "confirmed";
-	if (grid && !(wd.ev_confirmed & 1u << SETTING_OUTPUT_PRIORITY))
+	if (grid && !(confirmed & 1u << SETTING_OUTPUT_PRIORITY))
 		return "the output priority calibration value was never "
 		    "confirmed";
-	if (grid && !wd.ev_reverted)
+	if (grid && !reverted)
 		return "no confirmed revert";
-	if (!grid && wd.ev_published)
+	if (!grid && published)
 		return "a solar-only run published a setting";
 	if (!verified)
 		return "a pack's state of charge never reached "
@@ -89,19 +102,26 @@ lacking(void)
 	return NULL;
 }
 
-/* At the end of a calibrate run: a PASS the evidence denies is a FAIL. */
+/*
+ * At the end of the run: if nothing the watchdog saw ended it first, the
+ * claim decides the exit status (0-4: PASS to CANCELLED, in order); a PASS
+ * the evidence denies is a FAIL.
+ */
 void
 verdict_end(void)
 {
+	char why[PROTO_TEXT_LEN];
 	const char *no;
 
-	if (strcmp(wd.command, "calibrate") != 0 ||
-	    wd.exit_code != WD_EX_PASS || (no = lacking()) == NULL)
+	if (wd.exit_code >= 0 || claim < 0)
 		return;
+	if (claim != PROTO_OUTCOME_PASS || (no = lacking()) == NULL) {
+		wd_finish(GC_EX_PASS + claim - PROTO_OUTCOME_PASS, claim_why);
+		return;
+	}
 	log_warnx("the supervisor claimed PASS, but %s: FAIL", no);
-	wd.exit_code = WD_EX_FAIL;
-	(void)snprintf(wd.why, sizeof(wd.why), "PASS claimed, not shown: %s",
-	    no);
+	(void)snprintf(why, sizeof(why), "PASS claimed, not shown: %s", no);
+	wd_finish(GC_EX_FAIL, why);
 }
 
 /* max - min of what we read ourselves; NAN if a pack was never read. */

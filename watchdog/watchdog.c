@@ -25,8 +25,9 @@
 #define WD_IDLE_MS	1000	/* the longest poll: a check without a cause */
 #define WD_DRAIN_MS	2000	/* at exit: wait this long for PUBACKs */
 
-struct wd wd = { .phase = PH_RECOVERY, .exit_code = -1,	/* none yet */
+struct wd wd = { .exit_code = -1,	/* none yet */
     .audit_failed = 1, .profile_arg = PROFILE_DEFAULT_PATH };	/* not open */
+static int sigfd;
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -35,7 +36,7 @@ usage(const char *why)
 		fprintf(stderr, "%s: %s\n" WD_SYNOPSIS, getprogname(), why);
 	else
 		fputs(WD_USAGE, stdout);
-	exit(why == NULL ? 0 : WD_EX_USAGE);
+	exit(why == NULL ? 0 : GC_EX_USAGE);
 }
 
 int
@@ -50,15 +51,15 @@ wd_audit(enum audit_actor who, const char *event,
 		return 0;
 	wd.audit_failed = 1;
 	log_warn("%s: %s not recorded", wd.pf.audit_log, event);
-	if (wd.phase != PH_RECOVERY)	/* else the run does not start */
-		wd_end(PROTO_REVERT_AUDIT, WD_EX_IOERR, "the audit log cannot "
+	if (mon_phase() != PH_RECOVERY)	/* else the run does not start */
+		wd_end(PROTO_REVERT_AUDIT, GC_EX_IOERR, "the audit log cannot "
 		    "be written", SIGTERM, mono_ms());
 	return -1;
 }
 
 /*
  * Group commit: the records of a loop turn reach the disk together, at
- * the end of the turn (or before a write-ahead act: ready() in monitor.c),
+ * the end of the turn (or before a write-ahead act: ctl_calibrate()),
  * one fdatasync and the anchor, never between a trigger and its publish.
  */
 int
@@ -68,8 +69,8 @@ wd_commit(void)
 		return wd.audit_failed ? -1 : 0;
 	wd.audit_failed = 1;
 	log_warn("%s: records not made durable", wd.pf.audit_log);
-	if (wd.phase != PH_RECOVERY)
-		wd_end(PROTO_REVERT_AUDIT, WD_EX_IOERR, "the audit log cannot "
+	if (mon_phase() != PH_RECOVERY)
+		wd_end(PROTO_REVERT_AUDIT, GC_EX_IOERR, "the audit log cannot "
 		    "be written", SIGTERM, mono_ms());
 	return -1;
 }
@@ -78,15 +79,15 @@ int
 wd_audit_sv(const char *event, enum setting s, enum setting_value v,
     const struct audit_field *more, size_t n)
 {
-	struct audit_field f[4] = { AF_S("setting", setting_name(s)),
+	struct audit_field f[5] = { AF_S("setting", setting_name(s)),
 	    AF_S("value", wd.pf.control[s].value[v]) };
 
-	for (size_t i = 0; i < n && i < 2; i++)
-		f[2 + i] = more[i];
-	return wd_audit(AUDIT_WATCHDOG, event, f, 2 + (n < 2 ? n : 2));
+	n = MIN(n, 3);
+	memcpy(f + 2, more, n * sizeof(*more));
+	return wd_audit(AUDIT_WATCHDOG, event, f, 2 + n);
 }
 
-/* The first cause to end the run decides the exit status. */
+/* The first cause to end the run decides the exit status: none overrides. */
 void
 wd_finish(int code, const char *why)
 {
@@ -123,7 +124,7 @@ seal_publish(const char *payload, size_t len)
 static void
 seal_due(int force)
 {
-	if (!wd.audit_failed && (force || !wd.rv.active) &&
+	if (!wd.audit_failed && (force || !revert_active()) &&
 	    auditseal_tick(&wd.seal, &wd.audit, force) == -1)
 		log_warn("%s: seal not written; no more seals this run",
 		    wd.pf.audit_log);
@@ -196,36 +197,41 @@ audit_end(void)
 static void
 tick(int64_t now)
 {
+	int fd;
+
 	mon_tick(now);
+	child_tick(now);
 	ctl_tick(now);
 	verdict_tick(now);
-	if (wd.dirty && !wd.rv.active && envelope_check(now)) {
+	if (ctl_dirty() && !revert_active() && envelope_check(now)) {
 		revert_start(PROTO_REVERT_ENVELOPE, now);
 		envelope_record();	/* after the act */
 	}
 	revert_tick(now);
 	/* no broker in time, nothing to revert: refused, nothing changed */
-	if (wd.phase == PH_RECOVERY && !wd.dirty && wd.exit_code < 0 &&
+	if (mon_phase() == PH_RECOVERY && !ctl_dirty() && wd.exit_code < 0 &&
 	    session_connects(wd.sess) == 0 &&
 	    now - wd.start_ms > wd.pf.timing.preflight_wait_ms)
-		wd_finish(WD_EX_REFUSED, "no broker within "
+		wd_finish(GC_EX_REFUSED, "no broker within "
 		    "timing.preflight_wait_s");
 	/* recovery is over and we can act for the supervisor: start it */
-	if (wd.phase != PH_RECOVERY || wd.rv.active ||
+	if (mon_phase() != PH_RECOVERY || revert_active() ||
 	    (session_connects(wd.sess) == 0 && wd.exit_code < 0 &&
 	    strcmp(wd.command, "recover") != 0))
 		return;
 	if (!wd.audit_failed && auth_wait(now))	/* --authorise ha */
 		return;
-	wd.phase = PH_CLOSED;
+	mon_recovered();
 	notify("READY=1");	/* recovered: a run may begin */
 	if (wd.audit_failed)
-		wd_finish(wd.audit_open ? WD_EX_IOERR : WD_EX_CANTCREAT,
+		wd_finish(wd.audit_open ? GC_EX_IOERR : GC_EX_CANTCREAT,
 		    "the audit log cannot be written");
 	else if (strcmp(wd.command, "recover") == 0)
-		wd_finish(WD_EX_PASS, "recovery complete");
-	else if (wd.exit_code < 0 && child_start() == -1)
-		wd_finish(WD_EX_OSERR, "cannot start the supervisor");
+		wd_finish(GC_EX_PASS, "recovery complete");
+	else if (wd.exit_code < 0 && (fd = child_start()) == -1)
+		wd_finish(GC_EX_OSERR, "cannot start the supervisor");
+	else if (wd.exit_code < 0)
+		mon_start(fd, now);
 	sandbox_seccomp();	/* nothing more to start */
 }
 
@@ -239,9 +245,10 @@ next_timeout(int64_t now)
 {
 	int64_t at = MIN(MIN(mon_next(), ctl_next()), notify_next());
 
-	if (wd.dirty && !wd.rv.active)
+	at = MIN(at, child_next());
+	if (ctl_dirty() && !revert_active())
 		at = MIN(at, envelope_next(now));
-	if (wd.phase == PH_RECOVERY)
+	if (mon_phase() == PH_RECOVERY)
 		at = MIN(at, wd.start_ms + wd.pf.timing.preflight_wait_ms + 1);
 	at = MIN(MIN(at, now + WD_IDLE_MS),
 	    now + session_next_ms(wd.sess, now));
@@ -255,33 +262,34 @@ loop(void)
 	int64_t now = mono_ms();
 	int sig;
 
-	while (wd.phase == PH_RECOVERY || wd.child != 0 || wd.chan_open ||
-	    wd.rv.active || wd.dirty) {
-		pfd[0] = (struct pollfd){ .fd = wd.sigfd, .events = POLLIN };
+	while (mon_phase() == PH_RECOVERY || child_running() || mon_open() ||
+	    revert_active() || ctl_dirty()) {
+		pfd[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
 		session_pollfd(wd.sess, &pfd[1]);
-		pfd[2] = (struct pollfd){ .fd = wd.chan_open ? wd.chan.fd : -1,
-		    .events = POLLIN };
+		mon_pollfd(&pfd[2]);
 		child_pollfd(&pfd[3]);
 		if (poll(pfd, 5, next_timeout(now)) == -1 && errno != EINTR)
 			fatal("poll");
 		now = mono_ms();
-		while ((sig = sigfd_next(wd.sigfd)) > 0)
-			if (sig == SIGCHLD)
-				child_reap(now);
-			else	/* cancelled: the reason is the signal's name */
-				wd_end(PROTO_REVERT_SIGNAL, WD_EX_CANCELLED,
+		while ((sig = sigfd_next(sigfd)) > 0)
+			if (sig == SIGCHLD && child_reap()) {
+				mon_read(now);	/* what it sent before it went */
+				child_gone();
+				if (mon_open())
+					mon_eof("supervisor exited", now);
+			} else if (sig != SIGCHLD)	/* cancelled: the reason is the signal's name */
+				wd_end(PROTO_REVERT_SIGNAL, GC_EX_CANCELLED,
 				    strsignal(sig), SIGTERM, now);
 		/* the supervisor first: a request for everyday values */
-		if (wd.chan_open && pfd[2].revents != 0)
+		if (pfd[2].revents != 0)
 			mon_read(now);
 		if (session_handle(wd.sess, pfd[1].revents, now) == -1) {
 			child_kill(SIGKILL);
-			wd.exit_code = -1;
-			wd_finish(WD_EX_BROKER, session_error(wd.sess));
+			wd_finish(GC_EX_BROKER, session_error(wd.sess));
 			audit_end();
-			log_setfatalstatus(WD_EX_BROKER);
+			log_setfatalstatus(wd.exit_code);
 			fatalx("broker: %s%s", session_error(wd.sess),
-			    wd.dirty ? "; NOT reverted, mark kept" : "");
+			    ctl_dirty() ? "; NOT reverted, mark kept" : "");
 		}
 		if (pfd[3].revents != 0 || pfd[4].revents != 0)
 			child_output();
@@ -352,6 +360,9 @@ main(int argc, char *argv[])
 	int ch, verbose = 0, offline = 0;
 
 	log_init("gridcal-watchdog", 0);
+	mon_init();
+	ctl_init();
+	verdict_init();
 	notify_init();
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:hnp:vV", longopts, NULL)) != -1) {
@@ -364,7 +375,7 @@ main(int argc, char *argv[])
 		else if (ch == 'n')
 			offline = 1;
 		else if (ch == 'V')
-			return cli_version() ? WD_EX_OSERR : 0;
+			return cli_version() ? GC_EX_OSERR : 0;
 		else
 			usage(cli_badopt(ch, argv, optind, optopt, msg,
 			    sizeof(msg)));
@@ -377,21 +388,15 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 	/* no silent loss of privilege separation; tests say so in words */
 	if (geteuid() != 0 && getenv("GRIDCAL_TEST_UNPRIVILEGED") == NULL) {
-		log_setfatalstatus(WD_EX_NOPERM);
+		log_setfatalstatus(GC_EX_NOPERM);
 		fatalx("not started as root: refusing to run without privilege "
 		    "separation");
 	}
 	conf_load_or_die(wd.profile_arg, &wd.pf);	/* exit 78 */
-	/* until each unit is published to and confirmed (issue 19, engine) */
-	if (wd.pf.control_per_unit) {
-		log_setfatalstatus(WD_EX_CONFIG);
-		fatalx("%s: per-unit control topics ({u}) are not supported by "
-		    "this watchdog yet", wd.profile_arg);
-	}
 	if (strcmp(wd.command, "calibrate") == 0)
 		child_user();				/* exit 77 */
 	sandbox_init();				/* exit 77, 78 */
-	log_setfatalstatus(WD_EX_CONFIG);
+	log_setfatalstatus(GC_EX_CONFIG);
 	sp = (struct session_params){ .client_prefix = "gridcal-watchdog",
 	    .host = wd.pf.broker_host, .port = (uint16_t)wd.pf.broker_port,
 	    .cred_path = wd.pf.cred_watchdog, .tls_ca = wd.pf.broker_tls_ca,
@@ -411,9 +416,9 @@ main(int argc, char *argv[])
 	    (wd.sess = session_new(&sp, err, sizeof(err))) == NULL ||
 	    tm_subscribe(&wd.tm, wd.sess) == -1)
 		fatalx("%s", wd.sess == NULL ? err : session_error(wd.sess));
-	log_setfatalstatus(WD_EX_OSERR);
+	log_setfatalstatus(GC_EX_OSERR);
 	/* every signal that would end us by default becomes a revert */
-	if ((wd.sigfd = sigfd_open((const int[]){ SIGCHLD, SIGTERM, SIGINT,
+	if ((sigfd = sigfd_open((const int[]){ SIGCHLD, SIGTERM, SIGINT,
 	    SIGHUP, SIGQUIT, 0 })) == -1 ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR ||	/* stderr: a pipe */
 	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)	/* a full disk: EFBIG */
@@ -423,15 +428,14 @@ main(int argc, char *argv[])
 	audit_start();
 	if (mark_present()) {
 		mark_describe();
-		wd.dirty = 1;
-		revert_start(PROTO_REVERT_RECOVERY, wd.start_ms);
+		revert_recover(wd.start_ms);
 	}
-	alarm_will(wd.dirty);
+	alarm_will(ctl_dirty());
 	verdict_publish(NULL);
 	sandbox_drop();		/* all that needs root is open */
 	loop();
 	notify("STOPPING=1");
-	if (!wd.dirty)	/* everyday, confirmed: replace the will */
+	if (!ctl_dirty())	/* everyday, confirmed: replace the will */
 		alarm_clear_end();
 	verdict_end();
 	verdict_publish(outcome_word());

@@ -687,7 +687,7 @@ wdf_step(void)
 		W.advance -= W.advance > d ? d : W.advance;
 		FUZZ_ASSERT(!W.draining || W.now - W.drain_start < DRAIN_CAP_MS,
 		    "healthy broker and plant for %d s, and the run goes on "
-		    "(dirty %d, mark %d)", DRAIN_CAP_MS / 1000, wd.dirty,
+		    "(dirty %d, mark %d)", DRAIN_CAP_MS / 1000, ctl_dirty(),
 		    W.mark_durable);
 		return;
 	}
@@ -1195,7 +1195,7 @@ selftest(void)
 
 	/* PASS or FAIL: the watchdog judges DONE PASS by its own evidence
 	 * (watchdog/verdict.c), which this plant does not give */
-	FUZZ_ASSERT((rc == WD_EX_PASS || rc == WD_EX_FAIL) &&
+	FUZZ_ASSERT((rc == GC_EX_PASS || rc == GC_EX_FAIL) &&
 	    W.calib_sent[0] == 1 &&
 	    W.calib_sent[1] == 1 && W.saw_confirmed[0] && W.saw_confirmed[1],
 	    "self-test: a good run did not calibrate (exit %d, published "

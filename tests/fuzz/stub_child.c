@@ -26,6 +26,9 @@ child_user(void)
 	wd.child_gid = 1000;
 }
 
+static pid_t child;
+static int64_t kill_at_ms;
+
 int
 child_start(void)
 {
@@ -33,40 +36,58 @@ child_start(void)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
 	    fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
+	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1 ||
+	    wdf_child_start(sv[1]) == -1)
 		return -1;
-	wd.child = FAKE_PID;
-	proto_chan_init(&wd.chan, sv[0], &proto_watchdog);
-	wd.chan.rx_per_s = WD_FLOOD_PER_S;
-	wd.chan_open = 1;
-	wd.phase = PH_HELLO;
-	wd.run_start_ms = wd.last_hb_ms = mono_ms();
-	return wdf_child_start(sv[1]);
+	child = FAKE_PID;
+	return sv[0];
+}
+
+int
+child_running(void)
+{
+	return child != 0;
 }
 
 /* As child.c: a grace later, SIGKILL unless it was that. */
 void
 child_kill(int sig)
 {
-	if (wd.child <= 0)
+	if (child <= 0)
 		return;
 	wdf_child_signal(sig);
-	if (sig == SIGKILL || wd.kill_at_ms == 0)
-		wd.kill_at_ms = sig == SIGKILL ? 0 :
+	if (sig == SIGKILL || kill_at_ms == 0)
+		kill_at_ms = sig == SIGKILL ? 0 :
 		    mono_ms() + wd.pf.timing.heartbeat_timeout_ms;
 }
 
-/* As child.c: reap, read what it sent before it went, then EOF. */
 void
-child_reap(int64_t now)
+child_tick(int64_t now)
 {
-	if (wd.child <= 0 || !wdf_child_exited())
-		return;
-	mon_read(now);
-	wd.child = 0;
+	if (child != 0 && kill_at_ms != 0 && now >= kill_at_ms)
+		child_kill(SIGKILL);
+}
+
+int64_t
+child_next(void)
+{
+	return child != 0 && kill_at_ms != 0 ? kill_at_ms : INT64_MAX;
+}
+
+/* As child.c: reaped, then what it sent before it went is read. */
+int
+child_reap(void)
+{
+	if (child <= 0 || !wdf_child_exited())
+		return 0;
+	child = 0;
+	return 1;
+}
+
+void
+child_gone(void)
+{
 	(void)WD_AUDIT(AUDIT_EV_CHILD_EXIT, AF_S("status", "signal 9"));
-	if (wd.chan_open)
-		mon_eof("supervisor exited", now);
 }
 
 /* Its output pipes: none here. */

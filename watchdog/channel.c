@@ -1,9 +1,10 @@
 /*
- * The socketpair, after OpenSSH's monitor: a table of the requests the
- * supervisor may make and the phases that permit each. A frame that does
- * not parse, is not permitted now, or asks outside the whitelist is a
- * violation: audited, refused, reverted if dirty, the supervisor killed.
- * Operational refusals (broker down, no mark...) end nothing.
+ * The socketpair to the supervisor and the run's phase, after OpenSSH's
+ * monitor: a table of the requests the supervisor may make and the phases
+ * that permit each. A frame that does not parse, is not permitted now, or
+ * asks outside the whitelist is a violation: audited, refused, reverted if
+ * dirty, the supervisor killed. Operational refusals (broker down, no
+ * mark...) end nothing.
  */
 #include <sys/param.h>
 
@@ -20,10 +21,61 @@
 #define MON_BATCH	64	/* frames per read; more waiting is a flood */
 #define P(ph)		(1 << (ph))
 
+static enum wd_phase	 phase = PH_RECOVERY;
+static struct proto_chan chan;
+static int		 chan_open;
+static int64_t		 run_start_ms, last_hb_ms;
+static unsigned		 last_state;	/* from the last heartbeat */
+
+/* At start (a fuzzer runs main() again): recovery, no channel. */
+void
+mon_init(void)
+{
+	phase = PH_RECOVERY;
+	chan_open = 0;
+}
+
+enum wd_phase
+mon_phase(void)
+{
+	return phase;
+}
+
+/* The start-up recovery is over: no child yet. */
+void
+mon_recovered(void)
+{
+	phase = PH_CLOSED;
+}
+
+/* The supervisor runs: fd is our end of the socketpair. */
+void
+mon_start(int fd, int64_t now)
+{
+	proto_chan_init(&chan, fd, &proto_watchdog);
+	chan.rx_per_s = WD_FLOOD_PER_S;
+	chan_open = 1;
+	phase = PH_HELLO;
+	run_start_ms = last_hb_ms = now;
+}
+
+int
+mon_open(void)
+{
+	return chan_open;
+}
+
+void
+mon_pollfd(struct pollfd *pfd)
+{
+	*pfd = (struct pollfd){ .fd = chan_open ? chan.fd : -1,
+	    .events = POLLIN };
+}
+
 static void
 mon_send(struct proto_msg *m)
 {
-	if (wd.chan_open && proto_send(&wd.chan, m) == -1)
+	if (chan_open && proto_send(&chan, m) == -1)
 		log_warn("supervisor: %s", proto_type_name(m->type));
 }
 
@@ -43,7 +95,7 @@ mon_reverted(enum proto_revert_reason why, int confirmed)
 	struct proto_msg m;
 
 	proto_set_reverted(&m, why, confirmed);
-	if (wd.phase == PH_RUN && why != PROTO_REVERT_REQUESTED)
+	if (phase == PH_RUN && why != PROTO_REVERT_REQUESTED)
 		mon_send(&m);
 }
 
@@ -51,16 +103,15 @@ mon_reverted(enum proto_revert_reason why, int confirmed)
 void
 mon_close(void)
 {
-	if (wd.chan_open && close(wd.chan.fd) == -1)
+	if (chan_open && close(chan.fd) == -1)
 		log_warn("close");
-	wd.chan_open = 0;
+	chan_open = 0;
 }
 
 static void
 violation(const char *why, int64_t now)
 {
-	wd.exit_code = -1;	/* a violation outranks what DONE claimed */
-	wd_end(PROTO_REVERT_VIOLATION, WD_EX_SUPERVISOR, why, SIGKILL, now);
+	wd_end(PROTO_REVERT_VIOLATION, GC_EX_SUPERVISOR, why, SIGKILL, now);
 	log_warnx("supervisor: protocol violation: %s", why);	/* after */
 	(void)WD_AUDIT(AUDIT_EV_REFUSE, AF_S("reason", "violation"),
 	    AF_S("detail", why));
@@ -68,7 +119,7 @@ violation(const char *why, int64_t now)
 
 static void
 refuse(const struct proto_msg *req, enum proto_refusal r, const char *text,
-    int is_violation, int64_t now)
+    int64_t now)
 {
 	enum setting s = req->u.set.setting;
 	enum setting_value v = req->u.set.value;
@@ -80,7 +131,7 @@ refuse(const struct proto_msg *req, enum proto_refusal r, const char *text,
 	    AF_S("reason", proto_refusal_name(r)), AF_S("detail", text) }, 2);
 	proto_set_refused(&m, s, v, r, text);
 	mon_send(&m);
-	if (is_violation)
+	if (PROTO_REFUSE_IS_VIOLATION(r))
 		violation(text, now);
 }
 
@@ -88,8 +139,8 @@ static void
 mon_hello(const struct proto_msg *m, int64_t now)
 {
 	if (memcmp(m->u.hello.digest, wd.pf.digest, PROTO_DIGEST_LEN) == 0) {
-		wd.phase = PH_RUN;
-		wd.last_hb_ms = now;
+		phase = PH_RUN;
+		last_hb_ms = now;
 	} else
 		violation("HELLO: the supervisor runs another profile", now);
 }
@@ -97,8 +148,8 @@ mon_hello(const struct proto_msg *m, int64_t now)
 static void
 mon_heartbeat(const struct proto_msg *m, int64_t now)
 {
-	wd.last_state = m->u.heartbeat.state;
-	wd.last_hb_ms = now;
+	last_state = m->u.heartbeat.state;
+	last_hb_ms = now;
 }
 
 /*
@@ -137,124 +188,62 @@ mon_audit(const struct proto_msg *m, int64_t now)
 		    &AF_S(AUDIT_F_TEXT, m->u.audit.text), 1);
 }
 
-/* Exit status 0-4 are the outcomes PASS to CANCELLED, in order. */
+/*
+ * DONE is a claim (verdict.c): it decides the exit status only if nothing
+ * the watchdog saw ends the run first. The supervisor has a grace period
+ * to exit.
+ */
 static void
 mon_done(const struct proto_msg *m, int64_t now)
 {
-	wd.phase = PH_DONE;	/* it has a grace period to exit */
-	verdict_claim(m->u.done.outcome);
-	wd_end(PROTO_REVERT_DONE, WD_EX_PASS + (int)m->u.done.outcome -
-	    PROTO_OUTCOME_PASS, m->u.done.reason, 0, now);
+	phase = PH_DONE;
+	verdict_claim(m->u.done.outcome, m->u.done.reason);
+	revert_start(PROTO_REVERT_DONE, now);
+	child_kill(0);
 }
 
 /*
- * The whitelist for calibration values: a refusal here is a violation.
- * The permit and the set order are spec/watchdog.yaml's.
+ * A request for everyday values is always permitted: it is the revert.
+ * Calibration values: the permit is spec/watchdog.yaml's; the settings'
+ * own rules are revert.c's (ctl_calibrate).
  */
-static const char *
-whitelist(enum setting s, enum proto_refusal *r)
-{
-	static const enum setting order[SETTING_COUNT] = WD_SET_ORDER;
-	static const int permit[VALUE_COUNT] = WD_VALUE_PERMITS;
-	static char why[128];
-	char *u;
-
-	*r = PROTO_REFUSE_NOT_AUTHORISED;
-	if (permit[VALUE_CALIBRATION] == WD_PERMIT_AUTHORISED && !wd.authorised)
-		return "calibration values need --method grid --confirm";
-	*r = PROTO_REFUSE_PHASE;
-	if (wd.set[0].pending || wd.set[1].pending || wd.set[s].confirmed)
-		return "one request at a time, each value once";
-	/* not "was confirmed once": a second operator may have set it back */
-	*r = PROTO_REFUSE_ORDER;
-	for (int i = 0; i < SETTING_COUNT && order[i] != s; i++)
-		if (!wd.set[order[i]].confirmed ||
-		    !ctl_holds(order[i], VALUE_CALIBRATION)) {
-			(void)snprintf(why, sizeof(why), "%s must be confirmed "
-			    "first, and read back in calibration on every unit "
-			    "now", setting_name(order[i]));
-			if ((u = strchr(why, '_')) != NULL)
-				*u = ' ';	/* "charger priority" */
-			return why;
-		}
-	return NULL;
-}
-
-/* What must hold before any change; a refusal here ends nothing. */
-static const char *
-ready(enum setting s, enum proto_refusal *r, int64_t now)
-{
-	*r = PROTO_REFUSE_REVERTING;
-	if (wd.latched)
-		return "a revert has started in this run";
-	*r = PROTO_REFUSE_BROKER;
-	if (!session_connected(wd.sess))
-		return "not connected to the broker";
-	*r = PROTO_REFUSE_ENVELOPE;
-	if (envelope_check(now)) {
-		envelope_record();
-		return "a hard limit is exceeded";
-	}
-	*r = PROTO_REFUSE_MARK;
-	if (mark_set() == -1)
-		return "the intent mark cannot be written";
-	*r = PROTO_REFUSE_AUDIT;
-	/* write-ahead: away from safety only once it is durable */
-	if (wd.audit_failed ||
-	    wd_audit_sv(AUDIT_EV_ACCEPT, s, VALUE_CALIBRATION, NULL, 0) == -1 ||
-	    wd_commit() == -1) {
-		if (!wd.dirty)	/* nothing was published */
-			mark_clear();
-		return "the audit log cannot be written";
-	}
-	return NULL;
-}
-
 static void
 mon_set_request(const struct proto_msg *m, int64_t now)
 {
+	static const int permit[VALUE_COUNT] = WD_VALUE_PERMITS;
 	enum setting s = m->u.set.setting;
 	enum setting_value v = m->u.set.value;
 	enum proto_refusal r = PROTO_REFUSE_SCOPE;
-	const char *no = NULL;
+	const char *no = "single-unit writes are never permitted";
+	int all = m->u.set.scope == PROTO_SCOPE_ALL;
 
-	if (m->u.set.scope == PROTO_SCOPE_ALL && v == VALUE_EVERYDAY) {
-		/* always: it is the revert; act first, record after */
-		revert_request(s, now);
+	if (all && v == VALUE_EVERYDAY) {
+		revert_request(s, now);		/* act first, record after */
 		mon_answer(PROTO_SET_ACCEPTED, s, v);
-		(void)wd_audit_sv(AUDIT_EV_REQUEST, s, v,
-		    &AF_I("scope", m->u.set.scope), 1);
-		(void)wd_audit_sv(AUDIT_EV_ACCEPT, s, v, NULL, 0);
-		return;
 	}
 	(void)wd_audit_sv(AUDIT_EV_REQUEST, s, v,
 	    &AF_I("scope", m->u.set.scope), 1);
-	if (m->u.set.scope != PROTO_SCOPE_ALL)
-		no = "single-unit writes are never permitted";
+	if (all && v == VALUE_EVERYDAY) {
+		(void)wd_audit_sv(AUDIT_EV_ACCEPT, s, v, NULL, 0);
+		return;
+	}
+	if (all && permit[v] == WD_PERMIT_AUTHORISED && !wd.authorised) {
+		r = PROTO_REFUSE_NOT_AUTHORISED;
+		no = "calibration values need --method grid --confirm";
+	} else if (all)
+		no = ctl_calibrate(s, &r, now);
+	if (no != NULL)
+		refuse(m, r, no, now);
 	else
-		no = whitelist(s, &r);
-	if (no != NULL || (no = ready(s, &r, now)) != NULL) {
-		refuse(m, r, no, PROTO_REFUSE_IS_VIOLATION(r), now);
-		return;
-	}
-	wd.dirty = 1;		/* the mark is down: from here on, revert */
-	if (ctl_publish(s, v, NULL) == -1) {
-		refuse(m, PROTO_REFUSE_BROKER, "publish failed", 0, now);
-		return;
-	}
-	wd.set[s].pending = 1;
-	wd.set[s].since_ms = now;
-	wd.ev_published = 1;
-	(void)wd_audit_sv(AUDIT_EV_PUBLISH, s, v, &AF_I("attempt", 1), 1);
-	mon_answer(PROTO_SET_ACCEPTED, s, v);
+		mon_answer(PROTO_SET_ACCEPTED, s, v);
 }
 
 void
 mon_eof(const char *why, int64_t now)
 {
 	mon_close();
-	if (wd.phase != PH_DONE)	/* it ended without its report */
-		wd_end(PROTO_REVERT_EOF, WD_EX_SUPERVISOR, why, SIGTERM, now);
+	if (phase != PH_DONE)	/* it ended without its report */
+		wd_end(PROTO_REVERT_EOF, GC_EX_SUPERVISOR, why, SIGTERM, now);
 }
 
 /*
@@ -276,7 +265,7 @@ static const struct mon_ent {
 static int
 peer_gone(void)
 {
-	struct pollfd p = { .fd = wd.chan.fd, .events = POLLRDHUP };
+	struct pollfd p = { .fd = chan.fd, .events = POLLRDHUP };
 
 	return poll(&p, 1, 0) == -1 || (p.revents & (POLLRDHUP | POLLHUP |
 	    POLLERR)) != 0;
@@ -299,8 +288,8 @@ mon_read(int64_t now)
 	enum proto_err err = PROTO_OK;
 	int n, nlater = 0;
 
-	for (n = 0; n < MON_BATCH && wd.chan_open; n++) {
-		if ((err = proto_recv(&wd.chan, &m, why, sizeof(why))) ==
+	for (n = 0; n < MON_BATCH && chan_open; n++) {
+		if ((err = proto_recv(&chan, &m, why, sizeof(why))) ==
 		    PROTO_E_AGAIN)
 			break;
 		if (err == PROTO_E_EOF && !peer_gone()) {
@@ -317,26 +306,33 @@ mon_read(int64_t now)
 		if (err != PROTO_OK)
 			(void)snprintf(buf, sizeof(buf), "%s: %s",
 			    proto_err_name(err), why);
-		else if (e == mon_table + NENT || !(e->permit & P(wd.phase)))
+		else if (e == mon_table + NENT || !(e->permit & P(phase)))
 			(void)snprintf(buf, sizeof(buf), "%s not permitted now",
 			    proto_type_name(m.type));
-		else {
-			if (e->fn == mon_audit)	/* permitted: recorded later */
-				later[nlater++] = m;
-			else
-				e->fn(&m, now);
+		else if (e->fn == mon_audit) {	/* permitted: recorded later */
+			later[nlater++] = m;
+			continue;
+		} else {
+			e->fn(&m, now);
 			continue;
 		}
 		if (err == PROTO_OK && m.type == PROTO_SET_REQUEST)
-			refuse(&m, PROTO_REFUSE_PHASE, buf, 1, now);
+			refuse(&m, PROTO_REFUSE_PHASE, buf, now);
 		else
 			violation(buf, now);
 	}
 	/* more than a supervisor ever queues */
-	if (n == MON_BATCH && err != PROTO_E_AGAIN && wd.chan_open)
+	if (n == MON_BATCH && err != PROTO_E_AGAIN && chan_open)
 		violation("flood: the socket does not drain", now);
 	for (int i = 0; i < nlater; i++)
 		mon_audit(&later[i], now);
+}
+
+/* HELLO or the run awaited: the heartbeat and the run time are watched. */
+static int
+watching(void)
+{
+	return chan_open && (phase == PH_HELLO || phase == PH_RUN);
 }
 
 void
@@ -344,19 +340,17 @@ mon_tick(int64_t now)
 {
 	const struct profile_timing *t = &wd.pf.timing;
 
-	if (wd.chan_open && (wd.phase == PH_HELLO || wd.phase == PH_RUN) &&
-	    now - wd.last_hb_ms > t->heartbeat_timeout_ms) {
-		wd_end(PROTO_REVERT_HEARTBEAT, WD_EX_SUPERVISOR,
+	if (!watching())
+		return;
+	if (now - last_hb_ms > t->heartbeat_timeout_ms) {
+		wd_end(PROTO_REVERT_HEARTBEAT, GC_EX_SUPERVISOR,
 		    "heartbeat lost", SIGKILL, now);	/* act first */
 		(void)WD_AUDIT(AUDIT_EV_HEARTBEAT_LOST, AF_I("age_ms", now -
-		    wd.last_hb_ms), AF_I("last_state", wd.last_state));
+		    last_hb_ms), AF_I("last_state", last_state));
 	}
-	if (wd.child != 0 && wd.exit_code < 0 &&
-	    now - wd.run_start_ms > t->run_max_ms)
-		wd_end(PROTO_REVERT_RUN_MAX, WD_EX_ABORTED,
+	if (wd.exit_code < 0 && now - run_start_ms > t->run_max_ms)
+		wd_end(PROTO_REVERT_RUN_MAX, GC_EX_ABORTED,
 		    "run exceeded its maximum time", SIGTERM, now);
-	if (wd.child != 0 && wd.kill_at_ms != 0 && now >= wd.kill_at_ms)
-		child_kill(SIGKILL);
 }
 
 /* The first of mon_tick's deadlines, to the millisecond; INT64_MAX. */
@@ -364,13 +358,9 @@ int64_t
 mon_next(void)
 {
 	const struct profile_timing *t = &wd.pf.timing;
-	int64_t at = INT64_MAX;
 
-	if (wd.chan_open && (wd.phase == PH_HELLO || wd.phase == PH_RUN))
-		at = wd.last_hb_ms + t->heartbeat_timeout_ms + 1;
-	if (wd.child != 0 && wd.exit_code < 0)
-		at = MIN(at, wd.run_start_ms + t->run_max_ms + 1);
-	if (wd.child != 0 && wd.kill_at_ms != 0)
-		at = MIN(at, wd.kill_at_ms);
-	return at;
+	if (!watching())
+		return INT64_MAX;
+	return MIN(last_hb_ms + t->heartbeat_timeout_ms, wd.exit_code < 0 ?
+	    run_start_ms + t->run_max_ms : INT64_MAX) + 1;
 }
