@@ -569,6 +569,9 @@ START_TEST(per_unit_control)
 	/* Solar Assistant's layout is per inverter */
 	ck_assert_msg(profile_load("../../profiles/solar-assistant.yaml", &pf,
 	    err, sizeof(err)) == 0, "%s", err);
+	ck_assert(pf.control_per_unit);
+	ck_assert_str_eq(pf.control[SETTING_OUTPUT_PRIORITY].topic,
+	    "solar_assistant/inverter_{u}/output_source_priority/set");
 	unlink(path);
 }
 END_TEST
