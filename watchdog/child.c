@@ -189,6 +189,7 @@ child_start(void)
 	if (child == 0)
 		child_exec(sv[1], po[1], pe[1], argv);
 	pgrp = child;
+	kill_at_ms = 0;	/* a new child owes no SIGKILL */
 	(void)close(sv[1]);
 	(void)close(po[1]);
 	(void)close(pe[1]);

@@ -83,7 +83,8 @@ wd_audit_sv(const char *event, enum setting s, enum setting_value v,
 	    AF_S("value", wd.pf.control[s].value[v]) };
 
 	n = MIN(n, 3);
-	memcpy(f + 2, more, n * sizeof(*more));
+	if (n > 0)
+		memcpy(f + 2, more, n * sizeof(*more));
 	return wd_audit(AUDIT_WATCHDOG, event, f, 2 + n);
 }
 

@@ -40,6 +40,7 @@ child_start(void)
 	    wdf_child_start(sv[1]) == -1)
 		return -1;
 	child = FAKE_PID;
+	kill_at_ms = 0;	/* as child.c: a new child owes no SIGKILL */
 	return sv[0];
 }
 
