@@ -302,10 +302,14 @@ settle(void)
 	    (unsigned long long)probe_latest(&pr, PEER_OUT, NULL, 0, NULL));
 }
 
+/* Node-RED stopped answering (it can, under the flood): not sampled on. */
+static bool peer_gone;
+
 /* One timed trip of a reactor; the cell goes back to normal after. */
 static void
 reactor_sample(const char *out, struct samples *s)
 {
+	static int peer_lost_row;
 	unsigned before = s->repeats;
 	double ms;
 
@@ -320,6 +324,11 @@ reactor_sample(const char *out, struct samples *s)
 		    TRIP_TIMEOUT_MS);
 	} else
 		samples_add(s, ms);
+	if (strcmp(out, PEER_OUT) == 0 && (peer_lost_row = ms < 0 ?
+	    peer_lost_row + 1 : 0) == 3) {
+		peer_gone = true;
+		note("peer: no answer to 3 trips in a row; not sampled after");
+	}
 	(void)probe_publish(&pr, cell_topic, ok_value);
 	settle();
 }
@@ -331,10 +340,10 @@ reactors_round(struct samples *fl, struct samples *pe)
 		/* alternate the order so neither always goes first */
 		if ((i + gc_seq) % 2 == 0) {
 			reactor_sample(FLOOR_OUT, fl);
-			if (R.peer_ran)
+			if (R.peer_ran && !peer_gone)
 				reactor_sample(PEER_OUT, pe);
 		} else {
-			if (R.peer_ran)
+			if (R.peer_ran && !peer_gone)
 				reactor_sample(PEER_OUT, pe);
 			reactor_sample(FLOOR_OUT, fl);
 		}
