@@ -218,12 +218,6 @@ audit_set_run(struct audit_log *al, const char *run_id)
 	return 0;
 }
 
-void
-audit_set_nosync(struct audit_log *al, int nosync)
-{
-	al->nosync = nosync;
-}
-
 static int
 fail(char *why, size_t whysz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

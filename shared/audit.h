@@ -94,7 +94,7 @@ struct audit_log {
 	int		broken;		/* a record could not be made durable */
 	int		anchor_stale;	/* last anchor write failed */
 	int		announce;	/* the anchor announces one more */
-	int		nosync;		/* tests and bench only: no fsync */
+	int		nosync;		/* tests and bench only (audittest.h) */
 	int		group;		/* group commit: audit_commit syncs */
 	unsigned	pending;	/* records written since the commit */
 };
@@ -111,8 +111,6 @@ int	audit_set_run(struct audit_log *, const char *run_id);
 int	audit_append(struct audit_log *, enum audit_actor, const char *event,
 	    const struct audit_field *f, size_t nf);
 void	audit_close(struct audit_log *);
-/* Tests and benchmarks only: skip every fsync. */
-void	audit_set_nosync(struct audit_log *, int);
 /* Group commit on or off (see GROUP COMMIT); commits first. */
 int	audit_set_group(struct audit_log *, int);
 /* Makes every record appended so far durable, then the anchor; -1 errno. */

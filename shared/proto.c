@@ -43,8 +43,13 @@ static const struct type_info types[] = {
 	    PROTO_HDR_LEN + 4 + PROTO_TEXT_LEN },
 	{ PROTO_REVERTED,	"REVERTED",	 PROTO_HDR_LEN + 2 },
 };
-#define NTYPES	(sizeof(types) / sizeof(types[0]))
 
+/* Name tables, indexed by the enum's value (NULL: no such value). */
+static const char *const err_names[] = {
+	"ok", "no frame", "end of file", "system error", "short frame",
+	"long frame", "bad version", "unknown type", "wrong direction",
+	"bad length field", "bad field", "bad sequence", "flood"
+};
 static const char *const outcome_names[] = {
 	NULL, "PASS", "FAIL", "ABORTED", "REFUSED", "CANCELLED"
 };
@@ -56,11 +61,17 @@ static const char *const revert_names[] = {
 	NULL, "requested", "heartbeat", "eof", "violation", "signal",
 	"run_max", "envelope", "confirm_timeout", "audit", "recovery", "done"
 };
+#define N(t)		(sizeof(t) / sizeof((t)[0]))
+/* "?" for a value out of range */
+#define NAME(t, i)	((unsigned)(i) < N(t) && (t)[i] != NULL ? (t)[i] : "?")
+_Static_assert(N(err_names) == PROTO_E_FLOOD + 1 && N(outcome_names) ==
+    PROTO_OUTCOME_CANCELLED + 1 && N(refusal_names) == PROTO_REFUSE_MAX + 1 &&
+    N(revert_names) == PROTO_REVERT_MAX + 1, "a name for each value");
 
 static const struct type_info *
 type_info(unsigned type)
 {
-	for (size_t i = 0; i < NTYPES; i++)
+	for (size_t i = 0; i < N(types); i++)
 		if (types[i].type == type)
 			return &types[i];
 	return NULL;
@@ -85,46 +96,25 @@ proto_type_name(unsigned type)
 const char *
 proto_err_name(enum proto_err e)
 {
-	switch (e) {
-	case PROTO_OK:		return "ok";
-	case PROTO_E_AGAIN:	return "no frame";
-	case PROTO_E_EOF:	return "end of file";
-	case PROTO_E_SYS:	return "system error";
-	case PROTO_E_SHORT:	return "short frame";
-	case PROTO_E_LONG:	return "long frame";
-	case PROTO_E_VERSION:	return "bad version";
-	case PROTO_E_TYPE:	return "unknown type";
-	case PROTO_E_DIRECTION:	return "wrong direction";
-	case PROTO_E_LENGTH:	return "bad length field";
-	case PROTO_E_FIELD:	return "bad field";
-	case PROTO_E_SEQ:	return "bad sequence";
-	case PROTO_E_FLOOD:	return "flood";
-	}
-	return "?";
+	return NAME(err_names, e);
 }
 
 const char *
 proto_outcome_name(enum proto_outcome o)
 {
-	if (o < PROTO_OUTCOME_PASS || o > PROTO_OUTCOME_CANCELLED)
-		return "?";
-	return outcome_names[o];
+	return NAME(outcome_names, o);
 }
 
 const char *
 proto_refusal_name(enum proto_refusal r)
 {
-	if (r < 1 || r > PROTO_REFUSE_MAX)
-		return "?";
-	return refusal_names[r];
+	return NAME(refusal_names, r);
 }
 
 const char *
 proto_revert_name(enum proto_revert_reason r)
 {
-	if (r < 1 || r > PROTO_REVERT_MAX)
-		return "?";
-	return revert_names[r];
+	return NAME(revert_names, r);
 }
 
 /* Little-endian helpers: the frame layout does not depend on the ABI. */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "auditread.h"
+#include "audittest.h"
 #include "clock.h"
 
 static double

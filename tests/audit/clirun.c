@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audittest.h"
 #include "clirun.h"
 
 const char *cli_bin;

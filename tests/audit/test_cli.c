@@ -21,6 +21,7 @@
 
 #include "audit.h"
 #include "auditread.h"
+#include "audittest.h"
 #include "auditseal.h"
 #include "clock.h"
 #include "sealvk.h"

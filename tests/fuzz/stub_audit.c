@@ -64,9 +64,3 @@ audit_commit(struct audit_log *al)
 	wdf_audit_commit();
 	return 0;
 }
-
-void
-audit_set_nosync(struct audit_log *al, int nosync)
-{
-	al->nosync = nosync;
-}

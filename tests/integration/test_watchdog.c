@@ -31,6 +31,7 @@
 #include <mosquitto.h>
 
 #include "audit.h"
+#include "audittest.h"
 #include "sealvk.h"
 #include "tests/harness/harness.h"
 

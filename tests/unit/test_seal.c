@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "auditseal.h"
+#include "audittest.h"
 #include "sealvk.h"
 
 Suite	*seal_suite(void);
