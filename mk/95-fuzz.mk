@@ -57,6 +57,11 @@ FUZZ_WD_STUBS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,\
 $(FUZZ_DIR)/obj/watchdog/watchdog.o: FUZZ_CFLAGS += -Dmain=gridcal_watchdog_main \
 	-Wno-missing-prototypes
 $(FUZZ_DIR)/obj/watchdog/watchdog.o: $(B)/gen/watchdog_usage.h
+# the profile is parsed once, not per run: tests/fuzz/stub_conf.c (an
+# object built before the rename must be built again)
+$(FUZZ_DIR)/obj/watchdog/conf.o: FUZZ_CFLAGS += \
+	-Dconf_load_or_die=conf_load_or_die_real
+$(FUZZ_DIR)/obj/watchdog/conf.o: mk/95-fuzz.mk
 # every generated header the watchdog's objects include (mk/50-watchdog.mk)
 $(FUZZ_WD_OBJS): | $(WD_GEN_HDR)
 $(FUZZ_DIR)/fuzz-watchdog: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_watchdog.o \

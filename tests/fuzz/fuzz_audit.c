@@ -31,7 +31,7 @@
 #define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
 
 static struct audit_record rec;
-static char dir[] = "/tmp/gridcal-fuzz-audit.XXXXXX";
+static char dir[256];	/* on tmpfs if there is one (fuzz_mkdtemp) */
 static char logpath[sizeof(dir) + 32], anchorpath[sizeof(dir) + 32];
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -50,10 +50,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fuzz_mkdtemp(dir, sizeof(dir), "audit");
 	(void)snprintf(logpath, sizeof(logpath), "%s/audit.jsonl", dir);
 	(void)snprintf(anchorpath, sizeof(anchorpath), "%s/" AUDIT_ANCHOR_NAME,
 	    dir);

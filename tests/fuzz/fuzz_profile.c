@@ -21,7 +21,7 @@
 #include "profile.h"
 #include "telemetry.h"
 
-static char dir[] = "/tmp/gridcal-fuzz-profile.XXXXXX";
+static char dir[256];	/* on tmpfs if there is one (fuzz_mkdtemp) */
 static char path[sizeof(dir) + 32];
 static struct profile pf, again;
 static struct tm_store tm;
@@ -41,10 +41,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fuzz_mkdtemp(dir, sizeof(dir), "profile");
 	(void)snprintf(path, sizeof(path), "%s/site.yaml", dir);
 	(void)atexit(cleanup);
 	return 0;

@@ -24,6 +24,9 @@
 
 static struct profile pf;
 static struct tm_store tm;
+/* tm_init() once: every input starts from a copy of this store (tm_init
+ * sorts the topics, a fifth of an execution when done per input) */
+static struct tm_store tm0;
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -34,7 +37,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_reference_profile(&pf);
+	if (tm_init(&tm0, &pf) == -1)
+		abort();
 	return 0;
+}
+
+static int
+topic_cmp(const void *key, const void *t)
+{
+	return strcmp(key, ((const struct tm_topic *)t)->topic);
 }
 
 static const struct field_spec *
@@ -100,11 +111,13 @@ one(const char *topic, const uint8_t *payload, size_t len, int64_t now)
 	char why[256] = "";
 	enum tm_ingest r;
 
-	for (int i = 0; i < tm.ntopics; i++)
-		if (strcmp(tm.topics[i].topic, topic) == 0)
-			t = &tm.topics[i];
-	memcpy(before, tm.pack, sizeof(before));
-	memcpy(ubefore, tm.unit, sizeof(ubefore));
+	/* the index is sorted (fuzz-profile checks it of every profile) */
+	t = bsearch(topic, tm.topics, (size_t)tm.ntopics, sizeof(tm.topics[0]),
+	    topic_cmp);
+	if (t == NULL) {	/* what must not change */
+		memcpy(before, tm.pack, sizeof(before));
+		memcpy(ubefore, tm.unit, sizeof(ubefore));
+	}
 	r = tm_ingest(&tm, topic, payload, len, now, why, sizeof(why));
 	if (t == NULL) {
 		FUZZ_ASSERT(r == TM_UNKNOWN_TOPIC, "%s: %d", topic, r);
@@ -159,8 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t now = 1000;
 	uint64_t sent = 0;
 
-	if (tm_init(&tm, &pf) == -1)
-		abort();
+	memcpy(&tm, &tm0, sizeof(tm));
 	while (fuzz_more(&in)) {
 		uint8_t sel = fuzz_u8(&in);
 		const uint8_t *p;

@@ -77,8 +77,9 @@ static struct wd wd0;		/* the watchdog's state before main() */
 static struct profile mpf;	/* the model's own copy of the profile */
 static char profile_path[4096];
 /* the state directory (the real mark.c takes its lock there) */
-static char state_dir[] = "/tmp/gridcal-fuzz-wd.XXXXXX";
+static char state_dir[256];	/* on tmpfs if there is one (fuzz_mkdtemp) */
 static char lock_path[sizeof(state_dir) + 32];
+static char note_path[sizeof(state_dir) + 32];
 
 static struct world {
 	struct fuzz_in	 in;
@@ -155,6 +156,7 @@ static void
 cleanup(void)
 {
 	(void)unlink(lock_path);
+	(void)unlink(note_path);
 	(void)unlink(profile_path);
 	(void)rmdir(state_dir);
 }
@@ -212,12 +214,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	memcpy(&wd0, &wd, sizeof(wd));
-	if (mkdtemp(state_dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fuzz_mkdtemp(state_dir, sizeof(state_dir), "wd");
 	(void)atexit(cleanup);
 	(void)snprintf(lock_path, sizeof(lock_path), "%s/watchdog.lock",
+	    state_dir);
+	(void)snprintf(note_path, sizeof(note_path), "%s/watchdog.revert",
 	    state_dir);
 	(void)snprintf(profile_path, sizeof(profile_path), "%s/profile.yaml",
 	    state_dir);
@@ -1159,7 +1160,10 @@ run(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(W.applied[s] == VALUE_EVERYDAY, "the plant runs %s "
 		    "calibration at the end", setting_name(s));
 	closefrom(fdmark);
-	(void)unlink(lock_path);
+	/* the lock file stays (mark.c opens it O_CREAT, and the lock goes
+	 * with the descriptor); a revert note would outlive the run it
+	 * belongs to, and the next run's recovery would read it */
+	(void)unlink(note_path);
 	return rc;
 }
 
