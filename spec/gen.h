@@ -60,6 +60,7 @@ struct g_event {
 	int			 line;
 	enum gen_source		 source;
 	bool			 abort;
+	bool			 link_lost;	/* the watchdog link is gone */
 };
 
 struct g_guard {
@@ -99,6 +100,9 @@ struct spec {
 	int		 nactions;
 	struct g_row	 rows[GEN_MAX_ROWS];	/* file order */
 	int		 nrows;
+	int		 priority[GEN_MAX_EVENTS];	/* events, first first */
+	int		 npriority;
+	int		 priority_line;
 	int		 errors;
 	void		*raw;		/* what libcyaml loaded; owns strings */
 };

@@ -176,7 +176,14 @@ write_header(const struct spec *sp, const char *dir)
 	    "enum cal_expect { CAL_EXPECT_ANY, CAL_EXPECT_EVERYDAY, "
 	    "CAL_EXPECT_CALIBRATION };\n"
 	    "extern const enum cal_expect cal_state_expect[CAL_STATE_COUNT][2];\n"
+	    "/* Every event once, in the spec's priority: of the events due at\n"
+	    " * one time the runtime dispatches the first (one, then it looks\n"
+	    " * again). cal_event_rank[e] is e's place in it. */\n"
+	    "extern const enum cal_event cal_event_priority[CAL_EVENT_COUNT];\n"
+	    "extern const uint8_t cal_event_rank[CAL_EVENT_COUNT];\n"
 	    "extern const bool cal_event_abort[CAL_EVENT_COUNT];\n"
+	    "/* The event says the watchdog link is gone (link_lost:). */\n"
+	    "extern const bool cal_event_link_lost[CAL_EVENT_COUNT];\n"
 	    "extern const enum cal_source cal_event_source[CAL_EVENT_COUNT];\n\n",
 	    max_guards(sp), max_actions(sp), sp->nrows);
 	header_functions(&o, sp);
@@ -336,10 +343,25 @@ source_flags(struct out *o, const struct spec *sp)
 		out_printf(o, "\t{ %s, %s },\n",
 		    expect_name(sp->states[i].expect[0]),
 		    expect_name(sp->states[i].expect[1]));
+	out_printf(o, "};\n\nconst enum cal_event "
+	    "cal_event_priority[CAL_EVENT_COUNT] = {\n");
+	for (i = 0; i < sp->npriority; i++)
+		out_printf(o, "\t%s,\n", upper("CAL_EVENT_",
+		    sp->events[sp->priority[i]].name, id, sizeof(id)));
+	out_printf(o, "};\n\nconst uint8_t cal_event_rank[CAL_EVENT_COUNT] = "
+	    "{\n");
+	for (i = 0; i < sp->npriority; i++)
+		out_printf(o, "\t[%s] = %d,\n", upper("CAL_EVENT_",
+		    sp->events[sp->priority[i]].name, id, sizeof(id)), i);
 	out_printf(o, "};\n\nconst bool cal_event_abort[CAL_EVENT_COUNT] = "
 	    "{\n");
 	for (i = 0; i < sp->nevents; i++)
 		out_printf(o, "\t%s,\n", sp->events[i].abort ? "true" : "false");
+	out_printf(o, "};\n\nconst bool cal_event_link_lost[CAL_EVENT_COUNT] "
+	    "= {\n");
+	for (i = 0; i < sp->nevents; i++)
+		out_printf(o, "\t%s,\n",
+		    sp->events[i].link_lost ? "true" : "false");
 	out_printf(o, "};\n\nconst enum cal_source "
 	    "cal_event_source[CAL_EVENT_COUNT] = {\n");
 	for (i = 0; i < sp->nevents; i++)

@@ -314,6 +314,63 @@ check_aborts(struct spec *sp)
 	}
 }
 
+/*
+ * The watchdog link lost: every state that is not terminal, the reverting
+ * ones included, ends the run on it whatever the guards say, into a
+ * terminal state, and asks nothing (there is nobody to ask; the watchdog
+ * reverts on EOF by itself). Such rows are the only ones that may leave
+ * the settings-holding states without the revert (check_settings).
+ */
+static void
+check_link_lost(struct spec *sp)
+{
+	int grp[GEN_MAX_ROWS], n, s, e, i, k;
+	const struct g_row *r;
+
+	for (e = 0; e < sp->nevents; e++) {
+		if (!sp->events[e].link_lost)
+			continue;
+		for (s = 0; s < sp->nstates; s++) {
+			if (spec_is_terminal(sp, s))
+				continue;
+			n = spec_group(sp, s, e, grp);
+			if (n == 0) {
+				spec_error(sp, sp->states[s].line, "state %s "
+				    "does not handle link_lost event %s",
+				    sp->states[s].name, sp->events[e].name);
+				continue;
+			}
+			if (sp->rows[grp[n - 1]].nguards != 0)
+				spec_error(sp, sp->rows[grp[n - 1]].line,
+				    "state %s handles link_lost event %s only "
+				    "when guards hold: its last row for it "
+				    "must be unguarded", sp->states[s].name,
+				    sp->events[e].name);
+			for (i = 0; i < n; i++) {
+				r = &sp->rows[grp[i]];
+				if (!spec_is_terminal(sp, r->to))
+					spec_error(sp, r->line, "state %s: "
+					    "link_lost event %s leads to %s, "
+					    "which is not terminal",
+					    sp->states[s].name,
+					    sp->events[e].name,
+					    sp->states[r->to].name);
+				for (k = 0; k < r->nactions; k++)
+					if (sp->actions[r->actions[k]].setting
+					    != SETTING_NONE)
+						spec_error(sp, r->line, "state "
+						    "%s: link_lost event %s "
+						    "runs request action %s: "
+						    "there is no watchdog to "
+						    "ask", sp->states[s].name,
+						    sp->events[e].name,
+						    sp->actions[
+						    r->actions[k]].name);
+			}
+		}
+	}
+}
+
 /* The holds_settings flags agree with what the rows do. */
 static void
 check_settings(struct spec *sp)
@@ -335,7 +392,8 @@ check_settings(struct spec *sp)
 			spec_error(sp, r->line, "%s -> %s on %s requests a "
 			    "calibration value during the revert",
 			    from->name, to->name, sp->events[r->event].name);
-		if (from->holds && !to->holds && !from->reverting)
+		if (from->holds && !to->holds && !from->reverting &&
+		    !sp->events[r->event].link_lost)
 			spec_error(sp, r->line, "%s -> %s on %s leaves the "
 			    "settings-holding states without the revert: "
 			    "the settings would stay in calibration",
@@ -398,6 +456,7 @@ spec_check(struct spec *sp)
 	check_order(sp);
 	check_graph(sp);
 	check_aborts(sp);
+	check_link_lost(sp);
 	check_settings(sp);
 	check_revert_completes(sp);
 	return sp->errors - before;

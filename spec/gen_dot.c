@@ -5,7 +5,9 @@
  * terminal states show their outcome. Ordinary rows are labelled
  * "event [guards] / actions"; abort rows with the same source and target
  * are merged into one dashed edge listing their events, so the procedure
- * stays readable.
+ * stays readable. The rows of a link_lost event (one from every state
+ * that is not terminal) are drawn as one note with an edge to their
+ * target.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -121,6 +123,32 @@ abort_edges(struct out *o, const struct spec *sp)
 	}
 }
 
+/* One note per (link_lost event, target): "from every state". */
+static void
+link_lost_notes(struct out *o, const struct spec *sp)
+{
+	bool done[GEN_MAX_ROWS] = { false };
+	const struct g_row *r;
+	int i, j;
+
+	for (i = 0; i < sp->nrows; i++) {
+		r = &sp->rows[i];
+		if (!sp->events[r->event].link_lost || done[i])
+			continue;
+		for (j = i; j < sp->nrows; j++)
+			if (sp->rows[j].event == r->event &&
+			    sp->rows[j].to == r->to)
+				done[j] = true;
+		out_printf(o, "	lost_%s_%s [shape=note, color=gray40, "
+		    "fontcolor=gray40, label=\"%s\\nfrom every state that "
+		    "is not terminal\"];\n\tlost_%s_%s -> %s [style=dotted, "
+		    "color=gray40];\n", sp->events[r->event].name,
+		    sp->states[r->to].name, sp->events[r->event].name,
+		    sp->events[r->event].name, sp->states[r->to].name,
+		    sp->states[r->to].name);
+	}
+}
+
 int
 emit_dot(const struct spec *sp, const char *dir)
 {
@@ -139,9 +167,11 @@ emit_dot(const struct spec *sp, const char *dir)
 	    sp->path, sp->sha256);
 	nodes(&o, sp);
 	for (i = 0; i < sp->nrows; i++)
-		if (!sp->events[sp->rows[i].event].abort)
+		if (!sp->events[sp->rows[i].event].abort &&
+		    !sp->events[sp->rows[i].event].link_lost)
 			plain_edge(&o, sp, &sp->rows[i]);
 	abort_edges(&o, sp);
+	link_lost_notes(&o, sp);
 	out_printf(&o, "}\n");
 	return out_close(&o);
 }

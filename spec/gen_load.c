@@ -30,7 +30,7 @@ struct raw_state {
 	struct raw_readback *readback;
 };
 struct raw_event {
-	char	*name, *doc, *source, *abort;
+	char	*name, *doc, *source, *abort, *link_lost;
 };
 struct raw_guard {
 	char	*name, *doc, *model;
@@ -56,6 +56,8 @@ struct raw_transition {
 };
 struct raw_spec {
 	char			*format, *initial;
+	char			**priority;
+	unsigned		 priority_count;
 	struct raw_state	*states;
 	unsigned		 states_count;
 	struct raw_event	*events;
@@ -101,6 +103,7 @@ static const cyaml_schema_field_t event_fields[] = {
 	STR("doc", RQ, struct raw_event, doc, GEN_DOC_MAX),
 	STR("source", RQ, struct raw_event, source, 16),
 	STR("abort", OPT, struct raw_event, abort, 8),
+	STR("link_lost", OPT, struct raw_event, link_lost, 8),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t event_entry = {
@@ -156,6 +159,8 @@ static const cyaml_schema_value_t transition_entry = {
 static const cyaml_schema_field_t spec_fields[] = {
 	STR("format", RQ, struct raw_spec, format, 8),
 	STR("initial", RQ, struct raw_spec, initial, GEN_NAME_MAX),
+	CYAML_FIELD_SEQUENCE("priority", RQ, struct raw_spec, priority,
+	    &name_entry, 1, GEN_MAX_EVENTS),
 	CYAML_FIELD_SEQUENCE("states", RQ, struct raw_spec, states,
 	    &state_entry, 1, GEN_MAX_STATES),
 	CYAML_FIELD_SEQUENCE("events", RQ, struct raw_spec, events,
@@ -181,7 +186,7 @@ static const char *const section_key[SEC_COUNT] = {
 struct lines {
 	int	item[SEC_COUNT][GEN_MAX_ROWS];
 	int	n[SEC_COUNT];
-	int	key[2];		/* "format", "initial" */
+	int	key[3];		/* "format", "initial", "priority" */
 };
 
 static const char *const outcome_names[OUTCOME_COUNT] = {
@@ -311,6 +316,8 @@ find_lines(const char *buf, size_t len, struct lines *ln)
 					ln->key[0] = (int)ev.start_mark.line + 1;
 				if (strcmp(k, "initial") == 0)
 					ln->key[1] = (int)ev.start_mark.line + 1;
+				if (strcmp(k, "priority") == 0)
+					ln->key[2] = (int)ev.start_mark.line + 1;
 				want_key = false;
 			} else {
 				sec = -1;
@@ -498,6 +505,13 @@ load_events(struct spec *sp, const struct raw_spec *r, const struct lines *ln)
 			    "signal", re->name, re->source);
 		e->source = j < 0 ? SOURCE_RUNTIME : (enum gen_source)j;
 		e->abort = get_bool(sp, e->line, re->name, "abort", re->abort);
+		e->link_lost = get_bool(sp, e->line, re->name, "link_lost",
+		    re->link_lost);
+		if (e->abort && e->link_lost)
+			spec_error(sp, e->line, "event %s: abort and "
+			    "link_lost exclude each other (an abort asks the "
+			    "watchdog to revert; with the link lost nobody "
+			    "can be asked)", re->name);
 		sp->nevents++;
 	}
 }
@@ -625,6 +639,39 @@ find_action(const struct spec *sp, const char *name)
 		if (strcmp(sp->actions[i].name, name) == 0)
 			return i;
 	return -1;
+}
+
+/*
+ * The priority list: every event once, first first. The runtime
+ * dispatches, of the events due at one time, the first in this order.
+ */
+static void
+load_priority(struct spec *sp, const struct raw_spec *r, int line)
+{
+	bool seen[GEN_MAX_EVENTS] = { false };
+	unsigned i;
+	int e;
+
+	sp->priority_line = line;
+	for (i = 0; i < r->priority_count; i++) {
+		if ((e = find_event(sp, r->priority[i])) < 0) {
+			spec_error(sp, line, "priority: unknown event \"%s\"",
+			    r->priority[i]);
+			continue;
+		}
+		if (seen[e]) {
+			spec_error(sp, line, "priority: event %s is listed "
+			    "twice", r->priority[i]);
+			continue;
+		}
+		seen[e] = true;
+		sp->priority[sp->npriority++] = e;
+	}
+	for (e = 0; e < sp->nevents; e++)
+		if (!seen[e])
+			spec_error(sp, line, "priority: event %s is not "
+			    "listed (every event has a declared priority)",
+			    sp->events[e].name);
 }
 
 /* Resolves one transition entry and expands it into rows. */
@@ -764,6 +811,7 @@ spec_load(struct spec *sp, const char *path)
 		if ((sp->initial = find_state(sp, r->initial)) < 0)
 			spec_error(sp, ln->key[1], "initial state \"%s\" is "
 			    "not declared", r->initial);
+		load_priority(sp, r, ln->key[2]);
 		for (i = 0; i < r->transitions_count; i++)
 			load_transition(sp, &r->transitions[i],
 			    line_of(ln, SEC_TRANSITIONS, i));

@@ -3,8 +3,8 @@
  *
  * It defines the state, event and outcome constants, the globals the
  * properties observe (sup_state, sup_outcome, pending_outcome and the
- * ghost cal_requested) and two inlines that spec/watchdog.pml expands in
- * its supervisor process:
+ * ghosts cal_requested and sup_lost) and two inlines that
+ * spec/watchdog.pml expands in its supervisor process:
  *
  *   sup_env_event(e)  e := an event the environment produces (every
  *                     source but the watchdog, whose answers come from
@@ -86,7 +86,16 @@ row_body(struct out *o, const struct spec *sp, const struct g_row *r,
 	}
 	indent(o, depth);
 	out_printf(o, "sup_state = S_%s", sp->states[r->to].name);
-	if (sp->states[r->to].outcome != OUTCOME_NONE) {
+	if (sp->events[r->event].link_lost) {
+		/*
+		 * sup_outcome is what the supervisor reports with DONE; with
+		 * the link lost nothing is reported (the watchdog reverts on
+		 * EOF by itself).
+		 */
+		out_printf(o, ";\n");
+		indent(o, depth);
+		out_printf(o, "sup_lost = 1");
+	} else if (sp->states[r->to].outcome != OUTCOME_NONE) {
 		out_printf(o, ";\n");
 		indent(o, depth);
 		out_printf(o, "sup_outcome = OUT_%s",
@@ -200,10 +209,13 @@ globals(struct out *o, const struct spec *sp)
 	int i;
 
 	out_printf(o, "byte sup_state = S_%s;\n"
-	    "byte sup_outcome = OUT_NONE;\t/* set on entering a terminal state */\n"
+	    "byte sup_outcome = OUT_NONE;\t/* reported: set on entering a "
+	    "terminal state, not on a link_lost event */\n"
 	    "byte pending_outcome = OUT_NONE;\t/* set by outcome actions */\n"
 	    "bit cal_requested = 0;\t/* ghost: the machine asked for a "
-	    "calibration value */\n", sp->states[sp->initial].name);
+	    "calibration value */\n"
+	    "bit sup_lost = 0;\t/* ghost: ended on a link_lost event, "
+	    "nothing reported */\n", sp->states[sp->initial].name);
 	for (i = 0; i < sp->nguards; i++)
 		if (sp->guards[i].model == NULL)
 			out_printf(o, "bit gv_%s = 0;\t/* free guard: %s */\n",

@@ -45,3 +45,6 @@ ltl witness_grid_pass { [] !(sup_outcome == OUT_PASS && method == M_GRID) }	/* @
 ltl witness_solar_pass { [] !(sup_outcome == OUT_PASS && method == M_SOLAR) }	/* @witness */
 ltl witness_settings_enabled { [] !(plant_out == V_CALIBRATION && plant_chg == V_CALIBRATION) }	/* @witness */
 ltl witness_wedged_revert { [] !(drops == 0 && WD_DIRTY && sup_exited) }	/* @witness */
+/* The watchdog_lost rows are reached (the supervisor sees a crashed
+ * watchdog's EOF with a revert still owed). */
+ltl witness_watchdog_lost { [] !(sup_lost && WD_DIRTY) }	/* @witness */

@@ -20,7 +20,9 @@
  * watchdog's envelope tripping.
  *
  * Supervisor: runs sup_dispatch() on each event from the environment or
- * the watchdog. Once per run it may instead crash (EOF at the watchdog),
+ * the watchdog, and EV_watchdog_lost once it sees EOF from a crashed
+ * watchdog (its row ends the run, reporting nothing). Once per run it may
+ * instead crash (EOF at the watchdog),
  * hang (heartbeats stop: the watchdog's heartbeat timeout fires; a
  * heartbeat is modelled as "alive and not hung", the timeout as the
  * watchdog noticing sup_hung), or turn rogue (compromised: sends up to
@@ -74,6 +76,7 @@ byte faults = MAX_FAULTS;
 
 /* ---- the supervisor process ---- */
 bit sup_exited, sup_hung, sup_rogue, sup_killed;
+bit wd_eof;		/* the watchdog died: the supervisor sees EOF */
 #define SUP_READING	(!sup_exited && !sup_hung && !sup_rogue && \
 			 !sup_killed && !IS_TERMINAL(sup_state))
 
@@ -253,10 +256,10 @@ over:
 crashed:
 	/*
 	 * SIGKILL: volatile state and anything not yet handed to the broker
-	 * are lost; the supervisor sees EOF and exits. The restarted watchdog
-	 * (`recover`) finds the intent mark and reverts.
+	 * are lost; the supervisor sees EOF (watchdog_lost) and exits. The
+	 * restarted watchdog (`recover`) finds the intent mark and reverts.
 	 */
-	sup_killed = 1;
+	wd_eof = 1;
 	cal_confirmed_chg = 0;
 	cal_confirmed_out = 0;
 	wd_locked = 0;
@@ -285,6 +288,8 @@ proctype supervisor()
 	do
 	:: IS_TERMINAL(sup_state) -> break	/* reported: the process exits */
 	:: sup_killed -> break
+	:: atomic { wd_eof && !sup_killed && !IS_TERMINAL(sup_state) ->
+		sup_dispatch(EV_watchdog_lost) }
 	:: atomic { !sup_killed && !IS_TERMINAL(sup_state) && nempty(env_ev) ->
 		env_ev?e; sup_dispatch(e); e = 0 }
 	:: atomic { !sup_killed && !IS_TERMINAL(sup_state) && nempty(wd_ev) ->
@@ -320,7 +325,7 @@ rogue:
 		od
 	};
 end_hung:
-	sup_killed;
+	sup_killed || wd_eof;
 	sup_exited = 1;
 gone:
 	skip

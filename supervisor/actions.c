@@ -362,6 +362,16 @@ action_set_outcome_cancelled(struct sup *s)
 	s->pending = PROTO_OUTCOME_CANCELLED;
 }
 
+/* The link's error says why (EOF, I/O error, a broken frame). */
+void
+action_note_watchdog_lost(struct sup *s)
+{
+	(void)strlcpy(s->code, "watchdog_lost", sizeof(s->code));
+	(void)strlcpy(s->reason, "watchdog link lost: ", sizeof(s->reason));
+	(void)strlcat(s->reason, s->wd.error, sizeof(s->reason));
+	log_warnx("%s", s->reason);
+}
+
 void
 action_audit_reverted(struct sup *s)
 {

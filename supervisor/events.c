@@ -1,6 +1,12 @@
 /*
  * Telemetry, timers, signals and watchdog answers -> table events.
  *
+ * Which event goes first when several are due is the spec's priority
+ * (cal_event_priority, generated from spec/calibration.yaml), not the
+ * order of this file: every pass tries the events in that order, each
+ * through the poll function of its input (poll_of), dispatches the first
+ * that is due, and starts again from the top.
+ *
  * Level conditions (an alarm, "near bulk", a complete snapshot) are raised
  * at most once per state visit: the latch is cleared whenever the machine
  * moves. Edge inputs (a watchdog answer, a timer expiry, a signal) are
@@ -42,6 +48,18 @@ expect_for(int state, struct expect *ex)
 	ex->value[SETTING_CHARGER_PRIORITY] =
 	    expect_value(cal_state_expect[state][1]);
 }
+
+/*
+ * What one pass over the priority list computes once: the alarm (the
+ * monitor reports one at a time) and the bulk band.
+ */
+struct round {
+	bool		alarm_known;
+	enum alarm	alarm;
+	char		why[200];
+	bool		band_known;
+	int		band;
+};
 
 /* Dispatches ev if the state has rows for it; true if it did. */
 static bool
@@ -95,15 +113,41 @@ abort_level(struct sup *s, int ev, const char *why)
 	return raise_level(s, ev);
 }
 
+/*
+ * Each poll_*() looks at the input behind one event: true if it consumed
+ * an input or dispatched (the loop then starts again from the top of the
+ * priority list), false if the event is not due (or latched, or not
+ * handled by a level condition).
+ */
+
+/*
+ * The watchdog link is gone and every answer it sent has been dispatched:
+ * watchdog_lost, whose rows (one in every state that is not terminal) end
+ * the run. Nothing can be asked or reported any more; the watchdog
+ * reverts on EOF by itself.
+ */
 static bool
-do_cancel(struct sup *s)
+poll_link(struct sup *s, int ev, struct round *rd)
+{
+	(void)rd;
+	if (wdlink_is_up(&s->wd) || s->wd.ansq_len != 0 || s->have_answer)
+		return false;
+	if (!raise_ev(s, ev))
+		fatalx("state %s does not end the run on %s",
+		    sup_state_name(s->state), cal_event_name[ev]);
+	return true;
+}
+
+static bool
+poll_cancel(struct sup *s, int ev, struct round *rd)
 {
 	char why[32];
 
+	(void)rd;
 	if (s->signal == 0)
 		return false;
 	(void)snprintf(why, sizeof(why), "signal=%d", s->signal);
-	return abort_level(s, CAL_EVENT_CANCEL, why);
+	return abort_level(s, ev, why);
 }
 
 static int
@@ -132,35 +176,49 @@ answer_event(const struct wd_answer *a)
 	}
 }
 
+/*
+ * The watchdog's answers are a queue: only its head is due, as the event
+ * it stands for, so answers keep their order among themselves. An answer
+ * the state has no row for is consumed and logged.
+ */
 static bool
-do_answer(struct sup *s)
+poll_answer(struct sup *s, int ev, struct round *rd)
 {
-	struct wd_answer a;
-	int ev;
+	struct wd_answer *a = &s->answer;
+	int aev;
 
-	if (!wdlink_next_answer(&s->wd, &a))
-		return false;
-	if (a.type == PROTO_REVERTED && a.confirmed)
-		s->reverted = true;
-	if ((ev = answer_event(&a)) < 0 || !sm_handles(s->state, ev)) {
+	(void)rd;
+	if (!s->have_answer) {
+		if (!wdlink_next_answer(&s->wd, a))
+			return false;
+		s->have_answer = true;
+		if (a->type == PROTO_REVERTED && a->confirmed)
+			s->reverted = true;
+	}
+	aev = answer_event(a);
+	if (aev >= 0 && aev != ev)
+		return false;		/* its own event's turn */
+	s->have_answer = false;
+	if (aev < 0 || !sm_handles(s->state, aev)) {
 		log_debug("watchdog answer %s ignored in state %s",
-		    proto_type_name(a.type), sup_state_name(s->state));
+		    proto_type_name(a->type), sup_state_name(s->state));
 		return true;	/* consumed: look at the next one */
 	}
-	if (a.type == PROTO_SET_REFUSED)
+	if (a->type == PROTO_SET_REFUSED)
 		note_abort(s, ev, "setting=%s value=%s refusal=%s text=\"%s\"",
-		    setting_name(a.setting), a.value == VALUE_EVERYDAY ?
-		    "everyday" : "calibration", proto_refusal_name(a.refusal),
-		    a.text);
-	else if (a.type == PROTO_REVERTED)
+		    setting_name(a->setting), a->value == VALUE_EVERYDAY ?
+		    "everyday" : "calibration", proto_refusal_name(a->refusal),
+		    a->text);
+	else if (a->type == PROTO_REVERTED)
 		note_abort(s, ev, "revert_reason=%s confirmed=%d",
-		    proto_revert_name(a.revert), a.confirmed);
+		    proto_revert_name(a->revert), a->confirmed);
 	sm_dispatch(s, ev);
 	return true;
 }
 
+/* The monitor's alarm (one at a time), computed once per pass. */
 static bool
-do_alarm(struct sup *s)
+poll_alarm(struct sup *s, int ev, struct round *rd)
 {
 	static const int ev_of[AL_COUNT] = {
 		[AL_NONE] = -1,
@@ -172,14 +230,16 @@ do_alarm(struct sup *s)
 		[AL_UNIT_MISMATCH] = CAL_EVENT_UNIT_MISMATCH,
 	};
 	struct expect ex;
-	enum alarm al;
-	char why[200];
 
-	expect_for(s->state, &ex);
-	al = monitor_alarm(&s->mon, &s->tm, &ex, s->now, why, sizeof(why));
-	if (al == AL_NONE)
+	if (!rd->alarm_known) {
+		expect_for(s->state, &ex);
+		rd->alarm = monitor_alarm(&s->mon, &s->tm, &ex, s->now,
+		    rd->why, sizeof(rd->why));
+		rd->alarm_known = true;
+	}
+	if (rd->alarm == AL_NONE || ev_of[rd->alarm] != ev)
 		return false;
-	return abort_level(s, ev_of[al], why);
+	return abort_level(s, ev, rd->why);
 }
 
 /* A one-shot timer that expired: disarmed and raised. */
@@ -190,60 +250,74 @@ timer_due(const struct sup *s, const struct sup_timer *t)
 }
 
 static bool
-do_timers(struct sup *s)
+poll_run_timer(struct sup *s, int ev, struct round *rd)
 {
-	char why[64];
-
-	if (timer_due(s, &s->run_timer)) {
-		s->run_timer.armed = false;
-		(void)snprintf(why, sizeof(why), "run_max_ms=%lld",
+	(void)rd;
+	if (!timer_due(s, &s->run_timer))
+		return false;
+	s->run_timer.armed = false;
+	if (sm_handles(s->state, ev)) {
+		note_abort(s, ev, "run_max_ms=%lld",
 		    (long long)s->pf.timing.run_max_ms);
-		if (sm_handles(s->state, CAL_EVENT_RUN_TIMEOUT)) {
-			note_abort(s, CAL_EVENT_RUN_TIMEOUT, "%s", why);
-			sm_dispatch(s, CAL_EVENT_RUN_TIMEOUT);
-		}
-		return true;
+		sm_dispatch(s, ev);
 	}
-	if (timer_due(s, &s->engage_timer)) {
-		s->engage_timer.armed = false;
-		(void)raise_ev(s, CAL_EVENT_ENGAGE_TIMEOUT);
-		return true;
-	}
-	if (timer_due(s, &s->absorb_timer)) {
-		s->absorb_timer.armed = false;
-		s->hold_armed = false;
-		(void)raise_ev(s, CAL_EVENT_ABSORPTION_TIMEOUT);
-		return true;
-	}
-	return false;
+	return true;
+}
+
+static bool
+poll_engage_timer(struct sup *s, int ev, struct round *rd)
+{
+	(void)rd;
+	if (!timer_due(s, &s->engage_timer))
+		return false;
+	s->engage_timer.armed = false;
+	(void)raise_ev(s, ev);
+	return true;
+}
+
+static bool
+poll_absorb_timer(struct sup *s, int ev, struct round *rd)
+{
+	(void)rd;
+	if (!timer_due(s, &s->absorb_timer))
+		return false;
+	s->absorb_timer.armed = false;
+	s->hold_armed = false;
+	(void)raise_ev(s, ev);
+	return true;
 }
 
 /* Snapshot collection started by begin_snapshot. */
 static bool
-do_snapshot(struct sup *s)
+poll_snapshot_ready(struct sup *s, int ev, struct round *rd)
 {
-	if (!s->snap_active)
+	(void)rd;
+	if (!s->snap_active || snapshot_take(&s->tm, s->snap_since_ms, s->now,
+	    &s->snap, s->snap_why, sizeof(s->snap_why)) != 0)
 		return false;
-	if (snapshot_take(&s->tm, s->snap_since_ms, s->now, &s->snap,
-	    s->snap_why, sizeof(s->snap_why)) == 0) {
-		s->snap_active = false;
-		s->snap_timer.armed = false;
-		(void)raise_ev(s, CAL_EVENT_SNAPSHOT_READY);
-		return true;
-	}
-	if (timer_due(s, &s->snap_timer)) {
-		s->snap_active = false;
-		s->snap_timer.armed = false;
-		(void)raise_ev(s, CAL_EVENT_SNAPSHOT_TIMEOUT);
-		return true;
-	}
-	return false;
+	s->snap_active = false;
+	s->snap_timer.armed = false;
+	(void)raise_ev(s, ev);
+	return true;
+}
+
+static bool
+poll_snapshot_timeout(struct sup *s, int ev, struct round *rd)
+{
+	(void)rd;
+	if (!s->snap_active || !timer_due(s, &s->snap_timer))
+		return false;
+	s->snap_active = false;
+	s->snap_timer.armed = false;
+	(void)raise_ev(s, ev);
+	return true;
 }
 
 /* The taper hold: voltage at bulk and currents at the tail, held. */
 static bool
-do_taper(struct sup *s)
+poll_taper(struct sup *s, int ev, struct round *rd)
 {
+	(void)rd;
 	if (!s->hold_armed)
 		return false;
 	if (!monitor_tapered(&s->tm, s->now)) {
@@ -255,55 +329,74 @@ do_taper(struct sup *s)
 	if (s->now - s->taper_since_ms < s->pf.timing.absorption_hold_ms)
 		return false;
 	s->hold_armed = false;
-	(void)raise_ev(s, CAL_EVENT_TAPER_HELD);
+	(void)raise_ev(s, ev);
 	return true;
 }
 
 static bool
-do_progress(struct sup *s)
+poll_engaged(struct sup *s, int ev, struct round *rd)
 {
 	char why[160];
-	int band;
 
-	if (sm_handles(s->state, CAL_EVENT_GRID_CHARGE_ENGAGED) &&
+	(void)rd;
+	return sm_handles(s->state, ev) &&
 	    monitor_engaged(&s->tm, s->now, why, sizeof(why)) &&
-	    raise_level(s, CAL_EVENT_GRID_CHARGE_ENGAGED))
-		return true;
-	band = monitor_bulk_band(&s->tm, s->now);
-	if (band == 1 && raise_level(s, CAL_EVENT_ABSORPTION_REACHED))
-		return true;
-	if (band == 0 && raise_level(s, CAL_EVENT_ABSORPTION_LOST))
-		return true;
-	return false;
+	    raise_level(s, ev);
+}
+
+/* absorption_reached in the bulk band (1), absorption_lost out of it (0). */
+static bool
+poll_band(struct sup *s, int ev, struct round *rd)
+{
+	if (!rd->band_known) {
+		rd->band = monitor_bulk_band(&s->tm, s->now);
+		rd->band_known = true;
+	}
+	if (rd->band != (ev == CAL_EVENT_ABSORPTION_REACHED ? 1 : 0))
+		return false;
+	return raise_level(s, ev);
 }
 
 static bool
-do_start(struct sup *s)
+poll_start(struct sup *s, int ev, struct round *rd)
 {
+	(void)rd;
 	/* the broker first; if it never comes (or refused us), pre-flight
 	 * says so */
 	if (!s->broker_up && !s->broker_fatal &&
 	    s->now - s->start_ms < s->pf.timing.preflight_wait_ms)
 		return false;
-	return raise_level(s, CAL_EVENT_START);
+	return raise_level(s, ev);
 }
 
-/* Ends the process's part when the watchdog link is gone. */
-static void
-link_lost(struct sup *s)
-{
-	/*
-	 * Not a table transition: without the link nothing can be asked or
-	 * reported to the watchdog, which reverts on EOF by itself. Stop
-	 * and say so.
-	 */
-	s->outcome = PROTO_OUTCOME_ABORTED;
-	(void)strlcpy(s->code, "watchdog_lost", sizeof(s->code));
-	(void)strlcpy(s->reason, "watchdog link lost: ", sizeof(s->reason));
-	(void)strlcat(s->reason, s->wd.error, sizeof(s->reason));
-	log_warnx("%s", s->reason);
-	s->finished = true;
-}
+/* The input behind every event of the spec; events_start checks it. */
+static bool (*const poll_of[CAL_EVENT_COUNT])(struct sup *, int,
+    struct round *) = {
+	[CAL_EVENT_WATCHDOG_LOST] = poll_link,
+	[CAL_EVENT_CANCEL] = poll_cancel,
+	[CAL_EVENT_CHARGER_CALIBRATION_CONFIRMED] = poll_answer,
+	[CAL_EVENT_OUTPUT_CALIBRATION_CONFIRMED] = poll_answer,
+	[CAL_EVENT_OUTPUT_EVERYDAY_CONFIRMED] = poll_answer,
+	[CAL_EVENT_CHARGER_EVERYDAY_CONFIRMED] = poll_answer,
+	[CAL_EVENT_WATCHDOG_REFUSED] = poll_answer,
+	[CAL_EVENT_WATCHDOG_REVERTED] = poll_answer,
+	[CAL_EVENT_CELL_OVER_LIMIT] = poll_alarm,
+	[CAL_EVENT_TEMPERATURE_OUT_OF_RANGE] = poll_alarm,
+	[CAL_EVENT_PROTECTION_SET] = poll_alarm,
+	[CAL_EVENT_UNIT_FAULT] = poll_alarm,
+	[CAL_EVENT_TELEMETRY_STALE] = poll_alarm,
+	[CAL_EVENT_UNIT_MISMATCH] = poll_alarm,
+	[CAL_EVENT_RUN_TIMEOUT] = poll_run_timer,
+	[CAL_EVENT_ENGAGE_TIMEOUT] = poll_engage_timer,
+	[CAL_EVENT_ABSORPTION_TIMEOUT] = poll_absorb_timer,
+	[CAL_EVENT_SNAPSHOT_READY] = poll_snapshot_ready,
+	[CAL_EVENT_SNAPSHOT_TIMEOUT] = poll_snapshot_timeout,
+	[CAL_EVENT_TAPER_HELD] = poll_taper,
+	[CAL_EVENT_GRID_CHARGE_ENGAGED] = poll_engaged,
+	[CAL_EVENT_ABSORPTION_REACHED] = poll_band,
+	[CAL_EVENT_ABSORPTION_LOST] = poll_band,
+	[CAL_EVENT_START] = poll_start,
+};
 
 /*
  * In the hold, a counter that jumps to the re-anchor value re-anchored,
@@ -336,27 +429,28 @@ watch_anchor(struct sup *s)
 		}
 }
 
+/*
+ * One event at a time, the first due in the spec's priority
+ * (cal_event_priority), then the list is looked at again from the top:
+ * what fired may have changed what is due.
+ */
 void
 events_dispatch(struct sup *s)
 {
-	bool (*const sources[])(struct sup *) = {
-		do_cancel, do_answer, do_alarm, do_timers, do_snapshot,
-		do_taper, do_progress, do_start,
-	};
 	int steps = 0;
 
 	watch_anchor(s);
 	while (!s->finished && steps < MAX_STEPS) {
-		size_t i;
+		struct round rd = { .alarm_known = false };
+		unsigned i;
 
-		if (!wdlink_is_up(&s->wd) && s->wd.ansq_len == 0) {
-			link_lost(s);
-			return;
-		}
-		for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
-			if (sources[i](s))
+		for (i = 0; i < CAL_EVENT_COUNT; i++) {
+			int ev = (int)cal_event_priority[i];
+
+			if (poll_of[ev](s, ev, &rd))
 				break;
-		if (i == sizeof(sources) / sizeof(sources[0]))
+		}
+		if (i == CAL_EVENT_COUNT)
 			return;
 		steps++;
 	}
@@ -376,6 +470,10 @@ events_run_budget_ms(const struct sup *s)
 void
 events_start(struct sup *s)
 {
+	for (unsigned e = 0; e < CAL_EVENT_COUNT; e++)
+		if (poll_of[e] == NULL)
+			fatalx("event %s of the spec has no input in events.c",
+			    cal_event_name[e]);
 	sm_init(s);
 	/* idle is bounded too: the run timer runs from the process start */
 	s->run_timer.armed = true;

@@ -2,9 +2,9 @@
  * Inputs to table events. Every iteration of the poll loop, events.c looks
  * at what the loop latched (signals, watchdog answers, timers, telemetry)
  * and dispatches the events the current state has rows for, one at a
- * time, in a fixed priority: cancel, watchdog answers, abort conditions,
- * timers, telemetry progress. Nothing here moves the machine except
- * through the generated table.
+ * time, in the priority the spec declares (priority: in
+ * spec/calibration.yaml). Nothing here moves the machine except through
+ * the generated table.
  */
 #ifndef GRIDCAL_EVENTS_H
 #define GRIDCAL_EVENTS_H

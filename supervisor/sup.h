@@ -79,6 +79,8 @@ struct sup {
 
 	/* inputs latched by the loop until events.c consumes them */
 	int			signal;		/* SIGTERM/SIGINT seen, 0 = no */
+	struct wd_answer	answer;		/* the head of the watchdog's */
+	bool			have_answer;	/* answers, taken from wdlink */
 	bool			broker_up;
 	bool			broker_fatal;
 	bool			limit_ingested;	/* judge before reading on */

@@ -379,6 +379,68 @@ START_TEST(test_aborts_ignored_while_reverting)
 }
 END_TEST
 
+/*
+ * The watchdog link lost ends the run from every state that is not
+ * terminal, the reverting ones included, and asks nothing: a row of the
+ * table, not code beside it.
+ */
+START_TEST(test_watchdog_lost_ends_every_state)
+{
+	unsigned s, n = 0;
+
+	for (s = 0; s < CAL_STATE_COUNT; s++) {
+		if (cal_state_outcome[s] != CAL_OUTCOME_NONE)
+			continue;
+		setup();
+		enter((enum cal_state)s);
+		step(CAL_EVENT_WATCHDOG_LOST, CAL_STATE_ABORTED);
+		ck_assert_uint_eq(sup.nlog, 1);
+		ck_assert_int_eq(sup.log[0], CAL_ACTION_NOTE_WATCHDOG_LOST);
+		ck_assert(!requested_calibration());
+		ck_assert(!logged(CAL_ACTION_REQUEST_OUTPUT_EVERYDAY));
+		n++;
+	}
+	ck_assert_uint_eq(n, CAL_STATE_COUNT - 5);
+	ck_assert(cal_event_link_lost[CAL_EVENT_WATCHDOG_LOST]);
+	ck_assert(!cal_event_abort[CAL_EVENT_WATCHDOG_LOST]);
+}
+END_TEST
+
+/*
+ * The priority events.c dispatches in is the spec's: every event once,
+ * cal_event_rank its inverse; the link lost first (nothing else can be
+ * acted on without it), the watchdog's answers together (a queue: only
+ * its head is due, so they keep their order only if nothing else sits
+ * between them).
+ */
+START_TEST(test_priority_is_a_permutation)
+{
+	unsigned seen[CAL_EVENT_COUNT] = { 0 };
+	unsigned i, first = CAL_EVENT_COUNT, last = 0, n = 0;
+
+	for (i = 0; i < CAL_EVENT_COUNT; i++) {
+		enum cal_event e = cal_event_priority[i];
+
+		ck_assert_uint_lt(e, CAL_EVENT_COUNT);
+		seen[e]++;
+		ck_assert_uint_eq(cal_event_rank[e], i);
+		if (cal_event_source[e] == CAL_SOURCE_WATCHDOG &&
+		    !cal_event_link_lost[e]) {
+			if (first == CAL_EVENT_COUNT)
+				first = i;
+			last = i;
+			n++;
+		}
+	}
+	for (i = 0; i < CAL_EVENT_COUNT; i++)
+		ck_assert_uint_eq(seen[i], 1);
+	ck_assert_int_eq(cal_event_priority[0], CAL_EVENT_WATCHDOG_LOST);
+	ck_assert_uint_eq(last - first + 1, n);
+	ck_assert_uint_lt(cal_event_rank[CAL_EVENT_CANCEL],
+	    cal_event_rank[CAL_EVENT_CELL_OVER_LIMIT]);
+}
+END_TEST
+
 /* The revert ends in the outcome recorded before it; aborted otherwise. */
 START_TEST(test_revert_outcomes)
 {
@@ -490,6 +552,8 @@ machine_suite(void)
 	tcase_add_test(tc, test_preflight_all_combinations);
 	tcase_add_test(tc, test_aborts_revert_from_holding_states);
 	tcase_add_test(tc, test_aborts_ignored_while_reverting);
+	tcase_add_test(tc, test_watchdog_lost_ends_every_state);
+	tcase_add_test(tc, test_priority_is_a_permutation);
 	tcase_add_test(tc, test_revert_outcomes);
 	tcase_add_test(tc, test_ignored_event);
 	tcase_add_test(tc, test_history_wraps);
