@@ -156,6 +156,14 @@ session_new(const struct session_params *p, char *err, size_t errsz)
 		goto fail;
 	}
 	cred_clear(&cred);
+	/* a revert is one small packet: Nagle would hold it behind any
+	 * segment not yet acknowledged */
+	if ((rc = mosquitto_int_option(s->mosq, MOSQ_OPT_TCP_NODELAY, 1)) !=
+	    MOSQ_ERR_SUCCESS) {
+		(void)snprintf(err, errsz, "TCP_NODELAY: %s",
+		    mosquitto_strerror(rc));
+		goto fail;
+	}
 	/* the files are read at each connect: after a privilege drop too */
 	if (p->tls_ca != NULL && p->tls_ca[0] != '\0' &&
 	    (rc = mosquitto_tls_set(s->mosq, p->tls_ca, NULL,

@@ -208,12 +208,12 @@ action_note_no_absorption(struct sup *s)
 static void
 request(struct sup *s, enum setting st, enum setting_value v)
 {
-	log_info("asking the watchdog: %s -> %s", setting_name(st),
-	    s->pf.control[st].value[v]);
 	if (v == VALUE_CALIBRATION)
 		s->requested = true;
 	/* a broken link ends the run in events.c; the watchdog reverts */
 	(void)wdlink_request(&s->wd, st, v);
+	log_info("asked the watchdog: %s -> %s", setting_name(st),
+	    s->pf.control[st].value[v]);	/* after: act first */
 }
 
 void
@@ -324,8 +324,7 @@ action_audit_absorption_lost(struct sup *s)
 void
 action_audit_abort(struct sup *s)
 {
-	log_warnx("abort: %s", s->reason);
-	s->abort_due = true;
+	s->abort_due = true;	/* logged with its record, after the request */
 }
 
 void
@@ -334,6 +333,7 @@ sup_send_abort_audit(struct sup *s)
 	if (!s->abort_due)
 		return;
 	s->abort_due = false;
+	log_warnx("abort: %s", s->reason);
 	(void)wdlink_audit(&s->wd, "abort", "reason=%s %s", s->code,
 	    s->event_why);
 }

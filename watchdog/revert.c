@@ -17,6 +17,8 @@
  */
 #include <sys/param.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -423,6 +425,24 @@ revert_record(enum setting s, unsigned sent)
  * Starts the revert if calibration values may be applied, or if the
  * supervisor asked. Any trigger latches the run: no calibration after it.
  */
+/*
+ * Act first, all the way to the wire. Our publish wakes the broker, but on
+ * a small machine it can wait for a core while this process does its
+ * bookkeeping (the note, the records, the answer that wakes the
+ * supervisor). Sleeping until the broker's PUBACK, which it sends once it
+ * has handed the value on, or WD_YIELD_MS, gives it the core first.
+ */
+static void
+broker_first(void)
+{
+	struct pollfd p;
+
+	session_pollfd(wd.sess, &p);
+	p.events = POLLIN;
+	if (p.fd != -1 && poll(&p, 1, WD_YIELD_MS) == -1 && errno != EINTR)
+		log_warn("poll");
+}
+
 void
 revert_start(enum proto_revert_reason why, int64_t now)
 {
@@ -448,7 +468,8 @@ revert_start(enum proto_revert_reason why, int64_t now)
 	 * was published but never recorded; then the records, made durable
 	 * with the rest of this loop turn's (group commit).
 	 */
-	sent = revert_publish(order[0], now);
+	if ((sent = revert_publish(order[0], now)) != 0)
+		broker_first();
 	if (dirty)
 		mark_note_revert(proto_revert_name(why), wd.audit.seq + 1);
 	(void)WD_AUDIT(AUDIT_EV_REVERT_TRIGGER,

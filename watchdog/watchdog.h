@@ -32,6 +32,7 @@
 #define WD_EV_RECOVERY		"recovery"	/* mark.c: what was found */
 
 #define WD_FLOOD_PER_S		200	/* frames per second from the child */
+#define WD_YIELD_MS		2	/* revert.c: the broker goes first */
 
 enum wd_phase {
 	PH_RECOVERY,	/* start-up: intent mark reverted before anything */

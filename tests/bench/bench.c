@@ -24,6 +24,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,26 @@ static uint64_t floor_base, peer_base;
 static int gc_fails, gc_seq;
 
 /* ---- small helpers ---- */
+
+/*
+ * The probe is the clock of every latency here: it must not wait for a
+ * core behind the work it measures (a reactor's bookkeeping after its
+ * publish, the plant taking the value), or the figure says more about the
+ * scheduler than about the reactor. SCHED_FIFO for this process only
+ * (reset on fork: the broker, the plant and every reactor run as usual);
+ * it only ever sleeps in poll(), and the kernel's RT throttling bounds it.
+ */
+static void
+probe_realtime(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == -1)
+		note("probe not real-time (%s): a busy core delays its "
+		    "readings", strerror(errno));
+	else
+		R.probe_rt = true;
+}
 
 /* dir/name+ext into buf; a path that does not fit ends the bench. */
 static void
@@ -305,6 +326,73 @@ settle(void)
 /* Node-RED stopped answering (it can, under the flood): not sampled on. */
 static bool peer_gone;
 
+/*
+ * Each reactor is measured alone. They all watch the same cells, so every
+ * trip wakes each of them, and on 2 cores the ones not measured race the
+ * one that is: the broker hands the trip to its subscribers in the order
+ * they subscribed, and a reactor woken first takes the core the measured
+ * one would have had. That order is the bench's, not the reactor's. So
+ * the others are stopped (SIGSTOP, seen in /proc) before the trip and
+ * continued after it; they answer it late, and settle() waits for that
+ * before the next trip. A trip under which they all react is kept as a
+ * row of its own (R.abort_gc_crowd), so the difference stays visible.
+ */
+enum { RX_FLOOR = 1, RX_PEER = 2, RX_GRIDCAL = 4 };
+
+static bool
+proc_stopped(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return true;	/* gone: it races nobody */
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	(void)fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold spaces, the state follows ')' */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return false;
+	return p[2] == 'T' || p[2] == 't';
+}
+
+static void
+hold_one(struct hproc *p, bool stop)
+{
+	int64_t deadline = now_ns() + 1000000000LL;
+
+	if (p->pid <= 0 || p->exited)
+		return;
+	if (hproc_signal(p, stop ? SIGSTOP : SIGCONT) == -1) {
+		note("%s %s: %s", stop ? "SIGSTOP" : "SIGCONT", p->name,
+		    strerror(errno));
+		return;
+	}
+	while (stop && !proc_stopped(p->pid) && now_ns() < deadline)
+		sleep_ms(1);
+}
+
+/* Stops every reactor but the one measured (measured: RX_*). */
+static void
+reactors_hold(unsigned measured)
+{
+	if (!(measured & RX_FLOOR))
+		hold_one(&floor_p, true);
+	if (!(measured & RX_PEER) && R.peer_ran)
+		hold_one(&peer_p, true);
+}
+
+static void
+reactors_release(unsigned measured)
+{
+	if (!(measured & RX_FLOOR))
+		hold_one(&floor_p, false);
+	if (!(measured & RX_PEER) && R.peer_ran)
+		hold_one(&peer_p, false);
+}
+
 /* One timed trip of a reactor; the cell goes back to normal after. */
 static void
 reactor_sample(const char *out, struct samples *s)
@@ -313,9 +401,13 @@ reactor_sample(const char *out, struct samples *s)
 	unsigned before = s->repeats;
 	double ms;
 
+	unsigned me = strcmp(out, PEER_OUT) == 0 ? RX_PEER : RX_FLOOR;
+
 	jitter(20);
+	reactors_hold(me);
 	ms = probe_trip(&pr, cell_topic, trip_value, out, everyday,
 	    TRIP_TIMEOUT_MS, TRIP_REPEAT_MS, &s->repeats);
+	reactors_release(me);
 	if (s->repeats != before)
 		s->late++;
 	if (ms < 0) {
@@ -518,6 +610,10 @@ gc_heartbeats(struct gcrun *g, struct samples *startup, struct samples *gaps,
 		hb_gaps(g->sentfile, sent_gaps);
 }
 
+/* How a gridcal abort sample runs: the ablations. */
+#define GC_TMPFS	1	/* audit log and state on tmpfs */
+#define GC_CROWD	2	/* floor and peer not stopped: all react */
+
 /*
  * One abort sample: a fresh plant, a grid run up to grid_charging, the
  * trip, and the revert on the control topic. Returns -1 if the run could
@@ -525,8 +621,9 @@ gc_heartbeats(struct gcrun *g, struct samples *startup, struct samples *gaps,
  */
 static int
 gc_abort_sample(struct samples *lat, struct samples *gaps,
-    struct samples *sent_gaps, unsigned *hblost, bool tmpfs)
+    struct samples *sent_gaps, unsigned *hblost, unsigned how)
 {
+	bool tmpfs = (how & GC_TMPFS) != 0;
 	struct gcrun g;
 	double ms;
 	unsigned before;
@@ -547,8 +644,12 @@ gc_abort_sample(struct samples *lat, struct samples *gaps,
 	}
 	jitter(20);
 	before = lat->repeats;
+	if (!(how & GC_CROWD))
+		reactors_hold(RX_GRIDCAL);
 	ms = probe_trip(&pr, cell_topic, trip_value, ctl_out, everyday,
 	    TRIP_TIMEOUT_MS, TRIP_REPEAT_MS, &lat->repeats);
+	if (!(how & GC_CROWD))
+		reactors_release(RX_GRIDCAL);
 	if (lat->repeats != before)
 		lat->late++;
 	if (ms < 0)
@@ -609,14 +710,18 @@ phase_abort(void)
 	for (int i = 0; i < o.runs; i++) {
 		if (gc_usable())
 			(void)gc_abort_sample(&R.abort_gc, &R.hb_gaps_quiet,
-			    &R.hb_sent_quiet, &R.hb_lost_quiet, false);
+			    &R.hb_sent_quiet, &R.hb_lost_quiet, 0);
 		else
 			gc_seq++;
 		/* the ablation, interleaved: every third run once more with
 		 * the audit log and the state directory on tmpfs */
 		if (i % 3 == 1 && shm_prof[0] != '\0' && gc_usable())
 			(void)gc_abort_sample(&R.abort_gc_tmpfs, NULL, NULL,
-			    NULL, true);
+			    NULL, GC_TMPFS);
+		/* and with the other reactors reacting to the same trip */
+		if (i % 3 == 2 && gc_usable())
+			(void)gc_abort_sample(&R.abort_gc_crowd, NULL, NULL,
+			    NULL, GC_CROWD);
 		reactors_round(&R.abort_floor, &R.abort_peer);
 		if ((i + 1) % 10 == 0)
 			fprintf(stderr, "bench:   %d/%d\n", i + 1, o.runs);
@@ -820,7 +925,7 @@ phase_flood(void)
 	for (int i = 0; i < o.flood_runs; i++) {
 		if (gc_usable())
 			(void)gc_abort_sample(&R.flood_gc, &R.hb_gaps_flood,
-			    &R.hb_sent_flood, &R.hb_lost_flood, false);
+			    &R.hb_sent_flood, &R.hb_lost_flood, 0);
 		else
 			gc_seq++;
 		reactors_round(&R.flood_floor, &R.flood_peer);
@@ -1348,6 +1453,7 @@ main(int argc, char *argv[])
 		o.flood_window = 32;
 	(void)signal(SIGPIPE, SIG_IGN);
 	report_begin();
+	probe_realtime();
 
 	if (harness_workdir(workdir, sizeof(workdir), "bench") == -1 ||
 	    hbroker_start(&br, workdir) == -1)

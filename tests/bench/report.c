@@ -112,8 +112,11 @@ report_print(FILE *f)
 	    "127.0.0.1, set_tcp_nodelay true\n", R.started,
 	    sysconf(_SC_NPROCESSORS_ONLN), R.wall_s);
 	fprintf(f, "trip: one cell_voltage_max = %s V (abort limit %.2f V) "
-	    "-> revert of output priority seen on the control topic\n\n",
+	    "-> revert of output priority seen on the control topic\n",
 	    R.trip_value, R.abort_limit);
+	fprintf(f, "each reactor alone: the others are stopped (SIGSTOP) "
+	    "around its trip, but for the row where all react; the probe "
+	    "%s\n\n", R.probe_rt ? "runs SCHED_FIFO" : "is NOT real-time");
 
 	fprintf(f, "1. Abort reaction latency (ms)      %5s %8s %8s %8s %8s "
 	    "%5s %5s\n", "n", "median", "p90", "p99", "max", "late", "lost");
@@ -121,6 +124,8 @@ report_print(FILE *f)
 	lat_row(f, "gridcal (supervisor+watchdog)", &R.abort_gc, gc_why);
 	lat_row(f, peer_name, &R.abort_peer, peer_why);
 	lat_row(f, "gridcal, audit+state on tmpfs", &R.abort_gc_tmpfs, gc_why);
+	lat_row(f, "gridcal, floor and peer react too", &R.abort_gc_crowd,
+	    gc_why);
 	lat_ratios(f, "gridcal / floor", &R.abort_gc, &R.abort_floor);
 	lat_ratios(f, "gridcal / gridcal on tmpfs", &R.abort_gc,
 	    &R.abort_gc_tmpfs);
@@ -445,6 +450,7 @@ report_json(const char *path)
 	jlat(f, "gridcal", &R.abort_gc, false);
 	jlat(f, "peer", &R.abort_peer, false);
 	jlat(f, "gridcal_audit_on_tmpfs", &R.abort_gc_tmpfs, false);
+	jlat(f, "gridcal_all_reactors_react", &R.abort_gc_crowd, false);
 	stats_of(&R.abort_gc, &a);
 	stats_of(&R.abort_floor, &b);
 	jnum(f, "gridcal_over_floor_median", ratio(a.median, b.median), false);

@@ -44,6 +44,8 @@ struct results {
 	/* 1. abort reaction latency, quiet broker */
 	struct samples abort_floor, abort_gc, abort_peer;
 	struct samples abort_gc_tmpfs;	/* audit log and state on tmpfs */
+	struct samples abort_gc_crowd;	/* floor and peer react too */
+	bool probe_rt;			/* the probe runs SCHED_FIFO */
 	/* 2. heartbeat loss: overshoot past the timeout; total */
 	struct samples hb_over, hb_total;
 	struct samples hb_detect;	/* heartbeat_lost age_ms - timeout */
