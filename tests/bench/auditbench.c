@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audittest.h"
 #include "auditread.h"
 
 static double
