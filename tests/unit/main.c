@@ -7,6 +7,7 @@
 #include <check.h>
 
 Suite	*audit_suite(void);
+Suite	*cred_suite(void);
 Suite	*parse_suite(void);
 Suite	*profile_suite(void);
 Suite	*proto_suite(void);
@@ -18,6 +19,7 @@ main(void)
 {
 	Suite *(*const suites[])(void) = {
 		audit_suite,
+		cred_suite,
 		parse_suite,
 		profile_suite,
 		proto_suite,
