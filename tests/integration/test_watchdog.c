@@ -1263,6 +1263,36 @@ audit_mono(const char *log, const char *needle)
 }
 
 /*
+ * A supervisor that sends DONE and then does not exit (hung, or ignoring
+ * every signal but SIGKILL) is killed once timing.heartbeat_timeout_s
+ * (1 s here) of grace has passed, and the run ends with its claim. The
+ * real child.c (fuzz-watchdog stubs it): without the SIGKILL the watchdog
+ * would wait for it for ever. Deadline asserted within 2 x the timeout.
+ */
+START_TEST(lingering_supervisor_killed)
+{
+	struct env e;
+	int64_t done, gone;
+
+	env_up(&e, "linger", NULL, NULL, 0);
+	wd_start(&e, "hello; done ABORTED lingering; hang", "calibrate",
+	    "--method", "solar", NULL);
+	ck_assert_int_eq(wd_exit(&e), 2);
+	ASSERT_HAS(e.log, "\"event\":\"child_exit\",\"fields\":{\"status\":"
+	    "\"signal 9\"}");
+	done = audit_mono(e.log, "\"event\":\"verify\"");
+	gone = audit_mono(e.log, "\"event\":\"child_exit\"");
+	ck_assert_int_ge(done, 0);
+	printf("watchdog linger         SIGKILL %5lld ms after DONE\n",
+	    (long long)(gone - done));
+	ck_assert_int_ge(gone - done, 1000);	/* the grace was given */
+	ck_assert_int_le(gone - done, 2000);
+	audit_verifies(&e);
+	env_down(&e);
+}
+END_TEST
+
+/*
  * Fault 86: only unit 1 applies control messages, so the charger's
  * calibration value is never confirmed and the supervisor aborts. The
  * output priority was never changed: its revert counts at once, and the
@@ -1689,6 +1719,7 @@ watchdog_suite(void)
 	ADD(watchdog_drops_root);
 	ADD(child_has_no_terminal);
 	ADD(grandchild_is_killed);
+	ADD(lingering_supervisor_killed);
 	ADD(client_id_takeover);
 	ADD(credential_owned_by_supervisor);
 	ADD(state_dir_writable_refused);
