@@ -149,7 +149,11 @@ broker_print_lines(void)
 	    "#   allow_anonymous false\n"
 	    "#   password_file /etc/mosquitto/passwd\n"
 	    "#   acl_file /etc/mosquitto/acl\n"
-	    "# The users, with the passwords gridcal-setup wrote:\n",
+	    "# The users, with the passwords gridcal-setup wrote (a fresh\n"
+	    "# mosquitto has no password file, and -b creates none; mosquitto\n"
+	    "# reads it after dropping to its user, so root:mosquitto 0640):\n"
+	    "[ -e /etc/mosquitto/passwd ] || install -m 0640 -o root "
+	    "-g mosquitto /dev/null /etc/mosquitto/passwd\n",
 	    su.pf.broker_host, su.pf.broker_port, su.datadir);
 	(void)printf("mosquitto_passwd -b /etc/mosquitto/passwd %s "
 	    "\"$(cut -d: -f2- %s)\"\n", broker_user[0], su.pf.cred_watchdog);

@@ -140,6 +140,17 @@ test_setup(void)
 	    "key printed:\n%s", out);
 	CHECK(strstr(out, "mosquitto_passwd -b /etc/mosquitto/passwd "
 	    "gridcal-watchdog") != NULL, "no mosquitto_passwd line:\n%s", out);
+	/* a fresh broker has no password file, and -b creates none */
+	{
+		const char *mk = strstr(out, "[ -e /etc/mosquitto/passwd ] || "
+		    "install -m 0640 -o root -g mosquitto /dev/null "
+		    "/etc/mosquitto/passwd\n");
+		const char *pw = strstr(out, "mosquitto_passwd -b");
+
+		CHECK(mk != NULL && pw != NULL && mk < pw, "the password file "
+		    "is not made before the first mosquitto_passwd -b:\n%s",
+		    out);
+	}
 	CHECK(strstr(out, "user gridcal-watchdog\n") != NULL &&
 	    strstr(out, "topic write solar/control/lvx6048/output_priority\n")
 	    != NULL && strstr(out, "topic write gridcal/alarm\n") != NULL &&
