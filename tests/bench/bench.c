@@ -374,23 +374,14 @@ hold_one(struct hproc *p, bool stop)
 		sleep_ms(1);
 }
 
-/* Stops every reactor but the one measured (measured: RX_*). */
+/* Stops (or continues) every reactor but the one measured (RX_*). */
 static void
-reactors_hold(unsigned measured)
+reactors_hold(unsigned measured, bool stop)
 {
 	if (!(measured & RX_FLOOR))
-		hold_one(&floor_p, true);
+		hold_one(&floor_p, stop);
 	if (!(measured & RX_PEER) && R.peer_ran)
-		hold_one(&peer_p, true);
-}
-
-static void
-reactors_release(unsigned measured)
-{
-	if (!(measured & RX_FLOOR))
-		hold_one(&floor_p, false);
-	if (!(measured & RX_PEER) && R.peer_ran)
-		hold_one(&peer_p, false);
+		hold_one(&peer_p, stop);
 }
 
 /* One timed trip of a reactor; the cell goes back to normal after. */
@@ -404,10 +395,10 @@ reactor_sample(const char *out, struct samples *s)
 	unsigned me = strcmp(out, PEER_OUT) == 0 ? RX_PEER : RX_FLOOR;
 
 	jitter(20);
-	reactors_hold(me);
+	reactors_hold(me, true);
 	ms = probe_trip(&pr, cell_topic, trip_value, out, everyday,
 	    TRIP_TIMEOUT_MS, TRIP_REPEAT_MS, &s->repeats);
-	reactors_release(me);
+	reactors_hold(me, false);
 	if (s->repeats != before)
 		s->late++;
 	if (ms < 0) {
@@ -645,11 +636,11 @@ gc_abort_sample(struct samples *lat, struct samples *gaps,
 	jitter(20);
 	before = lat->repeats;
 	if (!(how & GC_CROWD))
-		reactors_hold(RX_GRIDCAL);
+		reactors_hold(RX_GRIDCAL, true);
 	ms = probe_trip(&pr, cell_topic, trip_value, ctl_out, everyday,
 	    TRIP_TIMEOUT_MS, TRIP_REPEAT_MS, &lat->repeats);
 	if (!(how & GC_CROWD))
-		reactors_release(RX_GRIDCAL);
+		reactors_hold(RX_GRIDCAL, false);
 	if (lat->repeats != before)
 		lat->late++;
 	if (ms < 0)
