@@ -27,6 +27,7 @@
 #define GEN_MAX_GUARDS	64
 #define GEN_MAX_ACTIONS	128
 #define GEN_MAX_ROWS	1024	/* after expanding `from` lists */
+#define GEN_MAX_TIMERS	16	/* a bit each in cal_state_timers */
 #define GEN_ROW_GUARDS	8
 #define GEN_ROW_ACTIONS	16
 
@@ -53,6 +54,16 @@ struct g_state {
 	bool			 reverting;	/* part of the revert sequence */
 	enum gen_outcome	 outcome;	/* != NONE: terminal */
 	enum gen_expect		 expect[2];	/* readback: output, charger */
+	unsigned		 timers;	/* bit per timer it owns */
+	bool			 reanchor_watch;	/* counters watched */
+};
+
+/* A timer owned by states: armed on entering them, cancelled on leaving. */
+struct g_timer {
+	const char		*name, *doc;
+	const char		*duration;	/* duration_<name>() */
+	int			 line;
+	int			 event;		/* raised on expiry */
 };
 
 struct g_event {
@@ -98,6 +109,8 @@ struct spec {
 	int		 nguards;
 	struct g_action	 actions[GEN_MAX_ACTIONS];
 	int		 nactions;
+	struct g_timer	 timers[GEN_MAX_TIMERS];
+	int		 ntimers;
 	struct g_row	 rows[GEN_MAX_ROWS];	/* file order */
 	int		 nrows;
 	int		 priority[GEN_MAX_EVENTS];	/* events, first first */

@@ -92,6 +92,13 @@ header_enums(struct out *o, const struct spec *sp)
 		    sp->actions[i].doc);
 	out_printf(o, "\tCAL_ACTION_COUNT\n};\n\n");
 
+	out_printf(o, "enum cal_timer {\n");
+	for (i = 0; i < sp->ntimers; i++)
+		out_printf(o, "\t%s,\t/* %s */\n",
+		    upper("CAL_TIMER_", sp->timers[i].name, id, sizeof(id)),
+		    sp->timers[i].doc);
+	out_printf(o, "\tCAL_TIMER_COUNT\n};\n\n");
+
 	out_printf(o, "enum cal_outcome {\n\tCAL_OUTCOME_NONE,\t"
 	    "/* not a terminal state */\n");
 	for (i = 1; i < OUTCOME_COUNT; i++)
@@ -104,6 +111,16 @@ header_enums(struct out *o, const struct spec *sp)
 		out_printf(o, "\t%s,\n", upper("CAL_SOURCE_",
 		    source_name((enum gen_source)i), id, sizeof(id)));
 	out_printf(o, "\tCAL_SOURCE_COUNT\n};\n\n");
+}
+
+/* The first timer with timers[i]'s duration (one function per name). */
+static bool
+first_duration(const struct spec *sp, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (strcmp(sp->timers[j].duration, sp->timers[i].duration) == 0)
+			return false;
+	return true;
 }
 
 static void
@@ -122,6 +139,11 @@ header_functions(struct out *o, const struct spec *sp)
 	for (i = 0; i < sp->nactions; i++)
 		out_printf(o, "void\taction_%s(struct sup *);\t/* %s */\n",
 		    sp->actions[i].name, sp->actions[i].doc);
+	out_printf(o, "\n/* A timer's duration in ms, from the profile. */\n");
+	for (i = 0; i < sp->ntimers; i++)
+		if (first_duration(sp, i))
+			out_printf(o, "int64_t\tduration_%s(const struct sup "
+			    "*);\n", sp->timers[i].duration);
 	out_printf(o, "\n");
 }
 
@@ -171,6 +193,8 @@ write_header(const struct spec *sp, const char *dir)
 	    "extern const bool cal_state_holds_settings[CAL_STATE_COUNT];\n"
 	    "/* The state is part of the revert sequence. */\n"
 	    "extern const bool cal_state_reverting[CAL_STATE_COUNT];\n"
+	    "/* The runtime watches for counters at the re-anchor value. */\n"
+	    "extern const bool cal_state_reanchor_watch[CAL_STATE_COUNT];\n"
 	    "/* What the readback of every unit must show in the state (the\n"
 	    " * spec's readback:): [0] output priority, [1] charger priority. */\n"
 	    "enum cal_expect { CAL_EXPECT_ANY, CAL_EXPECT_EVERYDAY, "
@@ -184,12 +208,21 @@ write_header(const struct spec *sp, const char *dir)
 	    "extern const bool cal_event_abort[CAL_EVENT_COUNT];\n"
 	    "/* The event says the watchdog link is gone (link_lost:). */\n"
 	    "extern const bool cal_event_link_lost[CAL_EVENT_COUNT];\n"
-	    "extern const enum cal_source cal_event_source[CAL_EVENT_COUNT];\n\n",
+	    "extern const enum cal_source cal_event_source[CAL_EVENT_COUNT];\n"
+	    "/*\n * State-owned timers: the engine arms a timer on entering a "
+	    "state that\n * owns it (bit 1 << timer in cal_state_timers) from "
+	    "one that does not,\n * and cancels it on entering one that does "
+	    "not; on expiry it raises\n * cal_timer_event. */\n"
+	    "extern const char *const cal_timer_name[CAL_TIMER_COUNT + 1];\n"
+	    "extern const enum cal_event cal_timer_event[CAL_TIMER_COUNT + 1];\n"
+	    "extern const uint32_t cal_state_timers[CAL_STATE_COUNT];\n\n",
 	    max_guards(sp), max_actions(sp), sp->nrows);
 	header_functions(&o, sp);
 	out_printf(&o,
 	    "typedef bool (*cal_guard_fn)(const struct sup *);\n"
 	    "typedef void (*cal_action_fn)(struct sup *);\n"
+	    "typedef int64_t (*cal_duration_fn)(const struct sup *);\n"
+	    "extern const cal_duration_fn cal_timer_duration[CAL_TIMER_COUNT + 1];\n"
 	    "extern const cal_guard_fn cal_guard_fns[CAL_GUARD_COUNT];\n"
 	    "extern const cal_action_fn cal_action_fns[CAL_ACTION_COUNT];\n\n"
 	    "#endif\n");
@@ -337,6 +370,11 @@ source_flags(struct out *o, const struct spec *sp)
 	for (i = 0; i < sp->nstates; i++)
 		out_printf(o, "\t%s,\n",
 		    sp->states[i].reverting ? "true" : "false");
+	out_printf(o, "};\n\nconst bool "
+	    "cal_state_reanchor_watch[CAL_STATE_COUNT] = {\n");
+	for (i = 0; i < sp->nstates; i++)
+		out_printf(o, "\t%s,\n",
+		    sp->states[i].reanchor_watch ? "true" : "false");
 	out_printf(o, "};\n\nconst enum cal_expect "
 	    "cal_state_expect[CAL_STATE_COUNT][2] = {\n");
 	for (i = 0; i < sp->nstates; i++)
@@ -367,6 +405,21 @@ source_flags(struct out *o, const struct spec *sp)
 	for (i = 0; i < sp->nevents; i++)
 		out_printf(o, "\t%s,\n", upper("CAL_SOURCE_",
 		    source_name(sp->events[i].source), id, sizeof(id)));
+	/* + 1: a spec without timers still has valid arrays */
+	out_printf(o, "};\n\nconst char *const cal_timer_name[CAL_TIMER_COUNT "
+	    "+ 1] = {\n");
+	for (i = 0; i < sp->ntimers; i++)
+		out_printf(o, "\t\"%s\",\n", sp->timers[i].name);
+	out_printf(o, "\tNULL\n};\n\nconst enum cal_event "
+	    "cal_timer_event[CAL_TIMER_COUNT + 1] = {\n");
+	for (i = 0; i < sp->ntimers; i++)
+		out_printf(o, "\t%s,\n", upper("CAL_EVENT_",
+		    sp->events[sp->timers[i].event].name, id, sizeof(id)));
+	out_printf(o, "\tCAL_EVENT_COUNT\n};\n\nconst uint32_t "
+	    "cal_state_timers[CAL_STATE_COUNT] = {\n");
+	for (i = 0; i < sp->nstates; i++)
+		out_printf(o, "\t0x%xu,\t/* %s */\n", sp->states[i].timers,
+		    sp->states[i].name);
 	out_printf(o, "};\n\n");
 }
 
@@ -405,7 +458,11 @@ write_source(const struct spec *sp, const char *dir)
 	for (i = 0; i < sp->nactions; i++)
 		out_printf(&o, "\t[%s] = action_%s,\n", upper("CAL_ACTION_",
 		    sp->actions[i].name, id, sizeof(id)), sp->actions[i].name);
-	out_printf(&o, "};\n");
+	out_printf(&o, "};\n\nconst cal_duration_fn "
+	    "cal_timer_duration[CAL_TIMER_COUNT + 1] = {\n");
+	for (i = 0; i < sp->ntimers; i++)
+		out_printf(&o, "\tduration_%s,\n", sp->timers[i].duration);
+	out_printf(&o, "\tNULL\n};\n");
 	return out_close(&o);
 }
 
@@ -432,7 +489,13 @@ emit_stubs(const struct spec *sp, const char *dir)
 	    "test defines.\n */\n#include <stdbool.h>\n\n"
 	    "#include \"calibration_table.h\"\n\n"
 	    "bool\tstub_guard(const struct sup *, enum cal_guard);\n"
-	    "void\tstub_action(struct sup *, enum cal_action);\n\n");
+	    "void\tstub_action(struct sup *, enum cal_action);\n"
+	    "int64_t\tstub_duration(const struct sup *, const char *);\n\n");
+	for (i = 0; i < sp->ntimers; i++)
+		if (first_duration(sp, i))
+			out_printf(&o, "int64_t\nduration_%s(const struct sup "
+			    "*s)\n{\n\treturn stub_duration(s, \"%s\");\n}\n\n",
+			    sp->timers[i].duration, sp->timers[i].duration);
 	for (i = 0; i < sp->nguards; i++)
 		out_printf(&o, "bool\nguard_%s(const struct sup *s)\n{\n"
 		    "\treturn stub_guard(s, %s);\n}\n\n", sp->guards[i].name,

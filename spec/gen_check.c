@@ -78,6 +78,9 @@ check_states(struct spec *sp)
 		    "is terminal", sp->states[sp->initial].name);
 	for (i = 0; i < sp->nstates; i++) {
 		s = &sp->states[i];
+		if (s->outcome != OUTCOME_NONE && s->reanchor_watch)
+			spec_error(sp, s->line, "terminal state %s cannot "
+			    "watch for re-anchoring", s->name);
 		if (s->outcome != OUTCOME_NONE && s->holds)
 			spec_error(sp, s->line, "terminal state %s holds the "
 			    "settings: a run would end in calibration mode",
@@ -371,6 +374,58 @@ check_link_lost(struct spec *sp)
 	}
 }
 
+/*
+ * State-owned timers: the engine arms a timer on entering a state that
+ * owns it from one that does not and cancels it on entering one that does
+ * not; no action does either. So a timer event can only come in a state
+ * owning a timer that raises it: a row on it anywhere else could never
+ * fire. Every timer is owned by some state, every timer event raised by
+ * some timer, and a terminal state owns none (the run is over).
+ */
+static void
+check_timers(struct spec *sp)
+{
+	unsigned owned = 0;
+	int s, e, t, i;
+
+	for (s = 0; s < sp->nstates; s++) {
+		owned |= sp->states[s].timers;
+		if (spec_is_terminal(sp, s) && sp->states[s].timers != 0)
+			spec_error(sp, sp->states[s].line, "terminal state %s "
+			    "owns a timer", sp->states[s].name);
+	}
+	for (t = 0; t < sp->ntimers; t++)
+		if (!(owned & (1u << t)))
+			spec_error(sp, sp->timers[t].line, "timer %s is "
+			    "declared but no state owns it",
+			    sp->timers[t].name);
+	for (e = 0; e < sp->nevents; e++) {
+		if (sp->events[e].source != SOURCE_TIMER)
+			continue;
+		for (t = 0; t < sp->ntimers; t++)
+			if (sp->timers[t].event == e)
+				break;
+		if (t == sp->ntimers)
+			spec_error(sp, sp->events[e].line, "timer event %s is "
+			    "raised by no timer", sp->events[e].name);
+	}
+	for (i = 0; i < sp->nrows; i++) {
+		const struct g_row *r = &sp->rows[i];
+
+		if (sp->events[r->event].source != SOURCE_TIMER)
+			continue;
+		for (t = 0; t < sp->ntimers; t++)
+			if (sp->timers[t].event == r->event &&
+			    (sp->states[r->from].timers & (1u << t)))
+				break;
+		if (t == sp->ntimers)
+			spec_error(sp, r->line, "state %s handles timer event "
+			    "%s but owns no timer that raises it",
+			    sp->states[r->from].name,
+			    sp->events[r->event].name);
+	}
+}
+
 /* The holds_settings flags agree with what the rows do. */
 static void
 check_settings(struct spec *sp)
@@ -457,6 +512,7 @@ spec_check(struct spec *sp)
 	check_graph(sp);
 	check_aborts(sp);
 	check_link_lost(sp);
+	check_timers(sp);
 	check_settings(sp);
 	check_revert_completes(sp);
 	return sp->errors - before;

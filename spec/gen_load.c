@@ -27,7 +27,13 @@ struct raw_readback {
 };
 struct raw_state {
 	char	*name, *doc, *holds_settings, *reverting, *outcome;
+	char	*reanchor_watch;
 	struct raw_readback *readback;
+	char	**timers;
+	unsigned timers_count;
+};
+struct raw_timer {
+	char	*name, *doc, *duration, *event;
 };
 struct raw_event {
 	char	*name, *doc, *source, *abort, *link_lost;
@@ -66,6 +72,8 @@ struct raw_spec {
 	unsigned		 guards_count;
 	struct raw_action	*actions;
 	unsigned		 actions_count;
+	struct raw_timer	*timers;
+	unsigned		 timers_count;
 	struct raw_transition	*transitions;
 	unsigned		 transitions_count;
 };
@@ -90,8 +98,11 @@ static const cyaml_schema_field_t state_fields[] = {
 	STR("holds_settings", OPT, struct raw_state, holds_settings, 8),
 	STR("reverting", OPT, struct raw_state, reverting, 8),
 	STR("outcome", OPT, struct raw_state, outcome, 16),
+	STR("reanchor_watch", OPT, struct raw_state, reanchor_watch, 8),
 	CYAML_FIELD_MAPPING_PTR("readback", OPT, struct raw_state, readback,
 	    readback_fields),
+	CYAML_FIELD_SEQUENCE("timers", OPT, struct raw_state, timers,
+	    &name_entry, 1, GEN_MAX_TIMERS),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t state_entry = {
@@ -138,6 +149,17 @@ static const cyaml_schema_value_t action_entry = {
 	    action_fields),
 };
 
+static const cyaml_schema_field_t timer_fields[] = {
+	STR("name", RQ, struct raw_timer, name, GEN_NAME_MAX),
+	STR("doc", RQ, struct raw_timer, doc, GEN_DOC_MAX),
+	STR("duration", RQ, struct raw_timer, duration, GEN_NAME_MAX),
+	STR("event", RQ, struct raw_timer, event, GEN_NAME_MAX),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_value_t timer_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_timer, timer_fields),
+};
+
 static const cyaml_schema_field_t transition_fields[] = {
 	CYAML_FIELD_SEQUENCE("from", RQ, struct raw_transition, from,
 	    &name_entry, 1, GEN_MAX_STATES),
@@ -169,6 +191,8 @@ static const cyaml_schema_field_t spec_fields[] = {
 	    &guard_entry, 0, GEN_MAX_GUARDS),
 	CYAML_FIELD_SEQUENCE("actions", RQ, struct raw_spec, actions,
 	    &action_entry, 0, GEN_MAX_ACTIONS),
+	CYAML_FIELD_SEQUENCE("timers", OPT, struct raw_spec, timers,
+	    &timer_entry, 0, GEN_MAX_TIMERS),
 	CYAML_FIELD_SEQUENCE("transitions", RQ, struct raw_spec, transitions,
 	    &transition_entry, 1, GEN_MAX_ROWS),
 	CYAML_FIELD_END
@@ -179,9 +203,9 @@ static const cyaml_schema_value_t spec_schema = {
 
 /* Line of each list item, by section; 0 where unknown. */
 enum section { SEC_STATES, SEC_EVENTS, SEC_GUARDS, SEC_ACTIONS,
-	SEC_TRANSITIONS, SEC_COUNT };
+	SEC_TIMERS, SEC_TRANSITIONS, SEC_COUNT };
 static const char *const section_key[SEC_COUNT] = {
-	"states", "events", "guards", "actions", "transitions"
+	"states", "events", "guards", "actions", "timers", "transitions"
 };
 struct lines {
 	int	item[SEC_COUNT][GEN_MAX_ROWS];
@@ -467,6 +491,8 @@ load_states(struct spec *sp, const struct raw_spec *r, const struct lines *ln)
 		s->reverting = get_bool(sp, s->line, rs->name, "reverting",
 		    rs->reverting);
 		s->outcome = get_outcome(sp, s->line, rs->name, rs->outcome);
+		s->reanchor_watch = get_bool(sp, s->line, rs->name,
+		    "reanchor_watch", rs->reanchor_watch);
 		if (rs->readback != NULL) {
 			s->expect[0] = get_expect(sp, s->line, rs->name,
 			    "output", rs->readback->output);
@@ -594,6 +620,72 @@ load_actions(struct spec *sp, const struct raw_spec *r,
 				    "not both", ra->name);
 		}
 		sp->nactions++;
+	}
+}
+
+static int find_event(const struct spec *, const char *);
+
+static void
+load_timers(struct spec *sp, const struct raw_spec *r, const struct lines *ln)
+{
+	unsigned i;
+	int j;
+
+	for (i = 0; i < r->timers_count; i++) {
+		const struct raw_timer *rt = &r->timers[i];
+		struct g_timer *t = &sp->timers[sp->ntimers];
+
+		t->line = line_of(ln, SEC_TIMERS, i);
+		t->name = rt->name;
+		t->doc = rt->doc;
+		t->duration = rt->duration;
+		if (check_name(sp, t->line, "timer", rt->name) == -1 ||
+		    check_name(sp, t->line, "duration", rt->duration) == -1)
+			continue;
+		check_doc(sp, t->line, "timer", rt->name, rt->doc);
+		for (j = 0; j < sp->ntimers; j++)
+			if (strcmp(sp->timers[j].name, rt->name) == 0)
+				spec_error(sp, t->line, "timer %s is declared "
+				    "twice (first at line %d)", rt->name,
+				    sp->timers[j].line);
+		if ((t->event = find_event(sp, rt->event)) < 0)
+			spec_error(sp, t->line, "timer %s: unknown event "
+			    "\"%s\"", rt->name, rt->event);
+		else if (sp->events[t->event].source != SOURCE_TIMER)
+			spec_error(sp, t->line, "timer %s: event %s is not a "
+			    "timer event (source: timer)", rt->name,
+			    rt->event);
+		sp->ntimers++;
+	}
+}
+
+/* The timers a state owns (after load_timers). */
+static void
+load_state_timers(struct spec *sp, const struct raw_spec *r)
+{
+	for (int i = 0; i < sp->nstates && (unsigned)i < r->states_count;
+	    i++) {
+		const struct raw_state *rs = &r->states[i];
+		struct g_state *s = &sp->states[i];
+
+		for (unsigned k = 0; k < rs->timers_count; k++) {
+			int t;
+
+			for (t = 0; t < sp->ntimers; t++)
+				if (strcmp(sp->timers[t].name,
+				    rs->timers[k]) == 0)
+					break;
+			if (t == sp->ntimers) {
+				spec_error(sp, s->line, "state %s: unknown "
+				    "timer \"%s\"", s->name, rs->timers[k]);
+				continue;
+			}
+			if (s->timers & (1u << t))
+				spec_error(sp, s->line, "state %s: timer %s "
+				    "is listed twice", s->name,
+				    rs->timers[k]);
+			s->timers |= 1u << t;
+		}
 	}
 }
 
@@ -808,6 +900,8 @@ spec_load(struct spec *sp, const char *path)
 	load_guards(sp, r, ln);
 	load_actions(sp, r, ln);
 	if (sp->errors == 0) {
+		load_timers(sp, r, ln);
+		load_state_timers(sp, r);
 		if ((sp->initial = find_state(sp, r->initial)) < 0)
 			spec_error(sp, ln->key[1], "initial state \"%s\" is "
 			    "not declared", r->initial);

@@ -1,7 +1,8 @@
 /*
  * The actions of spec/calibration.yaml: each does one small thing to the
- * run context. None dispatches an event or decides a transition; timers
- * they arm are raised by events.c. The report and DONE are not actions:
+ * run context. None dispatches an event or decides a transition, and none
+ * arms or cancels a timer: timers are the states' (the engine arms them on
+ * entry and cancels them on exit). The report and DONE are not actions:
  * the runtime prints the report and sends DONE once the machine has
  * reached its terminal state, whose outcome the table names.
  */
@@ -14,13 +15,6 @@
 #include "session.h"
 #include "sm.h"
 #include "sup.h"
-
-static void
-arm(struct sup_timer *t, int64_t at_ms)
-{
-	t->armed = true;
-	t->at_ms = at_ms;
-}
 
 /* Sets the reason of the run: one word, and a line for people. */
 static void
@@ -64,18 +58,11 @@ action_audit_run_start(struct sup *s)
 	    (double)s->pf.timing.run_max_ms / 1000.0);
 }
 
-void
-action_start_run_timer(struct sup *s)
-{
-	arm(&s->run_timer, s->now + events_run_budget_ms(s));
-}
-
+/* Collected while the state's snapshot timer runs (events.c). */
 void
 action_begin_snapshot(struct sup *s)
 {
-	s->snap_active = true;
 	s->snap_since_ms = s->now;
-	arm(&s->snap_timer, s->now + s->pf.timing.preflight_wait_ms);
 }
 
 void
@@ -241,12 +228,6 @@ action_request_charger_everyday(struct sup *s)
 }
 
 void
-action_start_engage_timer(struct sup *s)
-{
-	arm(&s->engage_timer, s->now + s->pf.timing.engage_timeout_ms);
-}
-
-void
 action_audit_engaged(struct sup *s)
 {
 	char modes[96] = "", line[64] = "";
@@ -268,20 +249,10 @@ action_audit_engaged(struct sup *s)
 		}
 	}
 	(void)monitor_total_current(&s->tm, s->now, &amps);
-	s->engage_timer.armed = false;
 	log_info("grid charging engaged: modes %s, line %s, %.1f A", modes,
 	    line, amps);
 	(void)wdlink_audit(&s->wd, "engaged", "modes=%s line=%s current_a=%.1f",
 	    modes, line, amps);
-}
-
-void
-action_start_absorption_clock(struct sup *s)
-{
-	s->absorb_start_ms = s->now;
-	arm(&s->absorb_timer, s->now + s->pf.timing.absorption_max_ms);
-	s->hold_armed = true;
-	s->taper_since_ms = 0;
 }
 
 void
@@ -293,8 +264,6 @@ action_extend_hold(struct sup *s)
 	(void)monitor_verified(&s->pf, &s->snap, s->anchored, &lagging, why,
 	    sizeof(why));
 	log_info("not verified yet (%s); holding absorption longer", why);
-	s->hold_armed = true;
-	s->taper_since_ms = 0;
 }
 
 void
@@ -309,8 +278,6 @@ action_audit_absorption_lost(struct sup *s)
 			lo = v;
 			pack = p + 1;
 		}
-	s->hold_armed = false;
-	s->absorb_timer.armed = false;
 	log_info("left the bulk band: pack %d at %.2f V", pack, lo);
 	(void)wdlink_audit(&s->wd, "absorption_lost", "pack=%d voltage=%.2f "
 	    "bulk_v=%.2f", pack, lo, s->pf.limits.bulk_v);

@@ -59,6 +59,8 @@ struct round {
 	char		why[200];
 	bool		band_known;
 	int		band;
+	bool		taper_known;
+	bool		tapered;
 };
 
 /* Dispatches ev if the state has rows for it; true if it did. */
@@ -242,95 +244,71 @@ poll_alarm(struct sup *s, int ev, struct round *rd)
 	return abort_level(s, ev, rd->why);
 }
 
-/* A one-shot timer that expired: disarmed and raised. */
+/*
+ * A state-owned timer expired (the engine armed it on entering the state
+ * and cancels it on leaving): its event, if the state has a row for it.
+ * Several timers may raise one event (idle_run and run: run_timeout).
+ */
 static bool
-timer_due(const struct sup *s, const struct sup_timer *t)
-{
-	return t->armed && s->now >= t->at_ms;
-}
-
-static bool
-poll_run_timer(struct sup *s, int ev, struct round *rd)
+poll_timer(struct sup *s, int ev, struct round *rd)
 {
 	(void)rd;
-	if (!timer_due(s, &s->run_timer))
-		return false;
-	s->run_timer.armed = false;
-	if (sm_handles(s->state, ev)) {
-		note_abort(s, ev, "run_max_ms=%lld",
-		    (long long)s->pf.timing.run_max_ms);
-		sm_dispatch(s, ev);
+	for (int t = 0; t < CAL_TIMER_COUNT; t++) {
+		if ((int)cal_timer_event[t] != ev || !sm_timer_expired(s, t))
+			continue;
+		if (cal_event_abort[ev] && sm_handles(s->state, ev)) {
+			if (ev == CAL_EVENT_RUN_TIMEOUT)
+				note_abort(s, ev, "run_max_ms=%lld",
+				    (long long)s->pf.timing.run_max_ms);
+			else
+				note_abort(s, ev, "timer=%s",
+				    cal_timer_name[t]);
+		}
+		(void)raise_ev(s, ev);
+		return true;
 	}
-	return true;
+	return false;
 }
 
-static bool
-poll_engage_timer(struct sup *s, int ev, struct round *rd)
-{
-	(void)rd;
-	if (!timer_due(s, &s->engage_timer))
-		return false;
-	s->engage_timer.armed = false;
-	(void)raise_ev(s, ev);
-	return true;
-}
-
-static bool
-poll_absorb_timer(struct sup *s, int ev, struct round *rd)
-{
-	(void)rd;
-	if (!timer_due(s, &s->absorb_timer))
-		return false;
-	s->absorb_timer.armed = false;
-	s->hold_armed = false;
-	(void)raise_ev(s, ev);
-	return true;
-}
-
-/* Snapshot collection started by begin_snapshot. */
+/*
+ * The snapshot begun by begin_snapshot, collected while the state's
+ * snapshot timer runs (it bounds the wait; its expiry is
+ * snapshot_timeout).
+ */
 static bool
 poll_snapshot_ready(struct sup *s, int ev, struct round *rd)
 {
 	(void)rd;
-	if (!s->snap_active || snapshot_take(&s->tm, s->snap_since_ms, s->now,
-	    &s->snap, s->snap_why, sizeof(s->snap_why)) != 0)
+	if (sm_timer_at(CAL_TIMER_SNAPSHOT) == 0 ||
+	    snapshot_take(&s->tm, s->snap_since_ms, s->now, &s->snap,
+	    s->snap_why, sizeof(s->snap_why)) != 0)
 		return false;
-	s->snap_active = false;
-	s->snap_timer.armed = false;
-	(void)raise_ev(s, ev);
-	return true;
+	return raise_ev(s, ev);
 }
 
+/* The taper (voltage at bulk, currents at the tail), computed once. */
 static bool
-poll_snapshot_timeout(struct sup *s, int ev, struct round *rd)
+tapered(struct sup *s, struct round *rd)
 {
-	(void)rd;
-	if (!s->snap_active || !timer_due(s, &s->snap_timer))
-		return false;
-	s->snap_active = false;
-	s->snap_timer.armed = false;
-	(void)raise_ev(s, ev);
-	return true;
-}
-
-/* The taper hold: voltage at bulk and currents at the tail, held. */
-static bool
-poll_taper(struct sup *s, int ev, struct round *rd)
-{
-	(void)rd;
-	if (!s->hold_armed)
-		return false;
-	if (!monitor_tapered(&s->tm, s->now)) {
-		s->taper_since_ms = 0;
-		return false;
+	if (!rd->taper_known) {
+		rd->tapered = monitor_tapered(&s->tm, s->now);
+		rd->taper_known = true;
 	}
-	if (s->taper_since_ms == 0)
-		s->taper_since_ms = s->now;
-	if (s->now - s->taper_since_ms < s->pf.timing.absorption_hold_ms)
-		return false;
-	s->hold_armed = false;
-	(void)raise_ev(s, ev);
-	return true;
+	return rd->tapered;
+}
+
+static bool
+poll_tapered(struct sup *s, int ev, struct round *rd)
+{
+	return sm_handles(s->state, ev) && tapered(s, rd) &&
+	    raise_level(s, ev);
+}
+
+static bool
+poll_taper_lost(struct sup *s, int ev, struct round *rd)
+{
+	return sm_handles(s->state, ev) && !tapered(s, rd) &&
+	    raise_level(s, ev);
 }
 
 static bool
@@ -386,12 +364,14 @@ static bool (*const poll_of[CAL_EVENT_COUNT])(struct sup *, int,
 	[CAL_EVENT_UNIT_FAULT] = poll_alarm,
 	[CAL_EVENT_TELEMETRY_STALE] = poll_alarm,
 	[CAL_EVENT_UNIT_MISMATCH] = poll_alarm,
-	[CAL_EVENT_RUN_TIMEOUT] = poll_run_timer,
-	[CAL_EVENT_ENGAGE_TIMEOUT] = poll_engage_timer,
-	[CAL_EVENT_ABSORPTION_TIMEOUT] = poll_absorb_timer,
+	[CAL_EVENT_RUN_TIMEOUT] = poll_timer,
+	[CAL_EVENT_ENGAGE_TIMEOUT] = poll_timer,
+	[CAL_EVENT_ABSORPTION_TIMEOUT] = poll_timer,
 	[CAL_EVENT_SNAPSHOT_READY] = poll_snapshot_ready,
-	[CAL_EVENT_SNAPSHOT_TIMEOUT] = poll_snapshot_timeout,
-	[CAL_EVENT_TAPER_HELD] = poll_taper,
+	[CAL_EVENT_SNAPSHOT_TIMEOUT] = poll_timer,
+	[CAL_EVENT_TAPER_HELD] = poll_timer,
+	[CAL_EVENT_TAPERED] = poll_tapered,
+	[CAL_EVENT_TAPER_LOST] = poll_taper_lost,
 	[CAL_EVENT_GRID_CHARGE_ENGAGED] = poll_engaged,
 	[CAL_EVENT_ABSORPTION_REACHED] = poll_band,
 	[CAL_EVENT_ABSORPTION_LOST] = poll_band,
@@ -400,7 +380,8 @@ static bool (*const poll_of[CAL_EVENT_COUNT])(struct sup *, int,
 
 /*
  * In the hold, a counter that jumps to the re-anchor value re-anchored,
- * even if the verify snapshot later reads it a little lower (float, load).
+ * even if the verify snapshot later reads it a little lower (float, load):
+ * in the states the spec marks reanchor_watch.
  */
 static void
 watch_anchor(struct sup *s)
@@ -408,15 +389,8 @@ watch_anchor(struct sup *s)
 	uint32_t fresh;
 	double v;
 
-	switch (s->state) {
-	case CAL_STATE_SOLAR_ABSORPTION:
-	case CAL_STATE_SOLAR_VERIFY:
-	case CAL_STATE_GRID_ABSORPTION:
-	case CAL_STATE_GRID_VERIFY:
-		break;
-	default:
+	if (!cal_state_reanchor_watch[s->state])
 		return;
-	}
 	if ((fresh = monitor_watch_anchor(&s->tm, s->now, &s->anchored)) == 0)
 		return;
 	for (int p = 0; p < s->pf.packs; p++)
@@ -474,23 +448,45 @@ events_start(struct sup *s)
 		if (poll_of[e] == NULL)
 			fatalx("event %s of the spec has no input in events.c",
 			    cal_event_name[e]);
+	/* idle is bounded too: its idle_run timer runs from the process
+	 * start (s->now == s->start_ms here) */
 	sm_init(s);
-	/* idle is bounded too: the run timer runs from the process start */
-	s->run_timer.armed = true;
-	s->run_timer.at_ms = s->start_ms + events_run_budget_ms(s);
+}
+
+/* The timers' durations (spec timers: duration:), from the profile. */
+int64_t
+duration_run_budget(const struct sup *s)
+{
+	return events_run_budget_ms(s);
+}
+
+int64_t
+duration_preflight_wait(const struct sup *s)
+{
+	return s->pf.timing.preflight_wait_ms;
+}
+
+int64_t
+duration_engage_timeout(const struct sup *s)
+{
+	return s->pf.timing.engage_timeout_ms;
+}
+
+int64_t
+duration_absorption_max(const struct sup *s)
+{
+	return s->pf.timing.absorption_max_ms;
+}
+
+int64_t
+duration_absorption_hold(const struct sup *s)
+{
+	return s->pf.timing.absorption_hold_ms;
 }
 
 int64_t
 events_wake_ms(const struct sup *s)
 {
-	const struct sup_timer *t[] = {
-		&s->run_timer, &s->snap_timer, &s->engage_timer,
-		&s->absorb_timer,
-	};
-	int64_t w = 0;
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (t[i]->armed && (w == 0 || t[i]->at_ms < w))
-			w = t[i]->at_ms;
-	return w;
+	(void)s;
+	return sm_next_timer();
 }

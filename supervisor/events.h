@@ -13,7 +13,7 @@
 
 struct sup;
 
-/* Puts the machine in its initial state and arms the run timer. */
+/* Puts the machine in its initial state and arms that state's timers. */
 void	events_start(struct sup *);
 /* Dispatches every event that is due; sets s->finished at a terminal. */
 void	events_dispatch(struct sup *);

@@ -102,7 +102,10 @@ guard_packs_reanchored(const struct sup *s)
 bool
 guard_hold_time_left(const struct sup *s)
 {
-	return s->now - s->absorb_start_ms < s->pf.timing.absorption_max_ms;
+	int64_t at = sm_timer_at(CAL_TIMER_ABSORPTION);
+
+	/* the state's absorption timer: armed on entering absorption */
+	return at != 0 && s->now < at;
 }
 
 bool

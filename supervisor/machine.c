@@ -31,8 +31,30 @@ row_enabled(const struct cal_row *r, const struct sup *s)
 	return true;
 }
 
+/* Arms what the new state owns and the old did not; cancels the reverse. */
 static void
-fire(struct machine *m, struct sup *s, unsigned idx)
+enter_timers(struct machine *m, struct sup *s, uint32_t was, uint32_t is,
+    int64_t now_ms)
+{
+	for (unsigned t = 0; t < CAL_TIMER_COUNT; t++) {
+		uint32_t bit = 1u << t;
+
+		if ((is & bit) && !(was & bit)) {
+			m->timer[t].armed = true;
+			m->timer[t].at_ms = now_ms + cal_timer_duration[t](s);
+		} else if (!(is & bit))
+			m->timer[t].armed = false;
+	}
+}
+
+void
+machine_start(struct machine *m, struct sup *s, int64_t now_ms)
+{
+	enter_timers(m, s, 0, cal_state_timers[m->state], now_ms);
+}
+
+static void
+fire(struct machine *m, struct sup *s, unsigned idx, int64_t now_ms)
 {
 	const struct cal_row *r = &cal_rows[idx];
 	struct machine_step *st;
@@ -41,6 +63,8 @@ fire(struct machine *m, struct sup *s, unsigned idx)
 	for (i = 0; i < r->nactions; i++)
 		cal_action_fns[r->actions[i]](s);
 	m->state = r->to;
+	enter_timers(m, s, cal_state_timers[r->from], cal_state_timers[r->to],
+	    now_ms);
 	st = &m->history[m->steps % MACHINE_HISTORY];
 	st->seq = ++m->steps;
 	st->from = r->from;
@@ -52,7 +76,8 @@ fire(struct machine *m, struct sup *s, unsigned idx)
 }
 
 bool
-machine_dispatch(struct machine *m, struct sup *s, enum cal_event ev)
+machine_dispatch(struct machine *m, struct sup *s, enum cal_event ev,
+    int64_t now_ms)
 {
 	const struct cal_span *sp;
 	unsigned i;
@@ -69,7 +94,7 @@ machine_dispatch(struct machine *m, struct sup *s, enum cal_event ev)
 	sp = &cal_index[m->state][ev];
 	for (i = sp->first; i < (unsigned)sp->first + sp->count; i++)
 		if (row_enabled(&cal_rows[i], s)) {
-			fire(m, s, i);
+			fire(m, s, i, now_ms);
 			m->busy = false;
 			return true;
 		}
@@ -81,6 +106,36 @@ machine_dispatch(struct machine *m, struct sup *s, enum cal_event ev)
 		log_debug("machine: %s: event %s ignored",
 		    cal_state_name[m->state], cal_event_name[ev]);
 	return false;
+}
+
+bool
+machine_timer_expired(struct machine *m, enum cal_timer t, int64_t now_ms)
+{
+	if ((unsigned)t >= CAL_TIMER_COUNT)
+		fatalx("machine: timer %d is not in the table", (int)t);
+	if (!m->timer[t].armed || now_ms < m->timer[t].at_ms)
+		return false;
+	m->timer[t].armed = false;
+	return true;
+}
+
+int64_t
+machine_timer_at(const struct machine *m, enum cal_timer t)
+{
+	if ((unsigned)t >= CAL_TIMER_COUNT)
+		fatalx("machine: timer %d is not in the table", (int)t);
+	return m->timer[t].armed ? m->timer[t].at_ms : 0;
+}
+
+int64_t
+machine_next_timer(const struct machine *m)
+{
+	int64_t w = 0;
+
+	for (unsigned t = 0; t < CAL_TIMER_COUNT; t++)
+		if (m->timer[t].armed && (w == 0 || m->timer[t].at_ms < w))
+			w = m->timer[t].at_ms;
+	return w;
 }
 
 enum cal_state

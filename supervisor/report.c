@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "log.h"
 #include "session.h"
+#include "sm.h"
 #include "sup.h"
 
 #define BOLD(s)	((s)->tty ? "\033[1m" : "")
@@ -273,18 +274,18 @@ fmt_left(struct sup *s, double amps, char *buf, size_t sz)
 	static int64_t t0;	/* first progress line while charging */
 	static double soc0;
 	double soc = soc_mean(&s->tm, s->now), rate;
+	int64_t at;
 	char d[24];
 
 	buf[0] = '\0';
-	if (s->taper_since_ms != 0) {
-		fmt_dur(d, sizeof(d), s->pf.timing.absorption_hold_ms -
-		    (s->now - s->taper_since_ms));
+	/* the states' timers: hold in the taper hold, absorption in it */
+	if ((at = sm_timer_at(CAL_TIMER_HOLD)) != 0) {
+		fmt_dur(d, sizeof(d), at - s->now);
 		(void)snprintf(buf, sz, " | hold %s left", d);
 		return;
 	}
-	if (s->absorb_start_ms != 0) {
-		fmt_dur(d, sizeof(d), s->pf.timing.absorption_max_ms -
-		    (s->now - s->absorb_start_ms));
+	if ((at = sm_timer_at(CAL_TIMER_ABSORPTION)) != 0) {
+		fmt_dur(d, sizeof(d), at - s->now);
 		(void)snprintf(buf, sz, " | absorption: waiting for the "
 		    "taper (at most %s)", d);
 		return;

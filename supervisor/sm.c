@@ -71,6 +71,25 @@ sm_init(struct sup *s)
 	machine_init(&machine, on_step, on_ignore, s);
 	s->state = (int)machine_state(&machine);
 	wdlink_set_state(&s->wd, (unsigned)s->state);
+	machine_start(&machine, s, s->now);
+}
+
+bool
+sm_timer_expired(const struct sup *s, int timer)
+{
+	return machine_timer_expired(&machine, (enum cal_timer)timer, s->now);
+}
+
+int64_t
+sm_timer_at(int timer)
+{
+	return machine_timer_at(&machine, (enum cal_timer)timer);
+}
+
+int64_t
+sm_next_timer(void)
+{
+	return machine_next_timer(&machine);
 }
 
 bool
@@ -85,6 +104,6 @@ sm_handles(int state, int event)
 void
 sm_dispatch(struct sup *s, int event)
 {
-	(void)machine_dispatch(&machine, s, (enum cal_event)event);
+	(void)machine_dispatch(&machine, s, (enum cal_event)event, s->now);
 	sup_send_abort_audit(s);
 }

@@ -63,14 +63,7 @@ struct sup {
 	int64_t			utc_start_ms;
 	int64_t			next_progress_ms;
 
-	/* timers armed by actions; each raises its event once */
-	struct sup_timer {
-		bool	armed;
-		int64_t	at_ms;
-	}			run_timer, snap_timer, engage_timer, absorb_timer;
-	int64_t			absorb_start_ms; /* start_absorption_clock */
-	bool			hold_armed;	/* timing the taper hold */
-	int64_t			taper_since_ms;	/* tapered since, 0 = not */
+	/* timers are the states': supervisor/machine.c keeps them */
 
 	/* the state machine */
 	int			state;
@@ -85,8 +78,8 @@ struct sup {
 	bool			broker_fatal;
 	bool			limit_ingested;	/* judge before reading on */
 
-	/* snapshots: begin_snapshot arms, snapshot_ready delivers */
-	bool			snap_active;
+	/* snapshots: begin_snapshot begins, snapshot_ready delivers, while
+	 * the state's snapshot timer runs */
 	int64_t			snap_since_ms;
 	struct snapshot		snap;		/* the latest complete one */
 	char			snap_why[160];	/* why none yet */

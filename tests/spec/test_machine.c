@@ -29,9 +29,33 @@ struct sup {
 
 /* Guards are pure, so their calls are counted outside the context. */
 static unsigned guard_calls[CAL_GUARD_COUNT];
+/* The clock the tests dispatch at (timers are armed from it). */
+static int64_t clock_ms;
 
 bool	stub_guard(const struct sup *, enum cal_guard);
 void	stub_action(struct sup *, enum cal_action);
+int64_t	stub_duration(const struct sup *, const char *);
+
+/* Durations (ms) distinct enough to tell the timers apart. */
+int64_t
+stub_duration(const struct sup *s, const char *name)
+{
+	static const struct {
+		const char	*name;
+		int64_t		 ms;
+	} d[] = {
+		{ "run_budget", 100000 }, { "preflight_wait", 1000 },
+		{ "engage_timeout", 2000 }, { "absorption_max", 50000 },
+		{ "absorption_hold", 3000 },
+	};
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (strcmp(d[i].name, name) == 0)
+			return d[i].ms;
+	ck_abort_msg("no duration %s", name);
+	return 0;
+}
 
 bool
 stub_guard(const struct sup *s, enum cal_guard g)
@@ -46,7 +70,7 @@ stub_action(struct sup *s, enum cal_action a)
 	ck_assert_uint_lt(s->nlog, LOG_MAX);
 	s->log[s->nlog++] = a;
 	if (s->reenter)
-		(void)machine_dispatch(s->m, s, CAL_EVENT_CANCEL);
+		(void)machine_dispatch(s->m, s, CAL_EVENT_CANCEL, clock_ms);
 }
 
 static struct sup sup;
@@ -80,7 +104,9 @@ setup(void)
 	memset(&sup, 0, sizeof(sup));
 	memset(guard_calls, 0, sizeof(guard_calls));
 	ignored_calls = step_calls = 0;
+	clock_ms = 1;
 	machine_init(&m, on_step, on_ignore, &sup);
+	machine_start(&m, &sup, clock_ms);
 	sup.m = &m;
 }
 
@@ -108,7 +134,7 @@ step(enum cal_event ev, enum cal_state want)
 {
 	enum cal_state from = machine_state(&m);
 
-	ck_assert_msg(machine_dispatch(&m, &sup, ev), "%s: %s ignored",
+	ck_assert_msg(machine_dispatch(&m, &sup, ev, clock_ms), "%s: %s ignored",
 	    cal_state_name[from], cal_event_name[ev]);
 	ck_assert_msg(machine_state(&m) == want, "%s --%s--> %s, want %s",
 	    cal_state_name[from], cal_event_name[ev],
@@ -174,7 +200,7 @@ START_TEST(test_grid_pass)
 	step(CAL_EVENT_START, CAL_STATE_PREFLIGHT);
 	ck_assert(!requested_calibration());
 	step(CAL_EVENT_SNAPSHOT_READY, CAL_STATE_ENABLE_CHARGER);
-	ck_assert_uint_eq(sup.nlog, 3 + 3);
+	ck_assert_uint_eq(sup.nlog, 2 + 3);
 	ck_assert_int_eq(sup.log[sup.nlog - 1],
 	    CAL_ACTION_REQUEST_CHARGER_CALIBRATION);
 	ck_assert(!logged(CAL_ACTION_REQUEST_OUTPUT_CALIBRATION));
@@ -185,6 +211,7 @@ START_TEST(test_grid_pass)
 	step(CAL_EVENT_OUTPUT_CALIBRATION_CONFIRMED, CAL_STATE_ENGAGING);
 	step(CAL_EVENT_GRID_CHARGE_ENGAGED, CAL_STATE_GRID_CHARGING);
 	step(CAL_EVENT_ABSORPTION_REACHED, CAL_STATE_GRID_ABSORPTION);
+	step(CAL_EVENT_TAPERED, CAL_STATE_GRID_ABSORPTION_HOLD);
 	step(CAL_EVENT_TAPER_HELD, CAL_STATE_GRID_VERIFY);
 	sup.guard[CAL_GUARD_PACKS_REANCHORED] = true;
 	step(CAL_EVENT_SNAPSHOT_READY, CAL_STATE_REVERT_OUTPUT);
@@ -201,15 +228,15 @@ START_TEST(test_grid_pass)
 	ck_assert(!machine_holds_settings(&m));
 	ck_assert_int_eq(machine_outcome(&m), CAL_OUTCOME_PASS);
 	ck_assert_int_eq(sup.log[sup.nlog - 1], CAL_ACTION_AUDIT_REVERTED);
-	ck_assert_uint_eq(m.steps, 10);
-	ck_assert_uint_eq(step_calls, 10);
+	ck_assert_uint_eq(m.steps, 11);
+	ck_assert_uint_eq(step_calls, 11);
 	ck_assert_int_eq(last_step.from, CAL_STATE_REVERT_CHARGER);
 	ck_assert_int_eq(last_step.to, CAL_STATE_PASSED);
-	ck_assert_uint_eq(last_step.seq, 10);
-	ck_assert_int_eq(machine_recent(&m, 9)->event, CAL_EVENT_START);
-	ck_assert_ptr_null(machine_recent(&m, 10));
+	ck_assert_uint_eq(last_step.seq, 11);
+	ck_assert_int_eq(machine_recent(&m, 10)->event, CAL_EVENT_START);
+	ck_assert_ptr_null(machine_recent(&m, 11));
 	/* Nothing moves a terminal state. */
-	ck_assert(!machine_dispatch(&m, &sup, CAL_EVENT_CANCEL));
+	ck_assert(!machine_dispatch(&m, &sup, CAL_EVENT_CANCEL, clock_ms));
 	ck_assert_int_eq(machine_state(&m), CAL_STATE_PASSED);
 }
 END_TEST
@@ -225,6 +252,11 @@ START_TEST(test_solar_never_requests)
 	sup.guard[CAL_GUARD_HOLD_TIME_LEFT] = true;
 	step(CAL_EVENT_SNAPSHOT_READY, CAL_STATE_SOLAR_ABSORPTION);
 	ck_assert_int_eq(sup.log[sup.nlog - 1], CAL_ACTION_EXTEND_HOLD);
+	/* the taper hold is a state: a break in the taper leaves it */
+	step(CAL_EVENT_TAPERED, CAL_STATE_SOLAR_ABSORPTION_HOLD);
+	step(CAL_EVENT_TAPER_LOST, CAL_STATE_SOLAR_ABSORPTION);
+	ck_assert(!machine_dispatch(&m, &sup, CAL_EVENT_TAPER_HELD, clock_ms));
+	step(CAL_EVENT_TAPERED, CAL_STATE_SOLAR_ABSORPTION_HOLD);
 	step(CAL_EVENT_TAPER_HELD, CAL_STATE_SOLAR_VERIFY);
 	sup.guard[CAL_GUARD_HOLD_TIME_LEFT] = false;
 	step(CAL_EVENT_SNAPSHOT_READY, CAL_STATE_FAILED);
@@ -307,7 +339,8 @@ START_TEST(test_preflight_all_combinations)
 		step(CAL_EVENT_START, CAL_STATE_PREFLIGHT);
 		for (i = 0; i < n; i++)
 			sup.guard[g[i]] = (bits >> i) & 1;
-		ck_assert(machine_dispatch(&m, &sup, CAL_EVENT_SNAPSHOT_READY));
+		ck_assert(machine_dispatch(&m, &sup,
+		    CAL_EVENT_SNAPSHOT_READY, clock_ms));
 		unsafe = false;
 		for (i = 0; i < 7; i++)
 			unsafe |= sup.guard[g[i]];
@@ -356,7 +389,7 @@ START_TEST(test_aborts_revert_from_holding_states)
 			n++;
 		}
 	}
-	ck_assert_uint_eq(n, 6 * 10);
+	ck_assert_uint_eq(n, 7 * 10);
 }
 END_TEST
 
@@ -370,7 +403,7 @@ START_TEST(test_aborts_ignored_while_reverting)
 			continue;
 		setup();
 		enter(CAL_STATE_REVERT_CHARGER);
-		ck_assert(!machine_dispatch(&m, &sup, (enum cal_event)e));
+		ck_assert(!machine_dispatch(&m, &sup, (enum cal_event)e, clock_ms));
 		ck_assert_int_eq(machine_state(&m), CAL_STATE_REVERT_CHARGER);
 		ck_assert_uint_eq(sup.nlog, 0);
 		ck_assert_uint_eq(ignored_calls, 1);
@@ -441,6 +474,85 @@ START_TEST(test_priority_is_a_permutation)
 }
 END_TEST
 
+/* The armed timers: bit t set if timer t is armed. */
+static uint32_t
+armed(void)
+{
+	uint32_t b = 0;
+
+	for (unsigned t = 0; t < CAL_TIMER_COUNT; t++)
+		if (machine_timer_at(&m, (enum cal_timer)t) != 0)
+			b |= 1u << t;
+	return b;
+}
+
+#define T(x)	(1u << CAL_TIMER_##x)
+
+/* Steps at clock now and checks the armed timers are the state's. */
+static void
+step_at(int64_t now, enum cal_event ev, enum cal_state want)
+{
+	clock_ms = now;
+	step(ev, want);
+	ck_assert_msg(armed() == cal_state_timers[want], "%s: timers %#x, "
+	    "want %#x", cal_state_name[want], armed(),
+	    cal_state_timers[want]);
+}
+
+/*
+ * Timers are the states': armed on entering a state that owns them from
+ * one that does not (at that clock plus the duration), kept while moving
+ * between states that own them, cancelled on entering one that does not.
+ * No action is involved (the stubs do nothing).
+ */
+START_TEST(test_timers_follow_states)
+{
+	ck_assert_uint_eq(armed(), T(IDLE_RUN));
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_IDLE_RUN), 1 + 100000);
+	sup.guard[CAL_GUARD_METHOD_GRID] = true;
+	sup.guard[CAL_GUARD_RUN_AUTHORISED] = true;
+	step_at(10, CAL_EVENT_START, CAL_STATE_PREFLIGHT);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_RUN), 10 + 100000);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_SNAPSHOT), 10 + 1000);
+	step_at(20, CAL_EVENT_SNAPSHOT_READY, CAL_STATE_ENABLE_CHARGER);
+	step_at(30, CAL_EVENT_CHARGER_CALIBRATION_CONFIRMED,
+	    CAL_STATE_ENABLE_OUTPUT);
+	step_at(40, CAL_EVENT_OUTPUT_CALIBRATION_CONFIRMED, CAL_STATE_ENGAGING);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_ENGAGE), 40 + 2000);
+	step_at(50, CAL_EVENT_GRID_CHARGE_ENGAGED, CAL_STATE_GRID_CHARGING);
+	step_at(60, CAL_EVENT_ABSORPTION_REACHED, CAL_STATE_GRID_ABSORPTION);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_ABSORPTION),
+	    60 + 50000);
+	step_at(70, CAL_EVENT_TAPERED, CAL_STATE_GRID_ABSORPTION_HOLD);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_HOLD), 70 + 3000);
+	step_at(80, CAL_EVENT_TAPER_LOST, CAL_STATE_GRID_ABSORPTION);
+	step_at(90, CAL_EVENT_TAPERED, CAL_STATE_GRID_ABSORPTION_HOLD);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_HOLD), 90 + 3000);
+	/* the hold expires: once */
+	ck_assert(!machine_timer_expired(&m, CAL_TIMER_HOLD, 90 + 2999));
+	ck_assert(machine_timer_expired(&m, CAL_TIMER_HOLD, 90 + 3000));
+	ck_assert(!machine_timer_expired(&m, CAL_TIMER_HOLD, 90 + 3001));
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_HOLD), 0);
+	clock_ms = 3090;
+	step(CAL_EVENT_TAPER_HELD, CAL_STATE_GRID_VERIFY);
+	ck_assert_uint_eq(armed(), cal_state_timers[CAL_STATE_GRID_VERIFY]);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_SNAPSHOT), 3090 + 1000);
+	/* verify and absorption share the absorption timer: it runs on */
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_ABSORPTION),
+	    60 + 50000);
+	sup.guard[CAL_GUARD_HOLD_TIME_LEFT] = true;
+	step_at(4000, CAL_EVENT_SNAPSHOT_READY, CAL_STATE_GRID_ABSORPTION);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_ABSORPTION),
+	    60 + 50000);
+	ck_assert_int_eq(machine_timer_at(&m, CAL_TIMER_RUN), 10 + 100000);
+	ck_assert_int_eq(machine_next_timer(&m), 60 + 50000);
+	/* into the revert: none of the run's timers is left */
+	step_at(5000, CAL_EVENT_CELL_OVER_LIMIT, CAL_STATE_REVERT_OUTPUT);
+	ck_assert_uint_eq(armed(), 0);
+	ck_assert_int_eq(machine_next_timer(&m), 0);
+}
+END_TEST
+
 /* The revert ends in the outcome recorded before it; aborted otherwise. */
 START_TEST(test_revert_outcomes)
 {
@@ -468,16 +580,16 @@ START_TEST(test_revert_outcomes)
 	setup();
 	enter(CAL_STATE_REVERT_CHARGER);
 	ck_assert(!machine_dispatch(&m, &sup,
-	    CAL_EVENT_OUTPUT_EVERYDAY_CONFIRMED));
+	    CAL_EVENT_OUTPUT_EVERYDAY_CONFIRMED, clock_ms));
 	ck_assert(!machine_dispatch(&m, &sup,
-	    CAL_EVENT_CHARGER_CALIBRATION_CONFIRMED));
+	    CAL_EVENT_CHARGER_CALIBRATION_CONFIRMED, clock_ms));
 	ck_assert_int_eq(machine_state(&m), CAL_STATE_REVERT_CHARGER);
 }
 END_TEST
 
 START_TEST(test_ignored_event)
 {
-	ck_assert(!machine_dispatch(&m, &sup, CAL_EVENT_TAPER_HELD));
+	ck_assert(!machine_dispatch(&m, &sup, CAL_EVENT_TAPER_HELD, clock_ms));
 	ck_assert_int_eq(machine_state(&m), CAL_STATE_IDLE);
 	ck_assert_uint_eq(ignored_calls, 1);
 	ck_assert_int_eq(ignored_state, CAL_STATE_IDLE);
@@ -488,7 +600,7 @@ START_TEST(test_ignored_event)
 	ck_assert_uint_eq(step_calls, 0);
 	/* Without a callback it is only logged. */
 	machine_init(&m, NULL, NULL, NULL);
-	ck_assert(!machine_dispatch(&m, &sup, CAL_EVENT_TAPER_HELD));
+	ck_assert(!machine_dispatch(&m, &sup, CAL_EVENT_TAPER_HELD, clock_ms));
 	ck_assert_uint_eq(m.ignored, 1);
 }
 END_TEST
@@ -524,14 +636,14 @@ START_TEST(test_reentry_is_fatal)
 {
 	log_setfatalstatus(FATAL_STATUS);
 	sup.reenter = true;
-	(void)machine_dispatch(&m, &sup, CAL_EVENT_START);
+	(void)machine_dispatch(&m, &sup, CAL_EVENT_START, clock_ms);
 }
 END_TEST
 
 START_TEST(test_bad_event_is_fatal)
 {
 	log_setfatalstatus(FATAL_STATUS);
-	(void)machine_dispatch(&m, &sup, CAL_EVENT_COUNT);
+	(void)machine_dispatch(&m, &sup, CAL_EVENT_COUNT, clock_ms);
 }
 END_TEST
 
@@ -554,6 +666,7 @@ machine_suite(void)
 	tcase_add_test(tc, test_aborts_ignored_while_reverting);
 	tcase_add_test(tc, test_watchdog_lost_ends_every_state);
 	tcase_add_test(tc, test_priority_is_a_permutation);
+	tcase_add_test(tc, test_timers_follow_states);
 	tcase_add_test(tc, test_revert_outcomes);
 	tcase_add_test(tc, test_ignored_event);
 	tcase_add_test(tc, test_history_wraps);
