@@ -55,7 +55,7 @@ static const char *const outcome_names[] = {
 };
 static const char *const refusal_names[] = {
 	NULL, "not_authorised", "order", "phase", "scope", "reverting",
-	"mark", "audit", "broker", "envelope"
+	"mark", "audit", "broker", "envelope", "not_held"
 };
 static const char *const revert_names[] = {
 	NULL, "requested", "heartbeat", "eof", "violation", "signal",

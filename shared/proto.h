@@ -80,8 +80,10 @@
  *   request) is answered with SET_REFUSED where a request can be named,
  *   audited, the settings are reverted if dirty, and the supervisor is
  *   killed. A refusal for an operational reason (PROTO_REFUSE_MARK,
- *   _AUDIT, _BROKER, _ENVELOPE, _REVERTING) is not a violation: the
- *   supervisor should abort its run.
+ *   _AUDIT, _BROKER, _ENVELOPE, _REVERTING, _NOT_HELD: the charger was
+ *   confirmed but someone else has set it back since, which the
+ *   supervisor may not have seen yet) is not a violation: the supervisor
+ *   should abort its run.
  *   If a calibration value is not confirmed within timing.set_confirm_ms
  *   the watchdog reverts (REVERTED, reason PROTO_REVERT_CONFIRM_TIMEOUT);
  *   as that value may still land, the revert then takes at least
@@ -145,7 +147,8 @@ enum proto_refusal {
 	PROTO_REFUSE_AUDIT	= 7,	/* the audit log could not be written */
 	PROTO_REFUSE_BROKER	= 8,	/* not connected to the broker */
 	PROTO_REFUSE_ENVELOPE	= 9,	/* a hard limit of the watchdog */
-	PROTO_REFUSE_MAX	= 9
+	PROTO_REFUSE_NOT_HELD	= 10,	/* charger confirmed, not read back now */
+	PROTO_REFUSE_MAX	= 10
 };
 
 /* Why the watchdog reverted (REVERTED.reason, and the audit log). */

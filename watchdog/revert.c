@@ -208,9 +208,17 @@ ctl_calibrate(enum setting s, enum proto_refusal *r, int64_t now)
 	for (int i = 0; i < SETTING_COUNT && set_order[i] != s; i++)
 		if (!set[set_order[i]].confirmed ||
 		    !holds(set_order[i], VALUE_CALIBRATION)) {
-			(void)snprintf(why, sizeof(why), "%s must be confirmed "
-			    "first, and read back in calibration on every unit "
-			    "now", setting_name(set_order[i]));
+			/* confirmed, but read back otherwise now: someone
+			 * else set it back, which the supervisor may not have
+			 * seen yet; refused, but not the supervisor's fault */
+			if (set[set_order[i]].confirmed)
+				*r = PROTO_REFUSE_NOT_HELD;
+			(void)snprintf(why, sizeof(why), "%s %s",
+			    setting_name(set_order[i]), *r == PROTO_REFUSE_ORDER ?
+			    "must be confirmed first, and read back in "
+			    "calibration on every unit now" : "was confirmed, "
+			    "but no longer reads back in calibration on every "
+			    "unit (set back by someone else?)");
 			if ((u = strchr(why, '_')) != NULL)
 				*u = ' ';	/* "charger priority" */
 			return why;

@@ -1400,8 +1400,12 @@ START_TEST(output_needs_charger_now)
 	int reason = -1;
 
 	env_up(&e, "order", NULL, NULL, 0);
+	/* an honest supervisor that had not seen the change yet: refused,
+	 * it aborts; not a violation (green-start killed it: exit 5) */
 	wd_start(&e, "hello; set charger calibration; expect confirmed; "
-	    "wait 4; set output calibration; expect refused 10; wait 30",
+	    "wait 4; set output calibration; expect refused 10; "
+	    "set output everyday; expect confirmed 20; set charger everyday; "
+	    "expect confirmed 20; done ABORTED charger set back",
 	    "calibrate", "--method", "grid", "--confirm", NULL);
 	ck_assert_int_eq(hobs_wait_truth_str(e.obs, "units[1].charger_priority",
 	    value[1][1], T_SET), 0);
@@ -1413,8 +1417,11 @@ START_TEST(output_needs_charger_now)
 	hclient_close(op);
 	ck_assert_int_eq(hobs_wait_truth_str(e.obs, "units[1].charger_priority",
 	    value[1][0], T_SET), 0);
-	ck_assert_int_eq(wd_exit(&e), 5);
-	ASSERT_HAS(e.err, "read back in calibration on every unit now");
+	ck_assert_int_eq(wd_exit(&e), 2);
+	ASSERT_HAS(e.err, "no longer reads back in calibration on every unit");
+	ck_assert_msg(!file_has(e.err, "protocol violation"), "%s: the "
+	    "honest request was taken for a violation", e.err);
+	ASSERT_HAS(e.log, "\"reason\":\"not_held\"");
 	ck_assert(!hobs_seen_payload(e.obs, "solar/control/lvx6048/"
 	    "output_priority", value[0][1]));
 	ck_assert(settings_are(e.obs, &(int){ 0 }));
