@@ -56,6 +56,7 @@ struct g_state {
 	enum gen_expect		 expect[2];	/* readback: output, charger */
 	unsigned		 timers;	/* bit per timer it owns */
 	bool			 reanchor_watch;	/* counters watched */
+	bool			 refuses_unsafe;	/* abort group: REFUSED */
 };
 
 /* A timer owned by states: armed on entering them, cancelled on leaving. */
@@ -71,6 +72,7 @@ struct g_event {
 	int			 line;
 	enum gen_source		 source;
 	bool			 abort;
+	enum gen_outcome	 abort_outcome;	/* in the abort group */
 	bool			 link_lost;	/* the watchdog link is gone */
 };
 

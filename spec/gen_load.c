@@ -27,7 +27,7 @@ struct raw_readback {
 };
 struct raw_state {
 	char	*name, *doc, *holds_settings, *reverting, *outcome;
-	char	*reanchor_watch;
+	char	*reanchor_watch, *refuses_unsafe;
 	struct raw_readback *readback;
 	char	**timers;
 	unsigned timers_count;
@@ -36,7 +36,7 @@ struct raw_timer {
 	char	*name, *doc, *duration, *event;
 };
 struct raw_event {
-	char	*name, *doc, *source, *abort, *link_lost;
+	char	*name, *doc, *source, *abort, *abort_outcome, *link_lost;
 };
 struct raw_guard {
 	char	*name, *doc, *model;
@@ -47,6 +47,22 @@ struct raw_request {
 struct raw_action {
 	char			*name, *doc, *outcome;
 	struct raw_request	*request;
+};
+struct raw_outcome_map {
+	char	*aborted, *cancelled, *refused;
+};
+struct raw_group_revert {
+	char		**actions;
+	unsigned	  actions_count;
+	char		 *to;
+};
+struct raw_abort_group {
+	char			*doc;
+	char			**actions;
+	unsigned		 actions_count;
+	struct raw_group_revert	*revert;
+	struct raw_outcome_map	*outcome_actions;
+	struct raw_outcome_map	*outcome_states;
 };
 struct raw_transition {
 	char		**from;
@@ -74,6 +90,7 @@ struct raw_spec {
 	unsigned		 actions_count;
 	struct raw_timer	*timers;
 	unsigned		 timers_count;
+	struct raw_abort_group	*abort_group;
 	struct raw_transition	*transitions;
 	unsigned		 transitions_count;
 };
@@ -99,6 +116,7 @@ static const cyaml_schema_field_t state_fields[] = {
 	STR("reverting", OPT, struct raw_state, reverting, 8),
 	STR("outcome", OPT, struct raw_state, outcome, 16),
 	STR("reanchor_watch", OPT, struct raw_state, reanchor_watch, 8),
+	STR("refuses_unsafe", OPT, struct raw_state, refuses_unsafe, 8),
 	CYAML_FIELD_MAPPING_PTR("readback", OPT, struct raw_state, readback,
 	    readback_fields),
 	CYAML_FIELD_SEQUENCE("timers", OPT, struct raw_state, timers,
@@ -114,6 +132,7 @@ static const cyaml_schema_field_t event_fields[] = {
 	STR("doc", RQ, struct raw_event, doc, GEN_DOC_MAX),
 	STR("source", RQ, struct raw_event, source, 16),
 	STR("abort", OPT, struct raw_event, abort, 8),
+	STR("abort_outcome", OPT, struct raw_event, abort_outcome, 16),
 	STR("link_lost", OPT, struct raw_event, link_lost, 8),
 	CYAML_FIELD_END
 };
@@ -160,6 +179,31 @@ static const cyaml_schema_value_t timer_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_timer, timer_fields),
 };
 
+static const cyaml_schema_field_t outcome_map_fields[] = {
+	STR("ABORTED", OPT, struct raw_outcome_map, aborted, GEN_NAME_MAX),
+	STR("CANCELLED", OPT, struct raw_outcome_map, cancelled, GEN_NAME_MAX),
+	STR("REFUSED", OPT, struct raw_outcome_map, refused, GEN_NAME_MAX),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_field_t group_revert_fields[] = {
+	CYAML_FIELD_SEQUENCE("actions", RQ, struct raw_group_revert, actions,
+	    &name_entry, 0, GEN_ROW_ACTIONS),
+	STR("to", RQ, struct raw_group_revert, to, GEN_NAME_MAX),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_field_t abort_group_fields[] = {
+	STR("doc", RQ, struct raw_abort_group, doc, GEN_DOC_MAX),
+	CYAML_FIELD_SEQUENCE("actions", RQ, struct raw_abort_group, actions,
+	    &name_entry, 0, GEN_ROW_ACTIONS),
+	CYAML_FIELD_MAPPING_PTR("revert", RQ, struct raw_abort_group, revert,
+	    group_revert_fields),
+	CYAML_FIELD_MAPPING_PTR("outcome_actions", RQ, struct raw_abort_group,
+	    outcome_actions, outcome_map_fields),
+	CYAML_FIELD_MAPPING_PTR("outcome_states", RQ, struct raw_abort_group,
+	    outcome_states, outcome_map_fields),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t transition_fields[] = {
 	CYAML_FIELD_SEQUENCE("from", RQ, struct raw_transition, from,
 	    &name_entry, 1, GEN_MAX_STATES),
@@ -193,6 +237,8 @@ static const cyaml_schema_field_t spec_fields[] = {
 	    &action_entry, 0, GEN_MAX_ACTIONS),
 	CYAML_FIELD_SEQUENCE("timers", OPT, struct raw_spec, timers,
 	    &timer_entry, 0, GEN_MAX_TIMERS),
+	CYAML_FIELD_MAPPING_PTR("abort_group", OPT, struct raw_spec,
+	    abort_group, abort_group_fields),
 	CYAML_FIELD_SEQUENCE("transitions", RQ, struct raw_spec, transitions,
 	    &transition_entry, 1, GEN_MAX_ROWS),
 	CYAML_FIELD_END
@@ -210,7 +256,8 @@ static const char *const section_key[SEC_COUNT] = {
 struct lines {
 	int	item[SEC_COUNT][GEN_MAX_ROWS];
 	int	n[SEC_COUNT];
-	int	key[3];		/* "format", "initial", "priority" */
+	int	key[4];		/* "format", "initial", "priority",
+				   "abort_group" */
 };
 
 static const char *const outcome_names[OUTCOME_COUNT] = {
@@ -342,6 +389,8 @@ find_lines(const char *buf, size_t len, struct lines *ln)
 					ln->key[1] = (int)ev.start_mark.line + 1;
 				if (strcmp(k, "priority") == 0)
 					ln->key[2] = (int)ev.start_mark.line + 1;
+				if (strcmp(k, "abort_group") == 0)
+					ln->key[3] = (int)ev.start_mark.line + 1;
 				want_key = false;
 			} else {
 				sec = -1;
@@ -493,6 +542,8 @@ load_states(struct spec *sp, const struct raw_spec *r, const struct lines *ln)
 		s->outcome = get_outcome(sp, s->line, rs->name, rs->outcome);
 		s->reanchor_watch = get_bool(sp, s->line, rs->name,
 		    "reanchor_watch", rs->reanchor_watch);
+		s->refuses_unsafe = get_bool(sp, s->line, rs->name,
+		    "refuses_unsafe", rs->refuses_unsafe);
 		if (rs->readback != NULL) {
 			s->expect[0] = get_expect(sp, s->line, rs->name,
 			    "output", rs->readback->output);
@@ -533,6 +584,16 @@ load_events(struct spec *sp, const struct raw_spec *r, const struct lines *ln)
 		e->abort = get_bool(sp, e->line, re->name, "abort", re->abort);
 		e->link_lost = get_bool(sp, e->line, re->name, "link_lost",
 		    re->link_lost);
+		e->abort_outcome = e->abort ? OUTCOME_ABORTED : OUTCOME_NONE;
+		if (re->abort_outcome != NULL) {
+			if (!e->abort)
+				spec_error(sp, e->line, "event %s: "
+				    "abort_outcome without abort: true",
+				    re->name);
+			else
+				e->abort_outcome = get_outcome(sp, e->line,
+				    re->name, re->abort_outcome);
+		}
 		if (e->abort && e->link_lost)
 			spec_error(sp, e->line, "event %s: abort and "
 			    "link_lost exclude each other (an abort asks the "
@@ -854,6 +915,125 @@ load_transition(struct spec *sp, const struct raw_transition *rt, int line)
 	}
 }
 
+static int find_action(const struct spec *, const char *);
+
+/* Resolves a list of action names into out; -1 if one is unknown. */
+static int
+group_actions(struct spec *sp, int line, char **names, unsigned n, int *out,
+    int *nout)
+{
+	int k, bad = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if ((k = find_action(sp, names[i])) < 0) {
+			spec_error(sp, line, "abort_group: unknown action "
+			    "\"%s\"", names[i]);
+			bad = 1;
+			continue;
+		}
+		if (*nout == GEN_ROW_ACTIONS) {
+			spec_error(sp, line, "abort_group: more than %d "
+			    "actions in a row", GEN_ROW_ACTIONS);
+			return -1;
+		}
+		out[(*nout)++] = k;
+	}
+	return bad ? -1 : 0;
+}
+
+static const char *
+outcome_entry(const struct raw_outcome_map *m, enum gen_outcome o)
+{
+	if (m == NULL)
+		return NULL;
+	return o == OUTCOME_ABORTED ? m->aborted :
+	    o == OUTCOME_CANCELLED ? m->cancelled :
+	    o == OUTCOME_REFUSED ? m->refused : NULL;
+}
+
+/*
+ * The abort group: one declaration for every abort event in every state
+ * that is neither terminal nor reverting, expanded here into one
+ * unguarded row per (state, event) that the transitions do not already
+ * handle (a state's own row for an abort event comes first and stands).
+ * The outcome is the event's abort_outcome (ABORTED unless declared),
+ * REFUSED for a telemetry event in a state with refuses_unsafe (before
+ * any charging an unsafe plant is a refusal). In a state that holds the
+ * settings the row runs the group's actions, the outcome's action and
+ * revert.actions and goes to revert.to; elsewhere it runs the group's
+ * actions and goes to the outcome's state. The model and the table see
+ * every expanded row.
+ */
+static void
+load_abort_group(struct spec *sp, const struct raw_abort_group *g, int line)
+{
+	int s, e, grp[GEN_MAX_ROWS];
+
+	check_doc(sp, line, "abort_group", "", g->doc);
+	for (s = 0; s < sp->nstates; s++) {
+		const struct g_state *st = &sp->states[s];
+
+		if (st->outcome != OUTCOME_NONE || st->reverting)
+			continue;
+		for (e = 0; e < sp->nevents; e++) {
+			const struct g_event *ev = &sp->events[e];
+			enum gen_outcome o = ev->abort_outcome;
+			const char *name;
+			struct g_row r;
+
+			if (!ev->abort || spec_group(sp, s, e, grp) > 0)
+				continue;
+			if (st->refuses_unsafe && ev->source ==
+			    SOURCE_TELEMETRY)
+				o = OUTCOME_REFUSED;
+			memset(&r, 0, sizeof(r));
+			r.from = s;
+			r.event = e;
+			r.line = line;
+			if (group_actions(sp, line, g->actions,
+			    g->actions_count, r.actions, &r.nactions) == -1)
+				return;
+			if (st->holds) {
+				name = outcome_entry(g->outcome_actions, o);
+				if (name == NULL) {
+					spec_error(sp, line, "abort_group: no "
+					    "outcome_actions entry for %s "
+					    "(state %s holds the settings, "
+					    "event %s)", outcome_name(o),
+					    st->name, ev->name);
+					return;
+				}
+				if (group_actions(sp, line, (char **)&name, 1,
+				    r.actions, &r.nactions) == -1 ||
+				    group_actions(sp, line,
+				    g->revert->actions, g->revert->actions_count,
+				    r.actions, &r.nactions) == -1)
+					return;
+				name = g->revert->to;
+			} else if ((name = outcome_entry(g->outcome_states,
+			    o)) == NULL) {
+				spec_error(sp, line, "abort_group: no "
+				    "outcome_states entry for %s (state %s, "
+				    "event %s)", outcome_name(o), st->name,
+				    ev->name);
+				return;
+			}
+			if ((r.to = find_state(sp, name)) < 0) {
+				spec_error(sp, line, "abort_group: unknown "
+				    "state \"%s\"", name);
+				return;
+			}
+			if (sp->nrows == GEN_MAX_ROWS) {
+				spec_error(sp, line, "more than %d rows after "
+				    "expanding the abort group", GEN_MAX_ROWS);
+				return;
+			}
+			r.order = sp->nrows;
+			sp->rows[sp->nrows++] = r;
+		}
+	}
+}
+
 int
 spec_load(struct spec *sp, const char *path)
 {
@@ -909,6 +1089,8 @@ spec_load(struct spec *sp, const char *path)
 		for (i = 0; i < r->transitions_count; i++)
 			load_transition(sp, &r->transitions[i],
 			    line_of(ln, SEC_TRANSITIONS, i));
+		if (r->abort_group != NULL && sp->errors == 0)
+			load_abort_group(sp, r->abort_group, ln->key[3]);
 	}
 	free(ln);
 	return sp->errors == 0 ? 0 : -1;

@@ -393,6 +393,49 @@ START_TEST(test_aborts_revert_from_holding_states)
 }
 END_TEST
 
+/*
+ * The abort group, expanded for every state that holds nothing: a
+ * telemetry abort before any charging is a refusal, a cancel is
+ * cancelled, anything else aborted, except where the state has its own
+ * row (solar run_timeout: the day ended, FAIL). Each is audited.
+ */
+START_TEST(test_abort_group_outside_the_settings)
+{
+	unsigned s, e, n = 0;
+
+	for (s = 0; s < CAL_STATE_COUNT; s++) {
+		bool before = s == CAL_STATE_IDLE || s == CAL_STATE_PREFLIGHT;
+
+		if (cal_state_holds_settings[s] ||
+		    cal_state_outcome[s] != CAL_OUTCOME_NONE)
+			continue;
+		for (e = 0; e < CAL_EVENT_COUNT; e++) {
+			enum cal_state want = CAL_STATE_ABORTED;
+
+			if (!cal_event_abort[e])
+				continue;
+			if (e == CAL_EVENT_CANCEL)
+				want = CAL_STATE_CANCELLED;
+			else if (before &&
+			    cal_event_source[e] == CAL_SOURCE_TELEMETRY)
+				want = CAL_STATE_REFUSED;
+			else if (!before && e == CAL_EVENT_RUN_TIMEOUT)
+				want = CAL_STATE_FAILED;
+			setup();
+			enter((enum cal_state)s);
+			step((enum cal_event)e, want);
+			ck_assert(!requested_calibration());
+			ck_assert(!logged(CAL_ACTION_REQUEST_OUTPUT_EVERYDAY));
+			ck_assert(want == CAL_STATE_FAILED ?
+			    logged(CAL_ACTION_NOTE_NO_ABSORPTION) :
+			    sup.nlog == 1 && sup.log[0] == CAL_ACTION_AUDIT_ABORT);
+			n++;
+		}
+	}
+	ck_assert_uint_eq(n, 6 * 10);
+}
+END_TEST
+
 /* Aborts during the revert change nothing: the revert carries on. */
 START_TEST(test_aborts_ignored_while_reverting)
 {
@@ -664,6 +707,7 @@ machine_suite(void)
 	tcase_add_test(tc, test_preflight_all_combinations);
 	tcase_add_test(tc, test_aborts_revert_from_holding_states);
 	tcase_add_test(tc, test_aborts_ignored_while_reverting);
+	tcase_add_test(tc, test_abort_group_outside_the_settings);
 	tcase_add_test(tc, test_watchdog_lost_ends_every_state);
 	tcase_add_test(tc, test_priority_is_a_permutation);
 	tcase_add_test(tc, test_timers_follow_states);
