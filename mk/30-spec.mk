@@ -81,11 +81,34 @@ $(MACHINE_TEST_SAN): $(B)/san/tests/spec/test_machine.o \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
+# The event runtime (supervisor/events.c, sm.c) on the real table with
+# the supervisor's own guards and actions: priority, the link lost.
+EVENTS_TEST  := $(B)/tests/spec-events
+EVENTS_OBJS  := $(addprefix $(B)/obj/supervisor/,events.o sm.o guards.o \
+	actions.o report.o wdlink.o monitor.o preflight.o snapshot.o)
+$(B)/obj/tests/spec/test_events.o: CFLAGS += -Isupervisor
+$(B)/obj/tests/spec/test_events.o: | $(CAL_GEN_HDR)
+
+$(EVENTS_TEST): $(B)/obj/tests/spec/test_events.o $(EVENTS_OBJS) \
+    $(MACHINE_OBJS) $(SHARED_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+EVENTS_TEST_SAN := $(B)/tests/spec-events-san
+$(B)/san/tests/spec/test_events.o: CFLAGS += -Isupervisor
+$(B)/san/tests/spec/test_events.o: | $(CAL_GEN_HDR)
+$(EVENTS_TEST_SAN): $(B)/san/tests/spec/test_events.o \
+    $(EVENTS_OBJS:$(B)/obj/%=$(B)/san/%) $(MACHINE_SAN) $(SHARED_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
 .PHONY: check-machine check-machine-san
-check-machine: $(MACHINE_TEST)
+check-machine: $(MACHINE_TEST) $(EVENTS_TEST)
 	$(MACHINE_TEST)
-check-machine-san: $(MACHINE_TEST_SAN)
+	$(EVENTS_TEST)
+check-machine-san: $(MACHINE_TEST_SAN) $(EVENTS_TEST_SAN)
 	CK_FORK=yes $(MACHINE_TEST_SAN)
+	CK_FORK=yes $(EVENTS_TEST_SAN)
 
 # ---- the model: `make model` ----
 # spec/modelcheck.sh composes spec/facts.pml, the generated machine,
