@@ -339,6 +339,14 @@ static bool peer_gone;
  */
 enum { RX_FLOOR = 1, RX_PEER = 2, RX_GRIDCAL = 4 };
 
+/*
+ * Not under the flood: there every reactor is behind on the flood, and one
+ * stopped for a trip (or for the 5 s a silent Node-RED takes to time out)
+ * comes back to a backlog it never works off (one run: 87 of 90 floor trips
+ * lost). The flood rows are all taken with every reactor reading.
+ */
+static bool isolate = true;
+
 static bool
 proc_stopped(pid_t pid)
 {
@@ -378,6 +386,8 @@ hold_one(struct hproc *p, bool stop)
 static void
 reactors_hold(unsigned measured, bool stop)
 {
+	if (!isolate)
+		return;
 	if (!(measured & RX_FLOOR))
 		hold_one(&floor_p, stop);
 	if (!(measured & RX_PEER) && R.peer_ran)
@@ -908,6 +918,7 @@ phase_flood(void)
 	fprintf(stderr, "bench: under a telemetry flood, %d gridcal runs\n",
 	    o.flood_runs);
 	flood_calibrate();
+	isolate = false;
 	if (flood_start(&fl, "flood", prof_path, o.flood_window, 3600) == -1) {
 		note("flooder did not start");
 		return;

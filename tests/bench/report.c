@@ -114,8 +114,9 @@ report_print(FILE *f)
 	fprintf(f, "trip: one cell_voltage_max = %s V (abort limit %.2f V) "
 	    "-> revert of output priority seen on the control topic\n",
 	    R.trip_value, R.abort_limit);
-	fprintf(f, "each reactor alone: the others are stopped (SIGSTOP) "
-	    "around its trip, but for the row where all react; the probe "
+	fprintf(f, "quiet: each reactor alone (the others SIGSTOPped around "
+	    "its trip) but for the row where all react; flood: all react; "
+	    "the probe "
 	    "%s\n\n", R.probe_rt ? "runs SCHED_FIFO" : "is NOT real-time");
 
 	fprintf(f, "1. Abort reaction latency (ms)      %5s %8s %8s %8s %8s "
