@@ -14,15 +14,21 @@ WATCHDOG_SRCS := watchdog/watchdog.c watchdog/channel.c watchdog/revert.c \
 	shared/sigfd.c \
 	shared/strict.c shared/landlock.c
 WATCHDOG_BIN  := $(B)/gridcal-watchdog
+# gridcal-watchdog -n execs gridcal-watchdog-check beside it (conf.c): the
+# offline check with the watchdog's own profile view, out of its TCB.
+WDCHECK_SRCS  := watchdog/check.c watchdog/conf.c shared/cred.c shared/log.c
+WDCHECK_BIN   := $(B)/gridcal-watchdog-check
 FAKESUP_SRCS  := tests/fakesup/fakesup.c \
 	shared/clock.c shared/log.c shared/parse.c shared/profile.c shared/json.c \
 	shared/proto.c shared/proto_supervisor.c shared/yamlcfg.c
-PROGRAMS += $(WATCHDOG_BIN) $(B)/test-fakesup
+PROGRAMS += $(WATCHDOG_BIN) $(WDCHECK_BIN) $(B)/test-fakesup
 
 # The request table and the orders are generated from spec/watchdog.yaml.
 $(call objs,watchdog/channel.c watchdog/revert.c): | $(WD_GEN_HDR)
 
 $(WATCHDOG_BIN): $(call objs,$(WATCHDOG_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(WDCHECK_BIN): $(call objs,$(WDCHECK_SRCS))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # --help is the manual page text, kept as text and compiled in.
@@ -49,7 +55,8 @@ $(WATCHDOG_TEST_BIN): $(WATCHDOG_TEST_SRCS:%.c=$(B)/obj/%.o) $(HARNESS_OBJS) \
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) $(HARNESS_LIBS)
 
 .PHONY: check-watchdog
-check-watchdog: $(WATCHDOG_TEST_BIN) $(B)/gridcal-watchdog $(B)/test-fakesup \
+check-watchdog: $(WATCHDOG_TEST_BIN) $(B)/gridcal-watchdog $(WDCHECK_BIN) \
+    $(B)/test-fakesup \
     $(PLANT_BIN) $(B)/gridcal-audit
 	GRIDCAL_ROOT=$(CURDIR) $(WATCHDOG_TEST_BIN)
 

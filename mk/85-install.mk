@@ -1,5 +1,6 @@
 # make install / make uninstall (issue 18), for a site or a package:
-#   PREFIX   (/usr/local)  bin/ gridcal-watchdog gridcal-audit,
+#   PREFIX   (/usr/local)  bin/ gridcal-watchdog (gridcal-watchdog-check
+#                          beside it: -n) gridcal-audit,
 #                          sbin/ gridcal-setup, libexec/gridcal/ the
 #                          supervisor, share/gridcal/ the example profile
 #                          and the broker configuration, share/man/
@@ -48,14 +49,14 @@ SHARE_FILES := $(wildcard share/*)
 
 .PHONY: install uninstall
 install:
-	@for f in $(B)/gridcal-watchdog $(B)/gridcal-audit \
+	@for f in $(B)/gridcal-watchdog $(WDCHECK_BIN) $(B)/gridcal-audit \
 	    $(B)/gridcal-supervisor $(SETUP_BIN); do [ -x $$f ] || { \
 	    echo "install: $$f is not built: run make first" >&2; exit 1; }; done
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)
-	$(INSTALL) -m 0755 $(B)/gridcal-watchdog $(B)/gridcal-audit \
-	    $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 $(B)/gridcal-watchdog $(WDCHECK_BIN) \
+	    $(B)/gridcal-audit $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0755 $(SETUP_BIN) $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 0755 $(B)/gridcal-supervisor $(DESTDIR)$(LIBEXECDIR)/
 	$(INSTALL_SUBST) profiles/eg4-lp4-v2.yaml > $(DESTDIR)$(DATADIR)/eg4-lp4-v2.yaml
@@ -76,6 +77,7 @@ install:
 # and they stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/gridcal-watchdog \
+	    $(DESTDIR)$(BINDIR)/gridcal-watchdog-check \
 	    $(DESTDIR)$(BINDIR)/gridcal-audit \
 	    $(DESTDIR)$(SBINDIR)/gridcal-setup \
 	    $(DESTDIR)$(LIBEXECDIR)/gridcal-supervisor \

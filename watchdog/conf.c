@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "cred.h"
 #include "log.h"
 
 #define FILE_MAX	(256 * 1024)
@@ -92,7 +91,7 @@ static struct {
 	struct kv { char *key, *val; int line, shown; } kv[KEYS_MAX];
 } cf;
 
-static FILE *shown;	/* -n: every key read, with the value it took */
+FILE *conf_shown;
 
 static struct kv *
 find(const char *key)
@@ -226,8 +225,8 @@ get(const char *k0, const char *k)
 	    k0[0] != '\0' && k[0] != '\0' ? "." : "", k);
 	if ((e = find(cf.key)) != NULL && e->val == NULL)
 		(void)bad(cf.key, "a list or a mapping where a value belongs");
-	if (shown != NULL && e != NULL && !e->shown++)
-		fprintf(shown, "  %s %s\n", cf.key, e->val);
+	if (conf_shown != NULL && e != NULL && !e->shown++)
+		fprintf(conf_shown, "  %s %s\n", cf.key, e->val);
 	return e != NULL ? e->val : NULL;
 }
 
@@ -314,8 +313,8 @@ need(const char *k0, const char *k, enum kind kind, double min, double max,
 		return bad(cf.key, "missing (no default: the site must say)");
 	if (s == NULL && def[0] != '\0') {
 		log_debug("%s: %s not set: default %s", cf.path, cf.key, def);
-		if (shown != NULL)
-			fprintf(shown, "  %s %s (default)\n", cf.key, def);
+		if (conf_shown != NULL)
+			fprintf(conf_shown, "  %s %s (default)\n", cf.key, def);
 	}
 	return s == NULL && def[0] == '\0' ? 0 : value(cf.key, s != NULL ? s :
 	    def, kind, min, max, dst, size);
@@ -566,11 +565,10 @@ check(const struct profile *pf)
 
 /* StrictModes: a file anyone else may write could say anything. */
 static bool
-mode_ok(const struct stat *st, bool exec)
+mode_ok(const struct stat *st)
 {
 	return S_ISREG(st->st_mode) && (st->st_mode & (S_IWGRP | S_IWOTH)) ==
-	    0 && (st->st_uid == 0 || st->st_uid == geteuid()) &&
-	    (!exec || (st->st_mode & S_IXUSR));
+	    0 && (st->st_uid == 0 || st->st_uid == geteuid());
 }
 
 static int
@@ -587,11 +585,11 @@ read_file(void)
 			(void)close(fd);
 		return -1;
 	}
-	if (mode_ok(&st, false) && st.st_size > 0 && st.st_size <= FILE_MAX &&
+	if (mode_ok(&st) && st.st_size > 0 && st.st_size <= FILE_MAX &&
 	    (cf.buf = malloc((size_t)st.st_size + 1)) != NULL)
 		n = read(fd, cf.buf, (size_t)st.st_size);
 	(void)close(fd);
-	if (!mode_ok(&st, false))
+	if (!mode_ok(&st))
 		return bad(NULL, "bad owner or mode (uid %u, mode %03o; want a "
 		    "regular file of root's or ours, not writable by group or "
 		    "others)", (unsigned)st.st_uid, (unsigned)st.st_mode & 0777);
@@ -685,40 +683,24 @@ profile_readback_value(const struct profile *pf, enum setting s,
 	return -1;
 }
 
+/*
+ * -n, as sshd -t, is gridcal-watchdog-check (check.c), a program of its
+ * own installed beside this one: what the check opens and prints is no
+ * part of the privileged binary. It runs under our name.
+ */
 int
 conf_check_offline(const char *path, int verbose)
 {
-	static struct profile pf;	/* large */
-	struct credentials c;
-	struct stat st;
-	char msg[PROFILE_ERR_MAX], *text = NULL;
-	size_t len;
-	int rc;
+	char self[PATH_MAX], *dir = NULL;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self));
+	size_t left;
 
-	log_setverbose(verbose);	/* -v: the defaults used */
-	if ((shown = open_memstream(&text, &len)) == NULL)
-		err(78, "open_memstream");
-	rc = conf_load(path, &pf, msg, sizeof(msg));
-	(void)fclose(shown);
-	shown = NULL;
-	if (rc == -1) {
-		free(text);
-		errx(78, "%s", msg);
-	}
-	if (cred_load(pf.cred_watchdog, &c, msg, sizeof(msg)) == -1) {
-		warnx("credentials %s", msg);
-		rc = 78;
-	}
-	cred_clear(&c);
-	if (stat(pf.supervisor_path, &st) == -1 || !mode_ok(&st, true)) {
-		warnx("paths.supervisor %s: missing, or a bad owner or mode (want "
-		    "an executable of root's or ours, not writable by group or "
-		    "others)", pf.supervisor_path);
-		rc = 78;
-	}
-	printf("profile %s\n  sha256 %s\nwhat the watchdog reads, as it "
-	    "took it:\n%s%s\n", path, pf.digest_hex, text,
-	    rc == 0 ? "profile OK" : "profile NOT OK");
-	free(text);
-	return rc;
+	if (n > 0 && n < (ssize_t)sizeof(self))
+		dir = memrchr(self, '/', (size_t)n);
+	left = dir != NULL ? sizeof(self) - (size_t)(dir + 1 - self) : 0;
+	if (dir == NULL || strlcpy(dir + 1, CONF_CHECK_PROG, left) >= left)
+		errx(78, "/proc/self/exe: cannot find " CONF_CHECK_PROG);
+	(void)execl(self, getprogname(), "-p", path, verbose > 0 ? "-v" : NULL,
+	    (char *)NULL);
+	err(78, "%s", self);
 }

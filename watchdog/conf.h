@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "settings.h"
 
@@ -90,8 +91,11 @@ struct profile {
 int	conf_load(const char *path, struct profile *, char *err, size_t errsz);
 /* conf_load() or fatalx with exit status 78. */
 void	conf_load_or_die(const char *path, struct profile *);
-/* gridcal-watchdog -n: load, check the files' modes, print; 0 or 78. */
+/* gridcal-watchdog -n: execs CONF_CHECK_PROG (check.c) beside us, or 78. */
+#define CONF_CHECK_PROG	"gridcal-watchdog-check"
 int	conf_check_offline(const char *path, int verbose);
+/* check.c: every key conf_load() reads, as it took it (NULL: none). */
+extern FILE *conf_shown;
 /* A whole decimal number in [min, max]: no "12abc", "010", nan, inf. */
 int	conf_number(const char *s, double min, double max, double *out,
 	    const char **why);

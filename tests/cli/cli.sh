@@ -117,6 +117,16 @@ sed 's/port: 1$/port: 12abc/' "$t/p.yaml" >"$t/bad.yaml"
 want 78 ./gridcal-watchdog -n -p "$t/bad.yaml"
 has err "bad.yaml:[0-9]*: broker.port" "watchdog -n, bad port"
 want 78 ./gridcal-supervisor --check-profile -p "$t/bad.yaml"
+# -n is gridcal-watchdog-check, beside the watchdog, under its name
+want 0 ./gridcal-watchdog-check -p "$t/p.yaml"
+has out "^  broker.port 1$" "watchdog-check alone"
+want 64 ./gridcal-watchdog-check -p "$t/p.yaml" recover
+has err "^usage: gridcal-watchdog-check" "watchdog-check: usage"
+want 78 ./gridcal-watchdog -n -p "$t/bad.yaml"
+has err "^gridcal-watchdog: $t/bad.yaml:" "watchdog -n under its own name"
+mkdir "$t/alone" && cp "$B/gridcal-watchdog" "$t/alone/"
+want 78 "$t/alone/gridcal-watchdog" -n -p "$t/p.yaml"
+has err "gridcal-watchdog-check" "watchdog -n without its check program"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
