@@ -19,7 +19,8 @@ BENCH_SHIM  := $(BENCH_DIR)/libgridcal-hbshim.so
 BENCH_TOOLS := $(BENCH_BIN) $(BENCH_TM) $(BENCH_AUDIT) $(BENCH_FLOOR) \
 	       $(BENCH_FLOOD) $(BENCH_SHIM)
 BENCH_DRIVER_SRCS := tests/bench/bench.c tests/bench/probe.c \
-	tests/bench/util.c tests/bench/report.c tests/bench/peer.c
+	tests/bench/util.c tests/bench/report.c tests/bench/peer.c \
+	tests/bench/hops.c
 NODERED_DIR := $(B)/nodered
 NODERED     := $(NODERED_DIR)/node_modules/node-red/red.js
 BENCH_ARGS  ?=
@@ -47,8 +48,9 @@ $(BENCH_FLOOD): $(B)/obj/tests/bench/flood.o $(SHARED_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# Preloaded into gridcal-watchdog: time stamps of the heartbeats it
-# receives (tests/bench/hbshim.c); position-independent, its own rule.
+# Preloaded into gridcal-watchdog and its supervisor: time stamps of the
+# heartbeats, the fsyncs and the hops of each trip (tests/bench/hbshim.c);
+# position-independent, its own rule.
 $(BENCH_SHIM): tests/bench/hbshim.c shared/proto.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ tests/bench/hbshim.c -ldl

@@ -46,6 +46,7 @@ void	stats_of(const struct samples *, struct stats *);
 /* ---- the probe: one publisher and one subscriber connection ---- */
 
 #define PROBE_LATEST	16
+#define PROBE_PUBS	16	/* publishes of one trip remembered */
 
 struct probe_latest {
 	char	 topic[128];
@@ -69,6 +70,14 @@ struct probe {
 	int	 nlatest;
 	uint64_t received;
 	uint64_t trips;		/* trip values published (probe_trip) */
+	/* the last trip's publishes: when (before each), how many */
+	int64_t	 pub_ns[PROBE_PUBS];
+	int	 npub;
+	/* if set, the k-th repeat (k >= 1) publishes repeat_vals[k - 1]
+	 * (the last one once they run out), so a reader can tell which of
+	 * the trip's publishes it got */
+	const char *const *repeat_vals;
+	int	 nrepeat_vals;
 };
 
 /*

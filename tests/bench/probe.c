@@ -217,9 +217,11 @@ probe_trip(struct probe *p, const char *topic, const char *payload,
 	p->got_ns = 0;
 	/* drain whatever is pending so the trip starts from a quiet socket */
 	(void)probe_pump(p, 0);
+	p->npub = 0;
 	t0 = now_ns();
 	if (probe_publish(p, topic, payload) == -1)
 		return -1;
+	p->pub_ns[p->npub++] = t0;
 	p->trips++;
 	deadline = t0 + timeout_ms * 1000000;
 	next = repeat_ms > 0 ? t0 + repeat_ms * 1000000 : INT64_MAX;
@@ -229,8 +231,17 @@ probe_trip(struct probe *p, const char *topic, const char *payload,
 		/* a cell over the limit stays over it: the site keeps
 		 * publishing the value, as the BMS would */
 		if (p->got_ns == 0 && now_ns() >= next) {
-			if (probe_publish(p, topic, payload) == -1)
+			const char *v = payload;
+			int64_t t = now_ns();
+
+			if (p->nrepeat_vals > 0)
+				v = p->repeat_vals[p->npub - 1 <
+				    p->nrepeat_vals ? p->npub - 1 :
+				    p->nrepeat_vals - 1];
+			if (probe_publish(p, topic, v) == -1)
 				break;
+			if (p->npub < PROBE_PUBS)
+				p->pub_ns[p->npub++] = t;
 			p->trips++;
 			if (repeats != NULL)
 				(*repeats)++;

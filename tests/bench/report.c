@@ -131,6 +131,7 @@ report_print(FILE *f)
 	lat_ratios(f, "gridcal / gridcal on tmpfs", &R.abort_gc,
 	    &R.abort_gc_tmpfs);
 	lat_ratios(f, "peer / gridcal", &R.abort_peer, &R.abort_gc);
+	hops_print(f, "gridcal (supervisor+watchdog)", &R.hops_quiet, 3);
 
 	fprintf(f, "\n2. Heartbeat-loss revert (timeout %.0f ms, interval "
 	    "%.0f ms)\n", R.hb_timeout_ms, R.hb_interval_ms);
@@ -165,6 +166,7 @@ report_print(FILE *f)
 	    &R.abort_gc);
 	lat_ratios(f, "gridcal / floor, flood", &R.flood_gc, &R.flood_floor);
 	lat_ratios(f, "peer / gridcal, flood", &R.flood_peer, &R.flood_gc);
+	hops_print(f, "gridcal under the flood", &R.hops_flood, 3);
 	stats_of(&R.flood_gc, &a);
 	if (a.n > 0)
 		fprintf(f, "  %-34s p99 %.1f ms vs heartbeat timeout %.0f ms: "
@@ -302,6 +304,17 @@ report_print(FILE *f)
 		fprintf(f, "\nNotes\n");
 		for (int i = 0; i < R.nnotes; i++)
 			fprintf(f, "  - %s\n", R.notes[i]);
+	}
+	if (R.nfails > 0) {
+		fprintf(f, "\nFailed gridcal runs (whole stderr and the run's "
+		    "audit records kept)\n");
+		for (int i = 0; i < R.nfails; i++) {
+			fprintf(f, "  run %d: %s, watchdog exit %d: %s\n",
+			    R.fails[i].seq, R.fails[i].what, R.fails[i].exit,
+			    R.fails[i].path);
+			for (int k = 0; k < R.fails[i].ntail; k++)
+				fprintf(f, "    | %s\n", R.fails[i].tail[k]);
+		}
 	}
 	fputc('\n', f);
 }
@@ -461,6 +474,8 @@ report_json(const char *path)
 	jnum(f, "peer_over_gridcal_p99", ratio(b.p99, a.p99), true);
 	fprintf(f, "  },\n");
 
+	hops_json(f, "abort_hops_quiet", &R.hops_quiet);
+	hops_json(f, "abort_hops_flood", &R.hops_flood);
 	fprintf(f, "  \"heartbeat_loss\": {\n");
 	jnum(f, "timeout_ms", R.hb_timeout_ms, false);
 	jnum(f, "interval_ms", R.hb_interval_ms, false);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "bench.h"
+#include "hops.h"
 
 struct hbroker;
 struct hproc;
@@ -25,7 +26,19 @@ struct opts {
 	bool		 reactors_only;	/* no gridcal runs (debugging) */
 	const char	*scenario;
 	const char	*json;
+	unsigned	 phases;	/* PH_*: the parts that run */
 };
+
+#define PH_ABORT	0x01
+#define PH_HB		0x02
+#define PH_FULL		0x04
+#define PH_FLOOD	0x08
+#define PH_COST		0x10
+#define PH_AUDIT	0x20
+#define PH_ALL		0x3f
+
+/* lines of a failed run's stderr printed in the report */
+#define FAIL_TAIL_LINES	8
 
 struct binsize {
 	long	file, text, data, bss;
@@ -55,6 +68,7 @@ struct results {
 	struct samples hb_sent_quiet, hb_sent_flood;	/* as sent */
 	unsigned hb_lost_quiet, hb_lost_flood;
 	struct samples fsync_quiet, fsync_flood;	/* the watchdog's, ms */
+	struct hopset hops_quiet, hops_flood;	/* each abort's hops */
 	double	 flood_rate, flood_msgs;
 	struct {
 		int	window;
@@ -87,6 +101,15 @@ struct results {
 	/* what went wrong or was left out */
 	char	 notes[32][256];
 	int	 nnotes;
+	/* gridcal runs that failed: their whole stderr is kept in a file */
+	struct {
+		int	 seq, exit;
+		char	 what[64];
+		char	 path[256];	/* the kept stderr and audit records */
+		char	 tail[FAIL_TAIL_LINES][160];	/* its last lines */
+		int	 ntail;
+	} fails[8];
+	int	 nfails;
 };
 
 /* 6. the goals of issue 14: how many missed (0: all met or not run) */

@@ -1,0 +1,407 @@
+/*
+ * The hops of a gridcal abort (hops.h): read from the shim's files after
+ * the run, matched to the probe's trip, summed up per hop, and the slowest
+ * trips explained one by one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "hops.h"
+
+const char *const hop_name[HOP_N] = {
+	[HOP_UNDELIVERED] = "publishes not read",
+	[HOP_BROKER_IN] = "probe -> supervisor wakes",
+	[HOP_SUP_QUEUE] = "supervisor reads its queue",
+	[HOP_SUP] = "supervisor judges, sends",
+	[HOP_TO_WD] = "watchdog reads the request",
+	[HOP_WD] = "watchdog acts, publishes",
+	[HOP_BROKER_OUT] = "broker -> probe",
+};
+
+/* Short column heads of the same, for the worst-trip lines. */
+static const char *const hop_short[HOP_N] = {
+	"lost", "in", "queue", "judge", "to-wd", "wd", "out"
+};
+
+long long
+proc_run_delay_ns(int pid)
+{
+	char path[64];
+	long long run, delay;
+	FILE *f;
+	int n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid,
+	    pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fscanf(f, "%lld %lld", &run, &delay);
+	(void)fclose(f);
+	return n == 2 ? delay : -1;
+}
+
+struct line {
+	char	 tag[3];
+	long long a, b, c;	/* ns, then per tag */
+	long long d, e;
+	char	 val[24];
+};
+
+/* All lines of a shim file (malloc'd), their count, or -1. */
+static long
+read_lines(const char *path, struct line **out)
+{
+	char buf[256];
+	struct line *v = NULL, *nv;
+	long n = 0, cap = 0;
+	FILE *f;
+
+	*out = NULL;
+	if ((f = fopen(path, "r")) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		struct line l;
+		int k;
+
+		memset(&l, 0, sizeof(l));
+		l.d = l.e = -1;
+		if (buf[0] == '\0' || buf[1] == '\0' || buf[2] != ' ')
+			continue;
+		l.tag[0] = buf[0];
+		l.tag[1] = buf[1];
+		/* sr NS RD WAKE INQ VAL; ss NS RD SET VAL; wr NS RD WAKE SET
+		 * VAL; wp NS RD; fs T0 T1 */
+		k = sscanf(buf + 3, "%lld %lld %lld %lld %23s", &l.a, &l.b,
+		    &l.c, &l.d, l.val);
+		if (k < 2)
+			continue;
+		if (strcmp(l.tag, "wr") == 0)
+			(void)sscanf(buf + 3, "%*d %*d %*d %lld %lld", &l.d,
+			    &l.e);
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			if ((nv = reallocarray(v, (size_t)cap, sizeof(*v))) ==
+			    NULL) {
+				free(v);
+				(void)fclose(f);
+				return -1;
+			}
+			v = nv;
+		}
+		v[n++] = l;
+	}
+	(void)fclose(f);
+	*out = v;
+	return n;
+}
+
+/* The first line of tag at or after t. */
+static const struct line *
+first(const struct line *v, long n, const char *tag, long long t)
+{
+	for (long i = 0; i < n; i++)
+		if (strcmp(v[i].tag, tag) == 0 && v[i].a >= t)
+			return &v[i];
+	return NULL;
+}
+
+static double
+ms(long long a, long long b)
+{
+	return (double)(b - a) / 1e6;
+}
+
+/* fsync time (ms) of the watchdog within [t0, t1]; the longest one. */
+static double
+fsync_within(const struct line *v, long n, long long t0, long long t1,
+    double *longest)
+{
+	double sum = 0;
+
+	for (long i = 0; i < n; i++) {
+		long long a, b;
+
+		if (strcmp(v[i].tag, "fs") != 0 || v[i].b < t0 || v[i].a > t1)
+			continue;
+		a = v[i].a > t0 ? v[i].a : t0;
+		b = v[i].b < t1 ? v[i].b : t1;
+		sum += ms(a, b);
+		if (longest != NULL && ms(v[i].a, v[i].b) > *longest)
+			*longest = ms(v[i].a, v[i].b);
+	}
+	return sum;
+}
+
+/* The verdict: the largest hop, and what the side readings say of it. */
+static void
+explain(struct trip_hops *h)
+{
+	int big = 0;
+	double t;
+
+	for (int i = 1; i < HOP_N; i++)
+		if (h->hop_ms[i] > h->hop_ms[big])
+			big = i;
+	t = h->hop_ms[big];
+	switch (big) {
+	case HOP_UNDELIVERED:
+		(void)snprintf(h->why, sizeof(h->why), "trip not delivered: "
+		    "the supervisor read publish %d of %d; the earlier ones "
+		    "never reached it (broker dropped them?)", h->which + 1,
+		    h->npub);
+		break;
+	case HOP_BROKER_IN:
+		if (h->sup_delay_ms >= t / 2)
+			(void)snprintf(h->why, sizeof(h->why), "scheduling: "
+			    "the supervisor waited %.1f ms for a core",
+			    h->sup_delay_ms);
+		else
+			(void)snprintf(h->why, sizeof(h->why), "broker: the "
+			    "supervisor sat in poll() %.1f ms after the "
+			    "publish", t);
+		break;
+	case HOP_SUP_QUEUE:
+		(void)snprintf(h->why, sizeof(h->why), "supervisor backlog: "
+		    "reading ahead of the trip for %.1f ms (run delay %.1f ms; "
+		    "%ld B queued behind it)", t, h->sup_delay_ms, h->inq);
+		break;
+	case HOP_SUP:
+		(void)snprintf(h->why, sizeof(h->why), "supervisor: %.1f ms "
+		    "from reading the trip to the request (run delay %.1f ms)",
+		    t, h->sup_delay_ms);
+		break;
+	case HOP_TO_WD:
+	case HOP_WD:
+		if (h->fsync_ms >= t / 2)
+			(void)snprintf(h->why, sizeof(h->why), "watchdog "
+			    "fsync: %.1f ms of fsync between the request and "
+			    "the publish (longest %.1f ms)", h->fsync_ms,
+			    h->fsync_max_ms);
+		else if (h->wd_delay_ms >= t / 2)
+			(void)snprintf(h->why, sizeof(h->why), "scheduling: "
+			    "the watchdog waited %.1f ms for a core",
+			    h->wd_delay_ms);
+		else
+			(void)snprintf(h->why, sizeof(h->why), "watchdog "
+			    "loop: %.1f ms (%s), not fsync (%.1f ms) nor run "
+			    "delay (%.1f ms)", t, big == HOP_TO_WD ?
+			    "before reading the request" : "request to publish",
+			    h->fsync_ms, h->wd_delay_ms);
+		break;
+	default:
+		(void)snprintf(h->why, sizeof(h->why), "broker: %.1f ms from "
+		    "the watchdog's write to the probe", t);
+		break;
+	}
+}
+
+int
+hops_read(const char *suptrip, const char *wdtrip, const struct trip_ctx *c,
+    struct trip_hops *h)
+{
+	struct line *sv = NULL, *wv = NULL;
+	long ns = read_lines(suptrip, &sv), nw = read_lines(wdtrip, &wv);
+	const struct line *sr, *ss = NULL, *wr = NULL, *wp = NULL;
+	long long P, Pk, R, wake;
+	int rc = -1;
+
+	memset(h, 0, sizeof(*h));
+	h->seq = c->seq;
+	h->which = -1;
+	h->inq = -1;
+	h->npub = c->npub;
+	if (ns <= 0 || nw < 0 || c->npub == 0) {
+		if (getenv("GRIDCAL_BENCH_DEBUG") != NULL)
+			fprintf(stderr, "hops %d: %ld %ld lines, %d publishes\n",
+			    c->seq, ns, nw, c->npub);
+		goto out;
+	}
+	P = c->pub_ns[0];
+	R = c->got_ns;
+	h->total_ms = R > 0 ? ms(P, R) : -1;
+	if ((sr = first(sv, ns, "sr", P)) == NULL)
+		goto out;
+	/* which publish it read: the latest one before sr with its value */
+	for (int i = c->npub - 1; i >= 0; i--)
+		if (c->pub_ns[i] <= sr->a && c->values[i] != NULL &&
+		    strcmp(c->values[i], sr->val) == 0) {
+			h->which = i;
+			break;
+		}
+	Pk = h->which >= 0 ? c->pub_ns[h->which] : P;
+	h->inq = (long)sr->d;
+	for (long i = 0; i < ns && ss == NULL; i++)
+		if (strcmp(sv[i].tag, "ss") == 0 && sv[i].a >= sr->a &&
+		    sv[i].d == 1)	/* value everyday */
+			ss = &sv[i];
+	for (long i = 0; ss != NULL && i < nw && wr == NULL; i++)
+		if (strcmp(wv[i].tag, "wr") == 0 && wv[i].a >= ss->a &&
+		    wv[i].e == 1)
+			wr = &wv[i];
+	if (wr != NULL)
+		wp = first(wv, nw, "wp", wr->a);
+	if (ss == NULL || wr == NULL || wp == NULL || R <= 0 || wp->a > R) {
+		if (getenv("GRIDCAL_BENCH_DEBUG") != NULL)
+			fprintf(stderr, "hops %d: P %lld R %lld sr %lld ss %p "
+			    "wr %p wp %p\n", c->seq, P, R, sr->a, (const void *)ss,
+			    (const void *)wr, (const void *)wp);
+		goto out;
+	}
+	wake = sr->c;
+	if (wake < Pk)
+		wake = Pk;	/* awake since before: all of it is queue */
+	if (wake > sr->a)
+		wake = sr->a;
+	h->hop_ms[HOP_UNDELIVERED] = ms(P, Pk);
+	h->hop_ms[HOP_BROKER_IN] = ms(Pk, wake);
+	h->hop_ms[HOP_SUP_QUEUE] = ms(wake, sr->a);
+	h->hop_ms[HOP_SUP] = ms(sr->a, ss->a);
+	h->hop_ms[HOP_TO_WD] = ms(ss->a, wr->a);
+	h->hop_ms[HOP_WD] = ms(wr->a, wp->a);
+	h->hop_ms[HOP_BROKER_OUT] = ms(wp->a, R);
+	h->sup_delay_ms = c->sup_delay0 >= 0 && ss->b >= 0 ?
+	    ms(c->sup_delay0, ss->b) : -1;
+	h->wd_delay_ms = c->wd_delay0 >= 0 && wp->b >= 0 ?
+	    ms(c->wd_delay0, wp->b) : -1;
+	h->sup_busy_ms = sr->c > 0 ? ms(sr->c, sr->a) : -1;
+	h->wd_busy_ms = wr->c > 0 ? ms(wr->c, wr->a) : -1;
+	h->fsync_max_ms = 0;
+	h->fsync_trip_ms = fsync_within(wv, nw, P, R, &h->fsync_max_ms);
+	h->fsync_ms = fsync_within(wv, nw, ss->a, wp->a, NULL);
+	h->complete = true;
+	explain(h);
+	rc = 0;
+out:
+	free(sv);
+	free(wv);
+	return rc;
+}
+
+void
+hopset_add(struct hopset *s, const struct trip_hops *h)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap == 0 ? 64 : s->cap * 2;
+		struct trip_hops *v = reallocarray(s->v, cap, sizeof(*v));
+
+		if (v == NULL)
+			abort();
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *h;
+}
+
+static int
+by_total_desc(const void *a, const void *b)
+{
+	const struct trip_hops *x = a, *y = b;
+
+	return (x->total_ms < y->total_ms) - (x->total_ms > y->total_ms);
+}
+
+static void
+row(FILE *f, const char *name, const struct samples *s)
+{
+	struct stats st;
+
+	stats_of(s, &st);
+	fprintf(f, "    %-30s %5zu %8.3f %8.3f %8.3f %8.3f\n", name, st.n,
+	    st.median, st.p90, st.p99, st.max);
+}
+
+void
+hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
+{
+	struct samples col[HOP_N + 4];
+	struct trip_hops *v;
+	size_t complete = 0;
+
+	if (s->n == 0)
+		return;
+	memset(col, 0, sizeof(col));
+	for (size_t i = 0; i < s->n; i++) {
+		const struct trip_hops *h = &s->v[i];
+
+		if (!h->complete)
+			continue;
+		complete++;
+		for (int k = 0; k < HOP_N; k++)
+			samples_add(&col[k], h->hop_ms[k]);
+		if (h->sup_delay_ms >= 0)
+			samples_add(&col[HOP_N], h->sup_delay_ms);
+		if (h->wd_delay_ms >= 0)
+			samples_add(&col[HOP_N + 1], h->wd_delay_ms);
+		samples_add(&col[HOP_N + 2], h->fsync_trip_ms);
+		samples_add(&col[HOP_N + 3], h->fsync_ms);
+	}
+	fprintf(f, "   %s: where the time went, %zu of %zu trips traced "
+	    "(CLOCK_MONOTONIC)\n", title, complete, s->n);
+	if (complete == 0)
+		return;
+	fprintf(f, "    %-30s %5s %8s %8s %8s %8s\n", "hop (ms)", "n",
+	    "median", "p90", "p99", "max");
+	for (int k = 0; k < HOP_N; k++)
+		row(f, hop_name[k], &col[k]);
+	row(f, "run delay, supervisor", &col[HOP_N]);
+	row(f, "run delay, watchdog", &col[HOP_N + 1]);
+	row(f, "watchdog fsync within the trip", &col[HOP_N + 2]);
+	row(f, "... request to publish", &col[HOP_N + 3]);
+	for (int k = 0; k < HOP_N + 4; k++)
+		samples_free(&col[k]);
+	if ((v = malloc(s->n * sizeof(*v))) == NULL)
+		return;
+	memcpy(v, s->v, s->n * sizeof(*v));
+	qsort(v, s->n, sizeof(*v), by_total_desc);
+	fprintf(f, "    slowest trips (ms):");
+	for (int k = 0; k < HOP_N; k++)
+		fprintf(f, " %s", hop_short[k]);
+	fputc('\n', f);
+	for (size_t i = 0, shown = 0; i < s->n && (int)shown < worst; i++) {
+		const struct trip_hops *h = &v[i];
+
+		if (!h->complete)
+			continue;
+		shown++;
+		fprintf(f, "    run %d: %.3f =", h->seq, h->total_ms);
+		for (int k = 0; k < HOP_N; k++)
+			fprintf(f, " %.3f", h->hop_ms[k]);
+		fprintf(f, "; run delay sup %.1f wd %.1f; fsync %.1f "
+		    "(longest %.1f); read %d/%d\n", h->sup_delay_ms,
+		    h->wd_delay_ms, h->fsync_trip_ms, h->fsync_max_ms,
+		    h->which + 1, h->npub);
+		fprintf(f, "      -> %s\n", h->why);
+	}
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->v[i].complete)
+			fprintf(f, "    run %d: %.3f ms, not traced (a hop "
+			    "missing in the shim's files)\n", s->v[i].seq,
+			    s->v[i].total_ms);
+	free(v);
+}
+
+void
+hops_json(FILE *f, const char *key, const struct hopset *s)
+{
+	fprintf(f, "  \"%s\": [", key);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct trip_hops *h = &s->v[i];
+
+		fprintf(f, "%s\n    {\"run\": %d, \"complete\": %s, "
+		    "\"total_ms\": %.4f, \"publishes\": %d, \"read\": %d, "
+		    "\"hops_ms\": [", i > 0 ? "," : "", h->seq,
+		    h->complete ? "true" : "false", h->total_ms, h->npub,
+		    h->which + 1);
+		for (int k = 0; k < HOP_N; k++)
+			fprintf(f, "%s%.4f", k > 0 ? ", " : "", h->hop_ms[k]);
+		fprintf(f, "], \"run_delay_sup_ms\": %.4f, "
+		    "\"run_delay_wd_ms\": %.4f, \"fsync_trip_ms\": %.4f, "
+		    "\"fsync_max_ms\": %.4f, \"inq\": %ld}", h->sup_delay_ms,
+		    h->wd_delay_ms, h->fsync_trip_ms, h->fsync_max_ms,
+		    h->inq);
+	}
+	fprintf(f, "%s],\n", s->n > 0 ? "\n  " : "");
+}
