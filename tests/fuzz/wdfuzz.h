@@ -42,5 +42,9 @@ int	wdf_child_exited(void);
 int	wdf_mark_present(void);
 int	wdf_mark_set(void);
 void	wdf_mark_clear(void);
+/* watchdog/intake.c's strcmp()/strcasecmp() without libFuzzer's hook
+ * (stub_string.c) */
+int	wdf_strcmp(const char *, const char *);
+int	wdf_strcasecmp(const char *, const char *);
 
 #endif
