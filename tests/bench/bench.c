@@ -52,7 +52,7 @@ extern char **environ;
 #define GC_MAX_FAILS	3	/* consecutive failed runs: stop trying */
 
 struct opts o = {
-	.runs = 100, .hb_runs = 20, .flood_runs = 30, .reactor_per_run = 3,
+	.runs = 100, .hb_runs = 20, .flood_runs = 100, .reactor_per_run = 3,
 	.scenario = "reference.yaml", .json = "build/bench.json",
 	.phases = PH_ALL,
 };
@@ -82,6 +82,9 @@ static bool plant_up;
 /* trips a reactor could not have answered (before it was subscribed) */
 static uint64_t floor_base, peer_base;
 static int gc_fails, gc_seq;
+/* The heartbeat_lost count of the phase running (NULL: not counted): a
+ * run that failed before its trip still counts its lost heartbeats. */
+static unsigned *cur_hblost;
 
 /* ---- small helpers ---- */
 
@@ -490,6 +493,7 @@ gc_spawn(struct gcrun *g, bool tmpfs)
 
 	memset(g, 0, sizeof(*g));
 	g->supfd = -1;
+	cur_hblost = NULL;	/* the caller says which count, if any */
 	g->profile = tmpfs ? shm_prof : prof_path;
 	g->audit = tmpfs ? shm_audit : pf.audit_log;
 	gc_seq++;
@@ -615,6 +619,7 @@ gc_close_io(struct gcrun *g)
  */
 static int	gc_wait_exit(struct gcrun *, int64_t);
 
+
 static void
 gc_keep_failure(struct gcrun *g, const char *what)
 {
@@ -645,6 +650,17 @@ gc_keep_failure(struct gcrun *g, const char *what)
 			path[0] = '\0';
 	} else
 		path[0] = '\0';
+	if (log != NULL && (off_t)strlen(log) >= g->audit_off) {
+		unsigned lost = 0;
+
+		for (const char *p = log + g->audit_off; (p = strstr(p,
+		    "\"event\":\"heartbeat_lost\"")) != NULL; p++)
+			lost++;
+		if (cur_hblost != NULL)
+			*cur_hblost += lost;
+		if (k >= 0)
+			R.fails[k].hb_lost = lost;
+	}
 	if (k >= 0) {
 		const char *end, *p;
 		int n = 0;
@@ -804,6 +820,7 @@ gc_abort_sample(struct samples *lat, struct samples *gaps,
 		gc_fails++;
 		return -1;
 	}
+	cur_hblost = hblost;
 	if (gc_wait_armed(&g) == -1) {
 		(void)gc_wait_exit(&g, 5000);
 		return -1;
@@ -873,6 +890,7 @@ gc_abort_sample(struct samples *lat, struct samples *gaps,
 		    NULL,
 		    hblost);
 	}
+	cur_hblost = NULL;
 	gc_fails = 0;
 	return 0;
 }

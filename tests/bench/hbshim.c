@@ -38,6 +38,9 @@
  *                                    INQ: bytes still queued behind it
  *     ss NS RUNDELAY SETTING VALUE   send(2) of a SET_REQUEST frame
  *   GRIDCAL_HBSHIM_WDTRIP (the watchdog)
+ *     wt NS RUNDELAY WAKE INQ VALUE  as sr: the watchdog reads the trip
+ *                                    too (its envelope subscription), so
+ *                                    the broker's order of hand-over shows
  *     wr NS RUNDELAY WAKE SETTING VALUE  recv(2) of a SET_REQUEST frame
  *     wp NS RUNDELAY                 write(2)/send(2) of an MQTT PUBLISH
  *                                    holding GRIDCAL_HBSHIM_CTL_TOPIC and
@@ -284,7 +287,9 @@ check_trip_read(int fd, const void *buf, ssize_t n)
 	int inq = -1;
 	long long t_ns;
 
-	if (suptrip_fd == -1 || trip_topic_len == 0 || trip_prefix_len == 0 ||
+	int *out = suptrip_fd != -1 ? &suptrip_fd : &wdtrip_fd;
+
+	if (*out == -1 || trip_topic_len == 0 || trip_prefix_len == 0 ||
 	    n < (ssize_t)(trip_topic_len + trip_prefix_len) ||
 	    (t = memmem(b, (size_t)n, trip_topic, trip_topic_len)) == NULL)
 		return;
@@ -300,8 +305,8 @@ check_trip_read(int fd, const void *buf, ssize_t n)
 		val[k] = v[k];
 	val[k] = '\0';
 	(void)ioctl(fd, FIONREAD, &inq);
-	hop(&suptrip_fd, "sr %lld %lld %lld %d %s\n", t_ns, run_delay(),
-	    wake_ns, inq, val);
+	hop(out, "%s %lld %lld %lld %d %s\n", out == &suptrip_fd ? "sr" :
+	    "wt", t_ns, run_delay(), wake_ns, inq, val);
 }
 
 /* A SET_REQUEST frame (shared/proto.h): setting, value at 8, 9. */
@@ -457,7 +462,7 @@ read(int fd, void *buf, size_t len)
 		return -1;
 	}
 	n = real_read(fd, buf, len);
-	if (suptrip_fd != -1 && n > 0) {
+	if ((suptrip_fd != -1 || wdtrip_fd != -1) && n > 0) {
 		saved = errno;
 		check_trip_read(fd, buf, n);
 		errno = saved;

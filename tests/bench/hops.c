@@ -268,6 +268,14 @@ hops_read(const char *suptrip, const char *wdtrip, const struct trip_ctx *c,
 	    ms(c->wd_delay0, wp->b) : -1;
 	h->sup_busy_ms = sr->c > 0 ? ms(sr->c, sr->a) : -1;
 	h->wd_busy_ms = wr->c > 0 ? ms(wr->c, wr->a) : -1;
+	/* the watchdog's own read of the same publish (its envelope) */
+	h->wd_trip_ms = -1;
+	for (long i = 0; i < nw; i++)
+		if (strcmp(wv[i].tag, "wt") == 0 && wv[i].a >= Pk &&
+		    strcmp(wv[i].val, sr->val) == 0) {
+			h->wd_trip_ms = ms(Pk, wv[i].a);
+			break;
+		}
 	h->fsync_max_ms = 0;
 	h->fsync_trip_ms = fsync_within(wv, nw, P, R, &h->fsync_max_ms);
 	h->fsync_ms = fsync_within(wv, nw, ss->a, wp->a, NULL);
@@ -316,7 +324,7 @@ row(FILE *f, const char *name, const struct samples *s)
 void
 hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
 {
-	struct samples col[HOP_N + 4];
+	struct samples col[HOP_N + 6];
 	struct trip_hops *v;
 	size_t complete = 0;
 
@@ -337,6 +345,11 @@ hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
 			samples_add(&col[HOP_N + 1], h->wd_delay_ms);
 		samples_add(&col[HOP_N + 2], h->fsync_trip_ms);
 		samples_add(&col[HOP_N + 3], h->fsync_ms);
+		if (h->wd_trip_ms >= 0) {
+			samples_add(&col[HOP_N + 4], h->wd_trip_ms);
+			samples_add(&col[HOP_N + 5], h->hop_ms[HOP_BROKER_IN] +
+			    h->hop_ms[HOP_SUP_QUEUE]);
+		}
 	}
 	fprintf(f, "   %s: where the time went, %zu of %zu trips traced "
 	    "(CLOCK_MONOTONIC)\n", title, complete, s->n);
@@ -350,7 +363,11 @@ hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
 	row(f, "run delay, watchdog", &col[HOP_N + 1]);
 	row(f, "watchdog fsync within the trip", &col[HOP_N + 2]);
 	row(f, "... request to publish", &col[HOP_N + 3]);
-	for (int k = 0; k < HOP_N + 4; k++)
+	/* the broker hands the trip to each subscriber in turn: the
+	 * watchdog (its envelope) too, and the two share the cores */
+	row(f, "trip read by the watchdog too", &col[HOP_N + 4]);
+	row(f, "... and by the supervisor", &col[HOP_N + 5]);
+	for (int k = 0; k < HOP_N + 6; k++)
 		samples_free(&col[k]);
 	if ((v = malloc(s->n * sizeof(*v))) == NULL)
 		return;
@@ -370,9 +387,9 @@ hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
 		for (int k = 0; k < HOP_N; k++)
 			fprintf(f, " %.3f", h->hop_ms[k]);
 		fprintf(f, "; run delay sup %.1f wd %.1f; fsync %.1f "
-		    "(longest %.1f); read %d/%d\n", h->sup_delay_ms,
-		    h->wd_delay_ms, h->fsync_trip_ms, h->fsync_max_ms,
-		    h->which + 1, h->npub);
+		    "(longest %.1f); read %d/%d; at the watchdog %.3f\n",
+		    h->sup_delay_ms, h->wd_delay_ms, h->fsync_trip_ms,
+		    h->fsync_max_ms, h->which + 1, h->npub, h->wd_trip_ms);
 		fprintf(f, "      -> %s\n", h->why);
 	}
 	for (size_t i = 0; i < s->n; i++)
@@ -399,9 +416,10 @@ hops_json(FILE *f, const char *key, const struct hopset *s)
 			fprintf(f, "%s%.4f", k > 0 ? ", " : "", h->hop_ms[k]);
 		fprintf(f, "], \"run_delay_sup_ms\": %.4f, "
 		    "\"run_delay_wd_ms\": %.4f, \"fsync_trip_ms\": %.4f, "
-		    "\"fsync_max_ms\": %.4f, \"inq\": %ld}", h->sup_delay_ms,
+		    "\"fsync_max_ms\": %.4f, \"inq\": %ld, "
+		    "\"watchdog_read_trip_ms\": %.4f}", h->sup_delay_ms,
 		    h->wd_delay_ms, h->fsync_trip_ms, h->fsync_max_ms,
-		    h->inq);
+		    h->inq, h->wd_trip_ms);
 	}
 	fprintf(f, "%s],\n", s->n > 0 ? "\n  " : "");
 }

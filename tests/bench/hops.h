@@ -52,6 +52,7 @@ struct trip_hops {
 	double	 fsync_trip_ms;	/* ... within P .. R */
 	double	 fsync_max_ms;	/* the longest fsync overlapping P .. R */
 	long	 inq;		/* bytes queued behind the trip, -1 unknown */
+	double	 wd_trip_ms;	/* Pk .. the watchdog's own read of it, -1 */
 	char	 why[160];	/* the verdict: where the time went */
 };
 

@@ -309,8 +309,9 @@ report_print(FILE *f)
 		fprintf(f, "\nFailed gridcal runs (whole stderr and the run's "
 		    "audit records kept)\n");
 		for (int i = 0; i < R.nfails; i++) {
-			fprintf(f, "  run %d: %s, watchdog exit %d: %s\n",
+			fprintf(f, "  run %d: %s, watchdog exit %d%s: %s\n",
 			    R.fails[i].seq, R.fails[i].what, R.fails[i].exit,
+			    R.fails[i].hb_lost > 0 ? ", heartbeat_lost" : "",
 			    R.fails[i].path);
 			for (int k = 0; k < R.fails[i].ntail; k++)
 				fprintf(f, "    | %s\n", R.fails[i].tail[k]);

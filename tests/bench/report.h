@@ -104,6 +104,7 @@ struct results {
 	/* gridcal runs that failed: their whole stderr is kept in a file */
 	struct {
 		int	 seq, exit;
+		unsigned hb_lost;	/* heartbeat_lost records of the run */
 		char	 what[64];
 		char	 path[256];	/* the kept stderr and audit records */
 		char	 tail[FAIL_TAIL_LINES][160];	/* its last lines */
