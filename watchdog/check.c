@@ -8,12 +8,15 @@
 #include <sys/stat.h>
 
 #include <err.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "conf.h"
 #include "cred.h"
+#include "exitcodes.h"
 #include "log.h"
 
 /* conf.c's StrictModes rule (mode_ok), for a program: executable too. */
@@ -64,24 +67,47 @@ check(const char *path, int verbose)
 	return rc;
 }
 
+static void __attribute__((noreturn))
+usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "%s: %s\n", getprogname(), why);
+	fprintf(why != NULL ? stderr : stdout, "usage: %s [-v] [-p FILE]\n%s",
+	    getprogname(), why != NULL ? "" : "The offline check of "
+	    "gridcal-watchdog -n: the profile as the watchdog reads it, the\n"
+	    "modes of the files it names; exit 0 or 78. See gridcal-watchdog(8).\n");
+	exit(why != NULL ? GC_EX_USAGE : 0);
+}
+
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path = PROFILE_DEFAULT_PATH;
+	char msg[128];
 	int ch, verbose = 0;
 
 	log_init(getprogname(), 0);
-	opterr = 0;	/* the usage says it, under our name */
-	while ((ch = getopt(argc, argv, "p:v")) != -1)
-		if (ch == 'p')
+	opterr = 0;	/* cli_badopt() words it, under our name */
+	while ((ch = getopt_long(argc, argv, ":hp:vV", longopts, NULL)) != -1)
+		if (ch == 'h')
+			usage(NULL);
+		else if (ch == 'p')
 			path = optarg;
 		else if (ch == 'v')
 			verbose++;
+		else if (ch == 'V')
+			return cli_version() ? GC_EX_OSERR : 0;
 		else
-			break;
-	if (ch != -1 || optind != argc) {
-		fprintf(stderr, "usage: %s [-v] [-p FILE]\n", getprogname());
-		return 64;
-	}
+			usage(cli_badopt(ch, argv, optind, optopt, msg,
+			    sizeof(msg)));
+	if (optind != argc)
+		usage("takes no command");
 	return check(path, verbose);
 }

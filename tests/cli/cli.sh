@@ -29,7 +29,7 @@ hasnt() {
 	else pass=$((pass + 1)); fi
 }
 
-for p in watchdog supervisor audit setup plant; do
+for p in watchdog watchdog-check supervisor audit setup plant; do
 	g=gridcal-$p
 	want 0 ./$g -V;		has out "^$g [0-9]" "$g -V"
 	want 0 ./$g --version;	has out "^$g [0-9]" "$g --version"
@@ -121,7 +121,7 @@ want 78 ./gridcal-supervisor --check-profile -p "$t/bad.yaml"
 want 0 ./gridcal-watchdog-check -p "$t/p.yaml"
 has out "^  broker.port 1$" "watchdog-check alone"
 want 64 ./gridcal-watchdog-check -p "$t/p.yaml" recover
-has err "^usage: gridcal-watchdog-check" "watchdog-check: usage"
+has err "^gridcal-watchdog-check: takes no command" "watchdog-check: usage"
 want 78 ./gridcal-watchdog -n -p "$t/bad.yaml"
 has err "^gridcal-watchdog: $t/bad.yaml:" "watchdog -n under its own name"
 mkdir "$t/alone" && cp "$B/gridcal-watchdog" "$t/alone/"

@@ -107,7 +107,8 @@ boot1() {
 	    sh -c '! getent passwd gridcal && ! getent passwd gridcal-watchdog &&
 	    [ ! -e /etc/gridcal ] && [ ! -e '$STATE' ]'
 	check "the installed programs find every library they link" sh -c \
-	    "! ldd $PREFIX/bin/gridcal-watchdog $PREFIX/bin/gridcal-audit \
+	    "! ldd $PREFIX/bin/gridcal-watchdog $PREFIX/bin/gridcal-watchdog-check \
+	    $PREFIX/bin/gridcal-audit \
 	    $PREFIX/sbin/gridcal-setup $PREFIX/libexec/gridcal/gridcal-supervisor \
 	    | grep 'not found'"
 

@@ -457,7 +457,8 @@ static void
 test_refusals(struct rig *r)
 {
 	static const char *const progs[] = { "/bin/gridcal-watchdog",
-	    "/bin/gridcal-audit", "/sbin/gridcal-setup",
+	    "/bin/gridcal-watchdog-check", "/bin/gridcal-audit",
+	    "/sbin/gridcal-setup",
 	    "/libexec/gridcal/gridcal-supervisor" };
 	char bin[PATH_MAX], prof[PATH_MAX + 32], port[16], mark[PATH_MAX + 32];
 	char *argv[8], *text;
