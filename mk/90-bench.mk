@@ -84,3 +84,16 @@ _bench-readme:
 # make check builds the bench (not runs it): an API change that breaks it
 # shows at once, not at the next measurement.
 CHECK_TARGETS += bench-tools
+
+# What the bench says of a slow abort (tests/bench/hops.c), checked on
+# hand-made shim files: no timing, milliseconds to run.
+BENCH_HOPS_TEST := $(BENCH_DIR)/test-hops
+$(BENCH_HOPS_TEST): $(B)/obj/tests/bench/test_hops.o $(B)/obj/tests/bench/hops.o \
+    $(B)/obj/tests/bench/util.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ -lm
+
+.PHONY: check-bench-hops
+check-bench-hops: $(BENCH_HOPS_TEST)
+	$(BENCH_HOPS_TEST)
+CHECK_TARGETS += check-bench-hops
