@@ -25,8 +25,14 @@ $(HOSTILE_BIN): $(B)/obj/tests/faults/hostile.o \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# preloaded into the watchdog by `watchdog-slow-sync MS` (slow-fsync)
+SLOWSYNC_SO    := $(B)/test-slowsync.so
+$(SLOWSYNC_SO): tests/faults/slowsync.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 .PHONY: faults-bin check-faults check-faults-parse
-faults-bin: $(FAULTS_BIN) $(HOSTILE_BIN)
+faults-bin: $(FAULTS_BIN) $(HOSTILE_BIN) $(SLOWSYNC_SO)
 
 # The scenario parser is strict: each file in tests/faults/bad/ must be
 # refused with the message its first line names ("# error: TEXT").

@@ -124,16 +124,40 @@ build_record(const struct audit_log *al, enum audit_actor actor,
 	return b.len == cap ? 0 : b.len;
 }
 
+/* An anchor: the syncer is handed one (audit.h, THE SYNCER). */
+struct sync_job {
+	uint64_t	seq;
+	char		prev[AUDIT_HASH_HEX + 1];
+	unsigned	announce;
+};
+
+static int
+anchor_put(int dirfd, const struct sync_job *j, int sync)
+{
+	char buf[AUDIT_ANCHOR_MAX];
+	size_t n = audit_anchor_format(j->seq, j->prev, j->announce, buf,
+	    sizeof(buf));
+
+	return durable_writeat(dirfd, AUDIT_ANCHOR_NAME, buf, n, sync);
+}
+
 /* The last durable record; while open announcing the next (or group). */
+static struct sync_job
+anchor_now(const struct audit_log *al)
+{
+	struct sync_job j = { .seq = al->seq, .announce = !al->announce ? 0 :
+	    al->group ? AUDIT_GROUP_MAX : 1 };
+
+	(void)strlcpy(j.prev, al->prev, sizeof(j.prev));
+	return j;
+}
+
 static int
 anchor_write(struct audit_log *al)
 {
-	char buf[AUDIT_ANCHOR_MAX];
-	size_t n = audit_anchor_format(al->seq, al->prev, !al->announce ? 0 :
-	    al->group ? AUDIT_GROUP_MAX : 1, buf, sizeof(buf));
+	struct sync_job j = anchor_now(al);
 
-	al->anchor_stale = durable_writeat(al->dirfd, AUDIT_ANCHOR_NAME, buf, n,
-	    !al->nosync) == -1;
+	al->anchor_stale = anchor_put(al->dirfd, &j, !al->nosync) == -1;
 	return al->anchor_stale ? -1 : 0;
 }
 
@@ -177,7 +201,8 @@ audit_append(struct audit_log *al, enum audit_actor actor, const char *event,
 	(void)strlcpy(al->prev, line + len - 3 - AUDIT_HASH_HEX,
 	    sizeof(al->prev));
 	al->pending++;
-	if (al->group && al->pending < AUDIT_GROUP_MAX)
+	/* the anchor on disk announces a group: those on their way count */
+	if (al->group && al->pending + al->sync_records < AUDIT_GROUP_MAX)
 		return 0;
 	return audit_commit(al);
 }
@@ -189,6 +214,8 @@ audit_commit(struct audit_log *al)
 		errno = EBADF;
 		return -1;
 	}
+	if (audit_commit_done(al) == -1)	/* the syncer's group first */
+		return -1;
 	if (al->pending == 0 && !al->anchor_stale)
 		return 0;
 	if (al->pending > 0 && !al->nosync && fdatasync(al->fd) == -1) {
@@ -198,6 +225,108 @@ audit_commit(struct audit_log *al)
 	}
 	al->pending = 0;
 	return anchor_write(al);
+}
+
+/*
+ * The syncer thread: one group at a time, until its job pipe closes. Its
+ * answer: 0, the errno of the log's fdatasync, or minus the anchor's.
+ */
+static void *
+syncer(void *arg)
+{
+	const struct audit_log *al = arg;
+	struct sync_job j;
+	int r = 0;
+
+	/* started: what the C library did to start us (rseq, robust
+	 * futexes) is done before the caller's seccomp filter binds us */
+	if (write(al->sync_done[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+		return NULL;
+	while (read(al->sync_job[0], &j, sizeof(j)) == (ssize_t)sizeof(j)) {
+		r = !al->nosync && fdatasync(al->fd) == -1 ? errno :
+		    anchor_put(al->dirfd, &j, !al->nosync) == -1 ? -errno : 0;
+		if (write(al->sync_done[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+			break;	/* the caller reads EOF: not durable */
+	}
+	return NULL;
+}
+
+static void
+syncer_stop(struct audit_log *al)
+{
+	if (al->sync_job[1] != -1) {
+		(void)close(al->sync_job[1]);	/* it finishes, then ends */
+		al->sync_job[1] = -1;
+		(void)pthread_join(al->syncer, NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (al->sync_job[i] != -1)
+			(void)close(al->sync_job[i]);
+		if (al->sync_done[i] != -1)
+			(void)close(al->sync_done[i]);
+		al->sync_job[i] = al->sync_done[i] = -1;
+	}
+}
+
+int
+audit_syncer_start(struct audit_log *al)
+{
+	int r, rc = pipe2(al->sync_job, O_CLOEXEC) == -1 ||
+	    pipe2(al->sync_done, O_CLOEXEC) == -1 ? errno :
+	    pthread_create(&al->syncer, NULL, syncer, al);
+
+	if (rc == 0 && read(al->sync_done[0], &r, sizeof(r)) ==
+	    (ssize_t)sizeof(r))
+		return 0;	/* running */
+	if (rc != 0 && al->sync_job[1] != -1) {	/* no thread to join */
+		(void)close(al->sync_job[1]);
+		al->sync_job[1] = -1;
+	}
+	syncer_stop(al);
+	errno = rc != 0 ? rc : EIO;
+	return -1;
+}
+
+int
+audit_commit_start(struct audit_log *al)
+{
+	struct sync_job j = anchor_now(al);
+
+	if (al->sync_job[1] == -1 || al->fd == -1 || al->broken)
+		return audit_commit(al);
+	if (al->sync_records > 0 || (al->pending == 0 && !al->anchor_stale))
+		return 0;	/* the next call hands them over */
+	errno = EIO;
+	if (write(al->sync_job[1], &j, sizeof(j)) != (ssize_t)sizeof(j))
+		return -1;
+	al->sync_records = al->pending + 1;	/* + 1: the anchor's */
+	al->pending = 0;
+	al->anchor_stale = 0;
+	return 0;
+}
+
+int
+audit_commit_done(struct audit_log *al)
+{
+	int r = EIO;	/* EOF: the thread is gone */
+
+	if (al->sync_records == 0)
+		return 0;
+	al->sync_records = 0;
+	if (read(al->sync_done[0], &r, sizeof(r)) != (ssize_t)sizeof(r))
+		r = EIO;
+	if (r > 0)
+		al->broken = 1;	/* as after a failed fdatasync of ours */
+	else if (r < 0)
+		al->anchor_stale = 1;	/* the next commit retries it */
+	errno = r > 0 ? r : -r;
+	return r == 0 ? 0 : -1;
+}
+
+int
+audit_durable(const struct audit_log *al)
+{
+	return al->pending == 0 && al->sync_records == 0;
 }
 
 /* On: the anchor announces a whole group before the first is written. */
@@ -402,6 +531,8 @@ audit_open(struct audit_log *al, const char *log_path, const char *state_dir,
 
 	memset(al, 0, sizeof(*al));
 	al->fd = al->dirfd = -1;
+	al->sync_job[0] = al->sync_job[1] = -1;
+	al->sync_done[0] = al->sync_done[1] = -1;
 	(void)strlcpy(al->prev, AUDIT_ZERO_HASH, sizeof(al->prev));
 	if (open_log(al, log_path, state_dir, why, sizeof(why)) == 0)
 		return 0;
@@ -421,6 +552,8 @@ audit_close(struct audit_log *al)
 		al->announce = 0;
 		(void)anchor_write(al);
 	}
+	(void)audit_commit_done(al);	/* broken: its answer, unread */
+	syncer_stop(al);
 	if (al->fd != -1)
 		(void)close(al->fd);
 	if (al->dirfd != -1)

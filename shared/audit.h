@@ -18,6 +18,21 @@
  * commits by itself. The anchor announces a whole group while the writer
  * runs, so a crash may leave the log up to that many records ahead.
  *
+ * THE SYNCER (audit_syncer_start): a thread that makes a group durable
+ * while the caller goes on, so that no fdatasync stands between a trigger
+ * and its publish. audit_commit_start hands it every record appended so
+ * far (one group at a time: while one is on its way, the next waits for
+ * the next call) and returns at once; its answer arrives on sync_done[0],
+ * which the caller polls and reads with audit_commit_done. The thread
+ * uses only fd, dirfd, nosync and its pipes, and a copy of seq and prev
+ * taken when the group was handed over: the records appended meanwhile
+ * are not in the anchor it writes. audit_commit, append's own commit at
+ * AUDIT_GROUP_MAX (records on their way included) and audit_close wait
+ * for its answer first: what must be write-ahead stays synchronous, and
+ * the anchor has one writer at a time. audit_durable: every record
+ * appended is on the disk, its head may be sealed. Without a syncer
+ * (never started, or it could not be) every commit is synchronous.
+ *
  * OPENING (audit_open) reads only the log's last line at the fixed offsets
  * of its layout (audit_layout: seq, prev, hash; no JSON parser), checks its
  * hash, and compares it with the anchor:
@@ -61,6 +76,8 @@
 #ifndef GRIDCAL_AUDIT_H
 #define GRIDCAL_AUDIT_H
 
+#include <pthread.h>
+
 #include "auditfmt.h"
 
 #define AUDIT_LOG_MODE		0640
@@ -97,6 +114,10 @@ struct audit_log {
 	int		nosync;		/* tests and bench only (audittest.h) */
 	int		group;		/* group commit: audit_commit syncs */
 	unsigned	pending;	/* records written since the commit */
+	int		sync_job[2];	/* to the syncer; -1: none */
+	int		sync_done[2];	/* its answers: poll [0] */
+	pthread_t	syncer;
+	unsigned	sync_records;	/* on their way, + 1; 0: none */
 };
 
 /*
@@ -115,6 +136,13 @@ void	audit_close(struct audit_log *);
 int	audit_set_group(struct audit_log *, int);
 /* Makes every record appended so far durable, then the anchor; -1 errno. */
 int	audit_commit(struct audit_log *);
+/* THE SYNCER: -1 errno if it cannot start (commits stay synchronous). */
+int	audit_syncer_start(struct audit_log *);
+/* Hands the records appended so far to the syncer; -1 errno. */
+int	audit_commit_start(struct audit_log *);
+/* Its answer (blocks until there is one): -1 errno, the group not durable. */
+int	audit_commit_done(struct audit_log *);
+int	audit_durable(const struct audit_log *);
 
 /*
  * EVENT VOCABULARY. gridcal-audit `report` understands these; the watchdog

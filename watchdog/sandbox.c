@@ -214,6 +214,7 @@ sandbox_seccomp(void)
 	    SCMP_SYS(mremap), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
 	    SCMP_SYS(rt_sigaction), SCMP_SYS(pipe2), SCMP_SYS(dup),
 	    SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	    SCMP_SYS(futex),	/* the audit syncer: pthread_join, locks */
 	};
 	static const int san[] = { SAN_SYSCALLS };
 	scmp_filter_ctx ctx;
@@ -221,8 +222,10 @@ sandbox_seccomp(void)
 
 	(void)san;
 	/* denied calls are logged by the kernel (audit type 1326) */
+	/* TSYNC: the audit syncer thread (audit.h) is bound as we are */
 	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL ||
-	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1) != 0)
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1) != 0 ||
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
 		fatalx("seccomp_init");
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]) && rc == 0; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, ok[i], 0);

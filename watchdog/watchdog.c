@@ -57,22 +57,30 @@ wd_audit(enum audit_actor who, const char *event,
 	return -1;
 }
 
-/*
- * Group commit: the records of a loop turn reach the disk together, at
- * the end of the turn (or before a write-ahead act: ctl_calibrate()),
- * one fdatasync and the anchor, never between a trigger and its publish.
- */
-int
-wd_commit(void)
+static int
+commit_failed(void)
 {
-	if (wd.audit_failed || audit_commit(&wd.audit) == 0)
-		return wd.audit_failed ? -1 : 0;
 	wd.audit_failed = 1;
 	log_warn("%s: records not made durable", wd.pf.audit_log);
 	if (mon_phase() != PH_RECOVERY)
 		wd_end(PROTO_REVERT_AUDIT, GC_EX_IOERR, "the audit log cannot "
 		    "be written", SIGTERM, mono_ms());
 	return -1;
+}
+
+/*
+ * Group commit: the records of a loop turn reach the disk together, one
+ * fdatasync and the anchor, never between a trigger and its publish: at
+ * the end of the turn they go to the syncer thread and the loop goes on
+ * (audit.h, THE SYNCER). Before a write-ahead act (ctl_calibrate()) the
+ * commit is this one, which waits until they are on the disk.
+ */
+int
+wd_commit(void)
+{
+	if (wd.audit_failed || audit_commit(&wd.audit) == 0)
+		return wd.audit_failed ? -1 : 0;
+	return commit_failed();
 }
 
 int
@@ -121,12 +129,15 @@ seal_publish(const char *payload, size_t len)
 
 /* Ends the sealing epoch when due; force: the run's end. Not while a
  * revert is under way: that is never delayed by bookkeeping. The head it
- * seals must be durable: with a group commit, call it after the commit. */
+ * seals must be on the disk: in the loop, in a turn when it is; at the
+ * end, once it is. */
 static void
 seal_due(int force)
 {
-	if (!wd.audit_failed && (force || !revert_active()) &&
-	    auditseal_tick(&wd.seal, &wd.audit, force) == -1)
+	if (wd.audit_failed || (force ? audit_commit(&wd.audit) == -1 :
+	    revert_active() || !audit_durable(&wd.audit)))
+		return;
+	if (auditseal_tick(&wd.seal, &wd.audit, force) == -1)
 		log_warn("%s: seal not written; no more seals this run",
 		    wd.pf.audit_log);
 }
@@ -259,7 +270,7 @@ next_timeout(int64_t now)
 static void
 loop(void)
 {
-	struct pollfd pfd[5];
+	struct pollfd pfd[6];
 	int64_t now = mono_ms();
 	int sig;
 
@@ -269,7 +280,9 @@ loop(void)
 		session_pollfd(wd.sess, &pfd[1]);
 		mon_pollfd(&pfd[2]);
 		child_pollfd(&pfd[3]);
-		if (poll(pfd, 5, next_timeout(now)) == -1 && errno != EINTR)
+		pfd[5] = (struct pollfd){ .fd = wd.audit.sync_done[0],
+		    .events = POLLIN };
+		if (poll(pfd, 6, next_timeout(now)) == -1 && errno != EINTR)
 			fatal("poll");
 		now = mono_ms();
 		while ((sig = sigfd_next(sigfd)) > 0)
@@ -295,9 +308,16 @@ loop(void)
 		if (pfd[3].revents != 0 || pfd[4].revents != 0)
 			child_output();
 		tick(now);
+		/* the syncer's answer: read even after a failure, or it
+		 * stays readable */
+		if (pfd[5].revents != 0 && audit_commit_done(&wd.audit) ==
+		    -1 && !wd.audit_failed)
+			(void)commit_failed();
 		seal_due(0);
 		notify_tick(now);
-		(void)wd_commit();	/* this turn's records, one fdatasync */
+		/* this turn's records, to the syncer */
+		if (!wd.audit_failed && audit_commit_start(&wd.audit) == -1)
+			(void)commit_failed();
 	}
 }
 
@@ -434,6 +454,10 @@ main(int argc, char *argv[])
 	alarm_will(ctl_dirty());
 	verdict_publish(NULL);
 	sandbox_drop();		/* all that needs root is open */
+	/* after Landlock, which binds the threads started later only;
+	 * seccomp binds it too (TSYNC) */
+	if (wd.audit_open && audit_syncer_start(&wd.audit) == -1)
+		log_warn("audit syncer; every commit waits for the disk");
 	loop();
 	notify("STOPPING=1");
 	if (!ctl_dirty())	/* everyday, confirmed: replace the will */

@@ -59,6 +59,7 @@ struct scenario {
 	bool		bad_sup_cred;		/* supervisor's password wrong */
 	bool		wd_fsize_set;		/* watchdogs start with ... */
 	int64_t		wd_fsize;		/* ... this RLIMIT_FSIZE */
+	int64_t		wd_slowsync_ms;		/* fdatasync this much slower */
 	bool		need_root;
 
 	enum sc_ratio	ratio;

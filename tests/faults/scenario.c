@@ -455,6 +455,12 @@ directive(struct perr *pe, struct scenario *sc, const struct sc_cmd *c)
 			return bad(pe, "watchdog-fsize BYTES");
 		sc->wd_fsize = (int64_t)d;
 		sc->wd_fsize_set = true;
+	} else if (strcmp(w, "watchdog-slow-sync") == 0) {
+		NARGS(1);
+		if (parse_double(c->argv[1], 1, 10000, &d, &why) == -1 ||
+		    d != (double)(int64_t)d)
+			return bad(pe, "watchdog-slow-sync MS: 1..10000");
+		sc->wd_slowsync_ms = (int64_t)d;
 	} else if (strcmp(w, "supervisor-cred") == 0) {
 		NARGS(1);
 		if (strcmp(c->argv[1], "bad") != 0)

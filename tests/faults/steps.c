@@ -400,15 +400,47 @@ step_wait(struct run *r, const struct sc_cmd *c)
  * first instruction: the disk is full before it writes anything. Nothing
  * of ours writes to a file between the two setrlimit calls.
  */
+/*
+ * With watchdog-slow-sync, the environment adds tests/faults/slowsync.c's
+ * shim (build/test-slowsync.so) and its delay; NULL: ours as it is.
+ */
+static char **
+slow_env(struct run *r, char *buf, size_t bufsz, char *ms, size_t mssz)
+{
+	static char *env[256];
+	extern char **environ;
+	size_t n = 0;
+
+	if (r->sc->wd_slowsync_ms == 0)
+		return NULL;
+	if (harness_path(buf + 11, bufsz - 11, "build/test-slowsync.so") == -1)
+		return NULL;
+	memcpy(buf, "LD_PRELOAD=", 11);
+	(void)snprintf(ms, mssz, "GRIDCAL_SLOWSYNC_MS=%lld",
+	    (long long)r->sc->wd_slowsync_ms);
+	for (char **e = environ; *e != NULL && n < 253; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0)
+			env[n++] = *e;
+	env[n++] = buf;
+	env[n++] = ms;
+	env[n] = NULL;
+	run_log(r, "watchdog: %s %s", buf, ms);
+	return env;
+}
+
 static int
 spawn_limited(struct run *r, struct hproc *p, char *argv[], const char *out,
     const char *err)
 {
 	struct rlimit old, lim;
+	char pre[PATH_MAX + 16], ms[48];
+	char **env = slow_env(r, pre, sizeof(pre), ms, sizeof(ms));
 	int rc;
 
+	if (r->sc->wd_slowsync_ms > 0 && env == NULL)
+		return -1;
 	if (!r->sc->wd_fsize_set)
-		return hproc_spawn(p, argv, NULL, out, err);
+		return hproc_spawn(p, argv, env, out, err);
 	if (getrlimit(RLIMIT_FSIZE, &old) == -1)
 		return -1;
 	lim.rlim_cur = lim.rlim_max = (rlim_t)r->sc->wd_fsize;
@@ -416,7 +448,7 @@ spawn_limited(struct run *r, struct hproc *p, char *argv[], const char *out,
 	lim.rlim_max = old.rlim_max;
 	if (setrlimit(RLIMIT_FSIZE, &lim) == -1)
 		return -1;
-	rc = hproc_spawn(p, argv, NULL, out, err);
+	rc = hproc_spawn(p, argv, env, out, err);
 	if (setrlimit(RLIMIT_FSIZE, &old) == -1)
 		abort();	/* we would fail our own writes */
 	run_log(r, "%s started with RLIMIT_FSIZE %lld", argv[0],

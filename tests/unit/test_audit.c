@@ -483,6 +483,87 @@ START_TEST(group_commit_catches_up)
 }
 END_TEST
 
+/*
+ * The syncer (audit.h, THE SYNCER): a group handed over is anchored by the
+ * thread while the caller appends on; those later records are not in that
+ * anchor, and a crash then leaves them as a group the next open catches
+ * up. audit_close waits for the thread and anchors everything.
+ */
+static int
+anchor_seq(void)
+{
+	char path[PATH_MAX + 32], text[128] = "";
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", statep, AUDIT_ANCHOR_NAME);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
+	(void)fclose(f);
+	return atoi(text);
+}
+
+START_TEST(syncer_commits_beside_the_caller)
+{
+	char err[AUDIT_ERR_MAX];
+	struct audit_log al;
+	pid_t pid;
+	int st, bad = 0;
+
+	write_log(2);
+	if ((pid = fork()) == 0) {
+		open_log(&al);
+		(void)audit_set_group(&al, 1);
+		bad |= audit_syncer_start(&al) == -1;
+		for (int i = 0; i < 3; i++)
+			bad |= audit_append(&al, AUDIT_WATCHDOG, "publish",
+			    &AF_I("i", i), 1) == -1;
+		bad |= audit_commit_start(&al) == -1;
+		bad |= audit_durable(&al);	/* on its way: not yet */
+		for (int i = 3; i < 5; i++)	/* meanwhile */
+			bad |= audit_append(&al, AUDIT_WATCHDOG, "publish",
+			    &AF_I("i", i), 1) == -1;
+		bad |= audit_commit_start(&al) == -1;	/* one at a time */
+		bad |= audit_commit_done(&al) == -1;
+		bad |= audit_durable(&al);	/* two not handed over */
+		_exit(bad ? 1 : 0);	/* killed before the next commit */
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
+	ck_assert_int_eq(anchor_seq(), 5);	/* the group handed over */
+	ck_assert_int_eq(try_open(err, sizeof(err)), 0);
+	load();
+	ck_assert_uint_eq(nlines, 8);
+	ck_assert_ptr_nonnull(strstr(lines[7], "\"event\":\"log_caught_up\","
+	    "\"fields\":{\"records\":2,\"from_seq\":6}"));
+	/* with a syncer running, audit_close anchors the last record */
+	open_log(&al);
+	(void)audit_set_group(&al, 1);
+	ck_assert_int_eq(audit_syncer_start(&al), 0);
+	ck_assert_int_eq(audit_append(&al, AUDIT_WATCHDOG, "publish",
+	    &AF_I("i", 9), 1), 0);
+	ck_assert_int_eq(audit_commit_start(&al), 0);
+	ck_assert_int_eq(audit_append(&al, AUDIT_WATCHDOG, "publish",
+	    &AF_I("i", 10), 1), 0);
+	audit_close(&al);
+	ck_assert_int_eq(anchor_seq(), 10);
+	ck_assert_int_eq(verify(1), 0);
+	ck_assert_int_eq(v.anchor_lag, 0);
+	/* the anchor on disk announces one group: records on their way
+	 * count, so the append that would exceed it commits at once */
+	open_log(&al);
+	(void)audit_set_group(&al, 1);
+	ck_assert_int_eq(audit_syncer_start(&al), 0);
+	for (int i = 0; i < AUDIT_GROUP_MAX - 1; i++)
+		ck_assert_int_eq(audit_append(&al, AUDIT_WATCHDOG, "publish",
+		    &AF_I("i", i), 1), 0);
+	ck_assert_int_eq(audit_commit_start(&al), 0);
+	ck_assert_int_eq(audit_append(&al, AUDIT_WATCHDOG, "publish",
+	    &AF_I("i", 0), 1), 0);
+	ck_assert_msg(audit_durable(&al), "a group beyond the announcement");
+	audit_close(&al);
+}
+END_TEST
+
 START_TEST(open_refuses_truncated_or_altered)
 {
 	char a[128], err[AUDIT_ERR_MAX];
@@ -1092,6 +1173,7 @@ audit_suite(void)
 	tcase_add_test(tc, chain_continues_across_opens);
 	tcase_add_test(tc, anchor_may_lag_by_one);
 	tcase_add_test(tc, group_commit_catches_up);
+	tcase_add_test(tc, syncer_commits_beside_the_caller);
 	tcase_add_test(tc, open_refuses_truncated_or_altered);
 	tcase_add_test(tc, open_reads_the_tail_at_fixed_offsets);
 	tcase_add_test(tc, torn_tail_is_repaired_with_evidence);
