@@ -45,7 +45,10 @@
  *     wp NS RUNDELAY                 write(2)/send(2) of an MQTT PUBLISH
  *                                    holding GRIDCAL_HBSHIM_CTL_TOPIC and
  *                                    GRIDCAL_HBSHIM_CTL_VALUE (the revert)
- *     fs START END                   every fsync(2)/fdatasync(2)
+ *     fs START END MAIN              every fsync(2)/fdatasync(2); MAIN 1
+ *                                    if the loop's thread made it (0: a
+ *                                    syncer thread, which does not block
+ *                                    the loop)
  *
  * The watchdog opens only its file (and takes the variable out of the
  * environment its supervisor inherits), so each line says whose it is.
@@ -61,6 +64,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -95,6 +99,8 @@ static int recv_fd = -1, sent_fd = -1, sync_fd = -1;
 static int suptrip_fd = -1, wdtrip_fd = -1, sched_fd = -1;
 static const char *trip_topic, *trip_prefix, *ctl_topic, *ctl_value;
 static size_t trip_topic_len, trip_prefix_len, ctl_topic_len, ctl_value_len;
+/* the thread that ran the constructor: the loop's */
+static pthread_t main_thread;
 /* the return of the last poll() that could block */
 static long long wake_ns;
 /*
@@ -131,6 +137,7 @@ open_out(const char *var)
 __attribute__((constructor)) static void
 hbshim_init(void)
 {
+	main_thread = pthread_self();
 	real_recv = (recv_fn)(uintptr_t)dlsym(RTLD_NEXT, "recv");
 	real_send = (send_fn)(uintptr_t)dlsym(RTLD_NEXT, "send");
 	real_fsync = (sync_fn)(uintptr_t)dlsym(RTLD_NEXT, "fsync");
@@ -356,7 +363,8 @@ timed_sync(sync_fn fn, int fd)
 		long long t1 = mono_ns();
 
 		put(&sync_fd, t1 - t0);
-		hop(&wdtrip_fd, "fs %lld %lld\n", t0, t1);
+		hop(&wdtrip_fd, "fs %lld %lld %d\n", t0, t1,
+		    pthread_equal(pthread_self(), main_thread) != 0);
 	}
 	errno = saved;
 	return r;

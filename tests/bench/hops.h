@@ -48,8 +48,9 @@ struct trip_hops {
 	double	 wd_delay_ms;	/* watchdog's run delay, P .. wp */
 	double	 sup_busy_ms;	/* sr - its last blocking poll's return */
 	double	 wd_busy_ms;	/* wr - its last blocking poll's return */
-	double	 fsync_ms;	/* watchdog fsync time within ss .. wp */
-	double	 fsync_trip_ms;	/* ... within P .. R */
+	double	 fsync_ms;	/* fsync of the watchdog's loop thread
+				   within ss .. wp: what holds it up */
+	double	 fsync_trip_ms;	/* any watchdog fsync within P .. R */
 	double	 fsync_max_ms;	/* the longest fsync overlapping P .. R */
 	long	 inq;		/* bytes queued behind the trip, -1 unknown */
 	double	 wd_trip_ms;	/* Pk .. the watchdog's own read of it, -1 */

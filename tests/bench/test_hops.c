@@ -146,7 +146,7 @@ main(void)
 	/* the request waits behind a 40 ms fsync of the watchdog */
 	trip(fmt("sr %lld 1100 %lld 0 3.610\nss %lld 1200 1 1\n",
 	    T0 + 1 * MS, T0 + 1 * MS, T0 + 2 * MS),
-	    fmt("fs %lld %lld\nwr %lld 2100 %lld 1 1\nwp %lld 2500\n",
+	    fmt("fs %lld %lld 1\nwr %lld 2100 %lld 1 1\nwp %lld 2500\n",
 	    T0, T0 + 42 * MS, T0 + 42 * MS, T0 - 1 * MS, T0 + 43 * MS), 1,
 	    T0 + 44 * MS, &h);
 	expect(near(h.hop_ms[HOP_TO_WD], 40), "fsync: 40 ms to the watchdog");
@@ -154,6 +154,18 @@ main(void)
 	expect(near(h.fsync_max_ms, 42), "fsync: the longest");
 	expect(strncmp(h.why, "watchdog fsync", 14) == 0,
 	    fmt("fsync: verdict: %s", h.why));
+
+	/* the same fsync on a syncer thread: it does not hold the loop up,
+	 * so it is not the verdict (but still counted within the trip) */
+	trip(fmt("sr %lld 1100 %lld 0 3.610\nss %lld 1200 1 1\n",
+	    T0 + 1 * MS, T0 + 1 * MS, T0 + 2 * MS),
+	    fmt("fs %lld %lld 0\nwr %lld 2100 %lld 1 1\nwp %lld 2500\n",
+	    T0, T0 + 42 * MS, T0 + 42 * MS, T0 - 1 * MS, T0 + 43 * MS), 1,
+	    T0 + 44 * MS, &h);
+	expect(near(h.fsync_ms, 0), "syncer: not the loop's");
+	expect(near(h.fsync_trip_ms, 42), "syncer: within the trip");
+	expect(strncmp(h.why, "watchdog loop", 13) == 0,
+	    fmt("syncer: verdict: %s", h.why));
 
 	/* the supervisor woke late, and its run delay covers it */
 	trip(fmt("sr %lld 30001000 %lld 0 3.610\nss %lld 30001000 1 1\n",
