@@ -837,6 +837,9 @@ gc_abort_sample(struct samples *lat, struct samples *gaps,
 	pr.nrepeat_vals = nrepeat;
 	ms = probe_trip(&pr, cell_topic, trip_value, ctl_out, everyday,
 	    TRIP_TIMEOUT_MS, TRIP_REPEAT_MS, &lat->repeats);
+	/* and at its end: the probe (SCHED_FIFO) is here right after R */
+	ctx.sup_delay1 = g.sup_pid > 0 ? proc_run_delay_ns(g.sup_pid) : -1;
+	ctx.wd_delay1 = proc_run_delay_ns(g.wd.pid);
 	pr.repeat_vals = NULL;
 	pr.nrepeat_vals = 0;
 	ctx.got_ns = ms >= 0 ? pr.got_ns : 0;

@@ -25,24 +25,24 @@
  *
  * THE HOPS OF A TRIP. So that the bench can say where the time of one
  * abort went, the shim also writes one line per hop of it, every time on
- * CLOCK_MONOTONIC in ns and with the thread's run delay so far (time
- * runnable but waiting for a core, /proc/thread-self/schedstat field 2,
- * opened before any sandbox):
+ * CLOCK_MONOTONIC in ns (the run delays, time runnable but waiting for a
+ * core, the bench reads from /proc at the trip's start and end: a read
+ * here would cost the hop it measures):
  *
  *   GRIDCAL_HBSHIM_SUPFIFO (the supervisor's, through the watchdog)
- *     sr NS RUNDELAY WAKE INQ VALUE  read(2) of an MQTT packet holding
+ *     sr NS WAKE INQ VALUE OWN       read(2) of an MQTT packet holding
  *                                    GRIDCAL_HBSHIM_TRIP_TOPIC and a value
  *                                    starting GRIDCAL_HBSHIM_TRIP_PREFIX
  *                                    (the probe's trip); WAKE: the return
  *                                    of the last poll() that could block;
  *                                    INQ: bytes still queued behind it
- *     ss NS RUNDELAY SETTING VALUE   send(2) of a SET_REQUEST frame
+ *     ss NS SETTING VALUE OWN        send(2) of a SET_REQUEST frame
  *   GRIDCAL_HBSHIM_WDTRIP (the watchdog)
- *     wt NS RUNDELAY WAKE INQ VALUE  as sr: the watchdog reads the trip
+ *     wt NS WAKE INQ VALUE OWN       as sr: the watchdog reads the trip
  *                                    too (its envelope subscription), so
  *                                    the broker's order of hand-over shows
- *     wr NS RUNDELAY WAKE SETTING VALUE  recv(2) of a SET_REQUEST frame
- *     wp NS RUNDELAY                 write(2)/send(2) of an MQTT PUBLISH
+ *     wr NS WAKE SETTING VALUE OWN   recv(2) of a SET_REQUEST frame
+ *     wp NS OWN                      write(2)/send(2) of an MQTT PUBLISH
  *                                    holding GRIDCAL_HBSHIM_CTL_TOPIC and
  *                                    GRIDCAL_HBSHIM_CTL_VALUE (the revert)
  *     fs START END MAIN              every fsync(2)/fdatasync(2); MAIN 1
@@ -50,10 +50,13 @@
  *                                    syncer thread, which does not block
  *                                    the loop)
  *
+ * OWN: the ns the shim itself had spent in that process as of the stamp
+ * (see own_ns), so that its cost can be taken out of a hop.
+ *
  * The watchdog opens only its file (and takes the variable out of the
  * environment its supervisor inherits), so each line says whose it is.
  * Matching costs a memmem() on reads and writes of more than a few bytes;
- * a match is checked to be on a socket (fstat) before it is written.
+ * a read that matches is checked to be a socket's (FIONREAD).
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
@@ -96,7 +99,9 @@ static execve_fn real_execve;
 static ppoll_fn real_ppoll;
 static int recv_fd = -1, sent_fd = -1, sync_fd = -1;
 /* the hops of a trip: at most one of these is open in a process */
-static int suptrip_fd = -1, wdtrip_fd = -1, sched_fd = -1;
+static int suptrip_fd = -1, wdtrip_fd = -1;
+/* the process whose lines the buffers hold (a fork's copy is dropped) */
+static pid_t ob_owner;
 static const char *trip_topic, *trip_prefix, *ctl_topic, *ctl_value;
 static size_t trip_topic_len, trip_prefix_len, ctl_topic_len, ctl_value_len;
 /* the thread that ran the constructor: the loop's */
@@ -182,9 +187,7 @@ hbshim_init(void)
 			suptrip_fd = sent_fd = (int)fd;
 		(void)unsetenv("GRIDCAL_HBSHIM_SUPFD");
 	}
-	if (wdtrip_fd != -1 || suptrip_fd != -1)
-		sched_fd = open("/proc/thread-self/schedstat",
-		    O_RDONLY | O_CLOEXEC);
+	ob_owner = getpid();
 	if ((trip_topic = getenv("GRIDCAL_HBSHIM_TRIP_TOPIC")) != NULL)
 		trip_topic_len = strlen(trip_topic);
 	if ((trip_prefix = getenv("GRIDCAL_HBSHIM_TRIP_PREFIX")) != NULL)
@@ -227,35 +230,80 @@ put(int *fd, long long v)
 		*fd = -1;	/* stop recording, never fail the caller */
 }
 
+/*
+ * The shim's own bookkeeping (a pread, a line written, an fstat) lies on
+ * the path it measures: its time is summed here and every hop line says
+ * how much had been spent as of its stamp (OWN, ns), so the bench takes
+ * it out of the hops within one process and reports it.
+ */
+static long long own_ns;
+
 static void
-stamp(int *fd)
+own_add(long long d)
 {
-	if (*fd != -1)
-		put(fd, mono_ns());
+	(void)__atomic_add_fetch(&own_ns, d, __ATOMIC_RELAXED);
 }
 
-/* The thread's run delay so far (ns), -1 if unknown. */
 static long long
-run_delay(void)
+own_now(void)
 {
-	char buf[96];
-	long long run, delay;
-	ssize_t n;
-
-	if (sched_fd == -1 || (n = pread(sched_fd, buf, sizeof(buf) - 1,
-	    0)) <= 0)
-		return -1;
-	buf[n] = '\0';
-	return sscanf(buf, "%lld %lld", &run, &delay) == 2 ? delay : -1;
+	return __atomic_load_n(&own_ns, __ATOMIC_RELAXED);
 }
 
-/* One hop line; never fails the caller. */
+/*
+ * Hop and fsync lines are not written where they are stamped: a write(2)
+ * there would sit on the path being timed. They are kept in a buffer per
+ * file and written when the process is about to sleep (a poll() that can
+ * block), when a buffer fills, and at exit; only by the process that
+ * stamped them (a fork's copy is dropped). Heartbeat stamps of the
+ * watchdog stay immediate: the heartbeat phase reads them while it runs.
+ */
+struct obuf {
+	int	*fd;
+	size_t	 n;
+	char	 b[16384];
+};
+static struct obuf ob_sup = { .fd = &suptrip_fd },
+    ob_wd = { .fd = &wdtrip_fd }, ob_sync = { .fd = &sync_fd };
+static pthread_mutex_t ob_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+ob_flush_locked(struct obuf *o)
+{
+	if (o->n > 0 && *o->fd != -1 && getpid() == ob_owner &&
+	    (real_write != NULL ? real_write(*o->fd, o->b, o->n) :
+	    write(*o->fd, o->b, o->n)) != (ssize_t)o->n)
+		*o->fd = -1;	/* stop recording, never fail the caller */
+	o->n = 0;
+}
+
+static void
+ob_flush(void)
+{
+	if (ob_sup.n == 0 && ob_wd.n == 0 && ob_sync.n == 0)
+		return;
+	(void)pthread_mutex_lock(&ob_lock);
+	ob_flush_locked(&ob_sup);
+	ob_flush_locked(&ob_wd);
+	ob_flush_locked(&ob_sync);
+	(void)pthread_mutex_unlock(&ob_lock);
+}
+
+__attribute__((destructor)) static void
+hbshim_fini(void)
+{
+	ob_flush();
+}
+
+/* One line into the buffer of *fd's file; never fails the caller. */
 static void
 hop(int *fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 hop(int *fd, const char *fmt, ...)
 {
+	struct obuf *o = fd == &suptrip_fd || fd == &sent_fd ? &ob_sup :
+	    fd == &wdtrip_fd ? &ob_wd : &ob_sync;
 	char line[160];
 	va_list ap;
 	int k;
@@ -267,17 +315,12 @@ hop(int *fd, const char *fmt, ...)
 	va_end(ap);
 	if (k <= 0 || (size_t)k >= sizeof(line))
 		return;
-	if ((real_write != NULL ? real_write(*fd, line, (size_t)k) :
-	    write(*fd, line, (size_t)k)) != k)
-		*fd = -1;
-}
-
-static int
-is_socket(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	(void)pthread_mutex_lock(&ob_lock);
+	if (o->n + (size_t)k > sizeof(o->b))
+		ob_flush_locked(o);
+	memcpy(o->b + o->n, line, (size_t)k);
+	o->n += (size_t)k;
+	(void)pthread_mutex_unlock(&ob_lock);
 }
 
 /*
@@ -292,8 +335,7 @@ check_trip_read(int fd, const void *buf, ssize_t n)
 	char val[24];
 	size_t k;
 	int inq = -1;
-	long long t_ns;
-
+	long long t_ns, own;
 	int *out = suptrip_fd != -1 ? &suptrip_fd : &wdtrip_fd;
 
 	if (*out == -1 || trip_topic_len == 0 || trip_prefix_len == 0 ||
@@ -305,15 +347,18 @@ check_trip_read(int fd, const void *buf, ssize_t n)
 	    (ssize_t)trip_topic_len), trip_prefix, trip_prefix_len)) == NULL)
 		return;
 	t_ns = mono_ns();
-	if (!is_socket(fd))
-		return;
+	own = own_now();
 	for (k = 0; k < sizeof(val) - 1 && v + k < end && v[k] >= '-' &&
 	    v[k] <= '9'; k++)
 		val[k] = v[k];
 	val[k] = '\0';
-	(void)ioctl(fd, FIONREAD, &inq);
-	hop(out, "%s %lld %lld %lld %d %s\n", out == &suptrip_fd ? "sr" :
-	    "wt", t_ns, run_delay(), wake_ns, inq, val);
+	if (ioctl(fd, FIONREAD, &inq) == -1)
+		inq = -1;	/* not a socket: not the trip */
+	else
+		hop(out, "%s %lld %lld %d %s %lld\n",
+		    out == &suptrip_fd ? "sr" : "wt", t_ns, wake_ns, inq, val,
+		    own);
+	own_add(mono_ns() - t_ns);
 }
 
 /* A SET_REQUEST frame (shared/proto.h): setting, value at 8, 9. */
@@ -332,7 +377,7 @@ is_set_request(const void *buf, ssize_t n)
  * it on, and the probe receive it, before write(2) returns.
  */
 static int
-is_revert_publish(int fd, const void *buf, size_t n)
+is_revert_publish(const void *buf, size_t n)
 {
 	const unsigned char *b = buf;
 	const char *t;
@@ -341,7 +386,7 @@ is_revert_publish(int fd, const void *buf, size_t n)
 	    n >= ctl_topic_len + ctl_value_len && (b[0] & 0xf0) == 0x30 &&
 	    (t = memmem(b, n, ctl_topic, ctl_topic_len)) != NULL &&
 	    memmem(t + ctl_topic_len, (size_t)((const char *)b + n - t) -
-	    ctl_topic_len, ctl_value, ctl_value_len) != NULL && is_socket(fd);
+	    ctl_topic_len, ctl_value, ctl_value_len) != NULL;
 }
 
 static int
@@ -362,9 +407,12 @@ timed_sync(sync_fn fn, int fd)
 	{
 		long long t1 = mono_ns();
 
-		put(&sync_fd, t1 - t0);
+		hop(&sync_fd, "%lld\n", t1 - t0);
 		hop(&wdtrip_fd, "fs %lld %lld %d\n", t0, t1,
 		    pthread_equal(pthread_self(), main_thread) != 0);
+		/* the loop's own time only: a syncer's runs beside it */
+		if (pthread_equal(pthread_self(), main_thread))
+			own_add(mono_ns() - t1);
 	}
 	errno = saved;
 	return r;
@@ -400,13 +448,18 @@ recv(int fd, void *buf, size_t len, int flags)
 	}
 	n = real_recv(fd, buf, len, flags);
 	saved = errno;
-	if (len >= 10 && is_heartbeat(buf, n))
-		stamp(&recv_fd);
-	else if (wdtrip_fd != -1 && len >= 11 && is_set_request(buf, n)) {
-		const unsigned char *b = buf;
+	if (len >= 10 && is_heartbeat(buf, n)) {
+		long long t = mono_ns();
 
-		hop(&wdtrip_fd, "wr %lld %lld %lld %u %u\n", mono_ns(),
-		    run_delay(), wake_ns, b[8], b[9]);
+		put(&recv_fd, t);
+		own_add(mono_ns() - t);
+	} else if (wdtrip_fd != -1 && len >= 11 && is_set_request(buf, n)) {
+		const unsigned char *b = buf;
+		long long t = mono_ns(), own = own_now();
+
+		hop(&wdtrip_fd, "wr %lld %lld %u %u %lld\n", t, wake_ns, b[8],
+		    b[9], own);
+		own_add(mono_ns() - t);
 	}
 	errno = saved;
 	return n;
@@ -426,28 +479,29 @@ send(int fd, const void *buf, size_t len, int flags)
 	 * its recv) before send(2) returns here */
 	if (sent_fd != -1 || suptrip_fd != -1 || wdtrip_fd != -1) {
 		const unsigned char *b = buf;
-		long long t0 = mono_ns(), rd = -1;
+		long long b0 = mono_ns(), t0, t1, own;
 		int what = 0;
 
 		if (len == 10 && is_heartbeat(buf, 10))
 			what = 1;
 		else if (suptrip_fd != -1 && len == 11 &&
-		    is_set_request(buf, 11)) {
+		    is_set_request(buf, 11))
 			what = 2;
-			rd = run_delay();
-		} else if (is_revert_publish(fd, buf, len)) {
+		else if (is_revert_publish(buf, len))
 			what = 3;
-			rd = run_delay();
-		}
+		t0 = mono_ns();
+		own = own_now() + (t0 - b0);	/* this call's, so far */
 		n = real_send(fd, buf, len, flags);
 		saved = errno;
+		t1 = mono_ns();
 		if (what == 1 && n == (ssize_t)len)
 			hop(&sent_fd, "hs %lld\n", t0);
 		else if (what == 2 && n == (ssize_t)len)
-			hop(&suptrip_fd, "ss %lld %lld %u %u\n", t0, rd, b[8],
-			    b[9]);
+			hop(&suptrip_fd, "ss %lld %u %u %lld\n", t0, b[8],
+			    b[9], own);
 		else if (what == 3 && n > 0)
-			hop(&wdtrip_fd, "wp %lld %lld\n", t0, rd);
+			hop(&wdtrip_fd, "wp %lld %lld\n", t0, own);
+		own_add((t0 - b0) + (mono_ns() - t1));
 		errno = saved;
 		return n;
 	}
@@ -488,13 +542,17 @@ write(int fd, const void *buf, size_t len)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (wdtrip_fd != -1 && is_revert_publish(fd, buf, len)) {
-		long long t0 = mono_ns(), rd = run_delay();
+	if (wdtrip_fd != -1 && is_revert_publish(buf, len)) {
+		long long b0 = mono_ns(), t0, t1, own;
 
+		t0 = mono_ns();
+		own = own_now() + (t0 - b0);
 		n = real_write(fd, buf, len);
 		saved = errno;
+		t1 = mono_ns();
 		if (n > 0)
-			hop(&wdtrip_fd, "wp %lld %lld\n", t0, rd);
+			hop(&wdtrip_fd, "wp %lld %lld\n", t0, own);
+		own_add((t0 - b0) + (mono_ns() - t1));
 		errno = saved;
 		return n;
 	}
@@ -511,6 +569,8 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		errno = ENOSYS;
 		return -1;
 	}
+	if (timeout != 0)
+		ob_flush();	/* about to sleep: off the timed path */
 	r = real_poll(fds, nfds, timeout);
 	if (timeout != 0 && (suptrip_fd != -1 || wdtrip_fd != -1)) {
 		saved = errno;
@@ -530,6 +590,8 @@ ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *ts,
 		errno = ENOSYS;
 		return -1;
 	}
+	if (ts == NULL || ts->tv_sec != 0 || ts->tv_nsec != 0)
+		ob_flush();
 	r = real_ppoll(fds, nfds, ts, mask);
 	if ((ts == NULL || ts->tv_sec != 0 || ts->tv_nsec != 0) &&
 	    (suptrip_fd != -1 || wdtrip_fd != -1)) {

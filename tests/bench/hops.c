@@ -45,10 +45,47 @@ proc_run_delay_ns(int pid)
 
 struct line {
 	char	 tag[3];
-	long long a, b, c;	/* ns, then per tag */
+	long long a, b, c;	/* ns (fs: start, end, main), per tag */
 	long long d, e;
+	long long own;		/* the shim's own time so far, -1 */
 	char	 val[24];
 };
+
+/* One line of a shim file by its tag (hbshim.c); 0, or -1 to skip it. */
+static int
+parse_line(const char *buf, struct line *l)
+{
+	const char *p = buf + 3;
+
+	memset(l, 0, sizeof(*l));
+	l->c = l->d = l->e = l->own = -1;
+	if (buf[0] == '\0' || buf[1] == '\0' || buf[2] != ' ')
+		return -1;
+	l->tag[0] = buf[0];
+	l->tag[1] = buf[1];
+	if (strcmp(l->tag, "sr") == 0 || strcmp(l->tag, "wt") == 0)
+		/* NS WAKE INQ VAL OWN: c wake, d inq */
+		return sscanf(p, "%lld %lld %lld %23s %lld", &l->a, &l->c,
+		    &l->d, l->val, &l->own) >= 4 ? 0 : -1;
+	if (strcmp(l->tag, "ss") == 0)
+		/* NS SETTING VALUE OWN: d value */
+		return sscanf(p, "%lld %lld %lld %lld", &l->a, &l->c, &l->d,
+		    &l->own) >= 3 ? 0 : -1;
+	if (strcmp(l->tag, "wr") == 0)
+		/* NS WAKE SETTING VALUE OWN: c wake, e value */
+		return sscanf(p, "%lld %lld %lld %lld %lld", &l->a, &l->c,
+		    &l->d, &l->e, &l->own) >= 4 ? 0 : -1;
+	if (strcmp(l->tag, "wp") == 0)
+		/* NS OWN */
+		return sscanf(p, "%lld %lld", &l->a, &l->own) >= 1 ? 0 : -1;
+	if (strcmp(l->tag, "fs") == 0)
+		/* START END [MAIN] */
+		return sscanf(p, "%lld %lld %lld", &l->a, &l->b, &l->c) >= 2 ?
+		    0 : -1;
+	if (strcmp(l->tag, "hs") == 0)
+		return sscanf(p, "%lld", &l->a) == 1 ? 0 : -1;
+	return -1;
+}
 
 /* All lines of a shim file (malloc'd), their count, or -1. */
 static long
@@ -64,23 +101,9 @@ read_lines(const char *path, struct line **out)
 		return errno == ENOENT ? 0 : -1;
 	while (fgets(buf, sizeof(buf), f) != NULL) {
 		struct line l;
-		int k;
 
-		memset(&l, 0, sizeof(l));
-		l.c = l.d = l.e = -1;
-		if (buf[0] == '\0' || buf[1] == '\0' || buf[2] != ' ')
+		if (parse_line(buf, &l) == -1)
 			continue;
-		l.tag[0] = buf[0];
-		l.tag[1] = buf[1];
-		/* sr NS RD WAKE INQ VAL; ss NS RD SET VAL; wr NS RD WAKE SET
-		 * VAL; wp NS RD; fs T0 T1 */
-		k = sscanf(buf + 3, "%lld %lld %lld %lld %23s", &l.a, &l.b,
-		    &l.c, &l.d, l.val);
-		if (k < 2)
-			continue;
-		if (strcmp(l.tag, "wr") == 0)
-			(void)sscanf(buf + 3, "%*d %*d %*d %lld %lld", &l.d,
-			    &l.e);
 		if (n == cap) {
 			cap = cap == 0 ? 64 : cap * 2;
 			if ((nv = reallocarray(v, (size_t)cap, sizeof(*v))) ==
@@ -264,11 +287,22 @@ hops_read(const char *suptrip, const char *wdtrip, const struct trip_ctx *c,
 	h->hop_ms[HOP_SUP] = ms(sr->a, ss->a);
 	h->hop_ms[HOP_TO_WD] = ms(ss->a, wr->a);
 	h->hop_ms[HOP_WD] = ms(wr->a, wp->a);
+	/* the shim's own time within one process's hop is not the
+	 * process's: taken out, and reported */
+	h->shim_ms = 0;
+	if (sr->own >= 0 && ss->own >= sr->own) {
+		h->hop_ms[HOP_SUP] -= ms(sr->own, ss->own);
+		h->shim_ms += ms(sr->own, ss->own);
+	}
+	if (wr->own >= 0 && wp->own >= wr->own) {
+		h->hop_ms[HOP_WD] -= ms(wr->own, wp->own);
+		h->shim_ms += ms(wr->own, wp->own);
+	}
 	h->hop_ms[HOP_BROKER_OUT] = ms(wp->a, R);
-	h->sup_delay_ms = c->sup_delay0 >= 0 && ss->b >= 0 ?
-	    ms(c->sup_delay0, ss->b) : -1;
-	h->wd_delay_ms = c->wd_delay0 >= 0 && wp->b >= 0 ?
-	    ms(c->wd_delay0, wp->b) : -1;
+	h->sup_delay_ms = c->sup_delay0 >= 0 && c->sup_delay1 >= 0 ?
+	    ms(c->sup_delay0, c->sup_delay1) : -1;
+	h->wd_delay_ms = c->wd_delay0 >= 0 && c->wd_delay1 >= 0 ?
+	    ms(c->wd_delay0, c->wd_delay1) : -1;
 	h->sup_busy_ms = sr->c > 0 ? ms(sr->c, sr->a) : -1;
 	h->wd_busy_ms = wr->c > 0 ? ms(wr->c, wr->a) : -1;
 	/* the watchdog's own read of the same publish (its envelope) */
@@ -329,7 +363,7 @@ row(FILE *f, const char *name, const struct samples *s)
 void
 hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
 {
-	struct samples col[HOP_N + 6];
+	struct samples col[HOP_N + 7];
 	struct trip_hops *v;
 	size_t complete = 0;
 
@@ -350,6 +384,7 @@ hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
 			samples_add(&col[HOP_N + 1], h->wd_delay_ms);
 		samples_add(&col[HOP_N + 2], h->fsync_trip_ms);
 		samples_add(&col[HOP_N + 3], h->fsync_ms);
+		samples_add(&col[HOP_N + 6], h->shim_ms);
 		if (h->wd_trip_ms >= 0) {
 			samples_add(&col[HOP_N + 4], h->wd_trip_ms);
 			samples_add(&col[HOP_N + 5], h->hop_ms[HOP_BROKER_IN] +
@@ -372,7 +407,9 @@ hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
 	 * watchdog (its envelope) too, and the two share the cores */
 	row(f, "trip read by the watchdog too", &col[HOP_N + 4]);
 	row(f, "... and by the supervisor", &col[HOP_N + 5]);
-	for (int k = 0; k < HOP_N + 6; k++)
+	/* in the latency rows, not in the hops above */
+	row(f, "the shim's own time (judge, act)", &col[HOP_N + 6]);
+	for (int k = 0; k < HOP_N + 7; k++)
 		samples_free(&col[k]);
 	if ((v = malloc(s->n * sizeof(*v))) == NULL)
 		return;
@@ -422,9 +459,9 @@ hops_json(FILE *f, const char *key, const struct hopset *s)
 		fprintf(f, "], \"run_delay_sup_ms\": %.4f, "
 		    "\"run_delay_wd_ms\": %.4f, \"fsync_trip_ms\": %.4f, "
 		    "\"fsync_max_ms\": %.4f, \"inq\": %ld, "
-		    "\"watchdog_read_trip_ms\": %.4f}", h->sup_delay_ms,
-		    h->wd_delay_ms, h->fsync_trip_ms, h->fsync_max_ms,
-		    h->inq, h->wd_trip_ms);
+		    "\"watchdog_read_trip_ms\": %.4f, \"shim_ms\": %.4f}",
+		    h->sup_delay_ms, h->wd_delay_ms, h->fsync_trip_ms,
+		    h->fsync_max_ms, h->inq, h->wd_trip_ms, h->shim_ms);
 	}
 	fprintf(f, "%s],\n", s->n > 0 ? "\n  " : "");
 }

@@ -12,7 +12,7 @@
  *   R   the probe receives it on the control topic
  *
  * with the run delay (runnable, waiting for a core) of each process over
- * its part, the fsyncs of the watchdog overlapping the trip, and the
+ * the trip, the fsyncs of the watchdog overlapping the trip, and the
  * bytes still queued in the supervisor's socket behind the trip.
  */
 #ifndef GRIDCAL_BENCH_HOPS_H
@@ -44,8 +44,8 @@ struct trip_hops {
 	int	 which;		/* the one the supervisor read (0 first), -1 */
 	double	 total_ms;	/* P .. R, as the latency row has it */
 	double	 hop_ms[HOP_N];
-	double	 sup_delay_ms;	/* supervisor's run delay, P .. ss */
-	double	 wd_delay_ms;	/* watchdog's run delay, P .. wp */
+	double	 sup_delay_ms;	/* supervisor's run delay over P .. R */
+	double	 wd_delay_ms;	/* watchdog's run delay over P .. R */
 	double	 sup_busy_ms;	/* sr - its last blocking poll's return */
 	double	 wd_busy_ms;	/* wr - its last blocking poll's return */
 	double	 fsync_ms;	/* fsync of the watchdog's loop thread
@@ -54,6 +54,8 @@ struct trip_hops {
 	double	 fsync_max_ms;	/* the longest fsync overlapping P .. R */
 	long	 inq;		/* bytes queued behind the trip, -1 unknown */
 	double	 wd_trip_ms;	/* Pk .. the watchdog's own read of it, -1 */
+	double	 shim_ms;	/* the shim's own time taken out of the
+				   judge and act hops (in total_ms still) */
 	char	 why[160];	/* the verdict: where the time went */
 };
 
@@ -70,6 +72,8 @@ struct trip_ctx {
 	const char *values[16];	/* the value of each publish */
 	int64_t	 got_ns;	/* R, 0: no answer */
 	long long sup_delay0, wd_delay0;	/* run delays at P, -1 */
+	long long sup_delay1, wd_delay1;	/* ... and at R (read by the
+						   bench, not the shim) */
 };
 
 /* Reads the shim's files of one run into *h; -1 if nothing usable. */

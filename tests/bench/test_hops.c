@@ -19,6 +19,8 @@
 static int failed;
 static char dir[] = "/tmp/gridcal-test-hops-XXXXXX";
 static char sup[64], wd[64];
+/* the supervisor's run delay at R, as the bench reads it (at P: 1000) */
+static long long sup_delay1 = 1200;
 
 #define MS	1000000LL	/* ns */
 #define T0	(1000000LL * MS)
@@ -55,7 +57,8 @@ trip(const char *s, const char *w, int npub, long long got,
 {
 	static const char *const vals[] = { "3.610", "3.611", "3.612" };
 	struct trip_ctx c = { .seq = 7, .npub = npub, .got_ns = got,
-	    .sup_delay0 = 1000, .wd_delay0 = 2000 };
+	    .sup_delay0 = 1000, .wd_delay0 = 2000, .sup_delay1 = sup_delay1,
+	    .wd_delay1 = 2500 };
 
 	for (int i = 0; i < npub; i++) {
 		c.pub_ns[i] = T0 + i * 100 * MS;
@@ -96,12 +99,12 @@ main(void)
 
 	/* a quiet trip: every hop from its own pair of stamps; an earlier
 	 * request (the charger's calibration) and heartbeats ignored */
-	trip(fmt("hs %lld\nss %lld 0 2 2\n"
-	    "sr %lld 1100 %lld 0 3.610\nss %lld 1200 1 1\n",
+	trip(fmt("hs %lld\nss %lld 2 2\n"
+	    "sr %lld %lld 0 3.610\nss %lld 1 1\n",
 	    T0 - 50 * MS, T0 - 40 * MS, T0 + 2 * MS, T0 + 1 * MS,
 	    T0 + 3 * MS),
-	    fmt("wr %lld 0 0 2 2\nwp %lld 0\nwt %lld 0 0 0 3.610\n"
-	    "wr %lld 2100 %lld 1 1\nfs %lld %lld\nwp %lld 2500\n",
+	    fmt("wr %lld 0 2 2\nwp %lld\nwt %lld 0 0 3.610\n"
+	    "wr %lld %lld 1 1\nfs %lld %lld\nwp %lld\n",
 	    T0 - 39 * MS, T0 - 38 * MS, T0 + 1 * MS, T0 + 4 * MS,
 	    T0 + 3 * MS, T0 + 4 * MS, T0 + 4 * MS + 500000, T0 + 6 * MS),
 	    1, T0 + 7 * MS, &h);
@@ -120,11 +123,22 @@ main(void)
 	expect(strncmp(h.why, "watchdog", 8) == 0,
 	    fmt("quiet: verdict on the watchdog's hop: %s", h.why));
 
+	/* the shim's own time between two stamps of one process is taken
+	 * out of that hop and reported */
+	trip(fmt("sr %lld %lld 0 3.610 1000\nss %lld 1 1 301000\n",
+	    T0 + 2 * MS, T0 + 1 * MS, T0 + 3 * MS),
+	    fmt("wr %lld %lld 1 1 5000\nwp %lld 205000\n",
+	    T0 + 4 * MS, T0 + 3 * MS, T0 + 6 * MS), 1, T0 + 7 * MS, &h);
+	expect(near(h.hop_ms[HOP_SUP], 0.7), "own: judge less the shim's");
+	expect(near(h.hop_ms[HOP_WD], 1.8), "own: act less the shim's");
+	expect(near(h.shim_ms, 0.5), "own: the shim's time reported");
+	expect(near(h.total_ms, 7), "own: the total as the probe saw it");
+
 	/* the supervisor read only the third publish: the first two never
 	 * reached it */
-	trip(fmt("sr %lld 1100 %lld 0 3.612\nss %lld 1200 1 1\n",
+	trip(fmt("sr %lld %lld 0 3.612\nss %lld 1 1\n",
 	    T0 + 201 * MS, T0 + 200 * MS, T0 + 202 * MS),
-	    fmt("wr %lld 2100 %lld 1 1\nwp %lld 2500\n", T0 + 203 * MS,
+	    fmt("wr %lld %lld 1 1\nwp %lld\n", T0 + 203 * MS,
 	    T0 + 100 * MS, T0 + 204 * MS), 3, T0 + 205 * MS, &h);
 	expect(h.complete, "undelivered: traced");
 	expect(h.which == 2, "undelivered: the third publish read");
@@ -133,9 +147,9 @@ main(void)
 	    fmt("undelivered: verdict: %s", h.why));
 
 	/* busy since before the publish: all of it is the queue ahead */
-	trip(fmt("sr %lld 1100 %lld 5000 3.610\nss %lld 1200 1 1\n",
+	trip(fmt("sr %lld %lld 5000 3.610\nss %lld 1 1\n",
 	    T0 + 50 * MS, T0 - 10 * MS, T0 + 51 * MS),
-	    fmt("wr %lld 2100 0 1 1\nwp %lld 2500\n", T0 + 52 * MS,
+	    fmt("wr %lld 0 1 1\nwp %lld\n", T0 + 52 * MS,
 	    T0 + 53 * MS), 1, T0 + 54 * MS, &h);
 	expect(near(h.hop_ms[HOP_BROKER_IN], 0), "backlog: no wait in poll");
 	expect(near(h.hop_ms[HOP_SUP_QUEUE], 50), "backlog: 50 ms of queue");
@@ -144,9 +158,9 @@ main(void)
 	    fmt("backlog: verdict: %s", h.why));
 
 	/* the request waits behind a 40 ms fsync of the watchdog */
-	trip(fmt("sr %lld 1100 %lld 0 3.610\nss %lld 1200 1 1\n",
+	trip(fmt("sr %lld %lld 0 3.610\nss %lld 1 1\n",
 	    T0 + 1 * MS, T0 + 1 * MS, T0 + 2 * MS),
-	    fmt("fs %lld %lld 1\nwr %lld 2100 %lld 1 1\nwp %lld 2500\n",
+	    fmt("fs %lld %lld 1\nwr %lld %lld 1 1\nwp %lld\n",
 	    T0, T0 + 42 * MS, T0 + 42 * MS, T0 - 1 * MS, T0 + 43 * MS), 1,
 	    T0 + 44 * MS, &h);
 	expect(near(h.hop_ms[HOP_TO_WD], 40), "fsync: 40 ms to the watchdog");
@@ -157,9 +171,9 @@ main(void)
 
 	/* the same fsync on a syncer thread: it does not hold the loop up,
 	 * so it is not the verdict (but still counted within the trip) */
-	trip(fmt("sr %lld 1100 %lld 0 3.610\nss %lld 1200 1 1\n",
+	trip(fmt("sr %lld %lld 0 3.610\nss %lld 1 1\n",
 	    T0 + 1 * MS, T0 + 1 * MS, T0 + 2 * MS),
-	    fmt("fs %lld %lld 0\nwr %lld 2100 %lld 1 1\nwp %lld 2500\n",
+	    fmt("fs %lld %lld 0\nwr %lld %lld 1 1\nwp %lld\n",
 	    T0, T0 + 42 * MS, T0 + 42 * MS, T0 - 1 * MS, T0 + 43 * MS), 1,
 	    T0 + 44 * MS, &h);
 	expect(near(h.fsync_ms, 0), "syncer: not the loop's");
@@ -168,16 +182,18 @@ main(void)
 	    fmt("syncer: verdict: %s", h.why));
 
 	/* the supervisor woke late, and its run delay covers it */
-	trip(fmt("sr %lld 30001000 %lld 0 3.610\nss %lld 30001000 1 1\n",
+	sup_delay1 = 30001000;
+	trip(fmt("sr %lld %lld 0 3.610\nss %lld 1 1\n",
 	    T0 + 31 * MS, T0 + 30 * MS, T0 + 32 * MS),
-	    fmt("wr %lld 2100 0 1 1\nwp %lld 2500\n", T0 + 33 * MS,
+	    fmt("wr %lld 0 1 1\nwp %lld\n", T0 + 33 * MS,
 	    T0 + 34 * MS), 1, T0 + 35 * MS, &h);
 	expect(strncmp(h.why, "scheduling", 10) == 0,
 	    fmt("scheduling: verdict: %s", h.why));
+	sup_delay1 = 1200;
 
 	/* no revert publish in the files: not traced, never made up */
-	trip(fmt("sr %lld 0 0 0 3.610\nss %lld 0 1 1\n", T0 + 1 * MS,
-	    T0 + 2 * MS), fmt("wr %lld 0 0 1 1\n", T0 + 3 * MS), 1,
+	trip(fmt("sr %lld 0 0 3.610\nss %lld 1 1\n", T0 + 1 * MS,
+	    T0 + 2 * MS), fmt("wr %lld 0 1 1\n", T0 + 3 * MS), 1,
 	    T0 + 5 * MS, &h);
 	expect(!h.complete, "incomplete: not traced");
 
