@@ -402,13 +402,13 @@ hops_print(FILE *f, const char *title, const struct hopset *s, int worst)
 	row(f, "run delay, supervisor", &col[HOP_N]);
 	row(f, "run delay, watchdog", &col[HOP_N + 1]);
 	row(f, "watchdog fsync within the trip", &col[HOP_N + 2]);
-	row(f, "... in the loop, request->publish", &col[HOP_N + 3]);
+	row(f, "... in the loop, req->publish", &col[HOP_N + 3]);
 	/* the broker hands the trip to each subscriber in turn: the
 	 * watchdog (its envelope) too, and the two share the cores */
 	row(f, "trip read by the watchdog too", &col[HOP_N + 4]);
 	row(f, "... and by the supervisor", &col[HOP_N + 5]);
 	/* in the latency rows, not in the hops above */
-	row(f, "the shim's own time (judge, act)", &col[HOP_N + 6]);
+	row(f, "shim bookkeeping (taken out)", &col[HOP_N + 6]);
 	for (int k = 0; k < HOP_N + 7; k++)
 		samples_free(&col[k]);
 	if ((v = malloc(s->n * sizeof(*v))) == NULL)
