@@ -64,9 +64,9 @@ parse_line(const char *buf, struct line *l)
 	l->tag[0] = buf[0];
 	l->tag[1] = buf[1];
 	if (strcmp(l->tag, "sr") == 0 || strcmp(l->tag, "wt") == 0)
-		/* NS WAKE INQ VAL OWN: c wake, d inq */
-		return sscanf(p, "%lld %lld %lld %23s %lld", &l->a, &l->c,
-		    &l->d, l->val, &l->own) >= 4 ? 0 : -1;
+		/* NS WAKE VAL OWN: c wake */
+		return sscanf(p, "%lld %lld %23s %lld", &l->a, &l->c, l->val,
+		    &l->own) >= 3 ? 0 : -1;
 	if (strcmp(l->tag, "ss") == 0)
 		/* NS SETTING VALUE OWN: d value */
 		return sscanf(p, "%lld %lld %lld %lld", &l->a, &l->c, &l->d,
@@ -191,8 +191,8 @@ explain(struct trip_hops *h)
 		break;
 	case HOP_SUP_QUEUE:
 		(void)snprintf(h->why, sizeof(h->why), "supervisor backlog: "
-		    "reading ahead of the trip for %.1f ms (run delay %.1f ms; "
-		    "%ld B queued behind it)", t, h->sup_delay_ms, h->inq);
+		    "reading ahead of the trip for %.1f ms (run delay %.1f ms)",
+		    t, h->sup_delay_ms);
 		break;
 	case HOP_SUP:
 		(void)snprintf(h->why, sizeof(h->why), "supervisor: %.1f ms "
@@ -237,7 +237,6 @@ hops_read(const char *suptrip, const char *wdtrip, const struct trip_ctx *c,
 	memset(h, 0, sizeof(*h));
 	h->seq = c->seq;
 	h->which = -1;
-	h->inq = -1;
 	h->npub = c->npub;
 	if (ns <= 0 || nw < 0 || c->npub == 0) {
 		if (getenv("GRIDCAL_BENCH_DEBUG") != NULL)
@@ -258,7 +257,6 @@ hops_read(const char *suptrip, const char *wdtrip, const struct trip_ctx *c,
 			break;
 		}
 	Pk = h->which >= 0 ? c->pub_ns[h->which] : P;
-	h->inq = (long)sr->d;
 	for (long i = 0; i < ns && ss == NULL; i++)
 		if (strcmp(sv[i].tag, "ss") == 0 && sv[i].a >= sr->a &&
 		    sv[i].d == 1)	/* value everyday */
@@ -458,10 +456,10 @@ hops_json(FILE *f, const char *key, const struct hopset *s)
 			fprintf(f, "%s%.4f", k > 0 ? ", " : "", h->hop_ms[k]);
 		fprintf(f, "], \"run_delay_sup_ms\": %.4f, "
 		    "\"run_delay_wd_ms\": %.4f, \"fsync_trip_ms\": %.4f, "
-		    "\"fsync_max_ms\": %.4f, \"inq\": %ld, "
+		    "\"fsync_max_ms\": %.4f, "
 		    "\"watchdog_read_trip_ms\": %.4f, \"shim_ms\": %.4f}",
 		    h->sup_delay_ms, h->wd_delay_ms, h->fsync_trip_ms,
-		    h->fsync_max_ms, h->inq, h->wd_trip_ms, h->shim_ms);
+		    h->fsync_max_ms, h->wd_trip_ms, h->shim_ms);
 	}
 	fprintf(f, "%s],\n", s->n > 0 ? "\n  " : "");
 }

@@ -12,8 +12,7 @@
  *   R   the probe receives it on the control topic
  *
  * with the run delay (runnable, waiting for a core) of each process over
- * the trip, the fsyncs of the watchdog overlapping the trip, and the
- * bytes still queued in the supervisor's socket behind the trip.
+ * the trip, and the fsyncs of the watchdog overlapping the trip.
  */
 #ifndef GRIDCAL_BENCH_HOPS_H
 #define GRIDCAL_BENCH_HOPS_H
@@ -52,7 +51,6 @@ struct trip_hops {
 				   within ss .. wp: what holds it up */
 	double	 fsync_trip_ms;	/* any watchdog fsync within P .. R */
 	double	 fsync_max_ms;	/* the longest fsync overlapping P .. R */
-	long	 inq;		/* bytes queued behind the trip, -1 unknown */
 	double	 wd_trip_ms;	/* Pk .. the watchdog's own read of it, -1 */
 	double	 shim_ms;	/* the shim's own time taken out of the
 				   judge and act hops (in total_ms still) */
