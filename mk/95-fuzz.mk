@@ -11,7 +11,9 @@
 #                     plus fresh inputs, bounded (FUZZ_CHECK_RUNS runs,
 #                     FUZZ_CHECK_S seconds per harness at most)
 #   make fuzz FUZZ_S=N  each harness N seconds (default 60), then merges
-#                     the inputs that add coverage into tests/fuzz/corpus/
+#                     the inputs that add coverage into tests/fuzz/corpus/;
+#                     FUZZ_RUNS=N stops each at N executions first,
+#                     FUZZ_NAMES="profile" runs only those harnesses
 FUZZ_CC      := clang
 FUZZ_NAMES   := telemetry profile audit watchdog
 FUZZ_DIR     := $(B)/fuzz
@@ -25,6 +27,7 @@ FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz-%)
 FUZZ_CHECK_RUNS ?= 20000
 FUZZ_CHECK_S    ?= 12
 FUZZ_S       ?= 60
+FUZZ_RUNS    ?=
 FUZZ_NICE    ?= nice -n 19
 
 $(FUZZ_DIR)/obj/%.o: %.c
@@ -127,7 +130,7 @@ _fuzz: $(FUZZ_BINS)
 	    w=$(FUZZ_DIR)/long/$$n; mkdir -p $$w tests/fuzz/corpus/$$n; \
 	    echo "fuzz-$$n: $(FUZZ_S) s"; \
 	    $(FUZZ_NICE) $(FUZZ_DIR)/fuzz-$$n -max_total_time=$(FUZZ_S) \
-	        -dict=tests/fuzz/$$n.dict -artifact_prefix=$(FUZZ_DIR)/$$n- \
+	        $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -dict=tests/fuzz/$$n.dict -artifact_prefix=$(FUZZ_DIR)/$$n- \
 	        -print_final_stats=1 $$w tests/fuzz/corpus/$$n \
 	        > $(FUZZ_DIR)/$$n-long.log 2>&1 || \
 	        { tail -40 $(FUZZ_DIR)/$$n-long.log; exit 1; }; \
