@@ -7,7 +7,7 @@
  *
  *   gridcal-bench [--runs N] [--hb-runs N] [--flood-runs N] [--peer]
  *       [--scenario FILE] [--json FILE] [--quick] [--reactors-only]
- *       [--phases abort,hb,full,flood,cost,audit]
+ *       [--phases abort,hb,full,flood,cost,audit] [--flood-window N]
  *
  * README.md "Performance" says how each figure is taken and what it
  * means. Nothing here is a test: no figure is compared with a target
@@ -82,6 +82,7 @@ static bool plant_up;
 /* trips a reactor could not have answered (before it was subscribed) */
 static uint64_t floor_base, peer_base;
 static int gc_fails, gc_seq;
+static bool flood_window_set;	/* --flood-window given */
 /* The heartbeat_lost count of the phase running (NULL: not counted): a
  * run that failed before its trip still counts its lost heartbeats. */
 static unsigned *cur_hblost;
@@ -1131,7 +1132,10 @@ phase_flood(void)
 
 	fprintf(stderr, "bench: under a telemetry flood, %d gridcal runs\n",
 	    o.flood_runs);
-	flood_calibrate();
+	/* --flood-window: that window, not the calibrated one (to repeat
+	 * a run's flood where a loaded machine cannot calibrate it) */
+	if (!flood_window_set)
+		flood_calibrate();
 	isolate = false;
 	if (flood_start(&fl, "flood", prof_path, o.flood_window, 3600) == -1) {
 		note("flooder did not start");
@@ -1633,7 +1637,7 @@ usage(void)
 	fprintf(stderr,
 "usage: gridcal-bench [--runs N] [--hb-runs N] [--flood-runs N] [--peer]\n"
 "           [--scenario FILE] [--json FILE] [--quick] [--reactors-only]\n"
-"           [--phases abort,hb,full,flood,cost,audit]\n");
+"           [--phases abort,hb,full,flood,cost,audit] [--flood-window N]\n");
 	exit(64);
 }
 
@@ -1688,6 +1692,7 @@ main(int argc, char *argv[])
 		{ "quick", no_argument, NULL, 'q' },
 		{ "reactors-only", no_argument, NULL, 'R' },
 		{ "phases", required_argument, NULL, 'p' },
+		{ "flood-window", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *subs[] = { "solar/control/#", "gridcal/watchdog/bench/#",
@@ -1720,6 +1725,10 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			o.phases = phases_arg(optarg);
+			break;
+		case 'w':
+			o.flood_window = num_arg(optarg, 1, 65535);
+			flood_window_set = true;
 			break;
 		case 'q':
 			o.runs = 10;
