@@ -484,6 +484,129 @@ struct gcrun {
 	int		sup_pid;
 };
 
+/*
+ * What the watchdog and the supervisor were doing while the bench waited
+ * on a run: every PS_EVERY_MS their state (R running or runnable, S
+ * sleeping, D in the kernel), CPU time, run delay, wait channel and
+ * syscall from /proc, the last PS_N kept. A run that fails keeps them
+ * with its stderr: they say whether a lost heartbeat was a process that
+ * had no core (R, run delay growing), one blocked (S/D and where), or one
+ * spinning (R, CPU time growing).
+ */
+#define PS_N		150
+#define PS_EVERY_MS	20
+struct psample {
+	int64_t	 t_ms;		/* CLOCK_MONOTONIC, as the audit's mono_ms */
+	char	 state;
+	double	 cpu_ms, delay_ms;
+	char	 wchan[32], sys[48];
+};
+static struct psample ps_ring[2][PS_N];	/* 0 watchdog, 1 supervisor */
+static int ps_len[2], ps_head[2], ps_pid[2];
+static int64_t ps_next;
+
+static void
+ps_reset(void)
+{
+	memset(ps_len, 0, sizeof(ps_len));
+	memset(ps_head, 0, sizeof(ps_head));
+	memset(ps_pid, 0, sizeof(ps_pid));
+	ps_next = 0;
+}
+
+static void
+ps_take(int who, int pid)
+{
+	struct psample *p = &ps_ring[who][(ps_head[who] + ps_len[who]) % PS_N];
+	char path[64], buf[512], *q;
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long long ut = 0, st = 0;
+	long long run, delay;
+	FILE *f;
+
+	memset(p, 0, sizeof(*p));
+	p->t_ms = now_ns() / 1000000;
+	p->state = '?';
+	p->delay_ms = -1;
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return;		/* gone */
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (q = strrchr(buf, ')')) != NULL && q[1] == ' ') {
+		p->state = q[2];
+		if (sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%llu %llu", &ut, &st) == 2 && hz > 0)
+			p->cpu_ms = (double)(ut + st) * 1000.0 / (double)hz;
+	}
+	(void)fclose(f);
+	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid,
+	    pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%lld %lld", &run, &delay) == 2)
+			p->delay_ms = (double)delay / 1e6;
+		(void)fclose(f);
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(p->wchan, sizeof(p->wchan), f) == NULL)
+			p->wchan[0] = '\0';
+		(void)fclose(f);
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(p->sys, sizeof(p->sys), f) == NULL)
+			p->sys[0] = '\0';
+		p->sys[strcspn(p->sys, "\n")] = '\0';
+		/* "nr arg1 ... sp pc": the number and the first argument */
+		if ((q = strchr(p->sys, ' ')) != NULL &&
+		    (q = strchr(q + 1, ' ')) != NULL)
+			*q = '\0';
+		(void)fclose(f);
+	}
+	if (ps_len[who] < PS_N)
+		ps_len[who]++;
+	else
+		ps_head[who] = (ps_head[who] + 1) % PS_N;
+}
+
+/* A sample of both, if one is due. */
+static void
+ps_sample(struct gcrun *g)
+{
+	int64_t t = now_ns() / 1000000;
+
+	if (t < ps_next || g->wd.pid <= 0 || g->wd.exited)
+		return;
+	ps_next = t + PS_EVERY_MS;
+	ps_pid[0] = g->wd.pid;
+	if (ps_pid[1] <= 0)
+		ps_pid[1] = proc_first_child(g->wd.pid);
+	ps_take(0, ps_pid[0]);
+	if (ps_pid[1] > 0)
+		ps_take(1, ps_pid[1]);
+}
+
+static void
+ps_write(FILE *f)
+{
+	static const char *const who[2] = { "watchdog", "supervisor" };
+
+	for (int w = 0; w < 2; w++) {
+		fprintf(f, "== /proc samples of the %s (pid %d), every %d ms, "
+		    "the last %d: mono_ms state cpu_ms run_delay_ms wchan "
+		    "syscall\n", who[w], ps_pid[w], PS_EVERY_MS, ps_len[w]);
+		for (int i = 0; i < ps_len[w]; i++) {
+			const struct psample *p =
+			    &ps_ring[w][(ps_head[w] + i) % PS_N];
+
+			fprintf(f, "%lld %c %.0f %.1f %s %s\n",
+			    (long long)p->t_ms, p->state, p->cpu_ms,
+			    p->delay_ms, p->wchan[0] != '\0' ? p->wchan : "-",
+			    p->sys[0] != '\0' ? p->sys : "-");
+		}
+	}
+}
+
 /* A grid run with the main profile, or the one with the audit on tmpfs. */
 static int
 gc_spawn(struct gcrun *g, bool tmpfs)
@@ -502,6 +625,7 @@ gc_spawn(struct gcrun *g, bool tmpfs)
 
 	memset(g, 0, sizeof(*g));
 	g->supfd = -1;
+	ps_reset();
 	cur_hblost = NULL;	/* the caller says which count, if any */
 	g->profile = tmpfs ? shm_prof : prof_path;
 	g->audit = tmpfs ? shm_audit : pf.audit_log;
@@ -655,6 +779,7 @@ gc_keep_failure(struct gcrun *g, const char *what)
 		    out != NULL ? out : "", g->audit, (long long)g->audit_off,
 		    log != NULL && (off_t)strlen(log) >= g->audit_off ?
 		    log + g->audit_off : "");
+		ps_write(f);
 		if (fclose(f) != 0)
 			path[0] = '\0';
 	} else
@@ -729,6 +854,7 @@ gc_wait_armed(struct gcrun *g)
 		if (probe_pump(&pr, 5) == -1)
 			return -1;
 		gc_drain(g);
+		ps_sample(g);
 		if (audit_scan(g->audit, &g->scan_off, "\"event\":\"state\"",
 		    "to=grid_charging", NULL)) {
 			g->sup_pid = proc_first_child(g->wd.pid);
@@ -754,6 +880,7 @@ gc_wait_exit(struct gcrun *g, int64_t timeout_ms)
 	while (now_ns() < deadline) {
 		(void)probe_pump(&pr, 5);
 		gc_drain(g);
+		ps_sample(g);
 		if (hproc_poll(&g->wd)) {
 			gc_close_io(g);
 			return 0;
