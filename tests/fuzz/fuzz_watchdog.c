@@ -67,6 +67,14 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define TICK_MS		50	/* the watchdog's own tick (WD_TICK_MS) */
 #define PLANT_EVERY_MS	250	/* the plant reports this often */
+/*
+ * what did not change it reports again this much later: fresh enough for
+ * the staleness rule (telemetry_max_age) with a report slot of slack
+ * (slots come 250 to 299 ms apart), so no value goes stale while the
+ * plant answers, as at every slot; half the reports, and the watchdog's
+ * look-up of each was half of an execution
+ */
+#define PLANT_REFRESH_MS (W.t->telemetry_max_age_ms - 2 * PLANT_EVERY_MS)
 #define DRAIN_CAP_MS	(300 * 1000)
 /*
  * The input plays at most this much virtual time, then the world turns
@@ -123,6 +131,8 @@ static struct world {
 	int64_t		 last_plant;
 	int		 hot[PROFILE_MAX_PACKS];	/* 1 cell, 2 temp, 3 silent */
 	int		 was_hot[PROFILE_MAX_PACKS];	/* the latest values were */
+	int		 sent_hot[PROFILE_MAX_PACKS];	/* hot[] they showed */
+	int64_t		 ctl_at;	/* latest control publish or PUBACK */
 	int64_t		 cell_at[PROFILE_MAX_PACKS];	/* latest values */
 	int		 lied;		/* a readback the plant does not run */
 	int		 rb_val[SETTING_COUNT][PROFILE_MAX_UNITS]; /* -1 other */
@@ -585,6 +595,8 @@ ack_one(void)
 	memmove(W.q, W.q + 1, (size_t)(--W.nq) * sizeof(W.q[0]));
 	if (s >= 0 && !W.drop)
 		W.applied[s] = v;	/* lvx-control applies it to both units */
+	if (s >= 0)
+		W.ctl_at = W.now;
 	if (W.on_publish != NULL)
 		W.on_publish(W.arg, mid);
 }
@@ -623,12 +635,19 @@ plant(void)
 	if (!W.auto_plant || W.now - W.last_plant < PLANT_EVERY_MS)
 		return;
 	W.last_plant = W.now;
+	/* at this slot: what changed, every readback after a control publish,
+	 * PUBACK or broker state change, and what is due again */
 	for (int u = 0; u < mpf.units; u++)
 		for (int s = 0; s < SETTING_COUNT; s++)
-			readback(s, u, W.applied[s]);
+			if (W.rb_val[s][u] != W.applied[s] ||
+			    W.rb_at[s][u] <= W.ctl_at ||
+			    W.now - W.rb_at[s][u] >= PLANT_REFRESH_MS)
+				readback(s, u, W.applied[s]);
 	for (int p = 0; p < mpf.packs; p++) {
-		if (W.hot[p] == 3)
+		if (W.hot[p] == 3 || (W.hot[p] == W.sent_hot[p] &&
+		    W.now - W.cell_at[p] < PLANT_REFRESH_MS))
 			continue;
+		W.sent_hot[p] = W.hot[p];
 		deliver(pk_topic[0][p], W.hot[p] == 1 ? "3.70" : "3.40");
 		deliver(pk_topic[1][p], W.hot[p] == 2 ? "55" : "25");
 		deliver(pk_topic[2][p], "24");
@@ -679,6 +698,7 @@ healthy(void)
 	W.draining = 1;
 	W.drain_start = W.now;
 	if (!W.connected) {
+		W.ctl_at = W.now;
 		W.connects++;
 		W.connected = 1;
 		if (W.on_state != NULL)
@@ -752,6 +772,7 @@ wdf_step(void)
 		ack_one();
 		break;
 	case 8:
+		W.ctl_at = W.now;
 		if ((W.connected = !W.connected))
 			W.connects++;
 		if (W.on_state != NULL)
@@ -917,6 +938,8 @@ wdf_publish(const char *topic, const void *payload, size_t len, int qos,
 	for (int i = 0; i < SETTING_COUNT; i++)
 		if (strcmp(topic, mpf.control[i].topic) == 0)
 			s = i;
+	if (s != -1)
+		W.ctl_at = W.now;	/* the plant reports the readbacks */
 	if (s == -1) {
 		/* the alarm, or Home Assistant's facts (verdict_publish) */
 		FUZZ_ASSERT(strcmp(topic, mpf.alarm_topic) == 0 ||
