@@ -18,12 +18,15 @@
 
 
 /*
- * Finds the line of a dotted key path ("limits.abort.cell_voltage_max_v",
- * "pack_fields.temperatures[2].unit": sequence entries from 0) by walking
- * libyaml's events; 0 if not found.
+ * Finds the line of the first of some dotted key paths in the file
+ * ("limits.abort.cell_voltage_max_v", "pack_fields.temperatures[2].unit":
+ * sequence entries from 0) by walking libyaml's events once; 0 if none is
+ * there. want[0], want[stride], ... up to a NULL; *found the index in want
+ * of the one seen.
  */
 static int
-key_line(const char *buf, size_t len, const char *want)
+key_line(const char *buf, size_t len, const char *const *want, size_t stride,
+    size_t *found)
 {
 	struct frame { int is_map, expect_key, idx; char key[64]; } st[16];
 	yaml_parser_t p;
@@ -83,8 +86,12 @@ key_line(const char *buf, size_t len, const char *want)
 					(void)strlcat(path, ".", sizeof(path));
 				(void)strlcat(path, st[i].key, sizeof(path));
 			}
-			if (strcmp(path, want) == 0)
-				line = (int)ev.start_mark.line + 1;
+			for (const char *const *w = want; line == 0 &&
+			    *w != NULL; w += stride)
+				if (strcmp(path, *w) == 0) {
+					line = (int)ev.start_mark.line + 1;
+					*found = (size_t)(w - want);
+				}
 			break;
 		case YAML_STREAM_END_EVENT:
 			done = 1;
@@ -108,7 +115,10 @@ ycfg_fail(struct ycfg *c, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	line = key != NULL ? key_line(c->buf, c->len, key) : 0;
+	const char *one[] = { key, NULL };
+	size_t found;
+
+	line = key != NULL ? key_line(c->buf, c->len, one, 1, &found) : 0;
 	if (line > 0)
 		(void)snprintf(c->err, c->errsz, "%s:%d: %s: %s", c->path, line,
 		    key, msg);
@@ -314,17 +324,21 @@ ycfg_load(struct ycfg *c, const cyaml_schema_value_t *schema, void **data,
     size_t max)
 {
 	cyaml_err_t e;
+	size_t old;
 
 	*data = NULL;
 	if (read_file(c, max) == -1)
 		return -1;
-	/* a key of an older schema: say what replaced it */
-	for (const char *const *r = c->renamed; r != NULL && r[0] != NULL;
-	    r += 2)
-		if (key_line(c->buf, c->len, r[0]) > 0)
-			return ycfg_fail(c, r[0], "%s", r[1]);
 	e = cyaml_load_data((const uint8_t *)c->buf, c->len, &c->cfg, schema,
 	    (cyaml_data_t **)data, NULL);
+	/*
+	 * A key of an older schema: say what replaced it. Looked for only
+	 * once the load failed (an unknown key always fails it), all in one
+	 * libyaml pass; the first in the file is named.
+	 */
+	if (e != CYAML_OK && c->renamed != NULL &&
+	    key_line(c->buf, c->len, c->renamed, 2, &old) > 0)
+		return ycfg_fail(c, c->renamed[old], "%s", c->renamed[old + 1]);
 	if (e != CYAML_OK)
 		return fail_cyaml(c, e);
 	if (*data == NULL)

@@ -226,6 +226,13 @@ static const struct bad_case bad_cases[] = {
 	{ LIST, "  temperature_cell:\n    topic: t/{i}/cell\n    unit: C\n"
 	  "    min: -40\n    max: 120\n" LIST, "pack_fields.temperature_cell: "
 	  "replaced by pack_fields.temperatures" },
+	/* both: the first in the file is named, at its line */
+	{ LIST, "  temperature_cell:\n    topic: t/{i}/cell\n    unit: C\n"
+	  "  temperature_pcb:\n    topic: t/{i}/pcb\n    unit: C\n" LIST,
+	  ":75: pack_fields.temperature_cell: replaced by" },
+	/* named even when the load fails on something else first */
+	{ LIST, "  soc_pct: [1]\n  temperature_pcb: 25\n" LIST,
+	  ":76: pack_fields.temperature_pcb: replaced by" },
 	/* per-unit control: both settings or neither */
 	{ "    topic: solar/control/lvx6048/output_priority\n",
 	  "    topic: solar/control/lvx6048_{u}/output_priority\n",
