@@ -38,6 +38,9 @@ static struct {
 	int	confirmed;	/* calibration value confirmed on every unit */
 	int	answer;		/* supervisor asked for everyday: answer it */
 	int64_t	since_ms;	/* readback must be newer than this */
+	int	mid[PROFILE_MAX_UNITS];	/* calibration publishes queued in
+				 * libmosquitto: they may land any time */
+	int64_t	acked_ms;	/* the last of them acknowledged */
 } set[SETTING_COUNT];
 
 static struct {
@@ -248,7 +251,7 @@ ctl_calibrate(enum setting s, enum proto_refusal *r, int64_t now)
 	}
 	dirty = 1;		/* the mark is down: from here on, revert */
 	*r = PROTO_REFUSE_BROKER;
-	if ((sent = publish(s, VALUE_CALIBRATION, ~0u, NULL)) == 0)
+	if ((sent = publish(s, VALUE_CALIBRATION, ~0u, set[s].mid)) == 0)
 		return "publish failed";
 	set[s].pending = 1;
 	set[s].since_ms = now;
@@ -390,6 +393,20 @@ settle(enum setting s)
 	    wd.pf.timing.revert_confirm_ms : 0;
 }
 
+/*
+ * The time s's everyday readback must be newer than; INT64_MAX while a
+ * calibration publish of s is still queued (the broker has not got it, so
+ * it can land after any readback), then settled from its acknowledgement.
+ */
+static int64_t
+readback_after(enum setting s)
+{
+	for (int u = 0; u < PROFILE_MAX_UNITS; u++)
+		if (set[s].mid[u] != 0)
+			return INT64_MAX;
+	return MAX(rv.first_ms, set[s].acked_ms) + settle(s);
+}
+
 /* Doubles from revert_retry_s with each attempt, up to revert_retry_max_s. */
 static int64_t
 backoff(int attempt)
@@ -411,8 +428,7 @@ revert_publish(enum setting s, int64_t now)
 	if (++rv.attempt == 1)
 		rv.first_ms = now;
 	else if (wd.pf.control_per_unit)
-		units = unconfirmed(s, VALUE_EVERYDAY, rv.first_ms + settle(s),
-		    &rb);
+		units = unconfirmed(s, VALUE_EVERYDAY, readback_after(s), &rb);
 	rv.attempts++;
 	units = publish(s, VALUE_EVERYDAY, units, rv.mid);
 	rv.confirm_by = now + wd.pf.timing.revert_confirm_ms + settle(s);
@@ -541,11 +557,21 @@ queued(void)
 	return 0;
 }
 
-/* The broker has a revert's publish: its confirm window starts now. */
+/*
+ * The broker has a revert's publish: its confirm window starts now. Or a
+ * calibration value: a revert's readback counts once that has settled.
+ */
 void
 ctl_acked(void *arg, int mid)
 {
 	(void)arg;
+	for (int s = 0; mid != 0 && s < SETTING_COUNT; s++)
+		for (int u = 0; u < PROFILE_MAX_UNITS; u++)
+			if (set[s].mid[u] == mid) {
+				set[s].mid[u] = 0;
+				set[s].acked_ms = mono_ms();
+				rv.late |= 1u << s;
+			}
 	for (int u = 0; rv.active && mid != 0 && u < PROFILE_MAX_UNITS; u++)
 		if (rv.mid[u] == mid) {
 			rv.mid[u] = 0;
@@ -565,8 +591,8 @@ revert_tick(int64_t now)
 
 	if (!rv.active)
 		return;
-	if (rv.attempt > 0 && unconfirmed(s, VALUE_EVERYDAY, rv.first_ms +
-	    settle(s), &rb) == 0) {
+	if (rv.attempt > 0 && unconfirmed(s, VALUE_EVERYDAY, readback_after(s),
+	    &rb) == 0) {
 		step_confirmed(s, rb, now);
 		return;
 	}
