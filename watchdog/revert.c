@@ -570,7 +570,6 @@ ctl_acked(void *arg, int mid)
 			if (set[s].mid[u] == mid) {
 				set[s].mid[u] = 0;
 				set[s].acked_ms = mono_ms();
-				rv.late |= 1u << s;
 			}
 	for (int u = 0; rv.active && mid != 0 && u < PROFILE_MAX_UNITS; u++)
 		if (rv.mid[u] == mid) {
