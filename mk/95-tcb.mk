@@ -9,9 +9,9 @@
 # Lower the ceiling whenever the watchdog shrinks; once `make tcb` passes,
 # replace tcb-report by tcb in CHECK_TARGETS, so that CI holds the budget.
 TCB_BUDGET  ?= 3000
-# 5,848 -> 5,864 (2026-12-06): a revert is not confirmed while a calibration
+# 5,848 -> 5,863 (2026-12-06): a revert is not confirmed while a calibration
 # publish is still queued in libmosquitto (watchdog/revert.c, SAFETY H2.4).
-TCB_CEILING ?= 5864
+TCB_CEILING ?= 5863
 TCB_BINS   := $(filter-out $(B)/gen/%,$(PROGRAMS))
 
 .PHONY: tcb tcb-report
